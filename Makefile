@@ -1,0 +1,47 @@
+# crossings — the two commands: `make run` (the daemon on the bundled config) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+CONFIG ?= crossings.toml
+
+.PHONY: run test lint format check demo image bench clean browser
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev,datasette]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## run: set up, then run the daemon on the bundled config (real sources, database in ./data/)
+run: $(STAMP)
+	@mkdir -p data
+	$(BIN)/crossings --config $(CONFIG) run
+
+## test: set up, then lint and run the whole test suite
+test: $(STAMP) browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+## browser: headless Chromium for the web-page tests (Debian package; installed when root)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium not installed: browser tests will be skipped"; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## demo: the offline demo (local site, mail catcher, webhook receiver)
+demo: $(STAMP)
+	$(BIN)/crossings demo
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

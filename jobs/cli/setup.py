@@ -1,0 +1,110 @@
+"""Getting started: `init` writes an annotated config, `check` validates it and shows
+what will run when, `kinds` explains every key."""
+
+import dataclasses
+import os
+import typing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from jobs.cli.context import Context, pass_context
+from jobs.schedule import next_run
+from jobs.starter import secret_variables, write_starter
+from jobs.typed import keys_of
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--force", is_flag=True, help="Overwrite an existing crossings.toml.")
+def init(directory: Path, force: bool) -> None:
+    """Write an annotated starter config to DIRECTORY/crossings.toml.
+
+    Example: crossings init ~/crossings && cd ~/crossings && crossings check
+    """
+    try:
+        path = write_starter(directory, force=force)
+    except FileExistsError as error:
+        raise click.ClickException(
+            f"{error.args[0]} already exists: edit it, or pass --force to replace it"
+        ) from None
+    click.echo(f"Wrote {path}")
+    click.echo(f"Next: crossings --config {path} check")
+
+
+@click.command()
+@pass_context
+def check(context: Context) -> None:
+    """Validate the config and show sources with their next runs, rules and channels.
+
+    Exits with status 2 and lists every problem when the config is broken.
+
+    Example: crossings --config ~/crossings/crossings.toml check
+    """
+    config = context.config
+    zone = config.settings.zone
+    now = datetime.now(UTC).astimezone(zone)
+    click.echo(f"Config {config.path}: OK")
+    state = "exists" if config.database.exists() else "will be created on first run"
+    click.echo(f"Database {config.database} ({state}); timezone {config.settings.timezone}")
+    click.echo(f"\nSources ({len(config.sources)})")
+    for name, source in config.sources.items():
+        upcoming = next_run(source.schedule, zone, now=now) if source.enabled else None
+        when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "disabled"
+        click.echo(f"  {name:<28} {source.kind:<8} {source.schedule:<14} next {when}")
+        click.echo(f"  {'':<28} {source.url}")
+    click.echo(f"\nRules ({len(config.rules)})")
+    for name, rule in config.rules.items():
+        click.echo(f"  {name:<28} {rule.kind:<12} -> {', '.join(rule.channels) or '(no channel)'}")
+    click.echo(f"\nChannels ({len(config.channels)})")
+    for name, channel in config.channels.items():
+        missing = [var for var in secret_variables(channel) if not os.environ.get(var)]
+        note = f"  (unset: {', '.join(missing)})" if missing else ""
+        click.echo(f"  {name:<28} {channel.kind}{note}")
+    click.echo(f"\nDigests ({len(config.digests)})")
+    for name, digest in config.digests.items():
+        upcoming = next_run(digest.schedule, zone, now=now)
+        when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never"
+        click.echo(
+            f"  {name:<28} {digest.schedule:<14} next {when} -> {', '.join(digest.channels)}"
+        )
+
+
+@click.command()
+@click.argument("kind", required=False)
+def kinds(kind: str | None) -> None:
+    """List every source, rule and channel kind with its keys, or one KIND in full.
+
+    Example: crossings kinds table
+    """
+    from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
+    from scrapers.kinds import SOURCE_KINDS
+
+    groups = {"source": SOURCE_KINDS, "rule": RULE_KINDS, "channel": CHANNEL_KINDS}
+    shown = 0
+    for noun, registry in groups.items():
+        for name, cls in sorted(registry.items()):
+            if kind and name != kind:
+                continue
+            shown += 1
+            click.echo(f"{noun} kind {name!r}: {(cls.__doc__ or '').strip().splitlines()[0]}")
+            hints = typing.get_type_hints(cls)
+            for field in keys_of(cls):
+                required = (
+                    field.default is dataclasses.MISSING
+                    and field.default_factory is dataclasses.MISSING
+                )
+                type_name = getattr(hints[field.name], "__name__", str(hints[field.name]))
+                mark = "required" if required else f"default {field.default!r}"
+                if field.default is dataclasses.MISSING and not required:
+                    mark = "optional"
+                click.echo(f"  {field.name:<22} {type_name:<10} {mark}")
+                if help_text := field.metadata.get("help"):
+                    click.echo(f"  {'':<22} {help_text}")
+            click.echo()
+    if kind and not shown:
+        raise click.ClickException(f"no kind named {kind!r}; run `crossings kinds` to list them")
+
+
+COMMANDS = (init, check, kinds)

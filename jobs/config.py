@@ -1,0 +1,265 @@
+"""The config file: one TOML document (`crossings.toml`) read into typed, frozen objects.
+
+Each part declares its own keys where it lives — source kinds in `scrapers/`, rule and
+channel kinds and digests in `alerts/` — and this module hands each table to the class
+its `kind` names. Every problem in the file is reported at once, each with its location
+and a hint (`ConfigError`)."""
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alerts.channel import Channel
+from alerts.digest import Digest
+from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
+from alerts.rule import Rule
+from jobs.schedule import trigger_for
+from jobs.typed import Problem, build, unknown_kind
+from scrapers.kinds import SOURCE_KINDS
+from scrapers.source import Source
+
+DEFAULT_PATH = Path("crossings.toml")
+ENV_PATH = "CROSSINGS_CONFIG"
+SECTIONS = ("settings", "sources", "rules", "channels", "digests")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The `[settings]` table: what applies to every source and the daemon."""
+
+    database: Path = field(
+        default=Path("data/crossings.db"),
+        metadata={"help": "The SQLite file; relative paths are relative to the config file."},
+    )
+    timezone: str = field(
+        default="UTC", metadata={"help": "IANA zone for cron schedules, e.g. America/New_York."}
+    )
+    user_agent: str = field(
+        default="crossings/0.1 (+https://github.com/crossings-project/crossings)",
+        metadata={"help": "Sent with every request; include a contact address."},
+    )
+    contact: str = field(
+        default="",
+        metadata={"help": "An e-mail or URL where site operators can reach you (added to UA)."},
+    )
+    download_delay: float = field(
+        default=1.0, metadata={"help": "Seconds between requests to the same site."}
+    )
+    concurrent_requests: int = field(
+        default=16, metadata={"help": "Requests in flight at once, across all sites."}
+    )
+    timeout: float = field(default=30.0, metadata={"help": "Seconds before a request gives up."})
+    retries: int = field(default=3, metadata={"help": "Retries on 429, 5xx and timeouts."})
+    max_body_mb: int = field(
+        default=100, metadata={"help": "Refuse bodies larger than this many megabytes."}
+    )
+    obey_robots_txt: bool = field(default=True, metadata={"help": "Respect robots.txt."})
+    max_concurrent_crawls: int = field(
+        default=2, metadata={"help": "Crawl child processes the daemon runs at once."}
+    )
+    listen: str = field(
+        default="127.0.0.1:8080",
+        metadata={"help": "HOST:PORT of the health, metrics and web endpoint."},
+    )
+    templates: Path | None = field(
+        default=None, metadata={"help": "A directory whose templates override the defaults."}
+    )
+    retention_days: int = field(
+        default=0,
+        metadata={"help": "Prune fetch records and unused bodies older than this; 0 keeps all."},
+    )
+
+    def problems(self) -> list[str]:
+        found = []
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            found.append(f"timezone {self.timezone!r} is not an IANA zone (e.g. America/Chicago)")
+        host, _, port = self.listen.rpartition(":")
+        if not host or not port.isdigit():
+            found.append(f"listen {self.listen!r} must be HOST:PORT, e.g. 127.0.0.1:8080")
+        for key in ("download_delay", "timeout"):
+            if getattr(self, key) < 0:
+                found.append(f"{key} must not be negative")
+        for key in ("concurrent_requests", "max_body_mb", "max_concurrent_crawls"):
+            if getattr(self, key) < 1:
+                found.append(f"{key} must be at least 1")
+        return found
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    settings: Settings
+    sources: Mapping[str, Source]
+    rules: Mapping[str, Rule]
+    channels: Mapping[str, Channel]
+    digests: Mapping[str, Digest]
+
+    @property
+    def database(self) -> Path:
+        """The database path, resolved against the config file's folder."""
+        path = self.settings.database.expanduser()
+        return path if path.is_absolute() else self.path.parent / path
+
+    @property
+    def templates(self) -> Path | None:
+        templates = self.settings.templates
+        if templates is None or templates.is_absolute():
+            return templates
+        return self.path.parent / templates
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; `problems` lists every mistake found."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{path}: {count}\n{lines}")
+
+
+def locate(path: str | Path | None = None) -> Path:
+    """The config path: the argument, else $CROSSINGS_CONFIG, else ./crossings.toml."""
+    return Path(path or os.environ.get(ENV_PATH) or DEFAULT_PATH)
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Read and validate the config file; raises ConfigError listing every problem."""
+    path = locate(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        hint = "create one with `crossings init`, or pass --config / set CROSSINGS_CONFIG"
+        raise ConfigError(path, [Problem(str(path), "file not found", hint)]) from None
+    except OSError as error:
+        raise ConfigError(path, [Problem(str(path), f"cannot read: {error.strerror}")]) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            path, [Problem(str(path), f"not valid TOML: {error}", "check quotes and brackets")]
+        ) from None
+    return parse(document, path)
+
+
+def parse(document: Mapping[str, Any], path: Path) -> Config:
+    """Validate a parsed TOML document; raises ConfigError listing every problem."""
+    problems: list[Problem] = []
+    for section in document:
+        if section not in SECTIONS:
+            problems.append(
+                Problem(str(path), f"unknown section [{section}]", f"known: {', '.join(SECTIONS)}")
+            )
+    settings = build(Settings, document.get("settings", {}), "settings", problems) or Settings()
+    sources = _kinds(document, "sources", "source", SOURCE_KINDS, problems)
+    rules = _kinds(document, "rules", "rule", RULE_KINDS, problems)
+    channels = _kinds(document, "channels", "channel", CHANNEL_KINDS, problems)
+    digests = {
+        name: digest
+        for name, table in _tables(document, "digests", problems).items()
+        if (digest := build(Digest, table, f'digest "{name}"', problems, name=name))
+    }
+    _check_schedules(settings, sources, digests, problems)
+    _check_references(sources, rules, channels, digests, problems)
+    if problems:
+        raise ConfigError(path, problems)
+    return Config(
+        path=path,
+        settings=settings,
+        sources=MappingProxyType(sources),
+        rules=MappingProxyType(rules),
+        channels=MappingProxyType(channels),
+        digests=MappingProxyType(digests),
+    )
+
+
+def _tables(document: Mapping[str, Any], section: str, problems: list[Problem]) -> dict:
+    tables = document.get(section, {})
+    if not isinstance(tables, dict):
+        problems.append(Problem(f"[{section}]", "must be a table of named tables"))
+        return {}
+    return tables
+
+
+def _kinds(
+    document: Mapping[str, Any],
+    section: str,
+    noun: str,
+    known: Mapping[str, type],
+    problems: list[Problem],
+) -> dict[str, Any]:
+    built = {}
+    for name, table in _tables(document, section, problems).items():
+        where = f'{noun} "{name}"'
+        if not isinstance(table, dict):
+            problems.append(Problem(where, f"expected a table [{section}.{name}]"))
+            continue
+        kind = table.get("kind")
+        cls = known.get(kind) if isinstance(kind, str) else None
+        if cls is None:
+            message, hint = unknown_kind(kind, known)
+            problems.append(Problem(where, message, hint))
+            continue
+        body = {key: value for key, value in table.items() if key != "kind"}
+        if (instance := build(cls, body, where, problems, name=name)) is not None:
+            built[name] = instance
+    return built
+
+
+def _check_schedules(
+    settings: Settings,
+    sources: Mapping[str, Source],
+    digests: Mapping[str, Digest],
+    problems: list[Problem],
+) -> None:
+    try:
+        zone = settings.zone
+    except (ZoneInfoNotFoundError, ValueError):
+        return
+    for noun, items in (("source", sources), ("digest", digests)):
+        for name, item in items.items():
+            try:
+                trigger_for(item.schedule, zone)
+            except ValueError as error:
+                problems.append(Problem(f'{noun} "{name}"', str(error)))
+
+
+def _check_references(
+    sources: Mapping[str, Source],
+    rules: Mapping[str, Rule],
+    channels: Mapping[str, Channel],
+    digests: Mapping[str, Digest],
+    problems: list[Problem],
+) -> None:
+    known = ", ".join(sorted(channels)) or "none configured"
+    for noun, items in (("rule", rules), ("digest", digests)):
+        for name, item in items.items():
+            for channel in item.channels:
+                if channel not in channels:
+                    problems.append(
+                        Problem(
+                            f'{noun} "{name}"', f"unknown channel {channel!r}", f"known: {known}"
+                        )
+                    )
+    for name, rule in rules.items():
+        source = getattr(rule, "source", None)
+        if source and source != "*" and source not in sources:
+            problems.append(
+                Problem(
+                    f'rule "{name}"',
+                    f"unknown source {source!r}",
+                    f"known: {', '.join(sorted(sources)) or 'none configured'}",
+                )
+            )

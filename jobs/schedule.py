@@ -1,0 +1,50 @@
+"""Schedules as written in the config: a cron line in the configured timezone, or an
+interval such as '6h'. Turned into APScheduler triggers here, and nowhere else."""
+
+import re
+from datetime import datetime, tzinfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from jobs.typed import DURATION, parse_duration
+
+# Standard cron counts weekdays from Sunday = 0 (or 7); APScheduler 3 from Monday = 0.
+# Numbers are rewritten as names so that a cron line means what it means everywhere.
+CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+WEEKDAY_NUMBER = re.compile(r"(?<![/\d])\d(?!\d)")
+
+
+def trigger_for(schedule: str, timezone: tzinfo, *, jitter: int | None = None) -> BaseTrigger:
+    """ValueError with the accepted forms when the text is neither cron nor interval."""
+    text = schedule.strip()
+    if DURATION.match(text):
+        interval = parse_duration(text)
+        if interval.total_seconds() < 1:
+            raise ValueError(f"interval {schedule!r} is shorter than one second")
+        return IntervalTrigger(seconds=interval.total_seconds(), timezone=timezone, jitter=jitter)
+    fields = text.split()
+    try:
+        if len(fields) != 5:
+            raise ValueError(f"found {len(fields)} fields")
+        minute, hour, day, month, weekday = fields
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=WEEKDAY_NUMBER.sub(lambda m: CRON_WEEKDAYS[int(m[0]) % 7], weekday),
+            timezone=timezone,
+            jitter=jitter,
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"schedule {schedule!r} is neither a cron line (5 fields: minute hour day month "
+            f"weekday, e.g. '17 6 * * *') nor an interval (e.g. '6h'): {error}"
+        ) from None
+
+
+def next_run(schedule: str, timezone: tzinfo, *, now: datetime) -> datetime | None:
+    """When a schedule fires next after `now` (for `crossings check` and catch-up)."""
+    return trigger_for(schedule, timezone).get_next_fire_time(None, now)

@@ -1,0 +1,158 @@
+"""Turning TOML tables into the frozen dataclasses that the parts of crossings declare,
+collecting every problem with its location and a hint instead of stopping at the first.
+
+A settings class declares its keys as dataclass fields: the type says what is accepted,
+a default makes the key optional, and `metadata={"help": ...}` explains it (shown by
+`crossings init` and in the docs). A class may add `problems(self) -> list[str]` for
+checks across keys. Durations are written "30s", "15m", "6h", "45d" or "2w" and arrive
+as `timedelta`."""
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One mistake in the config: where it is, what is wrong, and what to do."""
+
+    where: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90s', '15m', '6h', '45d', '2w' -> timedelta; ValueError with the accepted forms."""
+    match = DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration; write e.g. '30s', '15m', '6h', '45d', '2w'")
+    return timedelta(seconds=float(match[1]) * DURATION_UNITS[match[2]])
+
+
+def keys_of(cls: type) -> list[dataclasses.Field]:
+    """The keys a settings class accepts in TOML (fields marked `toml=False` are filled
+    by crossings, e.g. a name taken from the table key)."""
+    return [
+        f for f in dataclasses.fields(cls) if f.init and f.metadata.get("toml", True) is not False
+    ]
+
+
+def build(cls: type, table: Any, where: str, problems: list[Problem], **given: Any) -> Any | None:
+    """Build `cls` from a TOML table; on any mistake append Problems and return None."""
+    if not isinstance(table, dict):
+        problems.append(Problem(where, f"expected a table of keys, found {_shown(table)}"))
+        return None
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in keys_of(cls)}
+    before = len(problems)
+    values = dict(given)
+    for key, raw in table.items():
+        if key in given:
+            continue
+        field = fields.get(key.replace("-", "_"))
+        if field is None:
+            problems.append(Problem(where, f"unknown key {key!r}", _suggest(key, fields)))
+            continue
+        try:
+            values[field.name] = _convert(hints[field.name], raw, f"{where}, key {key!r}", problems)
+        except ValueError as error:
+            problems.append(Problem(where, f"key {key!r}: {error}"))
+    for name, field in fields.items():
+        required = (
+            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        )
+        if required and name not in values:
+            help_text = field.metadata.get("help", "")
+            problems.append(Problem(where, f"missing required key {name!r}", help_text))
+    if len(problems) > before:
+        return None
+    instance = cls(**values)
+    for message in getattr(instance, "problems", lambda: [])():
+        problems.append(Problem(where, message))
+    return instance if len(problems) == before else None
+
+
+def _convert(hint: Any, raw: Any, where: str, problems: list[Problem]) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in args if arg is not type(None)]
+        return _convert(options[0], raw, where, problems) if len(options) == 1 else raw
+    if origin is Literal:
+        if raw not in args:
+            raise ValueError(f"{_shown(raw)} is not one of {', '.join(map(repr, args))}")
+        return raw
+    if origin in (tuple, list):
+        if not isinstance(raw, list):
+            raise ValueError(f"expected a list, found {_shown(raw)}")
+        item_type = args[0]
+        return tuple(_convert(item_type, item, where, problems) for item in raw)
+    if origin is dict:
+        if not isinstance(raw, dict):
+            raise ValueError(f"expected a table, found {_shown(raw)}")
+        return {str(k): _convert(args[1], v, where, problems) for k, v in raw.items()}
+    if dataclasses.is_dataclass(hint):
+        built = build(hint, raw, where, problems)
+        if built is None:
+            raise ValueError("see the problems above")
+        return built
+    return _scalar(hint, raw)
+
+
+def _scalar(hint: Any, raw: Any) -> Any:
+    if hint is Any:
+        return raw
+    if hint is bool:
+        if not isinstance(raw, bool):
+            raise ValueError(f"expected true or false, found {_shown(raw)}")
+        return raw
+    if hint is int:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueError(f"expected a whole number, found {_shown(raw)}")
+        return raw
+    if hint is float:
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise ValueError(f"expected a number, found {_shown(raw)}")
+        return float(raw)
+    if hint is timedelta:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise ValueError(f"expected a duration such as '6h', found {_shown(raw)}")
+        return timedelta(seconds=raw) if isinstance(raw, int | float) else parse_duration(raw)
+    if hint in (str, Path):
+        if not isinstance(raw, str):
+            raise ValueError(f"expected text, found {_shown(raw)}")
+        return hint(raw)
+    raise TypeError(f"settings type {hint!r} is not supported by jobs.typed")
+
+
+def _shown(raw: Any) -> str:
+    kind = {dict: "a table", list: "a list", str: "text", bool: "a boolean"}.get(
+        type(raw), type(raw).__name__
+    )
+    return f"{kind} {raw!r}" if not isinstance(raw, dict | list) else kind
+
+
+def _suggest(key: str, fields: dict[str, dataclasses.Field]) -> str:
+    close = difflib.get_close_matches(key, list(fields), n=1)
+    known = ", ".join(sorted(fields))
+    return f"did you mean {close[0]!r}?" if close else f"known keys: {known}"
+
+
+def unknown_kind(kind: Any, known: dict[str, type]) -> tuple[str, str]:
+    """The message and hint for a `kind` that no class registered."""
+    names = ", ".join(sorted(known))
+    if not isinstance(kind, str):
+        return "missing key 'kind'", f"known: {names}"
+    close = difflib.get_close_matches(kind, list(known), n=1)
+    hint = f"known: {names}" + (f"; did you mean {close[0]!r}?" if close else "")
+    return f'unknown kind "{kind}"', hint

@@ -1,0 +1,24 @@
+"""Storage: the only code that writes SQL. Everything else uses `Store`."""
+
+from storage.catalog import MetricEntry, SourceEntry
+from storage.database import StorageError
+from storage.news import NewsItem
+from storage.observations import Change, Observation, Point, Revision, UpsertResult
+from storage.runs import RunCounts
+from storage.snapshots import Snapshot
+from storage.store import Store
+
+__all__ = [
+    "Change",
+    "MetricEntry",
+    "NewsItem",
+    "Observation",
+    "Point",
+    "Revision",
+    "RunCounts",
+    "Snapshot",
+    "SourceEntry",
+    "StorageError",
+    "Store",
+    "UpsertResult",
+]

@@ -1,0 +1,67 @@
+"""Opening the SQLite file: WAL from creation, a busy timeout and foreign keys on every
+connection, and a read-only mode for everything that only queries."""
+
+import contextlib
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+class StorageError(Exception):
+    """The database cannot be opened or used; the message says which file and what to do."""
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> sqlite_utils.Database:
+    """Open the database. Read-only connections cannot write even by accident."""
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise StorageError(
+                f"database {path} does not exist yet: run `crossings crawl --all` or "
+                "`crossings run` first, or point --config at the right file"
+            )
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if read_only:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return sqlite_utils.Database(conn, execute_plugins=False)
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One atomic unit of writes. The outer level takes the write lock at once
+    (BEGIN IMMEDIATE, so concurrent writers wait on the busy timeout instead of failing
+    mid-way); nested levels are savepoints."""
+    conn = db.conn
+    if conn.in_transaction:
+        name = f"sp_{secrets.token_hex(8)}"
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        conn.execute(f"RELEASE SAVEPOINT {name}")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,212 @@
+"""Schema migrations. The database's `PRAGMA user_version` says how many have run; opening
+a database made by an older crossings applies the rest in place, each in its own
+transaction. Append new migrations; never edit one that has shipped."""
+
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from storage.database import StorageError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "sources, runs, snapshots and bodies, metrics, observations with vintages, news",
+        """
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            url TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+        -- One crawl of one source. status: running | ok | unchanged | failed | broken | interrupted
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            trigger TEXT NOT NULL DEFAULT 'manual',
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',
+            reason TEXT,
+            requests INTEGER NOT NULL DEFAULT 0,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            values_new INTEGER NOT NULL DEFAULT 0,
+            values_revised INTEGER NOT NULL DEFAULT 0,
+            values_unchanged INTEGER NOT NULL DEFAULT 0,
+            news_new INTEGER NOT NULL DEFAULT 0,
+            pid INTEGER
+        );
+        CREATE INDEX runs_by_source ON runs(source, started_at);
+        CREATE INDEX runs_by_status ON runs(status);
+        -- Fetched bodies, stored once per SHA-256 of the uncompressed bytes.
+        CREATE TABLE bodies (
+            sha256 TEXT PRIMARY KEY,
+            codec TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            stored_size INTEGER NOT NULL,
+            content BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        -- One row per request. A 304 points at the body it confirmed and stores none.
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            source TEXT NOT NULL,
+            url TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            http_status INTEGER NOT NULL,
+            content_type TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            sha256 TEXT REFERENCES bodies(sha256),
+            size INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX snapshots_by_url ON snapshots(source, url, fetched_at);
+        CREATE INDEX snapshots_by_run ON snapshots(run_id);
+        CREATE INDEX snapshots_by_body ON snapshots(sha256);
+        CREATE TABLE metrics (
+            name TEXT PRIMARY KEY,
+            label TEXT NOT NULL DEFAULT '',
+            unit TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        -- Every vintage of every value. The current one has superseded_at NULL; a revision
+        -- inserts a new row pointing at the one it replaced (previous_id).
+        CREATE TABLE observations (
+            id INTEGER PRIMARY KEY,
+            metric TEXT NOT NULL,
+            period TEXT NOT NULL,
+            value REAL,
+            unit TEXT NOT NULL DEFAULT '',
+            flags TEXT NOT NULL DEFAULT '',
+            snapshot_id INTEGER REFERENCES snapshots(id),
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            superseded_at TEXT,
+            previous_id INTEGER REFERENCES observations(id)
+        );
+        CREATE UNIQUE INDEX observations_current
+            ON observations(metric, period) WHERE superseded_at IS NULL;
+        CREATE INDEX observations_history ON observations(metric, period, first_seen);
+        CREATE INDEX observations_revisions
+            ON observations(first_seen) WHERE previous_id IS NOT NULL;
+        CREATE TABLE news (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            guid TEXT NOT NULL UNIQUE,
+            url TEXT NOT NULL DEFAULT '',
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            published_at TEXT,
+            first_seen TEXT NOT NULL,
+            snapshot_id INTEGER REFERENCES snapshots(id)
+        );
+        CREATE INDEX news_by_first_seen ON news(first_seen);
+        CREATE VIRTUAL TABLE news_fts USING fts5(
+            title, summary, content='news', content_rowid='id', tokenize='porter unicode61'
+        );
+        CREATE TRIGGER news_ai AFTER INSERT ON news BEGIN
+            INSERT INTO news_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary);
+        END;
+        CREATE TRIGGER news_ad AFTER DELETE ON news BEGIN
+            INSERT INTO news_fts(news_fts, rowid, title, summary)
+                VALUES ('delete', old.id, old.title, old.summary);
+        END;
+        CREATE TRIGGER news_au AFTER UPDATE ON news BEGIN
+            INSERT INTO news_fts(news_fts, rowid, title, summary)
+                VALUES ('delete', old.id, old.title, old.summary);
+            INSERT INTO news_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary);
+        END;
+        """,
+    ),
+    Migration(
+        2,
+        "alert state per rule and series, events, the delivery outbox, silences",
+        """
+        -- state: inactive | firing | resolved. detail: JSON memory of the rule (counters).
+        CREATE TABLE alert_state (
+            rule TEXT NOT NULL,
+            series TEXT NOT NULL,
+            state TEXT NOT NULL,
+            since TEXT NOT NULL,
+            value REAL,
+            period TEXT,
+            last_notified_at TEXT,
+            detail TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (rule, series)
+        );
+        -- kind: firing | resolved | reminder
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            rule TEXT NOT NULL,
+            series TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            at TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            payload TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX events_by_time ON events(at);
+        CREATE INDEX events_by_rule ON events(rule, series, at);
+        -- status: pending | sent | dead. One row per (event or digest, channel).
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            event_id INTEGER REFERENCES events(id),
+            channel TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            subject TEXT NOT NULL DEFAULT '',
+            payload TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+        CREATE TABLE silences (
+            id INTEGER PRIMARY KEY,
+            rule TEXT NOT NULL,
+            until TEXT NOT NULL,
+            comment TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database, *, upto: int = LATEST) -> list[Migration]:
+    """Apply every migration newer than the file's version (up to `upto`); return those run."""
+    current = schema_version(db)
+    if current > LATEST:
+        raise StorageError(
+            f"the database has schema version {current} but this crossings knows only up to "
+            f"{LATEST}: upgrade crossings, or open a copy made by this version"
+        )
+    applied = []
+    for migration in MIGRATIONS:
+        if current < migration.version <= upto:
+            db.conn.executescript(
+                f"BEGIN IMMEDIATE;\n{migration.sql}\n"
+                f"PRAGMA user_version = {migration.version};\nCOMMIT;"
+            )
+            applied.append(migration)
+    return applied

@@ -1,0 +1,88 @@
+"""News items from feeds and listing pages, stored once per guid (or URL), searchable
+with SQLite full-text search."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from storage import clock
+from storage.repository import Repository
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    source: str
+    guid: str
+    title: str
+    url: str = ""
+    summary: str = ""
+    published_at: str | None = None
+    first_seen: str | None = None
+    id: int | None = None
+
+
+class News(Repository):
+    def add(
+        self, items: Iterable[NewsItem], *, snapshot_id: int | None, at: str | None = None
+    ) -> list[NewsItem]:
+        """Store the items not seen before (by guid); return those, with their ids."""
+        at = at or clock.now()
+        added = []
+        with self.transaction():
+            for item in items:
+                cursor = self.db.execute(
+                    """INSERT OR IGNORE INTO news (source, guid, url, title, summary,
+                           published_at, first_seen, snapshot_id)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (item.source, item.guid, item.url, item.title, item.summary,
+                     item.published_at, at, snapshot_id),
+                )  # fmt: skip
+                if cursor.rowcount == 1:
+                    added.append(replace(item, id=cursor.lastrowid, first_seen=at))
+        return added
+
+    def search(
+        self,
+        text: str | None = None,
+        *,
+        since: str | None = None,
+        source: str | None = None,
+        limit: int = 50,
+    ) -> list[NewsItem]:
+        """Newest first; `text` is matched with full-text search (words, "phrases", OR)."""
+        where, params = [], []
+        if text:
+            where.append("news.id IN (SELECT rowid FROM news_fts WHERE news_fts MATCH ?)")
+            params.append(_fts_query(text))
+        if since:
+            where.append("news.first_seen >= ?")
+            params.append(since)
+        if source:
+            where.append("news.source = ?")
+            params.append(source)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._rows(
+            f"""SELECT * FROM news {clause}
+                ORDER BY COALESCE(published_at, first_seen) DESC, id DESC LIMIT ?""",
+            [*params, limit],
+        )
+        return [
+            NewsItem(
+                source=row["source"],
+                guid=row["guid"],
+                title=row["title"],
+                url=row["url"],
+                summary=row["summary"],
+                published_at=row["published_at"],
+                first_seen=row["first_seen"],
+                id=row["id"],
+            )
+            for row in rows
+        ]
+
+
+def _fts_query(text: str) -> str:
+    """Quote each word so user text never breaks FTS syntax; keep explicit OR."""
+    terms = []
+    for word in text.split():
+        terms.append("OR" if word == "OR" else '"' + word.replace('"', '""') + '"')
+    return " ".join(terms)

@@ -1,0 +1,218 @@
+"""Observations: the value of a metric for a period, as seen in a snapshot, with every
+vintage kept. A changed value for the same metric and period supersedes the current row
+and inserts a new one that points back at it, so "what did the source say on 1 March?"
+(`series(as_of=...)`) and "what was revised this week?" (`revisions(since=...)`) are
+plain queries."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from storage import clock
+from storage.repository import Repository
+
+IN_CHUNK = 500  # names per IN (...) list, well under SQLite's variable limit
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One value a parser found. `flags` are kept marks such as `partial`, `estimated`
+    or `footnote:*`."""
+
+    metric: str
+    period: str
+    value: float
+    unit: str = ""
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Change:
+    """A value that is new, or that revised an earlier one (`previous`)."""
+
+    kind: Literal["new", "revised"]
+    metric: str
+    period: str
+    value: float
+    previous: float | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass
+class UpsertResult:
+    new: list[Change] = field(default_factory=list)
+    revised: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class Point:
+    """One vintage of one period of a series."""
+
+    id: int
+    metric: str
+    period: str
+    value: float
+    unit: str
+    flags: tuple[str, ...]
+    snapshot_id: int | None
+    first_seen: str
+    last_seen: str
+    superseded_at: str | None
+
+
+@dataclass(frozen=True)
+class Revision:
+    metric: str
+    period: str
+    old_value: float
+    new_value: float
+    old_first_seen: str
+    revised_at: str
+    old_snapshot_id: int | None
+    new_snapshot_id: int | None
+
+
+def encode_flags(flags: Iterable[str]) -> str:
+    return ",".join(sorted(set(flags)))
+
+
+def decode_flags(text: str) -> tuple[str, ...]:
+    return tuple(flag for flag in text.split(",") if flag)
+
+
+class Observations(Repository):
+    def upsert(
+        self,
+        observations: Iterable[Observation],
+        *,
+        snapshot_id: int | None,
+        at: str | None = None,
+    ) -> UpsertResult:
+        """Store what a parser found: new values are inserted, changed ones become a new
+        vintage, equal ones only refresh `last_seen`. Runs in one transaction."""
+        at = at or clock.now()
+        latest: dict[tuple[str, str], Observation] = {}
+        for observation in observations:
+            latest[(observation.metric, observation.period)] = observation
+        current = self._current({metric for metric, _ in latest})
+        result = UpsertResult()
+        inserts, superseded, seen = [], [], []
+        for key, obs in latest.items():
+            flags = encode_flags(obs.flags)
+            row = current.get(key)
+            if row is not None and row["value"] == obs.value and row["flags"] == flags:
+                seen.append((at, row["id"]))
+                result.unchanged += 1
+                continue
+            previous_id = None
+            if row is None:
+                result.new.append(Change("new", obs.metric, obs.period, obs.value, None, obs.flags))
+            else:
+                previous_id = row["id"]
+                superseded.append((at, row["id"]))
+                result.revised.append(
+                    Change("revised", obs.metric, obs.period, obs.value, row["value"], obs.flags)
+                )
+            inserts.append(
+                (obs.metric, obs.period, obs.value, obs.unit, flags, snapshot_id, at, at,
+                 previous_id)
+            )  # fmt: skip
+        conn = self.db.conn
+        with self.transaction():
+            conn.executemany("UPDATE observations SET last_seen = ? WHERE id = ?", seen)
+            conn.executemany("UPDATE observations SET superseded_at = ? WHERE id = ?", superseded)
+            conn.executemany(
+                """INSERT INTO observations (metric, period, value, unit, flags, snapshot_id,
+                       first_seen, last_seen, previous_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                inserts,
+            )
+        return result
+
+    def _current(self, metrics: set[str]) -> dict[tuple[str, str], dict]:
+        found: dict[tuple[str, str], dict] = {}
+        names = sorted(metrics)
+        for start in range(0, len(names), IN_CHUNK):
+            chunk = names[start : start + IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(
+                f"""SELECT id, metric, period, value, flags FROM observations
+                    WHERE superseded_at IS NULL AND metric IN ({marks})""",
+                chunk,
+            ):
+                found[(row["metric"], row["period"])] = row
+        return found
+
+    def series(
+        self,
+        metric: str,
+        *,
+        as_of: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[Point]:
+        """The series by period, as known now or as it was known at `as_of`;
+        `since`/`until` bound the periods (inclusive, canonical period text)."""
+        where, params = ["metric = ?"], [metric]
+        if as_of is None:
+            where.append("superseded_at IS NULL")
+        else:
+            where.append("first_seen <= ? AND (superseded_at IS NULL OR superseded_at > ?)")
+            params += [as_of, as_of]
+        if since is not None:
+            where.append("period >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("period <= ? || '~'")
+            params.append(until)
+        rows = self._rows(
+            f"SELECT * FROM observations WHERE {' AND '.join(where)} ORDER BY period", params
+        )
+        return [_point(row) for row in rows]
+
+    def history(self, metric: str, period: str) -> list[Point]:
+        """Every vintage of one period, oldest first."""
+        rows = self._rows(
+            "SELECT * FROM observations WHERE metric = ? AND period = ? ORDER BY first_seen, id",
+            [metric, period],
+        )
+        return [_point(row) for row in rows]
+
+    def revisions(self, *, since: str, metric: str | None = None) -> list[Revision]:
+        """Values revised at or after `since`, newest first."""
+        where, params = ["new.first_seen >= ?"], [since]
+        if metric is not None:
+            where.append("new.metric = ?")
+            params.append(metric)
+        rows = self._rows(
+            f"""SELECT new.metric, new.period, old.value AS old_value, new.value AS new_value,
+                       old.first_seen AS old_first_seen, new.first_seen AS revised_at,
+                       old.snapshot_id AS old_snapshot_id, new.snapshot_id AS new_snapshot_id
+                FROM observations new JOIN observations old ON old.id = new.previous_id
+                WHERE {" AND ".join(where)} ORDER BY new.first_seen DESC, new.id DESC""",
+            params,
+        )
+        return [Revision(**row) for row in rows]
+
+    def for_snapshot(self, snapshot_id: int) -> list[Point]:
+        """The vintages first seen in one snapshot (what a fetch contributed)."""
+        rows = self._rows(
+            "SELECT * FROM observations WHERE snapshot_id = ? ORDER BY metric, period",
+            [snapshot_id],
+        )
+        return [_point(row) for row in rows]
+
+
+def _point(row: dict) -> Point:
+    return Point(
+        id=row["id"],
+        metric=row["metric"],
+        period=row["period"],
+        value=row["value"],
+        unit=row["unit"],
+        flags=decode_flags(row["flags"]),
+        snapshot_id=row["snapshot_id"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        superseded_at=row["superseded_at"],
+    )

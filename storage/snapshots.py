@@ -1,0 +1,154 @@
+"""Snapshots: one row per request, and the fetched bodies they point at, stored once per
+SHA-256 and compressed. An unchanged page (a 304, or the same bytes again) costs a row,
+never a second body."""
+
+import hashlib
+from dataclasses import dataclass
+
+try:
+    from compression import zstd  # Python 3.14+
+except ImportError:  # pragma: no cover - depends on the Python version
+    from backports import zstd
+
+from storage import clock
+from storage.repository import Repository
+
+ZSTD_LEVEL = 9
+CODECS = ("zstd", "identity")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    source: str
+    url: str
+    fetched_at: str
+    http_status: int
+    sha256: str | None
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    size: int
+    new_body: bool = False
+
+
+class Snapshots(Repository):
+    def record(
+        self,
+        *,
+        source: str,
+        url: str,
+        http_status: int,
+        body: bytes | None,
+        run_id: int | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_type: str | None = None,
+        fetched_at: str | None = None,
+    ) -> Snapshot:
+        """Store one fetch. `body=None` with status 304 points at the body last seen at
+        this URL; any body is stored only if its hash is new."""
+        fetched_at = fetched_at or clock.now()
+        sha256, size, new_body = None, 0, False
+        if body is not None:
+            sha256, size = hashlib.sha256(body).hexdigest(), len(body)
+            new_body = self._put_body(sha256, body, fetched_at)
+        elif http_status == 304 and (previous := self.latest(source, url, with_body=True)):
+            sha256, size = previous.sha256, previous.size
+            etag = etag or previous.etag
+            last_modified = last_modified or previous.last_modified
+            content_type = content_type or previous.content_type
+        cursor = self.db.execute(
+            """INSERT INTO snapshots (run_id, source, url, fetched_at, http_status, content_type,
+                   etag, last_modified, sha256, size)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (run_id, source, url, fetched_at, http_status, content_type, etag, last_modified,
+             sha256, size),
+        )  # fmt: skip
+        return Snapshot(
+            id=cursor.lastrowid,
+            source=source,
+            url=url,
+            fetched_at=fetched_at,
+            http_status=http_status,
+            sha256=sha256,
+            etag=etag,
+            last_modified=last_modified,
+            content_type=content_type,
+            size=size,
+            new_body=new_body,
+        )
+
+    def _put_body(self, sha256: str, body: bytes, at: str) -> bool:
+        compressed = zstd.compress(body, level=ZSTD_LEVEL)
+        codec, content = ("zstd", compressed) if len(compressed) < len(body) else ("identity", body)
+        cursor = self.db.execute(
+            """INSERT OR IGNORE INTO bodies (sha256, codec, size, stored_size, content, created_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (sha256, codec, len(body), len(content), content, at),
+        )
+        return cursor.rowcount == 1
+
+    def get(self, snapshot_id: int) -> Snapshot | None:
+        row = self._one("SELECT * FROM snapshots WHERE id = ?", [snapshot_id])
+        return _snapshot(row) if row else None
+
+    def body(self, sha256: str) -> bytes:
+        """The original bytes of a stored body."""
+        row = self._one("SELECT codec, content FROM bodies WHERE sha256 = ?", [sha256])
+        if row is None:
+            raise KeyError(f"no stored body with SHA-256 {sha256}")
+        return _decode(row["codec"], row["content"])
+
+    def latest(self, source: str, url: str, *, with_body: bool = False) -> Snapshot | None:
+        """The newest fetch of a URL (with a body, when asked): its ETag and Last-Modified
+        make the next request conditional."""
+        condition = "AND sha256 IS NOT NULL" if with_body else ""
+        row = self._one(
+            f"""SELECT * FROM snapshots WHERE source = ? AND url = ? {condition}
+                ORDER BY fetched_at DESC, id DESC LIMIT 1""",
+            [source, url],
+        )
+        return _snapshot(row) if row else None
+
+    def for_source(self, source: str, *, limit: int | None = None) -> list[Snapshot]:
+        """Fetches of a source that hold a body, oldest first (what `reparse` replays)."""
+        rows = self._rows(
+            f"""SELECT * FROM snapshots WHERE source = ? AND sha256 IS NOT NULL
+                ORDER BY fetched_at, id {"LIMIT " + str(int(limit)) if limit else ""}""",
+            [source],
+        )
+        return [_snapshot(row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """How many fetch rows and bodies are stored, and their bytes."""
+        row = self._one(
+            """SELECT (SELECT COUNT(*) FROM snapshots) AS snapshots,
+                      (SELECT COUNT(*) FROM bodies) AS bodies,
+                      (SELECT COALESCE(SUM(size), 0) FROM bodies) AS body_bytes,
+                      (SELECT COALESCE(SUM(stored_size), 0) FROM bodies) AS stored_bytes"""
+        )
+        return dict(row or {})
+
+
+def _decode(codec: str, content: bytes) -> bytes:
+    if codec == "zstd":
+        return zstd.decompress(content)
+    if codec == "identity":
+        return content
+    raise ValueError(f"unknown body codec {codec!r} (known: {', '.join(CODECS)})")
+
+
+def _snapshot(row: dict) -> Snapshot:
+    return Snapshot(
+        id=row["id"],
+        source=row["source"],
+        url=row["url"],
+        fetched_at=row["fetched_at"],
+        http_status=row["http_status"],
+        sha256=row["sha256"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        content_type=row["content_type"],
+        size=row["size"],
+    )

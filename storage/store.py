@@ -1,0 +1,46 @@
+"""The Store: one database file and its areas (runs, snapshots, observations, news,
+catalogue). The rest of crossings talks to storage only through it."""
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from storage.catalog import Catalog
+from storage.database import connect, transaction
+from storage.migrations import migrate
+from storage.news import News
+from storage.observations import Observations
+from storage.runs import Runs
+from storage.snapshots import Snapshots
+
+
+class Store:
+    """Open with `Store(path)` to write (migrating an older file in place), or
+    `Store(path, read_only=True)` for queries, which can never write."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self.db = connect(self.path, read_only=read_only)
+        if not read_only:
+            migrate(self.db)
+        self.runs = Runs(self.db)
+        self.snapshots = Snapshots(self.db)
+        self.observations = Observations(self.db)
+        self.news = News(self.db)
+        self.catalog = Catalog(self.db)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes across areas into one atomic unit (nests as savepoints)."""
+        with transaction(self.db):
+            yield
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

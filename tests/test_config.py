@@ -1,0 +1,77 @@
+"""Config loading: every mistake reported at once with its location; init and check work
+as a new user would try them."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobs.config import ConfigError, load
+
+BROKEN = """
+[settings]
+timezon = "UTC"
+download_delay = "fast"
+
+[sources.trac-backlog]
+kind = "tabel"
+url = "https://tracreports.org/"
+
+[digests.weekly]
+schedule = "sometimes"
+channels = ["newsroom"]
+"""
+
+
+def test_a_config_with_five_mistakes_reports_all_five(tmp_path):
+    path = tmp_path / "crossings.toml"
+    path.write_text(BROKEN)
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    shown = [str(problem) for problem in caught.value.problems]
+    assert len(shown) == 5, shown
+    expected = [
+        "settings: unknown key 'timezon' (did you mean 'timezone'?)",
+        "settings: key 'download_delay': expected a number",
+        'source "trac-backlog": unknown kind "tabel" (known: ',
+        "digest \"weekly\": schedule 'sometimes' is neither a cron line",
+        "digest \"weekly\": unknown channel 'newsroom'",
+    ]
+    for start in expected:
+        assert any(line.startswith(start) for line in shown), (start, shown)
+
+
+def test_invalid_toml_and_missing_file_are_single_clear_problems(tmp_path):
+    path = tmp_path / "crossings.toml"
+    path.write_text("[settings\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load(path)
+    with pytest.raises(ConfigError, match="crossings init"):
+        load(tmp_path / "nope.toml")
+
+
+def crossings(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "jobs", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_init_then_check_work_as_a_new_user_tries_them(tmp_path):
+    made = crossings("init", str(tmp_path / "x"), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    config = tmp_path / "x" / "crossings.toml"
+    checked = crossings("--config", str(config), "check", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "OK" in checked.stdout
+    again = crossings("init", str(tmp_path / "x"), cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_check_on_a_broken_config_exits_2_without_a_traceback(tmp_path):
+    config = tmp_path / "crossings.toml"
+    config.write_text(BROKEN)
+    checked = crossings("--config", str(config), "check", cwd=tmp_path)
+    assert checked.returncode == 2
+    assert "5 problems" in checked.stderr
+    assert "Traceback" not in checked.stderr

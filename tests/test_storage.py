@@ -1,0 +1,133 @@
+"""Storage on a real SQLite file: bodies stored once, vintages kept, migrations in place."""
+
+import sqlite3
+
+import pytest
+
+from storage import NewsItem, Observation, StorageError, Store
+from storage.database import connect
+from storage.migrations import LATEST, migrate, schema_version
+
+JAN = "2025-01-01T00:00:00.000000Z"
+FEB = "2025-02-01T00:00:00.000000Z"
+
+
+def test_same_body_twice_costs_one_body_row(store):
+    body = b"<table><tr><td>3,596,229</td></tr></table>" * 50
+    first = store.snapshots.record(source="trac", url="http://x/a", http_status=200, body=body)
+    second = store.snapshots.record(source="trac", url="http://x/a", http_status=200, body=body)
+    counts = store.snapshots.counts()
+    assert (counts["snapshots"], counts["bodies"]) == (2, 1)
+    assert first.new_body and not second.new_body
+    assert store.snapshots.body(second.sha256) == body
+    assert counts["stored_bytes"] < counts["body_bytes"] / 5  # compressed
+
+
+def test_a_304_points_at_the_previous_body_and_stores_none(store):
+    body = b"hello" * 100
+    first = store.snapshots.record(
+        source="s", url="http://x/a", http_status=200, body=body, etag='"v1"'
+    )
+    unchanged = store.snapshots.record(source="s", url="http://x/a", http_status=304, body=None)
+    assert unchanged.sha256 == first.sha256
+    assert unchanged.etag == '"v1"'
+    assert store.snapshots.counts()["bodies"] == 1
+
+
+def test_a_revised_value_keeps_both_vintages(store):
+    first = store.observations.upsert(
+        [Observation("trac.backlog", "2025-05", 3_546_863)], snapshot_id=None, at=JAN
+    )
+    revised = store.observations.upsert(
+        [Observation("trac.backlog", "2025-05", 3_550_000)], snapshot_id=None, at=FEB
+    )
+    assert [c.kind for c in first.new] == ["new"]
+    assert [(c.previous, c.value) for c in revised.revised] == [(3_546_863, 3_550_000)]
+    assert [p.value for p in store.observations.series("trac.backlog")] == [3_550_000]
+    before = store.observations.series("trac.backlog", as_of="2025-01-15T00:00:00Z")
+    assert [p.value for p in before] == [3_546_863]
+    assert len(store.observations.history("trac.backlog", "2025-05")) == 2
+    [revision] = store.observations.revisions(since=JAN)
+    assert (revision.old_value, revision.new_value, revision.revised_at) == (
+        3_546_863,
+        3_550_000,
+        FEB,
+    )
+
+
+def test_an_equal_value_is_unchanged_and_refreshes_last_seen(store):
+    store.observations.upsert([Observation("m", "FY2024", 1.0)], snapshot_id=None, at=JAN)
+    again = store.observations.upsert([Observation("m", "FY2024", 1.0)], snapshot_id=None, at=FEB)
+    assert (again.new, again.revised, again.unchanged) == ([], [], 1)
+    [point] = store.observations.series("m")
+    assert (point.first_seen, point.last_seen) == (JAN, FEB)
+
+
+def test_flags_survive_and_a_flag_change_is_a_new_vintage(store):
+    store.observations.upsert(
+        [Observation("m", "FY2022", 375_842, flags=("partial", "footnote:*"))],
+        snapshot_id=None,
+        at=JAN,
+    )
+    [point] = store.observations.series("m")
+    assert point.flags == ("footnote:*", "partial")
+    final = store.observations.upsert([Observation("m", "FY2022", 375_842)], snapshot_id=None)
+    assert len(final.revised) == 1
+
+
+def test_series_bounds_and_as_of_before_anything_is_empty(store):
+    store.observations.upsert(
+        [Observation("m", f"2024-{month:02d}", month) for month in range(1, 13)],
+        snapshot_id=None,
+        at=FEB,
+    )
+    periods = [p.period for p in store.observations.series("m", since="2024-03", until="2024-05")]
+    assert periods == ["2024-03", "2024-04", "2024-05"]
+    assert store.observations.series("m", as_of=JAN) == []
+
+
+def test_news_is_deduplicated_by_guid_and_searchable(store):
+    item = NewsItem(source="cbp", guid="g-1", title="CBP Releases June 2024 Monthly Update")
+    assert len(store.news.add([item], snapshot_id=None)) == 1
+    assert store.news.add([item], snapshot_id=None) == []
+    assert [n.guid for n in store.news.search("monthly update")] == ["g-1"]
+    assert store.news.search('"; DROP TABLE news; --') == []
+
+
+def test_an_older_database_migrates_in_place_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.db"
+    db = connect(path)  # a version-1 file, as an older crossings made it
+    migrate(db, upto=1)
+    db.execute(
+        "INSERT INTO observations (metric, period, value, first_seen, last_seen) "
+        "VALUES ('m', '2024-06', 83532, ?, ?)",
+        [JAN, JAN],
+    )
+    db.close()
+    with Store(path) as store:
+        assert schema_version(store.db) == LATEST
+        assert [p.value for p in store.observations.series("m")] == [83_532]
+        assert "outbox" in store.db.table_names()
+
+
+def test_wal_is_on_and_read_only_connections_refuse_writes(tmp_path):
+    path = tmp_path / "c.db"
+    Store(path).close()
+    with Store(path, read_only=True) as reader:
+        assert reader.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        with pytest.raises(sqlite3.OperationalError):
+            reader.db.execute("DELETE FROM runs")
+
+
+def test_read_only_open_of_a_missing_file_says_what_to_do(tmp_path):
+    with pytest.raises(StorageError, match="does not exist yet"):
+        Store(tmp_path / "missing.db", read_only=True)
+
+
+def test_runs_record_outcomes_and_interrupted_ones(store):
+    run = store.runs.start("trac", pid=123)
+    assert store.runs.get(run)["status"] == "running"
+    assert store.runs.mark_interrupted(reason="the daemon was killed", pid=123) == 1
+    assert store.runs.get(run)["status"] == "interrupted"
+    with pytest.raises(ValueError, match="a run ends as one of"):
+        store.runs.finish(run, "weird")

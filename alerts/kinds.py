@@ -2,6 +2,7 @@
 
 from alerts.channel import Channel
 from alerts.rule import Rule
+from alerts.rules import change, health, news, revision, stale, threshold  # noqa: F401
 
 RULE_KINDS = Rule.kinds
 CHANNEL_KINDS = Channel.kinds

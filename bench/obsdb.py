@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from storage import MetricEntry, Store, clock
+from storage.migrations import LATEST
 
 START = date(2006, 1, 1)
 BATCH = 200_000
@@ -105,6 +106,23 @@ def generate(path: Path, *, metrics: int, years: int, revised: float) -> dict:
         "seconds": time.perf_counter() - started,
         "bytes": path.stat().st_size,
     }
+
+
+def cached(directory: Path, name: str, *, metrics: int, years: int, revised: float) -> Path:
+    """A generated database, reused while its parameters and the schema are the same."""
+    path = directory / f"{name}-{metrics}x{years}y-r{revised:g}-schema{LATEST}.db"
+    marker = Path(f"{path}.done")
+    if path.exists() and marker.exists():
+        return path
+    print(f"generating {path.name} (about a minute per million rows)...", flush=True)
+    info = generate(path, metrics=metrics, years=years, revised=revised)
+    print(f"  {info['observations']:,} observations in {info['seconds']:.0f} s", flush=True)
+    marker.write_text(str(info["observations"]))
+    return path
+
+
+def observations_in(path: Path) -> int:
+    return int(Path(f"{path}.done").read_text())
 
 
 def _flush(store: Store, sql: str, rows: list) -> int:

@@ -109,6 +109,7 @@ def three_passes(tool: str, pages: int, directory: Path) -> list[dict]:
         for name in PASSES:
             if name == "changed":
                 site.change()
+            site.reset()
             before_site, before_stored = site.stats(), stored(directory)
             run = harness.measure(command, cwd=directory).check(f"{tool} pass {name}")
             after_site, after_stored = site.stats(), stored(directory)
@@ -120,6 +121,11 @@ def three_passes(tool: str, pages: int, directory: Path) -> list[dict]:
                     "peak_rss_mb": run.peak_rss_mb,
                     "max_process_rss_mb": run.max_process_rss_mb,
                     "pages_per_s": pages / run.wall_s,
+                    # start-up: until the first page request; tail: after the last one
+                    "to_first_request_s": after_site.get("first_request_at", 0) - run.started_at,
+                    "after_last_request_s": run.started_at
+                    + run.wall_s
+                    - after_site.get("last_request_at", 0),
                     "responses_200": after_site["200"] - before_site["200"],
                     "responses_304": after_site["304"] - before_site["304"],
                     "bytes_served": after_site["bytes"] - before_site["bytes"],
@@ -131,6 +137,8 @@ def three_passes(tool: str, pages: int, directory: Path) -> list[dict]:
             print(
                 f"  {tool:<9} N={pages:<5} {name:<8} {run.wall_s:6.2f} s wall "
                 f"{run.cpu_s:6.2f} s cpu {run.peak_rss_mb:6.1f} MB "
+                f"first req {results[-1]['to_first_request_s']:.2f} s, "
+                f"after last {results[-1]['after_last_request_s']:.2f} s "
                 f"200s={results[-1]['responses_200']} 304s={results[-1]['responses_304']} "
                 f"stored={results[-1]['stored']}",
                 flush=True,
@@ -144,7 +152,10 @@ def summarise(runs: list[list[dict]]) -> list[dict]:
     for index, name in enumerate(PASSES):
         per_pass = [run[index] for run in runs]
         row = {"pass": name}
-        for key in ("wall_s", "cpu_s", "peak_rss_mb", "max_process_rss_mb", "pages_per_s"):
+        for key in (
+            "wall_s", "cpu_s", "peak_rss_mb", "max_process_rss_mb", "pages_per_s",
+            "to_first_request_s", "after_last_request_s",
+        ):  # fmt: skip
             row[key] = harness.median([item[key] for item in per_pass])
         for key in ("responses_200", "responses_304", "bytes_served"):
             row[key] = harness.median([item[key] for item in per_pass])

@@ -73,6 +73,7 @@ class Measure:
     peak_rss_mb: float
     max_process_rss_mb: float
     returncode: int
+    started_at: float = 0.0  # epoch seconds, to compare with the site's request times
     stdout: str = field(repr=False, default="")
     stderr: str = field(repr=False, default="")
 
@@ -148,7 +149,7 @@ def measure(
         _temp_output() as (out, out_path),
         _temp_output() as (err, err_path),
     ):
-        started = time.perf_counter()
+        started, started_at = time.perf_counter(), time.time()
         process = subprocess.Popen(
             list(command), cwd=cwd, env=env, stdin=stdin, stdout=out, stderr=err
         )
@@ -174,6 +175,7 @@ def measure(
             peak_rss_mb=max(peak, usage.ru_maxrss * 1024) / 2**20,
             max_process_rss_mb=usage.ru_maxrss / 1024,
             returncode=process.returncode,
+            started_at=started_at,
             stdout=out_path.read_text(errors="replace"),
             stderr=err_path.read_text(errors="replace"),
         )
@@ -218,6 +220,9 @@ class SiteProcess:
     def change(self) -> int:
         return self.post("/_bench/change")["changed"]
 
+    def reset(self) -> None:
+        self.post("/_bench/reset")
+
 
 @contextlib.contextmanager
 def site(pages: int, *, csv: dict[str, Path] | None = None, max_seconds: float = 3600):
@@ -250,6 +255,8 @@ def machine() -> dict:
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        # Other work on the machine skews figures: recorded so a noisy run can be spotted.
+        "load_average_1m": os.getloadavg()[0],
     }
 
 

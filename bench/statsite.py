@@ -8,7 +8,9 @@ It prints one line `ready http://127.0.0.1:PORT` and serves until killed or the 
 
 Control endpoints (for the harness, not part of the "site"):
   POST /_bench/change  a new version of the fixed 10% of pages (every tenth page)
-  GET  /_bench/stats   JSON counters: responses by status and body bytes sent
+  POST /_bench/reset   forget the first and latest request times
+  GET  /_bench/stats   JSON counters: responses by status, body bytes sent, and when the
+                       first and latest page request (since the last reset) arrived
 """
 
 import argparse
@@ -119,7 +121,7 @@ class Site:
             url: (f'"{int(path.stat().st_mtime)}-{path.stat().st_size}"', path.stat().st_mtime)
             for url, path in self.files.items()
         }
-        self.counts: dict[str, int] = {"200": 0, "304": 0, "404": 0, "bytes": 0}
+        self.counts: dict[str, float] = {"200": 0, "304": 0, "404": 0, "bytes": 0}
 
     def change(self) -> list[int]:
         """Publish a new version of the fixed 10% of pages."""
@@ -137,6 +139,14 @@ class Site:
     def count(self, key: str, amount: int = 1) -> None:
         with self.lock:
             self.counts[key] = self.counts.get(key, 0) + amount
+
+    def seen(self) -> None:
+        """When the first and the latest page or file request arrived (epoch seconds):
+        a crawler's start-up time is its first request minus its start."""
+        now = time.time()
+        with self.lock:
+            self.counts.setdefault("first_request_at", now)
+            self.counts["last_request_at"] = now
 
     def index(self) -> bytes:
         links = "".join(
@@ -177,8 +187,10 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     body = json.dumps(site.counts).encode()
                 self._send(200, body, "application/json", count=False)
             elif (resource := site.resources.get(path)) is not None:
+                site.seen()
                 self._resource(resource)
             elif path in site.files:
+                site.seen()
                 self._file(path)
             else:
                 self._send(404, b"not found\n", "text/plain")
@@ -187,6 +199,11 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if self.path == "/_bench/change":
                 changed = site.change()
                 self._send(200, json.dumps({"changed": len(changed)}).encode(), "application/json")
+            elif self.path == "/_bench/reset":
+                with site.lock:
+                    site.counts.pop("first_request_at", None)
+                    site.counts.pop("last_request_at", None)
+                self._send(200, b"{}", "application/json", count=False)
             else:
                 self._send(404, b"not found\n", "text/plain")
 

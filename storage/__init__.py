@@ -4,6 +4,7 @@ from storage.catalog import MetricEntry, SourceEntry
 from storage.database import StorageError
 from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
+from storage.queries import QueryResult
 from storage.runs import RunCounts
 from storage.snapshots import Snapshot
 from storage.store import Store
@@ -14,6 +15,7 @@ __all__ = [
     "NewsItem",
     "Observation",
     "Point",
+    "QueryResult",
     "Revision",
     "RunCounts",
     "Snapshot",

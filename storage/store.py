@@ -10,6 +10,7 @@ from storage.database import connect, transaction
 from storage.migrations import migrate
 from storage.news import News
 from storage.observations import Observations
+from storage.queries import Queries
 from storage.runs import Runs
 from storage.snapshots import Snapshots
 
@@ -29,6 +30,7 @@ class Store:
         self.observations = Observations(self.db)
         self.news = News(self.db)
         self.catalog = Catalog(self.db)
+        self.queries = Queries(self.db)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -27,14 +27,18 @@ class Threshold:
 
     @property
     def label(self) -> str:
-        return f"{self.rule}: {self.key.replace('_', ' ')} {self.value:,g}"
+        shown = f"{self.value:,.0f}" if self.value.is_integer() else f"{self.value:,}"
+        return f"{self.rule}: {self.key.replace('_', ' ')} {shown}"
 
 
 def sources_overview(config: Config, store: Store, *, now: datetime) -> list[dict]:
     """Stored health of every source, with when the configured schedule runs it next.
     A source only in the config (never run) or only in the database (removed from the
     config) is listed too."""
-    rows = {row["source"]: row for row in store.queries.source_health()}
+    rows = {
+        row["source"]: {**row, "next_run": None, "schedule": "not in the config"}
+        for row in store.queries.source_health()
+    }
     for name, source in config.sources.items():
         row = rows.setdefault(
             name, {**NEVER_RUN, "source": name, "kind": source.kind, "url": source.url}

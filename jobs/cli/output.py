@@ -7,6 +7,7 @@ the machine formats give stored values as they are (times in UTC, ISO 8601)."""
 import csv
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
 from typing import IO, Any
@@ -42,7 +43,7 @@ def emit(
         body = [[_readable(row.get(column), zone) for column in columns] for row in rows]
         click.echo(tabulate(body, headers=columns, disable_numparse=True), file=out)
     elif fmt == "csv":
-        writer = csv.writer(out or click.get_text_stream("stdout"), lineterminator="\n")
+        writer = csv.writer(out or sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
             writer.writerow(_plain(row.get(column)) for column in columns)

@@ -203,7 +203,7 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str) -> None:
                 "use --info for what is known about it"
             )
         body = store.snapshots.body(found.sha256)
-    click.get_binary_stream("stdout").write(body)
+    sys.stdout.buffer.write(body)
 
 
 @click.command()

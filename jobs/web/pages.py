@@ -58,9 +58,7 @@ def _environment(user_templates: Path | None) -> jinja2.Environment:
     if user_templates is not None:
         loaders.append(jinja2.FileSystemLoader(user_templates / "web"))
     loaders.append(jinja2.FileSystemLoader(HERE / "templates"))
-    environment = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.StrictUndefined
-    )
+    environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
     environment.filters["number"] = _number
     return environment
 
@@ -166,6 +164,7 @@ async def metric(request: web.Request) -> web.Response:
     chart = {
         "label": (found["entry"].label if found["entry"] else "") or name,
         "labels": [row["period"] for row in rows],
+        "x": _positions([row["period"] for row in rows]),
         "values": [row["value"] for row in rows],
         "revised": [row["revisions"] > 0 for row in rows],
         "thresholds": [{"label": t.label, "value": t.value} for t in thresholds],
@@ -288,6 +287,28 @@ async def snapshot_raw(request: web.Request) -> web.Response:
         body=body, content_type="text/plain", charset=_charset(found.content_type),
         headers=RAW_HEADERS,
     )  # fmt: skip
+
+
+def _positions(periods: list[str]) -> list[float] | None:
+    """Periods as decimal years, so a chart spaces them by time (a gap of four years
+    looks like one); None when some period has a form we cannot place."""
+    placed = [_decimal_year(period) for period in periods]
+    return None if None in placed else placed
+
+
+def _decimal_year(period: str) -> float | None:
+    """'2024-06' -> mid June 2024, '2024-06-03' -> that day, 'FY2024' -> mid FY (April),
+    '2024' -> mid-year."""
+    if match := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", period):
+        year, month, day = map(int, match.groups())
+        return year + (month - 1) / 12 + (day - 0.5) / 365
+    if match := re.fullmatch(r"(\d{4})-(\d{2})", period):
+        return int(match[1]) + (int(match[2]) - 0.5) / 12
+    if match := re.fullmatch(r"FY ?(\d{4})", period):
+        return int(match[1]) - 0.25 + 0.5
+    if re.fullmatch(r"\d{4}", period):
+        return int(period) + 0.5
+    return None
 
 
 def _charset(content_type: str | None) -> str:

@@ -24,11 +24,13 @@ class Threshold:
     rule: str
     key: str
     value: float
+    measure: str = "value"  # or e.g. "7-period mean": what the rule compares
 
     @property
     def label(self) -> str:
         shown = f"{self.value:,.0f}" if self.value.is_integer() else f"{self.value:,}"
-        return f"{self.rule}: {self.key.replace('_', ' ')} {shown}"
+        of = "" if self.measure == "value" else f" ({self.measure})"
+        return f"{self.rule}: {self.key.replace('_', ' ')} {shown}{of}"
 
 
 def sources_overview(config: Config, store: Store, *, now: datetime) -> list[dict]:
@@ -59,9 +61,10 @@ def thresholds_for(config: Config, metric: str) -> list[Threshold]:
         patterns = [watched] if isinstance(watched, str) else list(watched)
         if not any(pattern and fnmatch.fnmatchcase(metric, pattern) for pattern in patterns):
             continue
+        measure = rule.measure() if callable(getattr(rule, "measure", None)) else "value"
         for field in dataclasses.fields(rule):
             value = getattr(rule, field.name)
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
             if numeric and any(word in field.name for word in THRESHOLD_WORDS):
-                found.append(Threshold(name, field.name, float(value)))
+                found.append(Threshold(name, field.name, float(value), measure))
     return found

@@ -170,7 +170,7 @@ class Queries(Repository):
     def alert_events(self, *, limit: int = 200) -> list[dict]:
         """Alert history, newest first, with where each notice went and whether it was sent."""
         return self._tolerant(
-            """SELECT e.id, e.rule, e.series, e.kind, e.at, e.summary,
+            """SELECT e.id, e.rule, e.series, e.kind, e.at, e.period, e.summary, e.silenced,
                       (SELECT group_concat(channel || ': ' || status, ', ') FROM outbox
                        WHERE outbox.event_id = e.id) AS delivery
                FROM events e ORDER BY e.at DESC, e.id DESC LIMIT ?""",

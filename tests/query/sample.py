@@ -4,10 +4,10 @@ API with figures TRAC and CBP published, and a config with a source and a thresh
 from dataclasses import dataclass
 from pathlib import Path
 
-from alerts.rule import Rule
 from jobs.config import Config
 from scrapers.source import Source
 from storage import NewsItem, Observation, RunCounts, SourceEntry, Store
+from storage.alerts import AlertState
 from storage.catalog import MetricEntry
 
 BACKLOG = "trac.court.backlog"
@@ -34,15 +34,6 @@ class PageSource(Source, kind="query_test_page"):
     """A page source for these tests (the real kinds live in scrapers/)."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class LevelRule(Rule, kind="query_test_level"):
-    """A threshold rule for these tests (the real kinds live in alerts/)."""
-
-    metric: str
-    above: float
-    resolve_below: float
-
-
 CONFIG = f"""
 [settings]
 database = "crossings.db"
@@ -61,7 +52,7 @@ title = "CBP Southwest Land Border Encounters"
 schedule = "6h"
 
 [rules.backlog_high]
-kind = "query_test_level"
+kind = "threshold"
 metric = "{BACKLOG}"
 above = 3600000
 resolve_below = 3000000
@@ -142,5 +133,14 @@ def fill(store: Store) -> dict[str, int]:
                   published_at="2025-06-27T12:00:00.000000Z")],
         snapshot_id=None,
         at=SECOND_CRAWL,
+    )  # fmt: skip
+    store.alerts.save_state(
+        AlertState("backlog_high", BACKLOG, "firing", since=FIRST_CRAWL, value=3685200.0,
+                   period="2025-02")
+    )  # fmt: skip
+    store.alerts.add_event(
+        rule="backlog_high", series=BACKLOG, kind="firing", at=FIRST_CRAWL, period="2025-02",
+        summary="Backlog <i>3,685,200</i> is at or above 3,600,000", payload={},
+        key="backlog_high:2025-02", silenced=False,
     )  # fmt: skip
     return ids

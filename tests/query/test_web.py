@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from jobs.config import load
+from storage import Store
 from tests.query.sample import BACKLOG, Sample
 from tests.query.servers import serving
 
@@ -26,10 +27,10 @@ def get(url: str) -> requests.Response:
     ("path", "shown"),
     [
         ("/", ["TRAC", "broken", "table header &#39;Encounter Count&#39; not found",
-               "No alert is firing.", "3,546,863"]),
+               "backlog_high", "3,546,863"]),
         ("/metrics", [BACKLOG, "3,546,863", "-140,887 (-3.8%)"]),
         ("/metrics?q=cbp.*", ["cbp.swb.usbp.encounters", "6,321"]),
-        ("/alerts", ["No alert is firing.", "No alert has fired yet."]),
+        ("/alerts", ["backlog_high", "3,685,200", "Backlog &lt;i&gt;3,685,200&lt;/i&gt; is at"]),
         ("/news?q=backlog", ["court backlog &lt;b&gt;falls&lt;/b&gt; as new cases drop"]),
         ("/sources/trac_quickfacts", ["/snapshots/2/raw", "?download=1", "ok"]),
         ("/snapshots/2", ["2025-05", "3,546,863", "3,687,750", "View as text"]),
@@ -103,3 +104,14 @@ def test_no_database_yet_says_so(tmp_path) -> None:
         response = get(url + "/")
     assert response.status_code == 503
     assert "does not exist yet" in response.text
+
+
+def test_pages_of_an_empty_database(tmp_path) -> None:
+    (tmp_path / "crossings.toml").write_text('[settings]\ndatabase = "empty.db"\n')
+    Store(tmp_path / "empty.db").close()
+    with serving(load(tmp_path / "crossings.toml")) as url:
+        overview, alerts = get(url + "/").text, get(url + "/alerts").text
+        assert get(url + "/metrics").status_code == 200
+    assert "No alert is firing." in overview
+    assert "No values stored yet." in overview
+    assert "No alert has fired yet." in alerts

@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from jobs.config import ConfigError, load
 from jobs.demo.catcher import LOCALHOST, Mail, MailCatcher, Webhook, WebhookReceiver
 from jobs.demo.site import DemoSite, demo_sources_toml
 from storage import StorageError, Store
@@ -103,6 +104,20 @@ def write_config(directory: Path, endpoints: Endpoints, sources: str) -> Path:
     return path
 
 
+def prepare_database(config_path: Path) -> Path:
+    """Check the written config as the daemon will, and create the database up front, so
+    that the demo can read it (read-only) from the first second."""
+    try:
+        config = load(config_path)
+    except ConfigError as error:
+        raise DemoError(f"the demo's config is not valid (a bug in crossings): {error}") from None
+    try:
+        Store(config.database).close()
+    except StorageError as error:
+        raise DemoError(str(error)) from None
+    return config.database
+
+
 class Demo:
     """One demo session in `directory`; `run()` returns the tally once everything stopped."""
 
@@ -144,10 +159,11 @@ class Demo:
             stack.push_async_callback(receiver.stop)
             endpoints = Endpoints(site_url, smtp_port, webhook_url, f"{LOCALHOST}:{free_port()}")
             config = write_config(self.directory, endpoints, demo_sources_toml(site_url))
+            database = prepare_database(config)
             self._introduce(endpoints)
             daemon = await self._start_daemon(config)
             try:
-                await self._watch(daemon, config)
+                await self._watch(daemon, database)
             finally:
                 await self._stop_daemon(daemon)
             self._summarise(endpoints, config)
@@ -176,18 +192,13 @@ class Demo:
         finally:
             log.close()
 
-    async def _watch(self, daemon: asyncio.subprocess.Process, config: Path) -> None:
+    async def _watch(self, daemon: asyncio.subprocess.Process, database: Path) -> None:
         """Report progress until Ctrl-C, the --for deadline, or the daemon ending."""
-        database = self.directory / "crossings.db"
-        store: Store | None = None
+        store = Store(database, read_only=True)
         exited = asyncio.ensure_future(daemon.wait())
         try:
             while not self._stop.is_set():
-                if store is None and database.exists():
-                    with contextlib.suppress(StorageError):
-                        store = Store(database, read_only=True)
-                if store is not None:
-                    self._show_runs(store)
+                self._show_runs(store)
                 if self.duration is not None and self._elapsed() >= self.duration:
                     self.echo(f"\n{self._clock()} {self.duration:g} seconds are up: stopping.")
                     break
@@ -197,9 +208,8 @@ class Demo:
                 if exited.done():
                     raise DemoError(self._daemon_died(daemon.returncode))
         finally:
-            if store is not None:
-                self._show_runs(store)
-                store.close()
+            self._show_runs(store)
+            store.close()
 
     async def _stop_daemon(self, daemon: asyncio.subprocess.Process) -> None:
         if daemon.returncode is not None:
@@ -250,10 +260,7 @@ class Demo:
             self.echo(line)
 
     def _show_runs(self, store: Store) -> None:
-        try:
-            recent = store.runs.recent(limit=200)
-        except StorageError:
-            return  # the daemon is still creating the tables
+        recent = store.runs.recent(limit=200)
         finished = sorted(
             (run for run in recent if run["id"] > self._last_run_id and run["status"] != "running"),
             key=lambda run: run["id"],

@@ -1,21 +1,28 @@
 """Storage: the only code that writes SQL. Everything else uses `Store`."""
 
+from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
 from storage.database import StorageError
 from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
+from storage.outbox import OutboxMessage
 from storage.runs import RunCounts
 from storage.snapshots import Snapshot
 from storage.store import Store
 
 __all__ = [
+    "AlertState",
     "Change",
+    "Cursor",
+    "Event",
     "MetricEntry",
     "NewsItem",
     "Observation",
+    "OutboxMessage",
     "Point",
     "Revision",
     "RunCounts",
+    "Silence",
     "Snapshot",
     "SourceEntry",
     "StorageError",

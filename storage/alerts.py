@@ -188,6 +188,18 @@ class Alerts(Repository):
         )
         return row or {}
 
+    def arrivals(self, *, since: str, until: str, limit: int = 1000) -> list[dict]:
+        """Values first stored in [since, until): new periods (old_value None) and
+        revisions (with the value they replaced), by metric and period."""
+        return self._rows(
+            """SELECT new.metric, new.period, new.value, new.first_seen, new.snapshot_id,
+                      old.value AS old_value
+               FROM observations new LEFT JOIN observations old ON old.id = new.previous_id
+               WHERE new.first_seen >= ? AND new.first_seen < ?
+               ORDER BY new.metric, new.period LIMIT ?""",
+            [since, until, limit],
+        )
+
     # --- state ------------------------------------------------------------------------------
 
     def state(self, rule: str, series: str) -> AlertState | None:

@@ -1,7 +1,8 @@
 """Query latency on a database of about 10 million observations with revisions (1,000 daily
 metrics over 20 years, a third of the periods revised once):
   - library: `Store(read_only=True).observations.series(metric)` and `series(as_of=...)`,
-    timed in-process after one warm-up call (what the CLI, web pages and API call);
+    and `store.queries.series_with_revisions` / `metric_summaries` (what the CLI and web
+    pages call), timed in-process after one warm-up call;
   - command line: `crossings series METRIC`, `series METRIC --as-of DATE` and `crossings
     metrics`, timed as whole processes (interpreter start-up included).
 
@@ -41,6 +42,16 @@ def library_latency(path: Path, metric: str, repeat: int) -> dict:
             ("series", lambda: store.observations.series(metric)),
             ("series_as_of", lambda: store.observations.series(metric, as_of=AS_OF)),
             ("series_last_year", lambda: store.observations.series(metric, since="2025-01-01")),
+            # what `crossings series` and the web pages call
+            ("series_with_revisions", lambda: store.queries.series_with_revisions(metric)),
+            (
+                "series_with_revisions_as_of",
+                lambda: store.queries.series_with_revisions(metric, as_of=AS_OF),
+            ),
+            (
+                "series_with_revisions_last_year",
+                lambda: store.queries.series_with_revisions(metric, since="2025-01-01"),
+            ),
         ):
             call()
             times = []
@@ -51,6 +62,10 @@ def library_latency(path: Path, metric: str, repeat: int) -> dict:
             results[f"{name}_ms"] = harness.median(times)
             results[f"{name}_points"] = len(points)
         results["series_points_current"] = len(first)
+        started = time.perf_counter()
+        summaries = store.queries.metric_summaries()
+        results["metric_summaries_ms"] = (time.perf_counter() - started) * 1000
+        results["metric_summaries_rows"] = len(summaries)
     return results
 
 

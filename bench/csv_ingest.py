@@ -33,9 +33,7 @@ def crossings_run(url: str, directory: Path) -> tuple[harness.Measure, dict[str,
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     config = directory / "crossings.toml"
-    config.write_text(
-        f'[settings]\ndatabase = "crossings.db"\n{SETTINGS}\n' + csv_source(url)
-    )
+    config.write_text(f'[settings]\ndatabase = "crossings.db"\n{SETTINGS}\n' + csv_source(url))
     run = harness.measure(
         [*harness.crossings_command(), "--config", str(config), "crawl", "--all"], cwd=directory
     ).check("crossings crawl (csv)")

@@ -210,3 +210,20 @@ def test_a_reminder_every_repeat_interval_while_firing(store):
     feed_daily(store, [3000] * 14, rules)
     kinds = [e.kind for e in reversed(store.alerts.events())]
     assert kinds == ["firing", "reminder", "reminder"]
+
+
+class BrokenRule(Threshold):
+    """A rule kind with a bug."""
+
+    def judge(self, metric, points, start, view):
+        raise RuntimeError("a bug in a rule kind")
+
+
+def test_a_failing_rule_spares_the_others_and_is_tried_again(store, caplog):
+    rules = {"broken": BrokenRule(name="broken", metric="m", above=1),
+             "good": Threshold(name="good", metric="m", above=1)}  # fmt: skip
+    store.observations.upsert([Observation("m", "2024", 5)], snapshot_id=None)
+    events = evaluate(store, rules)
+    assert [e.rule for e in events] == ["good"]
+    assert "rule 'broken' could not be evaluated" in caplog.text
+    assert store.alerts.cursor("broken") is None  # nothing recorded: next time it tries again

@@ -10,8 +10,10 @@ from storage.database import connect, transaction
 from storage.migrations import migrate
 from storage.news import News
 from storage.observations import Observations
+from storage.retention import Retention
 from storage.runs import Runs
 from storage.snapshots import Snapshots
+from storage.stats import Stats
 
 
 class Store:
@@ -29,6 +31,8 @@ class Store:
         self.observations = Observations(self.db)
         self.news = News(self.db)
         self.catalog = Catalog(self.db)
+        self.retention = Retention(self.db)
+        self.stats = Stats(self.db)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

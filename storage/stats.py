@@ -64,6 +64,14 @@ class Stats(Repository):
         )
         return {row["source"]: row["at"] for row in rows}
 
+    def last_started(self) -> dict[str, str]:
+        """When each source last started a run that was not cut off (drives catch-up)."""
+        rows = self._rows(
+            """SELECT source, MAX(started_at) AS at FROM runs
+               WHERE status != 'interrupted' GROUP BY source"""
+        )
+        return {row["source"]: row["at"] for row in rows}
+
     def latest_run_id(self) -> int:
         return self._one("SELECT COALESCE(MAX(id), 0) AS id FROM runs")["id"]
 

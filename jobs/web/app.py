@@ -16,5 +16,8 @@ def make_app(config: Config) -> web.Application:
     return app
 
 
-# Each entry is a `register(app)` function of a module under jobs/web/.
-ROUTES: list = []
+# Each entry is a `register(app)` function of a module under jobs/web/. Imported here, at
+# the end, because those modules import CONFIG from this one.
+from jobs.web import health  # noqa: E402
+
+ROUTES: list = [health.register]

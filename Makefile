@@ -4,6 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 CONFIG ?= crossings.toml
+# `make image`: the image name, its Python base, and buildah's storage (vfs works anywhere,
+# also inside containers; podman must then be given the same --storage-driver).
+IMAGE          ?= crossings:latest
+BASE_IMAGE     ?= python:3.11-slim
+STORAGE_DRIVER ?= vfs
 
 .PHONY: run test lint format check demo image bench clean browser
 
@@ -42,6 +47,21 @@ format: $(STAMP)
 ## demo: the offline demo (local site, mail catcher, webhook receiver)
 demo: $(STAMP)
 	$(BIN)/crossings demo
+
+## image: build the container image with Docker if its engine answers, else with buildah
+image:
+	@if docker info >/dev/null 2>&1; then \
+	  echo "Building $(IMAGE) with Docker (base $(BASE_IMAGE))"; \
+	  docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) . ; \
+	else \
+	  command -v buildah >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah >/dev/null; } || \
+	    { echo "No Docker engine and no buildah: install one (Debian: apt-get install buildah)"; \
+	      exit 1; }; \
+	  echo "No Docker engine answers: building $(IMAGE) with buildah (base $(BASE_IMAGE))"; \
+	  buildah --storage-driver $(STORAGE_DRIVER) bud --format docker --isolation chroot \
+	    --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) . ; \
+	fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

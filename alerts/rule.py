@@ -1,9 +1,58 @@
 """The base of every rule kind: the keys all rules share (labels, channels, repeats).
-A kind subclasses it with `kind="..."` and declares its own keys as fields."""
+A kind subclasses it with `kind="..."`, declares its own keys as fields, and implements
+`observe`, which reads what changed (through a `View`) and says, per series, what it saw:
 
+- a `Step` for stateful kinds (threshold, change, stale, source health): whether the
+  condition to fire and the condition to resolve hold at one period; the engine counts
+  consecutive periods and moves the state machine (inactive -> firing -> resolved);
+- a `Notice` for one-off kinds (revision, news): something happened; it is announced once.
+"""
+
+import dataclasses
+import fnmatch
+import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+from storage import AlertState, Cursor
+
+if TYPE_CHECKING:
+    from alerts.view import View
+
+
+@dataclass(frozen=True)
+class Step:
+    """One period of one series, as a stateful rule judged it. `says` puts the condition
+    in words ("7-day mean 2,612 is at or above 2,500"); `facts` go to templates."""
+
+    series: str
+    period: str
+    fire: bool
+    clear: bool
+    value: float | None
+    says: str
+    facts: dict = field(default_factory=dict)
+    snapshot_id: int | None = None
+    remember: dict = field(default_factory=dict)  # kept in the state for the next step
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something that happened once (a revision, a news item, a broken run). `key` is
+    unique per happening, so it is announced once however often rules are evaluated."""
+
+    series: str
+    key: str
+    period: str | None
+    value: float | None
+    says: str
+    facts: dict = field(default_factory=dict)
+    snapshot_id: int | None = None
+
+
+StateOf = Callable[[str], AlertState]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,7 +70,9 @@ class Rule:
         default_factory=dict,
         metadata={"help": "Free labels shown with the alert, e.g. { severity = 'warning' }."},
     )
-    description: str = field(default="", metadata={"help": "What this rule watches, in words."})
+    description: str = field(
+        default="", metadata={"help": "What this rule watches, in words: the alert's title."}
+    )
     repeat_interval: timedelta | None = field(
         default=None, metadata={"help": "Remind while still firing, e.g. '7d'. Unset: never."}
     )
@@ -34,3 +85,54 @@ class Rule:
         if kind:
             cls.kind = kind
             Rule.kinds[kind] = cls
+
+    @property
+    def title(self) -> str:
+        return self.description or self.name
+
+    def fingerprint(self) -> str:
+        """Changes when the condition changes (not when only channels or words do), so
+        an edited rule is evaluated afresh."""
+        ignored = {"name", "channels", "labels", "description", "repeat_interval"}
+        kept = {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ignored
+        }
+        text = f"{self.kind}:{sorted(kept.items(), key=lambda item: item[0])!r}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def observe(self, view: "View", cursor: Cursor, state_of: StateOf) -> Iterator[Step | Notice]:
+        """What changed since `cursor`, per series, oldest first."""
+        raise NotImplementedError(f"rule kind {self.kind!r} does not implement observe()")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatefulRule(Rule):
+    """A rule whose condition holds for a while: it fires, and later resolves."""
+
+    for_periods: int = field(
+        default=1,
+        metadata={"help": "Fire only after the condition held this many periods in a row."},
+    )
+    resolve_for: int = field(
+        default=1,
+        metadata={"help": "Resolve only after the condition was over this many periods in a row."},
+    )
+
+    def problems(self) -> list[str]:
+        found = []
+        for key in ("for_periods", "resolve_for"):
+            if getattr(self, key) < 1:
+                found.append(f"{key} must be at least 1")
+        return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesRule(StatefulRule):
+    """A stateful rule over numeric series chosen by name or glob pattern."""
+
+    metric: str = field(
+        metadata={"help": "The metric name, or a pattern such as 'cbp.*' (one alert per series)."}
+    )
+
+    def matches(self, metric: str) -> bool:
+        return fnmatch.fnmatchcase(metric, self.metric)

@@ -7,6 +7,7 @@ and a hint (`ConfigError`)."""
 
 import os
 import tomllib
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,13 @@ from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
 from jobs.schedule import trigger_for
-from jobs.typed import Problem, build, unknown_kind
+from jobs.typed import Problem, build, keys_of, unknown_kind
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
 
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
+ENV_SETTING_PREFIX = "CROSSINGS_"
 SECTIONS = ("settings", "sources", "rules", "channels", "digests")
 
 
@@ -169,7 +171,8 @@ def parse(document: Mapping[str, Any], path: Path) -> Config:
             problems.append(
                 Problem(str(path), f"unknown section [{section}]", f"known: {', '.join(SECTIONS)}")
             )
-    settings = build(Settings, document.get("settings", {}), "settings", problems) or Settings()
+    settings_table = _with_environment(document.get("settings", {}))
+    settings = build(Settings, settings_table, "settings", problems) or Settings()
     sources = _kinds(document, "sources", "source", SOURCE_KINDS, problems)
     rules = _kinds(document, "rules", "rule", RULE_KINDS, problems)
     channels = _kinds(document, "channels", "channel", CHANNEL_KINDS, problems)
@@ -190,6 +193,27 @@ def parse(document: Mapping[str, Any], path: Path) -> Config:
         channels=MappingProxyType(channels),
         digests=MappingProxyType(digests),
     )
+
+
+def _with_environment(table: Any) -> Any:
+    """Containers configure by environment: CROSSINGS_<KEY> (e.g. CROSSINGS_LISTEN=
+    0.0.0.0:8080, CROSSINGS_DATABASE=/data/crossings.db) wins over [settings] KEY."""
+    if not isinstance(table, dict):
+        return table
+    merged = dict(table)
+    hints = typing.get_type_hints(Settings)
+    for key in keys_of(Settings):
+        raw = os.environ.get(ENV_SETTING_PREFIX + key.name.upper())
+        if raw is None:
+            continue
+        if hints[key.name] in (str, Path, Path | None):
+            merged[key.name] = raw
+        else:  # numbers and booleans are written as in TOML: 2, 0.5, true
+            try:
+                merged[key.name] = tomllib.loads(f"value = {raw}")["value"]
+            except tomllib.TOMLDecodeError:
+                merged[key.name] = raw
+    return merged
 
 
 def _tables(document: Mapping[str, Any], section: str, problems: list[Problem]) -> dict:

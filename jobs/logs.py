@@ -7,6 +7,8 @@ import logging
 import sys
 from typing import Literal
 
+from jobs.runner import RunResult
+
 LogFormat = Literal["text", "json"]
 FORMATS: tuple[LogFormat, ...] = ("text", "json")
 QUIET = ("apscheduler", "aiohttp.access", "asyncio")  # chatter a user does not need
@@ -42,28 +44,29 @@ def setup(log_format: LogFormat = "text", *, level: int = logging.INFO) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def run_summary(run: dict) -> tuple[str, dict]:
+def run_summary(result: RunResult, trigger: str) -> tuple[str, dict]:
     """One line per finished run, e.g. 'trac-backlog ok new=3 revised=0 unchanged=40
     news=0 1.2s', with the same facts as fields."""
-    seconds = run.get("seconds") or 0.0
     text = (
-        f"{run['source']} {run['status']} new={run['values_new']} "
-        f"revised={run['values_revised']} unchanged={run['values_unchanged']} "
-        f"news={run['news_new']} {seconds:.1f}s"
+        f"{result.source} {result.status} new={result.values_new} "
+        f"revised={result.values_revised} unchanged={result.values_unchanged} "
+        f"news={result.news_new} {result.seconds:.1f}s"
     )
-    if run.get("reason"):
-        text += f" — {run['reason']}"
+    if result.reason:
+        text += f" — {result.reason}"
     fields = {
         "event": "run",
-        "run_id": run["id"],
-        "source": run["source"],
-        "status": run["status"],
-        "trigger": run["trigger"],
-        "new": run["values_new"],
-        "revised": run["values_revised"],
-        "unchanged": run["values_unchanged"],
-        "news": run["news_new"],
-        "seconds": round(seconds, 3),
-        "reason": run.get("reason"),
+        "run_id": result.run_id,
+        "source": result.source,
+        "status": result.status,
+        "trigger": trigger,
+        "new": result.values_new,
+        "revised": result.values_revised,
+        "unchanged": result.values_unchanged,
+        "news": result.news_new,
+        "requests": result.requests,
+        "bytes": result.bytes,
+        "seconds": result.seconds,
+        "reason": result.reason,
     }
     return text, fields

@@ -2,22 +2,29 @@
 
 # storage.database imports sqlite-utils first, keeping numpy out of every process (see there).
 from storage import database  # noqa: F401
+from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
 from storage.database import StorageError
 from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
+from storage.outbox import OutboxMessage
 from storage.runs import RunCounts
 from storage.snapshots import Snapshot
 from storage.store import Store
 
 __all__ = [
+    "AlertState",
     "Change",
+    "Cursor",
+    "Event",
     "MetricEntry",
     "NewsItem",
     "Observation",
+    "OutboxMessage",
     "Point",
     "Revision",
     "RunCounts",
+    "Silence",
     "Snapshot",
     "SourceEntry",
     "StorageError",

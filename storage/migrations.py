@@ -133,9 +133,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         2,
-        "alert state per rule and series, events, the delivery outbox, silences",
+        "alert state per rule and series, evaluation cursors, events, the outbox, silences",
         """
         -- state: inactive | firing | resolved. detail: JSON memory of the rule (counters).
+        -- period: the last period evaluated for this series.
         CREATE TABLE alert_state (
             rule TEXT NOT NULL,
             series TEXT NOT NULL,
@@ -147,22 +148,39 @@ MIGRATIONS: tuple[Migration, ...] = (
             detail TEXT NOT NULL DEFAULT '{}',
             PRIMARY KEY (rule, series)
         );
-        -- kind: firing | resolved | reminder
+        CREATE INDEX alert_state_by_state ON alert_state(state);
+        -- How far each rule has read: observation and news ids, run finish time. A changed
+        -- rule (fingerprint) starts again from the beginning.
+        CREATE TABLE alert_cursors (
+            rule TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            observation_id INTEGER NOT NULL DEFAULT 0,
+            news_id INTEGER NOT NULL DEFAULT 0,
+            run_finished_at TEXT NOT NULL DEFAULT '',
+            evaluated_at TEXT NOT NULL
+        );
+        -- kind: firing | resolved | reminder | notice. `key` makes a second evaluation of
+        -- the same change a no-op. silenced: recorded, but no outbox messages.
         CREATE TABLE events (
             id INTEGER PRIMARY KEY,
             rule TEXT NOT NULL,
             series TEXT NOT NULL,
             kind TEXT NOT NULL,
             at TEXT NOT NULL,
+            period TEXT,
             summary TEXT NOT NULL,
-            payload TEXT NOT NULL DEFAULT '{}'
+            payload TEXT NOT NULL DEFAULT '{}',
+            key TEXT NOT NULL UNIQUE,
+            silenced INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX events_by_time ON events(at);
         CREATE INDEX events_by_rule ON events(rule, series, at);
         -- status: pending | sent | dead. One row per (event or digest, channel).
+        -- payload: {"event": {...}} rendered at delivery, or {"message": {...}} pre-rendered.
         CREATE TABLE outbox (
             id INTEGER PRIMARY KEY,
             event_id INTEGER REFERENCES events(id),
+            digest TEXT,
             channel TEXT NOT NULL,
             idempotency_key TEXT NOT NULL UNIQUE,
             subject TEXT NOT NULL DEFAULT '',
@@ -175,6 +193,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             sent_at TEXT
         );
         CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+        CREATE INDEX outbox_by_digest ON outbox(digest, created_at);
         CREATE TABLE silences (
             id INTEGER PRIMARY KEY,
             rule TEXT NOT NULL,
@@ -182,6 +201,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             comment TEXT NOT NULL DEFAULT '',
             created_at TEXT NOT NULL
         );
+        -- Digests list what arrived since the last one; source health reads finished runs.
+        CREATE INDEX observations_by_first_seen ON observations(first_seen);
+        CREATE INDEX runs_by_finished ON runs(finished_at);
         """,
     ),
 )

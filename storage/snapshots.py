@@ -3,7 +3,12 @@ SHA-256 and compressed. An unchanged page (a 304, or the same bytes again) costs
 never a second body."""
 
 import hashlib
+import io
+import sqlite3
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 try:
     from compression import zstd  # Python 3.14+
@@ -14,7 +19,9 @@ from storage import clock
 from storage.repository import Repository
 
 ZSTD_LEVEL = 9
+STREAM_ZSTD_LEVEL = 3  # large files: compression speed matters more than the last percent
 CODECS = ("zstd", "identity")
+CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,76 @@ class Snapshot:
     content_type: str | None
     size: int
     new_body: bool = False
+
+
+class _BlobReader(io.RawIOBase):
+    """A stored blob as a readable stream (sqlite3.Blob lacks the file protocol)."""
+
+    def __init__(self, blob: sqlite3.Blob) -> None:
+        self._blob = blob
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        data = self._blob.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._blob.close()
+        super().close()
+
+
+class _DecompressingReader(zstd.ZstdFile):
+    """Decompresses a stored blob as it is read, and closes the blob with itself."""
+
+    def __init__(self, stream: io.BufferedReader) -> None:
+        super().__init__(stream, "rb")
+        self._stream = stream
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._stream.close()
+
+
+class BodyFile:
+    """A body too large to hold in memory (a CSV of a million rows): written in chunks as
+    it arrives, hashed and compressed on the way to a temporary file, then stored with
+    `Snapshots.record_file`. Needs no database, so it can be filled in another thread."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        handle, name = tempfile.mkstemp(prefix="crossings-body-", suffix=".zst", dir=directory)
+        self.path = Path(name)
+        self._raw = open(handle, "wb")  # noqa: SIM115 - closed in finish()/discard()
+        self._compressor = zstd.ZstdCompressor(level=STREAM_ZSTD_LEVEL)
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.sha256 = ""
+
+    def write(self, chunk: bytes) -> None:
+        self._hash.update(chunk)
+        self.size += len(chunk)
+        self._raw.write(self._compressor.compress(chunk))
+
+    def finish(self) -> None:
+        if not self._raw.closed:
+            self._raw.write(self._compressor.flush())
+            self._raw.close()
+            self.sha256 = self._hash.hexdigest()
+
+    def open(self) -> BinaryIO:
+        """The original bytes, decompressed as they are read."""
+        self.finish()
+        return zstd.open(self.path, "rb")
+
+    def discard(self) -> None:
+        if not self._raw.closed:
+            self._raw.close()
+        self.path.unlink(missing_ok=True)
 
 
 class Snapshots(Repository):
@@ -88,6 +165,73 @@ class Snapshots(Repository):
             (sha256, codec, len(body), len(content), content, at),
         )
         return cursor.rowcount == 1
+
+    def record_file(
+        self,
+        *,
+        source: str,
+        url: str,
+        http_status: int,
+        body_file: BodyFile,
+        run_id: int | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_type: str | None = None,
+        fetched_at: str | None = None,
+    ) -> Snapshot:
+        """Store one fetch whose body is in a `BodyFile`, copying the compressed bytes into
+        the database in chunks (memory stays flat whatever the file's size)."""
+        body_file.finish()
+        fetched_at = fetched_at or clock.now()
+        sha256, size = body_file.sha256, body_file.size
+        stored_size = body_file.path.stat().st_size
+        cursor = self.db.execute(
+            """INSERT OR IGNORE INTO bodies (sha256, codec, size, stored_size, content, created_at)
+               VALUES (?, 'zstd', ?, ?, zeroblob(?), ?)""",
+            (sha256, size, stored_size, stored_size, fetched_at),
+        )
+        new_body = cursor.rowcount == 1
+        if new_body:
+            with (
+                self.db.conn.blobopen("bodies", "content", cursor.lastrowid) as blob,
+                body_file.path.open("rb") as compressed,
+            ):
+                while chunk := compressed.read(CHUNK):
+                    blob.write(chunk)
+        cursor = self.db.execute(
+            """INSERT INTO snapshots (run_id, source, url, fetched_at, http_status, content_type,
+                   etag, last_modified, sha256, size)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (run_id, source, url, fetched_at, http_status, content_type, etag, last_modified,
+             sha256, size),
+        )  # fmt: skip
+        return Snapshot(
+            id=cursor.lastrowid,
+            source=source,
+            url=url,
+            fetched_at=fetched_at,
+            http_status=http_status,
+            sha256=sha256,
+            etag=etag,
+            last_modified=last_modified,
+            content_type=content_type,
+            size=size,
+            new_body=new_body,
+        )
+
+    def open_body(self, sha256: str) -> BinaryIO:
+        """The original bytes of a stored body as a stream, decompressed as they are read
+        (for bodies too large to hold in memory)."""
+        row = self._one("SELECT rowid, codec FROM bodies WHERE sha256 = ?", [sha256])
+        if row is None:
+            raise KeyError(f"no stored body with SHA-256 {sha256}")
+        blob = self.db.conn.blobopen("bodies", "content", row["rowid"], readonly=True)
+        stream = io.BufferedReader(_BlobReader(blob), CHUNK)
+        if row["codec"] == "identity":
+            return stream
+        if row["codec"] == "zstd":
+            return _DecompressingReader(stream)
+        raise ValueError(f"unknown body codec {row['codec']!r} (known: {', '.join(CODECS)})")
 
     def get(self, snapshot_id: int) -> Snapshot | None:
         row = self._one("SELECT * FROM snapshots WHERE id = ?", [snapshot_id])

@@ -72,18 +72,6 @@ class Stats(Repository):
         )
         return {row["source"]: row["at"] for row in rows}
 
-    def latest_run_id(self) -> int:
-        return self._one("SELECT COALESCE(MAX(id), 0) AS id FROM runs")["id"]
-
-    def runs_after(self, run_id: int, sources: list[str]) -> list[dict]:
-        """The runs of these sources opened after `run_id`, with their duration."""
-        marks = ",".join("?" * len(sources))
-        return self._rows(
-            f"""SELECT *, {DURATION} AS seconds FROM runs
-                WHERE id > ? AND source IN ({marks}) ORDER BY id""",
-            [run_id, *sources],
-        )
-
     def running(self) -> list[dict]:
         """Runs still marked running (id, source, pid): at start-up, left by the dead."""
         return self._rows("SELECT id, source, pid FROM runs WHERE status = 'running'")

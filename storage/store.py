@@ -1,15 +1,17 @@
 """The Store: one database file and its areas (runs, snapshots, observations, news,
-catalogue). The rest of crossings talks to storage only through it."""
+catalogue, alerts, outbox). The rest of crossings talks to storage only through it."""
 
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from storage.alerts import Alerts
 from storage.catalog import Catalog
 from storage.database import connect, transaction
 from storage.migrations import migrate
 from storage.news import News
 from storage.observations import Observations
+from storage.outbox import Outbox
 from storage.retention import Retention
 from storage.runs import Runs
 from storage.snapshots import Snapshots
@@ -31,6 +33,8 @@ class Store:
         self.observations = Observations(self.db)
         self.news = News(self.db)
         self.catalog = Catalog(self.db)
+        self.alerts = Alerts(self.db)
+        self.outbox = Outbox(self.db)
         self.retention = Retention(self.db)
         self.stats = Stats(self.db)
 

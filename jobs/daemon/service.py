@@ -31,11 +31,11 @@ from jobs.daemon.alerting import Alerting
 from jobs.daemon.catchup import due_after, overdue
 from jobs.daemon.queue import CrawlQueue
 from jobs.logs import run_summary
-from jobs.runner import LocalRunner
+from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
-from storage import RunCounts, SourceEntry, Store, clock
+from storage import SourceEntry, Store, clock
 
 log = logging.getLogger("crossings.daemon")
 
@@ -46,6 +46,7 @@ CATCHUP_SPACING = 10.0  # ... this many seconds apart
 DELIVERY_TICK = timedelta(seconds=30)  # retries of messages that could not be sent
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_FIRST = timedelta(minutes=10)  # after start-up, once the catch-up has settled
+CRAWL_TIMEOUT = timedelta(hours=2)  # a child still crawling after this is stopped (hung)
 STOP_WAIT = 15.0  # seconds children get to exit after being asked to stop
 FLUSH_WAIT = 30.0  # seconds the final outbox flush may take
 
@@ -61,7 +62,7 @@ class Daemon:
         self.zone = config.settings.zone
         self.sources = {name: s for name, s in config.sources.items() if s.enabled}
         self.alerting = Alerting(config)
-        self.runners: set[LocalRunner] = set()
+        self.runner = LocalRunner(config.path, timeout=CRAWL_TIMEOUT.total_seconds())
         self.scheduler: AsyncIOScheduler | None = None
         self.queue: CrawlQueue | None = None
         self._stop = asyncio.Event()
@@ -237,11 +238,8 @@ class Daemon:
         return guarded
 
     async def _crawl(self, sources: list[str], trigger: str) -> None:
-        """One child process crawls the batch; then log a summary line per run, make sure
-        every source has a run row saying how it ended, and evaluate the rules."""
-        before = await self._read(lambda store: store.stats.latest_run_id())
-        runner = LocalRunner(self.config.path)
-        self.runners.add(runner)
+        """One child process crawls the batch; then a summary line per run, a run row for
+        any source the child could not record (every failure is a row), and the rules."""
         log.info(
             "crawling %d source(s) (%s): %s",
             len(sources),
@@ -249,51 +247,26 @@ class Daemon:
             ", ".join(sources[:10]) + (" …" if len(sources) > 10 else ""),
             extra={"fields": {"event": "crawl-start", "sources": sources, "trigger": trigger}},
         )
-        problem = None
-        try:
-            await runner.crawl(sources, trigger=trigger)
-        except Exception as error:
-            problem = f"the crawl process could not run: {error}"
-            log.exception("%s (sources: %s)", problem, ", ".join(sources))
-        finally:
-            self.runners.discard(runner)
-        runs = await asyncio.to_thread(self._settle_runs, before, sources, trigger, problem)
-        for run in runs:
-            text, fields = run_summary(run)
-            level = logging.INFO if run["status"] in ("ok", "unchanged") else logging.WARNING
-            log.log(level, text, extra={"fields": fields})
+        results = await self.runner.crawl(sources, trigger=trigger)
+        unrecorded = [result for result in results if result.run_id is None]
+        if unrecorded:
+            await asyncio.to_thread(self._record, unrecorded, trigger)
+        for result in results:
+            text, fields = run_summary(result, trigger)
+            log.log(
+                logging.INFO if result.succeeded else logging.WARNING,
+                text,
+                extra={"fields": fields},
+            )
         if not self._now.is_set():  # stopping at once: the next start evaluates
             await self.alerting.after_crawl()
 
-    def _settle_runs(
-        self, before: int, sources: list[str], trigger: str, problem: str | None
-    ) -> list[dict]:
-        """Runs the child left `running` become interrupted; a source the child never
-        recorded gets a failed run with the reason, so every failure is a row."""
+    def _record(self, results: list[RunResult], trigger: str) -> None:
         with Store(self.config.database) as store:
-            runs = store.stats.runs_after(before, sources)
-            for pid in {run["pid"] for run in runs if run["status"] == "running"}:
-                if pid is not None:
-                    store.runs.mark_interrupted(
-                        reason="the crawl process ended without finishing this run "
-                        "(stopped or killed); it runs again on its next schedule",
-                        pid=pid,
-                    )
-            recorded = {run["source"] for run in runs}
-            for source in sources:
-                if source not in recorded:
-                    run_id = store.runs.start(source, trigger=trigger, pid=None)
-                    store.runs.finish(
-                        run_id,
-                        "failed",
-                        reason=problem
-                        or "the crawl process ended without recording this source; see the "
-                        "daemon's log above, and try `crossings crawl "
-                        + source
-                        + "`",
-                        counts=RunCounts(),
-                    )
-            return store.stats.runs_after(before, sources)
+            for result in results:
+                run_id = store.runs.start(result.source, trigger=trigger, pid=None)
+                status = "interrupted" if result.status == "interrupted" else "failed"
+                store.runs.finish(run_id, status, reason=result.reason)
 
     async def _prune(self) -> None:
         cutoff = clock.to_text(
@@ -313,13 +286,6 @@ class Daemon:
             )
 
         await asyncio.to_thread(prune)
-
-    async def _read(self, query: Callable[[Store], object]) -> object:
-        def read() -> object:
-            with Store(self.config.database, read_only=True) as store:
-                return query(store)
-
-        return await asyncio.to_thread(read)
 
     # -- health -------------------------------------------------------------------------
 
@@ -408,8 +374,7 @@ class Daemon:
         return all(task.done() for task in tasks)
 
     def _terminate_children(self) -> None:
-        for runner in list(self.runners):
-            runner.terminate()
+        self.runner.terminate()
 
 
 def _jitter(schedule: str) -> int:

@@ -1,0 +1,64 @@
+"""Source health: a run ended broken (the page no longer looks as the parser expects),
+or failed (network, server) several times in a row. Resolves on the next good run."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from alerts.rule import StatefulRule, StateOf, Step
+from alerts.view import View
+from storage import Cursor
+
+GOOD = ("ok", "unchanged")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceHealth(StatefulRule, kind="source_health"):
+    """A source's run ended broken, or failed `failures` times in a row."""
+
+    source: str = field(default="*", metadata={"help": "The source name, or '*' for every one."})
+    failures: int = field(
+        default=3, metadata={"help": "Failed runs in a row before alerting (broken: at once)."}
+    )
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if self.failures < 1:
+            found.append("failures must be at least 1")
+        return found
+
+    def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Step]:
+        runs = [
+            run
+            for run in view.runs(cursor.run_finished_at)
+            if self.source in ("*", run["source"]) and run["status"] != "running"
+        ]
+        streaks: dict[str, int] = {}
+        for run in runs:
+            source = run["source"]
+            if source not in streaks:
+                streaks[source] = state_of(source).detail.get("failed_in_a_row", 0)
+            streak = streaks[source] + 1 if run["status"] in ("failed", "broken") else 0
+            if run["status"] == "interrupted":
+                streak = streaks[source]
+            streaks[source] = streak
+            fire = run["status"] == "broken" or streak >= self.failures
+            reason = run["reason"] or "no reason recorded"
+            says = f"run {run['id']} of {source} ended {run['status']}: {reason}"
+            if run["status"] == "failed":
+                says += f" ({streak} failed in a row)"
+            yield Step(
+                series=source,
+                period=run["finished_at"],
+                fire=fire,
+                clear=run["status"] in GOOD,
+                value=float(streak),
+                says=says,
+                facts={
+                    "run": {
+                        k: run[k] for k in ("id", "status", "reason", "started_at", "finished_at")
+                    },
+                    "failed_in_a_row": streak,
+                    "threshold": self.failures,
+                },
+                remember={"failed_in_a_row": streak},
+            )

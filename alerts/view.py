@@ -1,0 +1,57 @@
+"""What rules see during one evaluation: the changes since the lowest cursor (read once for
+all rules) and cached narrow reads of series, so a thousand rules over the same metrics
+cost a handful of indexed queries each."""
+
+import fnmatch
+from datetime import datetime
+from functools import cache, cached_property
+
+from storage import NewsItem, Point, Store
+
+
+class View:
+    def __init__(self, store: Store, *, now: datetime, since_observation: int, since_news: int,
+                 since_run: str) -> None:  # fmt: skip
+        self.store = store
+        self.now = now
+        self._since = (since_observation, since_news, since_run)
+        self.tail = cache(self._tail)
+        self.latest_arrival = cache(store.alerts.latest_arrival)
+
+    @cached_property
+    def _changed(self) -> dict[str, int]:
+        return self.store.alerts.changed_metrics(self._since[0])
+
+    @cached_property
+    def _news(self) -> list[NewsItem]:
+        return self.store.alerts.news_after(self._since[1])
+
+    @cached_property
+    def _runs(self) -> list[dict]:
+        return self.store.alerts.runs_finished_after(self._since[2])
+
+    def changed_metrics(self, pattern: str, after_id: int) -> list[str]:
+        """Metrics matching `pattern` with a value stored after observation `after_id`."""
+        return sorted(
+            metric
+            for metric, newest in self._changed.items()
+            if newest > after_id and fnmatch.fnmatchcase(metric, pattern)
+        )
+
+    def _tail(self, metric: str, after: str | None, before: int) -> tuple[Point, ...]:
+        return tuple(self.store.alerts.tail(metric, after=after, before=before))
+
+    def points_at(self, metric: str, periods: list[str]) -> dict[str, Point]:
+        return self.store.alerts.points_at(metric, periods)
+
+    def changes(self, metric: str, after_id: int) -> list[dict]:
+        return self.store.alerts.changes(metric, after_id)
+
+    def news(self, after_id: int) -> list[NewsItem]:
+        return [item for item in self._news if (item.id or 0) > after_id]
+
+    def runs(self, after: str) -> list[dict]:
+        return [run for run in self._runs if run["finished_at"] > after]
+
+    def recent_runs(self, source: str, limit: int) -> list[dict]:
+        return self.store.runs.recent(source, limit)

@@ -1,0 +1,85 @@
+"""Crawling by hand: `crawl` fetches sources now, `reparse` re-extracts stored snapshots."""
+
+import sys
+
+import click
+
+from jobs.cli.context import Context, pass_context
+from jobs.runner import LocalRunner, RunResult
+
+CHANGES_SHOWN = 20
+
+
+@click.command()
+@click.argument("sources", nargs=-1)
+@click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled source.")
+@pass_context
+def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool) -> None:
+    """Crawl SOURCES now (or --all) and show, per source, its status, values new / revised /
+    unchanged, news items, bytes and time. Exits 1 if any source failed or is broken.
+
+    Example: crossings crawl trac-quickfacts cbp-sbo-encounters
+    """
+    config = context.config
+    if crawl_all:
+        sources = tuple(name for name, source in config.sources.items() if source.enabled)
+    if not sources:
+        raise click.UsageError("name at least one source, or pass --all")
+    unknown = [name for name in sources if name not in config.sources]
+    if unknown:
+        known = ", ".join(sorted(config.sources)) or "none configured"
+        raise click.ClickException(f"unknown source {', '.join(unknown)} (known: {known})")
+    results = LocalRunner(config.path).crawl_sync(sources, trigger="manual")
+    width = max(len(name) for name in sources)
+    click.echo(f"{'source':<{width}}  {'status':<11} {'new':>6} {'revised':>7} {'same':>6} "
+               f"{'news':>5} {'bytes':>10} {'time':>7}")  # fmt: skip
+    for result in results:
+        click.echo(_line(result, width))
+        if result.reason and not result.succeeded:
+            click.echo(f"{'':<{width}}  -> {result.reason}")
+    if not all(result.succeeded for result in results):
+        sys.exit(1)
+
+
+def _line(result: RunResult, width: int) -> str:
+    return (
+        f"{result.source:<{width}}  {result.status:<11} {result.values_new:>6} "
+        f"{result.values_revised:>7} {result.values_unchanged:>6} {result.news_new:>5} "
+        f"{result.bytes:>10,} {result.seconds:>6.1f}s"
+    )
+
+
+@click.command()
+@click.argument("source")
+@pass_context
+def reparse(context: Context, source: str) -> None:
+    """Re-extract SOURCE from its newest stored snapshot, with no network (after a parser
+    or config fix), and report which values are new or revised.
+
+    Example: crossings reparse trac-completions
+    """
+    from scrapers.reparse import reparse as reparse_source
+
+    config = context.config
+    if source not in config.sources:
+        known = ", ".join(sorted(config.sources)) or "none configured"
+        raise click.ClickException(f"unknown source {source} (known: {known})")
+    with context.store(read_only=False) as store:
+        done = reparse_source(store, source, config.sources[source])
+    run = done.run
+    if run.status != "ok":
+        click.echo(f"{source}: {run.status} - {run.reason}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"{source}: reparsed snapshot {done.snapshot.id} fetched {done.snapshot.fetched_at}: "
+        f"{run.values_new} new, {run.values_revised} revised, {run.values_unchanged} unchanged, "
+        f"{run.news_new} news items"
+    )
+    for change in done.changes[:CHANGES_SHOWN]:
+        before = f" (was {change.previous:g})" if change.previous is not None else ""
+        click.echo(f"  {change.kind:<8} {change.metric} {change.period} = {change.value:g}{before}")
+    if len(done.changes) > CHANGES_SHOWN:
+        click.echo(f"  ... and {len(done.changes) - CHANGES_SHOWN} more")
+
+
+COMMANDS = (crawl, reparse)

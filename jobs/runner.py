@@ -1,0 +1,194 @@
+"""Running crawls: the seam between the scheduler and the crawling.
+
+`LocalRunner` starts ONE child process per call (`python -m jobs.crawl_child`) that crawls
+all the given sources together; the Twisted reactor cannot restart, and a crash or leak in
+a crawl must not take the daemon down. The child writes the run rows and reports one JSON
+line per source; the runner turns those into `RunResult`s. A runner never raises: a child
+that crashes, hangs past the timeout or is killed still yields one result per source, with
+a reason, and its runs left `running` are closed as `interrupted`.
+
+Another runner (Scrapyd, many machines) can replace it by offering the same `crawl`."""
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from jobs.config import ConfigError, load
+from storage import StorageError, Store
+
+GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
+STDERR_TAIL = 20  # lines of a crashed child's stderr kept for the reason
+
+
+@dataclass(frozen=True)
+class RunResult:
+    source: str
+    run_id: int | None
+    status: str  # ok | unchanged | failed | broken | interrupted
+    reason: str | None
+    values_new: int = 0
+    values_revised: int = 0
+    values_unchanged: int = 0
+    news_new: int = 0
+    requests: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status in ("ok", "unchanged")
+
+
+class LocalRunner:
+    """Crawls in child processes on this machine."""
+
+    def __init__(self, config_path: Path, *, timeout: float | None = None) -> None:
+        self.config_path = Path(config_path)
+        self.timeout = timeout
+        self._children: set[asyncio.subprocess.Process] = set()
+
+    async def crawl(self, sources: Sequence[str], *, trigger: str = "schedule") -> list[RunResult]:
+        """Crawl `sources` in one child; one RunResult per source, in the given order."""
+        names = list(dict.fromkeys(sources))
+        if not names:
+            return []
+        started = time.monotonic()
+        try:
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "jobs.crawl_child",
+                "--config",
+                str(self.config_path),
+                "--trigger",
+                trigger,
+                *names,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        except OSError as error:
+            return [_failed(name, f"could not start the crawl process: {error}") for name in names]
+        self._children.add(child)
+        try:
+            return await self._follow(child, names, started)
+        finally:
+            self._children.discard(child)
+
+    def crawl_sync(self, sources: Sequence[str], *, trigger: str = "manual") -> list[RunResult]:
+        """`crawl` for callers without an event loop (the CLI)."""
+        return asyncio.run(self.crawl(sources, trigger=trigger))
+
+    def terminate(self) -> None:
+        """Ask every running child to stop (daemon shutdown): each cuts its crawl short and
+        marks the cut-off runs `interrupted`."""
+        for child in list(self._children):
+            if child.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.send_signal(signal.SIGTERM)
+
+    async def _follow(
+        self, child: asyncio.subprocess.Process, names: list[str], started: float
+    ) -> list[RunResult]:
+        run_ids: dict[str, int] = {}
+        finished: dict[str, RunResult] = {}
+        stderr: list[str] = []
+
+        async def read_stdout() -> None:
+            assert child.stdout is not None
+            async for raw in child.stdout:
+                _take(raw, run_ids, finished)
+
+        async def read_stderr() -> None:
+            assert child.stderr is not None
+            async for raw in child.stderr:
+                stderr.append(raw.decode("utf-8", "replace").rstrip())
+                del stderr[:-STDERR_TAIL]
+
+        readers = asyncio.gather(read_stdout(), read_stderr())
+        timed_out = False
+        try:
+            await asyncio.wait_for(asyncio.shield(readers), self.timeout)
+        except TimeoutError:
+            timed_out = True
+            await self._stop(child)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(readers, GRACE_SECONDS)
+        except asyncio.CancelledError:
+            await self._stop(child)
+            raise
+        returncode = await child.wait()
+        missing = [name for name in names if name not in finished]
+        if missing:
+            why = self._why(returncode, timed_out, stderr)
+            self._close_orphans(child.pid, why)
+            for name in missing:
+                status = "interrupted" if timed_out or returncode < 0 else "failed"
+                finished[name] = RunResult(
+                    name, run_ids.get(name), status, f"{name}: {why}",
+                    seconds=round(time.monotonic() - started, 3),
+                )  # fmt: skip
+        return [finished[name] for name in names]
+
+    async def _stop(self, child: asyncio.subprocess.Process) -> None:
+        if child.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(child.wait(), GRACE_SECONDS)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                child.kill()
+
+    def _why(self, returncode: int, timed_out: bool, stderr: list[str]) -> str:
+        if timed_out:
+            return f"the crawl took longer than {self.timeout:g} s and was stopped"
+        if returncode < 0:
+            name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
+            return (
+                f"the crawl process was killed ({name or -returncode}) before this source finished"
+            )
+        if returncode == 2 and stderr:
+            return stderr[-1]
+        tail = " | ".join(line for line in stderr[-3:] if line)
+        return f"the crawl process exited with status {returncode} before this source finished" + (
+            f": {tail}" if tail else ""
+        )
+
+    def _close_orphans(self, pid: int, why: str) -> None:
+        """Runs the dead child left `running` are closed as interrupted, with the reason."""
+        try:
+            database = load(self.config_path).database
+            if not database.exists():
+                return
+            with Store(database) as store:
+                store.runs.mark_interrupted(reason=why, pid=pid)
+        except (ConfigError, StorageError, OSError):
+            pass  # nothing was written, or nothing can be: the results still say why
+
+
+def _take(raw: bytes, run_ids: dict[str, int], finished: dict[str, RunResult]) -> None:
+    try:
+        line = json.loads(raw)
+    except ValueError:
+        return
+    if not isinstance(line, dict) or "source" not in line:
+        return
+    name = line["source"]
+    if line.get("event") == "started":
+        run_ids[name] = line.get("run_id")
+    elif line.get("event") == "finished":
+        fields = {key: line.get(key) for key in RunResult.__dataclass_fields__ if key in line}
+        finished[name] = RunResult(**fields)
+
+
+def _failed(name: str, reason: str) -> RunResult:
+    return RunResult(name, None, "failed", f"{name}: {reason}")

@@ -1,0 +1,75 @@
+"""Turning a fetched page into observations and news: one function per source kind,
+`extract(source, page) -> Extraction`, pure (no network, no database), so that a crawl
+and `reparse` over stored snapshots run the very same code.
+
+A page that no longer looks as configured raises `LayoutError` with a reason that names
+what was expected and what was found; the caller then stores nothing but the snapshot."""
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from scrapers.source import Source
+from storage import MetricEntry, NewsItem, Observation
+
+
+class LayoutError(Exception):
+    """The page does not look as the source's config expects (the run is `broken`)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched body: in memory (`body`), or a stream for files too large for it."""
+
+    url: str
+    body: bytes | None = None
+    opener: Callable[[], BinaryIO] | None = None
+    content_type: str = ""
+
+    def open(self) -> BinaryIO:
+        if self.opener is not None:
+            return self.opener()
+        return io.BytesIO(self.body or b"")
+
+    @property
+    def text(self) -> str:
+        body = self.body if self.body is not None else self.open().read()
+        return body.decode("utf-8", errors="replace")
+
+
+@dataclass
+class Extraction:
+    observations: list[Observation] = field(default_factory=list)
+    news: list[NewsItem] = field(default_factory=list)
+    metrics: dict[str, MetricEntry] = field(default_factory=dict)
+
+    def add(self, observation: Observation, label: str = "", source: str = "") -> None:
+        self.observations.append(observation)
+        if observation.metric not in self.metrics:
+            self.metrics[observation.metric] = MetricEntry(
+                observation.metric, label=label, unit=observation.unit, source=source
+            )
+
+
+def parser_failure(source: str, error: Exception) -> str:
+    """The reason for a run whose parser crashed (a bug in crossings, not the page)."""
+    return (
+        f"{source}: the parser failed ({type(error).__name__}: {error}); this is a bug in "
+        f"crossings - the snapshot is stored, so `crossings reparse {source}` redoes it once fixed"
+    )
+
+
+def extract(source: Source, page: Page) -> Extraction:
+    """Run the extractor of the source's kind (imported on first use: parsers are heavy)."""
+    from scrapers.extract import csvfile, facts, feed, jsondoc, listing, table
+
+    extractors = {
+        "table": table.extract,
+        "facts": facts.extract,
+        "json": jsondoc.extract,
+        "csv": csvfile.extract,
+        "feed": feed.extract,
+        "listing": listing.extract,
+    }
+    return extractors[source.kind](source, page)

@@ -1,0 +1,152 @@
+"""The `csv` extractor: a CSV file read as a stream (memory does not grow with the file),
+filtered, and summed per metric and period; plus finding the newest file linked from a
+listing page (CBP renames its file with every release)."""
+
+import csv
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+from scrapers.extract import Extraction, LayoutError, Page
+from scrapers.extract.text import shown, slug
+from scrapers.kinds.csvfile import CsvSource
+from scrapers.numbers import NumberError, parse_number
+from scrapers.periods import PeriodError, fiscal_month, month_number, parse_period
+from storage import Observation
+
+# A year-month in a file's address: CBP files sit in folders like /2025-09/ or /2023-Nov/.
+URL_DATE = re.compile(r"(20\d\d)[-_/]?(0[1-9]|1[0-2]|[A-Za-z]{3})\b")
+
+
+def find_file(source: CsvSource, page: Page) -> str:
+    """The newest link on the listing page that matches `link` (by the year-month in its
+    address; the first on the page when they have none)."""
+    hrefs = Selector(text=page.text).css("a::attr(href)").getall()
+    pattern = re.compile(source.link)
+    matches = [urljoin(page.url, href.strip()) for href in hrefs if pattern.search(href)]
+    if not matches:
+        raise LayoutError(
+            f"{source.name}: expected a link matching {source.link!r} at {page.url}, found none "
+            f"among {len(hrefs)} links"
+        )
+    ranked = sorted(enumerate(matches), key=lambda pair: (_url_date(pair[1]), -pair[0]))
+    return ranked[-1][1]
+
+
+def _url_date(url: str) -> tuple[int, int]:
+    match = URL_DATE.search(url)
+    if not match:
+        return (0, 0)
+    month = match.group(2)
+    try:
+        return (int(match.group(1)), int(month) if month.isdigit() else month_number(month))
+    except PeriodError:
+        return (int(match.group(1)), 0)
+
+
+def extract(source: CsvSource, page: Page) -> Extraction:
+    with page.open() as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        return _sum(source, page, csv.reader(_without_comments(text)))
+
+
+def _without_comments(lines: Iterator[str]) -> Iterator[str]:
+    """Leading '#' lines (notes added to copies of the files) are not data."""
+    for line in lines:
+        if not line.startswith("#"):
+            yield line
+            break
+    yield from lines
+
+
+def _sum(source: CsvSource, page: Page, reader: Iterator[list[str]]) -> Extraction:
+    header = [name.strip() for name in next(reader, [])]
+    index = {name: position for position, name in enumerate(header)}
+    by_slug = {slug(name): position for position, name in enumerate(header)}
+    needed = [source.value, source.year, *([source.month] if source.month else []), *source.filters]
+    missing = [name for name in needed if name not in index]
+    missing += [name for name in source.group_columns if name not in by_slug]
+    if missing:
+        raise LayoutError(
+            f"{source.name}: expected columns {shown(missing)} in {page.url}, but the header "
+            f"is {shown(header, 20)}"
+        )
+    filters = [(index[name], value) for name, value in source.filters.items()]
+    value_at, year_at = index[source.value], index[source.year]
+    month_at = index[source.month] if source.month else None
+    group_at = [by_slug[name] for name in source.group_columns]
+    periods: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+    totals: dict[tuple[tuple[str, ...], str], float] = defaultdict(float)
+    labels: dict[tuple[str, ...], str] = {}
+    rows = matched = 0
+    for line, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        rows += 1
+        if len(row) != len(header):
+            raise LayoutError(
+                f"{source.name}: line {line} of {page.url} has {len(row)} fields, the header "
+                f"has {len(header)}"
+            )
+        if any(row[position] != value for position, value in filters):
+            continue
+        matched += 1
+        when = (row[year_at], row[month_at] if month_at is not None else "")
+        if when not in periods:
+            periods[when] = _period(source, *when, line=line, url=page.url)
+        group = tuple(row[position] for position in group_at)
+        if group not in labels:
+            labels[group] = ""
+        totals[(group, when)] += _count(source, row[value_at], line, page.url)
+    if not matched:
+        raise LayoutError(
+            f"{source.name}: no rows of {page.url} match the filters {dict(source.filters)} "
+            f"({rows} rows read)"
+        )
+    extraction = Extraction()
+    names = source.group_columns
+    for (group, when), total in totals.items():
+        period, flags = periods[when]
+        metric = source.metric.format_map(
+            {name: slug(value) for name, value in zip(names, group, strict=True)}
+        )
+        label = (
+            source.label.format_map(dict(zip(names, group, strict=True))) if source.label else ""
+        )
+        extraction.add(Observation(metric, period, total, source.unit, flags), label, source.name)
+    return extraction
+
+
+def _period(
+    source: CsvSource, year: str, month: str, *, line: int, url: str
+) -> tuple[str, tuple[str, ...]]:
+    try:
+        parsed = parse_period(year)  # "2024", "2025 (FYTD)" (partial) or "FY2024"
+        number = int(parsed.text.removeprefix("FY"))
+        if not month:
+            return (f"FY{number}" if source.fiscal else str(number)), parsed.flags
+        if source.fiscal:
+            return fiscal_month(number, month.strip()), ()
+        return f"{number}-{month_number(month.strip()):02d}", ()
+    except (PeriodError, ValueError) as error:
+        raise LayoutError(
+            f"{source.name}: line {line} of {url}: year {year!r} / month {month!r}: {error}"
+        ) from None
+
+
+def _count(source: CsvSource, text: str, line: int, url: str) -> float:
+    try:
+        return float(int(text))
+    except ValueError:
+        pass
+    try:
+        number = parse_number(text)
+    except NumberError as error:
+        raise LayoutError(
+            f"{source.name}: line {line} of {url}, {source.value!r}: {error}"
+        ) from None
+    return number.value or 0.0

@@ -1,0 +1,59 @@
+"""The `csv` kind: a CSV file, possibly renamed every release, filtered and summed."""
+
+import re
+import string
+from dataclasses import dataclass, field
+
+from scrapers.source import Source
+
+
+@dataclass(frozen=True, kw_only=True)
+class CsvSource(Source, kind="csv"):
+    """A CSV file (streamed, any size) at `url`, or the newest file linked from the page at
+    `url` whose link matches `link`; rows filtered, then summed per metric and period."""
+
+    link: str = field(
+        default="",
+        metadata={
+            "help": "Regex on link addresses: `url` is then a page listing files and the "
+            "newest matching link is fetched (e.g. 'sbo-encounters-fy\\d+-fy\\d+.*\\.csv')."
+        },
+    )
+    metric: str = field(
+        metadata={
+            "help": "Metric name template; {column_slug} placeholders group rows by that "
+            "column, e.g. 'cbp.swb.{demographic}.encounters'."
+        }
+    )
+    value: str = field(metadata={"help": "Header of the column to sum, e.g. 'Encounter Count'."})
+    year: str = field(
+        metadata={"help": "Header of the year column, e.g. 'Fiscal Year' ('2025 (FYTD)' ok)."}
+    )
+    month: str = field(
+        default="",
+        metadata={"help": "Header of the month column (e.g. 'Month (abbv)'); unset: yearly."},
+    )
+    fiscal: bool = field(
+        default=True,
+        metadata={"help": "The year column is a US fiscal year (OCT-DEC are the prior year)."},
+    )
+    filters: dict[str, str] = field(
+        default_factory=dict,
+        metadata={"help": "Header -> exact value rows must have, e.g. { Component = '...' }."},
+    )
+    unit: str = field(default="count", metadata={"help": "Unit of the values."})
+    label: str = field(default="", metadata={"help": "Human label template for the catalogue."})
+
+    @property
+    def group_columns(self) -> tuple[str, ...]:
+        """The column slugs the metric template names (rows are summed per combination)."""
+        return tuple(name for _, name, _, _ in string.Formatter().parse(self.metric) if name)
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if self.link:
+            try:
+                re.compile(self.link)
+            except re.error as error:
+                found.append(f"link {self.link!r} is not a valid regex: {error}")
+        return found

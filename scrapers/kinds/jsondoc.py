@@ -1,0 +1,34 @@
+"""The `json` kind: a JSON document whose records become series."""
+
+from dataclasses import dataclass, field
+
+from scrapers.source import Source
+
+
+@dataclass(frozen=True, kw_only=True)
+class JsonSource(Source, kind="json"):
+    """A JSON document mapped by JMESPath expressions (records, their period, values)."""
+
+    records: str = field(
+        default="@",
+        metadata={
+            "help": "JMESPath to the list of records, e.g. 'timeline'; '@' = the document "
+            "itself is the list. Records lacking the period key are skipped (comments)."
+        },
+    )
+    period: str = field(
+        metadata={"help": "Key (JMESPath) of each record's period, e.g. 'fymon' or 'date'."}
+    )
+    values: dict[str, str] = field(
+        metadata={
+            "help": "Record key (JMESPath) -> metric name, e.g. { number = "
+            "'trac.asylum.grants' }. Numbers may be strings like '1,234'."
+        }
+    )
+    unit: str = field(default="count", metadata={"help": "Unit of the values."})
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if not self.values:
+            found.append("values is empty: map at least one key to a metric name")
+        return found

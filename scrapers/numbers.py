@@ -1,0 +1,60 @@
+"""Numbers as sources print them, turned into values: the ONE place that knows about
+thousands separators, percents, signs, footnote marks and the many ways of writing
+"not published". A missing value is `None`, never zero; a text that is neither a number
+nor a known "missing" mark raises `NumberError` (layout drift must be loud)."""
+
+import re
+from dataclasses import dataclass
+
+MISSING = frozenset(
+    {"", "-", "\u2013", "\u2014", "n/a", "na", "n.a.", "--", "...", "\u2026", "(x)", "null"}
+)  # hyphen, en dash, em dash, ellipsis
+# Footnote marks after a number: *, **, †, [1], (1) - kept as flags.
+FOOTNOTE = re.compile(r"(\*+|†+|‡+|\[\w{1,3}\]|\(\d{1,2}\))$")
+NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?$")
+SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
+
+
+class NumberError(ValueError):
+    """A text that should hold a number but does not; the message quotes it."""
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float | None
+    unit: str = ""
+    flags: tuple[str, ...] = ()
+
+    @property
+    def missing(self) -> bool:
+        return self.value is None
+
+
+def parse_number(raw: object) -> Number:
+    """'3,546,863' -> 3546863; '56.1%' -> 56.1 (unit percent); '-36%', '+5', '\u22122' (minus sign);
+    '1,234*' -> 1234 flagged footnote:*; '-', '—', 'n/a', '' -> missing."""
+    if isinstance(raw, bool):
+        raise NumberError(f"{raw!r} is a yes/no value, not a number")
+    if isinstance(raw, int | float):
+        return Number(float(raw))
+    if raw is None:
+        return Number(None)
+    if not isinstance(raw, str):
+        raise NumberError(f"{raw!r} is not a number")
+    text = SPACES.sub(" ", raw).strip()
+    if text.lower() in MISSING:
+        return Number(None)
+    flags: list[str] = []
+    while (mark := FOOTNOTE.search(text)) and mark.start() > 0:
+        flags.insert(0, f"footnote:{mark.group(1)}")
+        text = text[: mark.start()].rstrip()
+    unit = ""
+    if text.endswith("%"):
+        unit, text = "percent", text[:-1].rstrip()
+    text = text.replace("\u2212", "-").replace(" ", "")
+    match = NUMBER.match(text)
+    if not match or not (match.group(2) or match.group(3)):
+        raise NumberError(f"{raw!r} is not a number")
+    sign, whole, fraction = match.group(1), match.group(2) or "0", match.group(3) or ""
+    value = float(whole.replace(",", "") + fraction)
+    return Number(-value if sign == "-" else value, unit, tuple(flags))

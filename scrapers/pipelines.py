@@ -1,0 +1,30 @@
+"""The one item pipeline: hands every fetch to the Recorder, then closes the source's run
+when its last fetch is in."""
+
+import logging
+
+from scrapy import Spider
+
+from scrapers.items import Fetched
+
+log = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    def process_item(self, item: Fetched, spider: Spider) -> Fetched:
+        recorder, status, reason = spider.recorder, item.status, item.reason
+        try:
+            if item.fetch is not None:
+                if item.extraction is not None:
+                    recorder.page(item.run, item.fetch, item.extraction, body_file=item.body_file)
+                else:
+                    recorder.snapshot(item.run, item.fetch, body_file=item.body_file)
+        except Exception as error:  # a failed write is the run's outcome, not a crash
+            log.exception("storing %s failed", item.run.name)
+            status, reason = "failed", f"{item.run.name}: could not store {item.fetch.url}: {error}"
+        finally:
+            if item.body_file is not None:
+                item.body_file.discard()
+        if status is not None:
+            spider.finish(item.run, status, reason)
+        return item

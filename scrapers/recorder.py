@@ -1,0 +1,139 @@
+"""Writing what a crawl found, for one source run: the snapshot of every fetch, then (only
+when the page parsed as configured) its observations, news and metric descriptions, in
+one transaction per page - one `observations.upsert` per page, never per row. A broken
+page stores its snapshot (to diagnose and `reparse` later) and changes nothing else."""
+
+import time
+from dataclasses import dataclass, field
+
+from scrapers.extract import Extraction
+from scrapers.source import Source
+from storage import RunCounts, Store, UpsertResult
+from storage.snapshots import Snapshot
+
+
+@dataclass
+class SourceRun:
+    """One source's run while the crawl goes on: its row, counters and outcome."""
+
+    name: str
+    source: Source
+    run_id: int
+    trust_cache: bool
+    started: float = field(default_factory=time.monotonic)
+    requests: int = 0
+    bytes: int = 0
+    values_new: int = 0
+    values_revised: int = 0
+    values_unchanged: int = 0
+    news_new: int = 0
+    status: str | None = None
+    reason: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> RunCounts:
+        return RunCounts(
+            requests=self.requests,
+            bytes=self.bytes,
+            values_new=self.values_new,
+            values_revised=self.values_revised,
+            values_unchanged=self.values_unchanged,
+            news_new=self.news_new,
+        )
+
+    def report(self) -> dict:
+        """The outcome as the crawl child prints it (one JSON line per source)."""
+        return {
+            "source": self.name,
+            "run_id": self.run_id,
+            "status": self.status,
+            "reason": self.reason,
+            "values_new": self.values_new,
+            "values_revised": self.values_revised,
+            "values_unchanged": self.values_unchanged,
+            "news_new": self.news_new,
+            "requests": self.requests,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One response as it is stored."""
+
+    url: str
+    http_status: int
+    body: bytes | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+
+class Recorder:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def start(self, name: str, source: Source, *, trigger: str, pid: int | None) -> SourceRun:
+        """Open the run row. The cache is trusted (conditional GET, no re-parse of an
+        identical body) unless the last run was broken: a broken source is parsed again
+        on every crawl, so it stays loud until it is fixed."""
+        last = self.store.runs.recent(name, limit=1)
+        trust = not last or last[0]["status"] != "broken"
+        run_id = self.store.runs.start(name, trigger=trigger, pid=pid)
+        return SourceRun(name=name, source=source, run_id=run_id, trust_cache=trust)
+
+    def snapshot(self, run: SourceRun, fetch: Fetch, *, body_file=None) -> Snapshot:
+        """Store a fetch that yields no values (a 304, an identical body, a listing page,
+        a broken page)."""
+        with self.store.transaction():
+            return self._record(run, fetch, body_file)
+
+    def page(
+        self, run: SourceRun, fetch: Fetch, extraction: Extraction, *, body_file=None
+    ) -> Snapshot:
+        """Store a fetch and what was extracted from it, atomically."""
+        with self.store.transaction():
+            snapshot = self._record(run, fetch, body_file)
+            self.values(run, extraction, snapshot.id)
+        return snapshot
+
+    def values(
+        self, run: SourceRun, extraction: Extraction, snapshot_id: int, *, describe_all=False
+    ) -> UpsertResult:
+        """Upsert the page's values and news; describe the metrics that changed (or all,
+        when a reparse may carry new labels)."""
+        result = self.store.observations.upsert(extraction.observations, snapshot_id=snapshot_id)
+        run.values_new += len(result.new)
+        run.values_revised += len(result.revised)
+        run.values_unchanged += result.unchanged
+        if extraction.news:
+            run.news_new += len(self.store.news.add(extraction.news, snapshot_id=snapshot_id))
+        changed = {change.metric for change in (*result.new, *result.revised)}
+        if changed or describe_all:
+            self.store.catalog.describe_metrics(
+                entry
+                for name, entry in extraction.metrics.items()
+                if describe_all or name in changed
+            )
+        return result
+
+    def _record(self, run: SourceRun, fetch: Fetch, body_file) -> Snapshot:
+        common = {
+            "source": run.name,
+            "url": fetch.url,
+            "http_status": fetch.http_status,
+            "run_id": run.run_id,
+            "etag": fetch.etag,
+            "last_modified": fetch.last_modified,
+            "content_type": fetch.content_type,
+        }
+        if body_file is not None:
+            return self.store.snapshots.record_file(body_file=body_file, **common)
+        return self.store.snapshots.record(body=fetch.body, **common)
+
+    def finish(self, run: SourceRun, status: str, reason: str | None = None) -> None:
+        run.status, run.reason = status, reason
+        run.seconds = time.monotonic() - run.started
+        self.store.runs.finish(run.run_id, status, reason=reason, counts=run.counts)

@@ -1,0 +1,275 @@
+"""The one spider of a crawl: it fetches every source given to it (a spider per source
+would not scale to a thousand sources), each request tagged with its source's run, and
+turns each response into a `Fetched` item for the store pipeline."""
+
+import hashlib
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_to_future
+from twisted.internet import threads
+from twisted.python.failure import Failure
+
+from scrapers.extract import LayoutError, Page, extract, parser_failure
+from scrapers.extract.csvfile import find_file
+from scrapers.fetching import FetchSettings
+from scrapers.items import Fetched
+from scrapers.middlewares import TRIES
+from scrapers.recorder import Fetch, Recorder, SourceRun
+from scrapers.streaming import FetchError, RobotsCache, download
+
+# Statuses that reach the callbacks instead of being dropped (redirects are still followed).
+HANDLED = [304, *range(400, 600)]
+
+
+class SourcesSpider(scrapy.Spider):
+    name = "crossings"
+
+    def __init__(
+        self,
+        runs: list[SourceRun],
+        recorder: Recorder,
+        fetch: FetchSettings,
+        on_finished: Callable[[SourceRun], None],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.runs = runs
+        self.recorder = recorder
+        self.fetch_settings = fetch
+        self.on_finished = on_finished
+        self.robots = RobotsCache()
+        self.close_reason = ""
+        self._lock = threading.Lock()
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for run in self.runs:
+            source = run.source
+            if source.kind == "csv" and not source.link:
+                # The file itself is streamed outside Scrapy; this HEAD request gives it
+                # robots.txt, the site's delay, and a cheap 304 when it has not changed.
+                yield self._request(run, source.url, self.parse_file_head, method="HEAD")
+            elif source.kind == "csv":
+                yield self._request(run, source.url, self.parse_listing)
+            else:
+                yield self._request(run, source.url, self.parse_page)
+
+    def _request(
+        self, run: SourceRun, url: str, callback: Callable, method: str = "GET"
+    ) -> scrapy.Request:
+        headers = {}
+        latest = self.recorder.store.snapshots.latest(run.name, url) if run.trust_cache else None
+        if latest is not None:
+            if latest.etag:
+                headers["If-None-Match"] = latest.etag
+            if latest.last_modified:
+                headers["If-Modified-Since"] = latest.last_modified
+        meta = {
+            "run": run,
+            "url": url,
+            "known_sha256": latest.sha256 if latest else None,
+            "handle_httpstatus_list": HANDLED,
+        }
+        if method == "HEAD":
+            meta["download_maxsize"] = 0
+        return scrapy.Request(
+            url,
+            method=method,
+            headers=headers,
+            callback=callback,
+            errback=self.failed,
+            meta=meta,
+            dont_filter=True,
+        )
+
+    # -- ordinary pages ------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[Fetched]:
+        run = response.meta["run"]
+        if (outcome := self._not_a_body(response)) is not None:
+            yield outcome
+            return
+        fetch = _fetch(response)
+        if self._same_as_before(response):
+            yield Fetched(run, fetch, status="unchanged")
+            return
+        try:
+            extraction = extract(run.source, _page(response))
+        except LayoutError as error:
+            yield Fetched(run, fetch, status="broken", reason=str(error))
+            return
+        except Exception as error:  # a parser bug: the run says so, the crawl goes on
+            yield Fetched(run, fetch, status="failed", reason=parser_failure(run.name, error))
+            return
+        yield Fetched(run, fetch, extraction, status="ok")
+
+    def _not_a_body(self, response: Response) -> Fetched | None:
+        """A 304 (unchanged: stored without a body) or an error status (failed)."""
+        run = response.meta["run"]
+        if response.status == 304:
+            return Fetched(run, _fetch(response), status="unchanged")
+        if response.status >= 400:
+            return Fetched(run, status="failed", reason=_http_reason(response))
+        return None
+
+    def _same_as_before(self, response: Response) -> bool:
+        known = response.meta.get("known_sha256")
+        run = response.meta["run"]
+        return bool(
+            run.trust_cache and known and hashlib.sha256(response.body).hexdigest() == known
+        )
+
+    # -- CSV files: a listing page, then the file streamed -------------------------------
+
+    async def parse_listing(self, response: Response) -> AsyncIterator[Fetched]:
+        run = response.meta["run"]
+        if response.status >= 400:
+            yield Fetched(run, status="failed", reason=_http_reason(response))
+            return
+        fetch = _fetch(response)
+        body = response.body
+        if response.status == 304:
+            latest = self.recorder.store.snapshots.latest(
+                run.name, response.meta["url"], with_body=True
+            )
+            body = self.recorder.store.snapshots.body(latest.sha256) if latest else b""
+        try:
+            file_url = find_file(run.source, Page(response.meta["url"], body))
+        except LayoutError as error:
+            yield Fetched(run, fetch, status="broken", reason=str(error))
+            return
+        yield Fetched(run, fetch)
+        yield await self._stream_file(run, file_url)
+
+    async def parse_file_head(self, response: Response) -> AsyncIterator[Fetched]:
+        run = response.meta["run"]
+        if response.status == 304:
+            yield Fetched(run, _fetch(response), status="unchanged")
+            return
+        yield await self._stream_file(run, response.meta["url"])
+
+    async def _stream_file(self, run: SourceRun, url: str) -> Fetched:
+        store = self.recorder.store
+        latest = store.snapshots.latest(run.name, url) if run.trust_cache else None
+        conditional = {}
+        if latest and latest.etag:
+            conditional["If-None-Match"] = latest.etag
+        if latest and latest.last_modified:
+            conditional["If-Modified-Since"] = latest.last_modified
+        known = latest.sha256 if latest else None
+        try:
+            return await deferred_to_future(
+                threads.deferToThread(self._fetch_and_extract, run, url, conditional, known)
+            )
+        except FetchError as error:
+            return Fetched(run, status="failed", reason=f"{run.name}: {error}")
+
+    def _fetch_and_extract(
+        self, run: SourceRun, url: str, conditional: dict[str, str], known: str | None
+    ) -> Fetched:
+        """In a worker thread: download, then parse the stream (no database here)."""
+        streamed = download(
+            url,
+            self.fetch_settings,
+            conditional=conditional,
+            robots=self.robots,
+            cancelled=lambda: not self.crawler.crawling,
+            counted=lambda requests, size: self._count(run, requests, size),
+        )
+        fetch = Fetch(
+            url, streamed.status, None, streamed.etag, streamed.last_modified, streamed.content_type
+        )
+        body_file = streamed.body_file
+        if body_file is None:
+            return Fetched(run, fetch, status="unchanged")
+        if known and run.trust_cache and body_file.sha256 == known:
+            return Fetched(run, fetch, body_file=body_file, status="unchanged")
+        try:
+            extraction = extract(run.source, Page(url, opener=body_file.open))
+        except LayoutError as error:
+            return Fetched(run, fetch, body_file=body_file, status="broken", reason=str(error))
+        except Exception as error:  # a parser bug: the run says so, the crawl goes on
+            reason = parser_failure(run.name, error)
+            return Fetched(run, fetch, body_file=body_file, status="failed", reason=reason)
+        return Fetched(run, fetch, extraction, body_file=body_file, status="ok")
+
+    def _count(self, run: SourceRun, requests: int, size: int) -> None:
+        with self._lock:
+            run.requests += requests
+            run.bytes += size
+
+    # -- outcomes ------------------------------------------------------------------------
+
+    def failed(self, failure: Failure) -> Iterator[Fetched]:
+        request = failure.request
+        run = request.meta["run"]
+        yield Fetched(run, status="failed", reason=f"{run.name}: {self._failure_reason(failure)}")
+
+    def _failure_reason(self, failure: Failure) -> str:
+        request = failure.request
+        url, host = request.url, urlsplit(request.url).netloc
+        tries = request.meta.get(TRIES, 0)
+        after = f" (after {tries} retries)" if tries else ""
+        if failure.check(IgnoreRequest):
+            return f"robots.txt of {host} disallows {url}"
+        if failure.check(DownloadTimeoutError, TimeoutError):
+            return f"no answer from {url} within {self.fetch_settings.timeout:g} s{after}"
+        if failure.check(DownloadCancelledError):
+            return (
+                f"{url} is larger than max_body_mb = {self.fetch_settings.max_body_mb} MB; "
+                "raise max_body_mb in [settings] if the page is expected to be that large"
+            )
+        if failure.check(CannotResolveHostError):
+            return f"cannot find the host {host} (DNS){after}"
+        if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError):
+            return f"{host} refused the connection{after}"
+        return f"fetching {url} failed: {failure.getErrorMessage()}{after}"
+
+    def finish(self, run: SourceRun, status: str, reason: str | None) -> None:
+        if run.status is None:
+            self.recorder.finish(run, status, reason)
+            self.on_finished(run)
+
+    def closed(self, reason: str) -> None:
+        self.close_reason = reason
+
+
+def _fetch(response: Response) -> Fetch:
+    headers = response.headers
+    return Fetch(
+        url=response.meta["url"],
+        http_status=response.status,
+        body=None if response.status == 304 else response.body,
+        etag=_header(headers.get("ETag")),
+        last_modified=_header(headers.get("Last-Modified")),
+        content_type=_header(headers.get("Content-Type")),
+    )
+
+
+def _header(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value else None
+
+
+def _page(response: Response) -> Page:
+    return Page(
+        response.meta["url"],
+        response.body,
+        content_type=_header(response.headers.get("Content-Type")) or "",
+    )
+
+
+def _http_reason(response: Response) -> str:
+    run = response.meta["run"]
+    tries = response.meta.get(TRIES, 0)
+    after = f" after {tries} retries" if tries else ""
+    return f"{run.name}: {response.meta['url']} answered HTTP {response.status}{after}"

@@ -98,8 +98,10 @@ class Alerts(Repository):
     def changed_metrics(self, after_id: int) -> dict[str, int]:
         """Metrics with a value stored after observation `after_id`, with their newest id
         (a rowid range: cheap however long the history)."""
+        # NOT INDEXED: left alone, SQLite walks a whole (metric, ...) index to group.
         rows = self.db.execute(
-            "SELECT metric, MAX(id) FROM observations WHERE id > ? GROUP BY metric", [after_id]
+            "SELECT metric, MAX(id) FROM observations NOT INDEXED WHERE id > ? GROUP BY metric",
+            [after_id],
         ).fetchall()
         return dict(rows)
 
@@ -187,6 +189,18 @@ class Alerts(Repository):
             [snapshot_id],
         )
         return row or {}
+
+    def arrivals(self, *, since: str, until: str, limit: int = 1000) -> list[dict]:
+        """Values first stored in [since, until): new periods (old_value None) and
+        revisions (with the value they replaced), by metric and period."""
+        return self._rows(
+            """SELECT new.metric, new.period, new.value, new.first_seen, new.snapshot_id,
+                      old.value AS old_value
+               FROM observations new LEFT JOIN observations old ON old.id = new.previous_id
+               WHERE new.first_seen >= ? AND new.first_seen < ?
+               ORDER BY new.metric, new.period LIMIT ?""",
+            [since, until, limit],
+        )
 
     # --- state ------------------------------------------------------------------------------
 

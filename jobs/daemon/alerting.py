@@ -3,8 +3,8 @@
 Rule evaluation and delivery are blocking (SQLite, SMTP, HTTP), so they run in one worker
 thread, one piece of work at a time: two crawls finishing together never evaluate the same
 rule at once, and the event loop (scheduler, health endpoint) never waits on a mail server.
-The alerts package is imported on first use, in that thread, so that start-up stays fast
-and the daemon lean until there is something to send."""
+The alerts package is imported on first use, in that thread (charts, and so matplotlib,
+only when a digest is rendered), so that start-up stays fast and the daemon lean."""
 
 import asyncio
 import logging
@@ -60,11 +60,10 @@ class Alerting:
         return Store(self.config.database)
 
     def _evaluate_and_deliver(self) -> None:
-        from alerts.engine import evaluate
+        from jobs.aftermath import after_crawl
 
         with self._store() as store:
-            evaluate(store, self.config.rules, now=datetime.now(UTC))
-        self._deliver()
+            after_crawl(self.config, store, now=datetime.now(UTC))
 
     def _deliver(self) -> None:
         from alerts.delivery import deliver_due

@@ -4,8 +4,9 @@ Each area registers its routes from its own module."""
 from aiohttp import web
 
 from jobs.config import Config
+from jobs.web import CONFIG, health, pages
 
-CONFIG = web.AppKey("config", Config)
+__all__ = ["CONFIG", "ROUTES", "make_app"]
 
 
 def make_app(config: Config) -> web.Application:
@@ -16,8 +17,5 @@ def make_app(config: Config) -> web.Application:
     return app
 
 
-# Each entry is a `register(app)` function of a module under jobs/web/. Imported here, at
-# the end, because those modules import CONFIG from this one.
-from jobs.web import health  # noqa: E402
-
-ROUTES: list = [health.register]
+# Each entry is a `register(app)` function of a module under jobs/web/.
+ROUTES: list = [pages.register, health.register]

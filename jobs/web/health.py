@@ -14,7 +14,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
-from jobs.web.app import CONFIG
+from jobs.web import CONFIG
 from storage import StorageError, Store, clock
 from storage.stats import probe_writable
 

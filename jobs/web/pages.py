@@ -39,11 +39,12 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def register(app: web.Application) -> None:
+    """Metric pages live under /series: /metrics and /healthz belong to the daemon."""
     app[TEMPLATES] = _environment(app[CONFIG].templates)
     app.router.add_get("/", overview)
-    app.router.add_get("/metrics", metric_index)
-    app.router.add_get("/metrics/{name}", metric)
-    app.router.add_get("/metrics/{name}/series.csv", metric_csv)
+    app.router.add_get("/series", metric_index)
+    app.router.add_get("/series/{name}", metric)
+    app.router.add_get("/series/{name}/values.csv", metric_csv)
     app.router.add_get("/alerts", alerts)
     app.router.add_get("/news", news)
     app.router.add_get("/sources/{name}", source)

@@ -42,7 +42,7 @@ def pixels_near(image: Path, colour: tuple[int, int, int], tolerance: int = 40) 
 def test_metric_chart_is_drawn(site: str, tmp_path: Path, width: int) -> None:
     shot = tmp_path / "metric.png"
     chromium(
-        f"{site}/metrics/{BACKLOG}",
+        f"{site}/series/{BACKLOG}",
         tmp_path / "profile",
         f"--window-size={width},1000",
         f"--screenshot={shot}",
@@ -53,7 +53,7 @@ def test_metric_chart_is_drawn(site: str, tmp_path: Path, width: int) -> None:
 
 
 def test_metric_page_dom_after_scripts(site: str, tmp_path: Path) -> None:
-    dom = chromium(f"{site}/metrics/{BACKLOG}", tmp_path / "profile", "--dump-dom").stdout
+    dom = chromium(f"{site}/series/{BACKLOG}", tmp_path / "profile", "--dump-dom").stdout
     assert 'data-rendered="7"' in dom  # metric-chart.js drew all seven periods
     assert "3,546,863" in dom
     assert "never revised" in dom

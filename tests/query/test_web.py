@@ -2,15 +2,20 @@
 
 import csv
 import io
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 
 import pytest
 import requests
+from click.testing import CliRunner
 
+from jobs.cli import cli
 from jobs.config import load
 from storage import Store
-from tests.query.sample import BACKLOG, Sample
-from tests.query.servers import serving
+from tests.query.sample import BACKLOG, Sample, fill
+from tests.query.servers import free_port, serving
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +33,8 @@ def get(url: str) -> requests.Response:
     [
         ("/", ["TRAC", "broken", "table header &#39;Encounter Count&#39; not found",
                "backlog_high", "3,546,863"]),
-        ("/metrics", [BACKLOG, "3,546,863", "-140,887 (-3.8%)"]),
-        ("/metrics?q=cbp.*", ["cbp.swb.usbp.encounters", "6,321"]),
+        ("/series", [BACKLOG, "3,546,863", "-140,887 (-3.8%)"]),
+        ("/series?q=cbp.*", ["cbp.swb.usbp.encounters", "6,321"]),
         ("/alerts", ["backlog_high", "3,685,200", "Backlog &lt;i&gt;3,685,200&lt;/i&gt; is at"]),
         ("/news?q=backlog", ["court backlog &lt;b&gt;falls&lt;/b&gt; as new cases drop"]),
         ("/sources/trac_quickfacts", ["/snapshots/2/raw", "?download=1", "ok"]),
@@ -51,7 +56,7 @@ def test_scraped_markup_is_escaped(site: str) -> None:
 
 
 def test_metric_page_answers_the_backlog_question(site: str) -> None:
-    page = get(f"{site}/metrics/{BACKLOG}").text
+    page = get(f"{site}/series/{BACKLOG}").text
     assert 'Latest: <strong class="value">3,546,863</strong> cases' in page
     assert "for <strong>2025-05</strong>" in page
     assert "never revised" in page
@@ -60,15 +65,15 @@ def test_metric_page_answers_the_backlog_question(site: str) -> None:
 
 
 def test_metric_page_as_of_shows_what_was_published_then(site: str) -> None:
-    page = get(f"{site}/metrics/{BACKLOG}?as_of=2025-04-01").text
+    page = get(f"{site}/series/{BACKLOG}?as_of=2025-04-01").text
     assert "3,685,200" in page
     assert "3,546,863" not in page
-    bad = get(f"{site}/metrics/{BACKLOG}?as_of=someday").text
+    bad = get(f"{site}/series/{BACKLOG}?as_of=someday").text
     assert "is not a time" in bad
 
 
 def test_metric_csv_download(site: str) -> None:
-    response = get(f"{site}/metrics/{BACKLOG}/series.csv")
+    response = get(f"{site}/series/{BACKLOG}/values.csv")
     assert (
         response.headers["Content-Disposition"] == 'attachment; filename="trac.court.backlog.csv"'
     )
@@ -91,7 +96,7 @@ def test_stored_html_is_never_served_as_html(site: str, sample: Sample) -> None:
     )
 
 
-@pytest.mark.parametrize("path", ["/metrics/no.such.metric", "/sources/nowhere", "/snapshots/999"])
+@pytest.mark.parametrize("path", ["/series/no.such.metric", "/sources/nowhere", "/snapshots/999"])
 def test_unknown_things_are_404_pages(site: str, path: str) -> None:
     response = get(site + path)
     assert response.status_code == 404
@@ -111,7 +116,40 @@ def test_pages_of_an_empty_database(tmp_path) -> None:
     Store(tmp_path / "empty.db").close()
     with serving(load(tmp_path / "crossings.toml")) as url:
         overview, alerts = get(url + "/").text, get(url + "/alerts").text
-        assert get(url + "/metrics").status_code == 200
+        assert get(url + "/series").status_code == 200
     assert "No alert is firing." in overview
     assert "No values stored yet." in overview
     assert "No alert has fired yet." in alerts
+
+
+def test_crossings_serve_serves_the_pages(tmp_path) -> None:
+    (tmp_path / "crossings.toml").write_text('[settings]\ndatabase = "crossings.db"\n')
+    with Store(tmp_path / "crossings.db") as store:
+        fill(store)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jobs", "--config", str(tmp_path / "crossings.toml"), "serve",
+         "--listen", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        assert b"read-only on http://127.0.0.1" in server.stdout.readline()
+        page = None
+        for _ in range(300):  # until it listens
+            try:
+                page = get(f"http://127.0.0.1:{port}/series/{BACKLOG}")
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert page is not None and "3,546,863" in page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_rejects_a_bad_listen_address(sample: Sample) -> None:
+    result = CliRunner().invoke(
+        cli, ["--config", str(sample.config.path), "serve", "--listen", "localhost"]
+    )
+    assert result.exit_code == 2
+    assert "is not HOST:PORT" in result.output

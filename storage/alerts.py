@@ -231,9 +231,15 @@ class Alerts(Repository):
              state.last_notified_at, json.dumps(state.detail, sort_keys=True)),
         )  # fmt: skip
 
-    def firing_count(self) -> int:
-        row = self._one("SELECT COUNT(*) AS n FROM alert_state WHERE state = 'firing'")
-        return row["n"] if row else 0
+    def firing_count(self, rules: Iterable[str] | None = None) -> int:
+        """Series firing now (for /metrics); `rules` limits it to the configured ones, so
+        a rule removed from the config stops counting."""
+        if rules is None:
+            row = self._one("SELECT COUNT(*) AS n FROM alert_state WHERE state = 'firing'")
+            return row["n"] if row else 0
+        firing = self._rows("SELECT rule FROM alert_state WHERE state = 'firing'")
+        wanted = set(rules)
+        return sum(1 for row in firing if row["rule"] in wanted)
 
     # --- events -----------------------------------------------------------------------------
 

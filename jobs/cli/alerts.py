@@ -32,6 +32,7 @@ def alerts(ctx: click.Context, limit: int) -> None:
         events = store.alerts.events(limit=limit)
         silenced = [s.rule for s in store.alerts.silences(active_at=clock.now())]
         counts = store.outbox.counts()
+        dead = store.outbox.recent(status="dead", limit=5)
     click.echo(f"Rules ({len(config.rules)})")
     by_rule: dict[str, list] = {}
     for state in states:
@@ -50,6 +51,8 @@ def alerts(ctx: click.Context, limit: int) -> None:
     click.echo(
         f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
     )
+    for message in dead:
+        click.echo(f"  dead: {message.subject} -> {message.channel}: {message.last_error}")
 
 
 @alerts.command()
@@ -173,7 +176,7 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
     with context.store(read_only=False) as store:
         queued = queue_digest(store, settings, config.rules, templates=config.templates)
         report = deliver_due(store, config.channels, templates=config.templates)
-    click.echo(f"Queued {len(queued)} message(s); sent {report.sent}.")
+    click.echo(f"Queued {len(queued)} message(s); sent {report.sent} due message(s) in all.")
     for error in report.errors:
         click.echo(f"  not yet delivered (will be retried): {error}", err=True)
 

@@ -265,6 +265,7 @@ class Demo:
             (run for run in recent if run["id"] > self._last_run_id and run["status"] != "running"),
             key=lambda run: run["id"],
         )
+        unchanged = []
         for run in finished:
             # An unfinished older run holds the line back, so every run is told once.
             if any(r["status"] == "running" and r["id"] < run["id"] for r in recent):
@@ -274,7 +275,15 @@ class Demo:
             self.tally.values_new += run["values_new"] or 0
             self.tally.values_revised += run["values_revised"] or 0
             self.tally.news_new += run["news_new"] or 0
-            self.echo(f"{self._clock()} {describe_run(run)}")
+            if run["status"] == "unchanged":
+                unchanged.append(run["source"])
+            else:
+                self.echo(f"{self._clock()} {describe_run(run)}")
+        if unchanged:  # the common case once everything was fetched: one line, not ten
+            self.echo(
+                f"{self._clock()} Checked again, not changed since last time: "
+                f"{', '.join(unchanged)}."
+            )
 
     def _show_mail(self, mail: Mail) -> None:
         self.tally.mails += 1
@@ -325,9 +334,14 @@ class Demo:
         )
         self.echo("")
         self.echo(f"Everything is kept in {self.directory}. Look around with:")
-        for command in ("metrics", "series " + "METRIC", "runs", "alerts"):
-            self.echo(f"  crossings --config {config} {command}")
-        self.echo(f"  crossings --config {config} serve      # the dashboard in your browser")
+        for command, why in (
+            ("metrics", "every series it stored"),
+            (f"series {DAILY_METRIC}", "one series, value by value"),
+            ("runs", "every fetch and how it ended"),
+            ("alerts", "the rules, what fired and what was sent"),
+            ("serve", "the dashboard in your browser"),
+        ):
+            self.echo(f"  crossings --config {config} {command:<36} # {why}")
         self.echo(f"Run the demo again on the same folder: crossings demo --dir {self.directory}")
 
     def _elapsed(self) -> float:
@@ -354,7 +368,7 @@ def describe_run(run: dict) -> str:
         ]
         return f"Fetched {source}: {', '.join(parts) or 'nothing new'}."
     if status == "unchanged":
-        return f"Fetched {source}: the page has not changed since last time."
+        return f"Checked {source} again: not changed since last time."
     reason = run["reason"] or "no reason recorded"
     return f"Fetching {source} ended {status.upper()}: {reason}"
 

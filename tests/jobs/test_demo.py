@@ -76,6 +76,8 @@ def demo_prerequisites(*, daemon: bool = True) -> str:
         missing.append("the demo site (jobs.demo.site)")
     if daemon and "run" not in cli.commands:
         missing.append("the daemon (`crossings run`)")
+    if daemon and not {"metrics", "series"} <= set(cli.commands):
+        missing.append("the query commands (`crossings metrics`, `series`)")
     return " and ".join(missing)
 
 
@@ -93,7 +95,7 @@ needs_site = pytest.mark.skipif(
 def test_demo_shows_an_alert_delivered_then_stops_with_a_summary(tmp_path):
     folder = tmp_path / "demo"
     env = {**os.environ, "CROSSINGS_DEMO_DAY_SECONDS": "2"}
-    result = crossings("demo", "--dir", str(folder), "--for", "45", env=env, timeout=120)
+    result = crossings("demo", "--dir", str(folder), "--for", "50", env=env, timeout=120)
     shown = result.stdout + result.stderr
     assert result.returncode == 0, shown
     assert "Traceback" not in shown

@@ -129,6 +129,14 @@ def test_query_refuses_writes_and_changes_nothing(sample: Sample, sql: str) -> N
         assert store.db["news"].count == 2
 
 
+@pytest.mark.parametrize("sql", ["VACUUM INTO '{path}'", "ATTACH DATABASE '{path}' AS other"])
+def test_query_writes_no_other_file(sample: Sample, tmp_path, sql: str) -> None:
+    target = tmp_path / "copy.db"
+    output = fails(sample, "query", sql.format(path=target))
+    assert "refused: queries run read-only and cannot ATTACH or VACUUM INTO" in output
+    assert not target.exists()
+
+
 def test_query_with_named_parameters(sample: Sample) -> None:
     sql = "SELECT period, value FROM observations WHERE metric = :m AND period = :p"
     rows = rows_of(

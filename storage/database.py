@@ -4,10 +4,27 @@ connection, and a read-only mode for everything that only queries."""
 import contextlib
 import secrets
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import sqlite_utils
+
+def _import_sqlite_utils():
+    """sqlite-utils imports numpy, if installed, only to map numpy types (which crossings
+    never stores): about 20 MB in every process, the daemon included. Hide numpy during
+    that import unless something already loaded it; later imports of numpy still work."""
+    if "numpy" in sys.modules:
+        import sqlite_utils
+    else:
+        sys.modules["numpy"] = None  # type: ignore[assignment]
+        try:
+            import sqlite_utils
+        finally:
+            del sys.modules["numpy"]
+    return sqlite_utils
+
+
+sqlite_utils = _import_sqlite_utils()
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -33,6 +50,8 @@ def connect(path: Path | str, *, read_only: bool = False) -> sqlite_utils.Databa
     conn.execute("PRAGMA foreign_keys = ON")
     if read_only:
         conn.execute("PRAGMA query_only = ON")
+        # ATTACH and VACUUM INTO would write other files; no attached database at all.
+        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     else:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

@@ -193,18 +193,19 @@ class Queries(Repository):
         try:
             cursor = self.db.conn.execute(sql, params)
         except sqlite3.OperationalError as error:
-            if _is_write_refusal(error):
+            text = str(error).lower()
+            if "readonly" in text or "read-only" in text:
                 raise StorageError(
                     f"refused: this query would change the database ({error}). Queries run "
                     "read-only; crossings changes its data only through its own commands"
+                ) from None
+            if "too many attached" in text:
+                raise StorageError(
+                    "refused: queries run read-only and cannot ATTACH or VACUUM INTO other "
+                    "files; copy the database file itself instead"
                 ) from None
             raise StorageError(f"SQL error: {error}") from None
         except (sqlite3.ProgrammingError, sqlite3.DatabaseError) as error:
             raise StorageError(f"SQL error: {error}") from None
         columns = [column[0] for column in cursor.description or ()]
         return QueryResult(columns, (dict(zip(columns, row, strict=True)) for row in cursor))
-
-
-def _is_write_refusal(error: sqlite3.OperationalError) -> bool:
-    text = str(error).lower()
-    return "readonly" in text or "read-only" in text or "query_only" in text

@@ -1,15 +1,20 @@
 """The query commands on a real database, in every output format."""
 
+import contextlib
 import csv
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
 
 from jobs.cli import cli
 from storage import Store
-from tests.query.sample import BACKLOG, Sample
+from tests.query.sample import BACKLOG, Sample, fill
 
 FORMATS = ("--table", "--csv", "--json", "--nl")
 
@@ -129,6 +134,14 @@ def test_query_refuses_writes_and_changes_nothing(sample: Sample, sql: str) -> N
         assert store.db["news"].count == 2
 
 
+@pytest.mark.parametrize("sql", ["VACUUM INTO '{path}'", "ATTACH DATABASE '{path}' AS other"])
+def test_query_writes_no_other_file(sample: Sample, tmp_path, sql: str) -> None:
+    target = tmp_path / "copy.db"
+    output = fails(sample, "query", sql.format(path=target))
+    assert "refused: queries run read-only and cannot ATTACH or VACUUM INTO" in output
+    assert not target.exists()
+
+
 def test_query_with_named_parameters(sample: Sample) -> None:
     sql = "SELECT period, value FROM observations WHERE metric = :m AND period = :p"
     rows = rows_of(
@@ -181,3 +194,23 @@ def test_missing_database_is_one_clear_line(tmp_path) -> None:
     assert result.exit_code == 1
     assert "does not exist yet" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_export_shows_progress_on_a_terminal_only(tmp_path) -> None:
+    (tmp_path / "crossings.toml").write_text('[settings]\ndatabase = "crossings.db"\n')
+    with Store(tmp_path / "crossings.db") as store:
+        fill(store)
+    command = [sys.executable, "-m", "jobs", "--config", str(tmp_path / "crossings.toml"),
+               "export", "trac.*", "--format", "nl"]  # fmt: skip
+    leader, follower = pty.openpty()
+    with os.fdopen(leader, "rb", buffering=0) as terminal:
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=follower, check=True)
+        os.close(follower)
+        shown = b""
+        with contextlib.suppress(OSError):  # EIO once the writer side is closed
+            while chunk := terminal.read(4096):
+                shown += chunk
+    assert b"Exporting" in shown and b"100%" in shown
+    assert len(done.stdout.splitlines()) == 7  # stdout holds only the rows
+    piped = subprocess.run(command, capture_output=True, check=True)
+    assert piped.stderr == b""

@@ -77,7 +77,7 @@ class Stats(Repository):
         return self._rows("SELECT id, source, pid FROM runs WHERE status = 'running'")
 
 
-def probe_writable(path: Path, *, timeout: float = 5.0) -> str | None:
+def probe_writable(path: Path, *, timeout: float = 3.0) -> str | None:
     """None if a writer could take the database's write lock now, else what is wrong.
     Takes and releases the lock without changing anything."""
     try:

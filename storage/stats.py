@@ -55,6 +55,14 @@ class Stats(Repository):
         rows = self._rows("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
         return {row["status"]: row["n"] for row in rows}
 
+    def outbox_due(self, now: str) -> int:
+        """Messages waiting to be sent whose time has come (new ones and retries)."""
+        return self._one(
+            """SELECT COUNT(*) AS n FROM outbox
+               WHERE status = 'pending' AND next_attempt_at <= ?""",
+            [now],
+        )["n"]
+
     def last_success(self) -> dict[str, str]:
         """When each source last finished a run that fetched what it should."""
         rows = self._rows(

@@ -31,7 +31,7 @@ from jobs.config import Config
 from jobs.daemon.alerting import Alerting
 from jobs.daemon.catchup import due_after, overdue
 from jobs.daemon.queue import CrawlQueue
-from jobs.logs import run_summary
+from jobs.logs import LogFormat, run_summary
 from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
@@ -59,12 +59,14 @@ class DaemonError(Exception):
 
 
 class Daemon:
-    def __init__(self, config: Config, *, listen: str | None = None) -> None:
+    def __init__(
+        self, config: Config, *, listen: str | None = None, log_format: LogFormat = "text"
+    ) -> None:
         self.config = config
         self.listen = listen or config.settings.listen
         self.zone = config.settings.zone
         self.sources = {name: s for name, s in config.sources.items() if s.enabled}
-        self.alerting = Alerting(config)
+        self.alerting = Alerting(config, log_format=log_format)
         self.runner = LocalRunner(config.path, timeout=CRAWL_TIMEOUT.total_seconds())
         self.scheduler: AsyncIOScheduler | None = None
         self.queue: CrawlQueue | None = None

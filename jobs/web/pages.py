@@ -11,7 +11,7 @@ import io
 import mimetypes
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -301,8 +301,12 @@ def _decimal_year(period: str) -> float | None:
     """'2024-06' -> mid June 2024, '2024-06-03' -> that day, 'FY2024' -> mid FY (April),
     '2024' -> mid-year."""
     if match := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", period):
-        year, month, day = map(int, match.groups())
-        return year + (month - 1) / 12 + (day - 0.5) / 365
+        try:
+            day = date(*map(int, match.groups()))
+        except ValueError:
+            return None
+        length = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
+        return day.year + (day.timetuple().tm_yday - 0.5) / length
     if match := re.fullmatch(r"(\d{4})-(\d{2})", period):
         return int(match[1]) + (int(match[2]) - 0.5) / 12
     if match := re.fullmatch(r"FY ?(\d{4})", period):

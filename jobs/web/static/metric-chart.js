@@ -29,7 +29,7 @@
   data.thresholds.forEach(function (threshold, index) {
     datasets.push({
       label: threshold.label,
-      data: [{ x: first, y: threshold.value }, { x: last, y: threshold.value }],
+      data: [{ x: first - pad, y: threshold.value }, { x: last + pad, y: threshold.value }],
       borderColor: palette[index % palette.length],
       borderDash: [6, 4],
       borderWidth: 2,
@@ -60,7 +60,7 @@
             }
           }
         },
-        y: { ticks: { callback: number } }
+        y: { grace: "5%", ticks: { callback: number } }  // lines at the extremes stay visible
       },
       plugins: {
         legend: { position: "bottom" },

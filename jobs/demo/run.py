@@ -22,9 +22,10 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from jobs.config import ConfigError, load
+from jobs.config import ENV_PATH, ENV_SETTING_PREFIX, ConfigError, Settings, load
 from jobs.demo.catcher import LOCALHOST, Mail, MailCatcher, Webhook, WebhookReceiver
 from jobs.demo.site import DemoSite, demo_sources_toml
+from jobs.typed import keys_of
 from storage import StorageError, Store
 
 CONFIG_NAME = "crossings.toml"
@@ -104,6 +105,14 @@ def write_config(directory: Path, endpoints: Endpoints, sources: str) -> Path:
     return path
 
 
+def drop_deployment_overrides() -> list[str]:
+    """The demo's own config must win: settings meant for a real deployment
+    (CROSSINGS_DATABASE, CROSSINGS_LISTEN, CROSSINGS_CONFIG, ...) are removed from this
+    process's environment, which the daemon inherits. Returns the names removed."""
+    names = [ENV_PATH, *(ENV_SETTING_PREFIX + key.name.upper() for key in keys_of(Settings))]
+    return [name for name in names if os.environ.pop(name, None) is not None]
+
+
 def prepare_database(config_path: Path) -> Path:
     """Check the written config as the daemon will, and create the database up front, so
     that the demo can read it (read-only) from the first second."""
@@ -139,9 +148,12 @@ class Demo:
         self._stop = asyncio.Event()
         self._interrupts = 0
         self._last_run_id = 0
+        self._daemon: asyncio.subprocess.Process | None = None
 
     async def run(self) -> Tally:
         check_directory(self.directory)
+        if ignored := drop_deployment_overrides():
+            self.echo(f"(The demo ignores {', '.join(ignored)}: it uses its own settings.)")
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / MAIL_FOLDER).mkdir(exist_ok=True)
         loop = asyncio.get_running_loop()
@@ -161,7 +173,7 @@ class Demo:
             config = write_config(self.directory, endpoints, demo_sources_toml(site_url))
             database = prepare_database(config)
             self._introduce(endpoints)
-            daemon = await self._start_daemon(config)
+            daemon = self._daemon = await self._start_daemon(config)
             try:
                 await self._watch(daemon, database)
             finally:
@@ -233,6 +245,10 @@ class Demo:
         self._interrupts += 1
         if self._interrupts == 1:
             self.echo(f"\n{self._clock()} Ctrl-C: stopping everything (press again to hurry).")
+        elif self._daemon is not None and self._daemon.returncode is None:
+            # The daemon's answer to a second SIGTERM: stop now, running crawls cut off
+            # (marked interrupted, caught up at its next start).
+            self._daemon.send_signal(signal.SIGTERM)
         self._stop.set()
 
     # --- what the user sees ------------------------------------------------------------

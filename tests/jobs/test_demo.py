@@ -132,11 +132,14 @@ def processes_mentioning(text: str) -> list[int]:
 @pytest.mark.slow
 def test_ctrl_c_stops_the_demo_and_its_daemon_without_a_traceback(tmp_path):
     folder = tmp_path / "demo"
+    elsewhere = tmp_path / "production.db"  # a deployment's setting must not leak in
+    env = {**os.environ, "CROSSINGS_DATABASE": str(elsewhere)}
     demo = subprocess.Popen(
         [sys.executable, "-m", "jobs", "demo", "--dir", str(folder)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=env,
     )
     lines = []
     try:
@@ -154,6 +157,8 @@ def test_ctrl_c_stops_the_demo_and_its_daemon_without_a_traceback(tmp_path):
     assert "Traceback" not in shown
     assert "Ctrl-C: stopping everything" in shown
     assert "\nSummary\n" in shown
+    assert "The demo ignores CROSSINGS_DATABASE" in shown
+    assert (folder / "crossings.db").exists() and not elsewhere.exists()
     deadline = time.monotonic() + 10
     while processes_mentioning(str(folder / "crossings.toml")) and time.monotonic() < deadline:
         time.sleep(0.2)

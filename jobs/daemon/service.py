@@ -111,12 +111,13 @@ class Daemon:
     # -- start-up ---------------------------------------------------------------------
 
     def _prepare_database(self) -> None:
-        """Migrate, mark runs left by dead processes, record the configured sources."""
+        """Migrate, mark runs left by dead processes, record the configured sources.
+        A run whose process still lives (a `crossings crawl` by hand) is left to finish."""
         with Store(self.config.database) as store:
             dead = {
                 row["pid"]
                 for row in store.stats.running()
-                if row["pid"] is None or row["pid"] == os.getpid() or not _alive(row["pid"])
+                if row["pid"] is not None and (row["pid"] == os.getpid() or not _alive(row["pid"]))
             }
             marked = sum(
                 store.runs.mark_interrupted(
@@ -125,7 +126,6 @@ class Daemon:
                     pid=pid,
                 )
                 for pid in dead
-                if pid is not None
             )
             if marked:
                 log.warning(
@@ -209,6 +209,14 @@ class Daemon:
 
     async def _catch_up(self) -> None:
         """Feed overdue sources to the queue a chunk at a time."""
+        try:
+            await self._feed_overdue()
+        except Exception as error:
+            log.exception(
+                "catch-up failed: %s; overdue sources run on their next schedule instead", error
+            )
+
+    async def _feed_overdue(self) -> None:
         with Store(self.config.database, read_only=True) as store:
             last = {name: clock.parse(at) for name, at in store.stats.last_started().items()}
         schedules = {name: source.schedule for name, source in self.sources.items()}

@@ -324,3 +324,21 @@ def test_after_kill_9_the_cut_off_run_is_marked_only_it_is_caught_up_and_no_aler
     assert slow[1]["trigger"] == "catch-up"
     assert len(by_source(third.runs(), "quick")) == 1  # it ran within the hour: not overdue
     assert len(receiver.received) == 1, receiver.received
+
+
+def test_a_digest_goes_out_on_its_schedule(tmp_path, site, receiver, start):
+    digest = f"""
+[channels.hook]
+kind = "webhook"
+url = "{receiver.url()}"
+
+[digests.often]
+schedule = "3s"
+channels = ["hook"]
+title = "Digest for the newsroom"
+"""
+    config = write_config(tmp_path, {"quick": (site.url("/q"), "1h")}, extra=digest)
+    daemon = start(config)
+    daemon.wait_for("the digest delivered", lambda: len(receiver.received) >= 1)
+    assert receiver.received[0]["subject"] == "Digest for the newsroom"
+    assert daemon.stop() == 0

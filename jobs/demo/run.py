@@ -149,6 +149,7 @@ class Demo:
         self._interrupts = 0
         self._last_run_id = 0
         self._daemon: asyncio.subprocess.Process | None = None
+        self._store: Store | None = None  # read-only, while the daemon runs
 
     async def run(self) -> Tally:
         check_directory(self.directory)
@@ -206,7 +207,7 @@ class Demo:
 
     async def _watch(self, daemon: asyncio.subprocess.Process, database: Path) -> None:
         """Report progress until Ctrl-C, the --for deadline, or the daemon ending."""
-        store = Store(database, read_only=True)
+        store = self._store = Store(database, read_only=True)
         exited = asyncio.ensure_future(daemon.wait())
         try:
             while not self._stop.is_set():
@@ -221,6 +222,7 @@ class Demo:
                     raise DemoError(self._daemon_died(daemon.returncode))
         finally:
             self._show_runs(store)
+            self._store = None
             store.close()
 
     async def _stop_daemon(self, daemon: asyncio.subprocess.Process) -> None:
@@ -264,9 +266,13 @@ class Demo:
             f"  Dashboard         {endpoints.dashboard}",
             f"  Demo folder       {self.directory} (config, database, daemon log)",
             "",
-            "The daemon now fetches the demo pages every few seconds. A new illustrative day",
-            f"of border figures appears every {self.day_seconds:g} seconds; when their 7-day",
-            "average passes 4,000, an alert goes out by email and webhook.",
+            *textwrap.wrap(
+                "The daemon now fetches the demo pages every few seconds. A new illustrative "
+                f"day of border figures appears every {self.day_seconds:g} seconds; when their "
+                "7-day average passes 4,000, an alert goes out by email and webhook, and when "
+                "it falls below 3,000 again, a resolved notice follows.",
+                width=88,
+            ),
             "Press Ctrl-C to stop."
             if self.duration is None
             else f"Stops after {self.duration:g} seconds (Ctrl-C stops sooner).",
@@ -301,7 +307,13 @@ class Demo:
                 f"{', '.join(unchanged)}."
             )
 
+    def _show_runs_so_far(self) -> None:
+        """Tell the run that caused an alert before the alert itself."""
+        if self._store is not None:
+            self._show_runs(self._store)
+
     def _show_mail(self, mail: Mail) -> None:
+        self._show_runs_so_far()
         self.tally.mails += 1
         number = self.tally.mails
         saved = self.directory / MAIL_FOLDER / f"{number:03d}.eml"
@@ -309,7 +321,7 @@ class Demo:
         html_note = ""
         if mail.html:
             page = saved.with_suffix(".html")
-            page.write_text(mail.html, encoding="utf-8")
+            page.write_text(mail.html_page(), encoding="utf-8")
             html_note = f" (the HTML version, with its chart: {page})"
         self.echo("")
         self.echo(f"{self._clock()} EMAIL received by the mail catcher{html_note}")
@@ -323,6 +335,7 @@ class Demo:
         self.echo("")
 
     def _show_webhook(self, webhook: Webhook) -> None:
+        self._show_runs_so_far()
         self.tally.webhooks += 1
         if webhook.signed is False:
             self.tally.bad_signatures += 1
@@ -349,15 +362,17 @@ class Demo:
             + (f", {tally.bad_signatures} with a bad signature" if tally.bad_signatures else "")
         )
         self.echo("")
-        self.echo(f"Everything is kept in {self.directory}. Look around with:")
+        self.echo(f"Everything is kept in {self.directory}. To look around:")
+        self.echo(f"  export {ENV_PATH}={config}")
         for command, why in (
             ("metrics", "every series it stored"),
             (f"series {DAILY_METRIC}", "one series, value by value"),
             ("runs", "every fetch and how it ended"),
-            ("alerts", "the rules, what fired and what was sent"),
+            ("alerts", "the rules, what fired, what was sent"),
             ("serve", "the dashboard in your browser"),
         ):
-            self.echo(f"  crossings --config {config} {command:<36} # {why}")
+            self.echo(f"  crossings {command:<36} # {why}")
+        self.echo(f"(or write `crossings --config {config} ...` each time)")
         self.echo(f"Run the demo again on the same folder: crossings demo --dir {self.directory}")
 
     def _elapsed(self) -> float:

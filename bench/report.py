@@ -99,7 +99,7 @@ def queries(data: dict) -> str:
 
 def daemon(data: dict) -> str:
     rows = [
-        [f"{part}.{key}", value]
+        [f"{part}.{key}", value if not isinstance(value, list) else "; ".join(value) or "none"]
         for part, values in data["summary"].items()
         if isinstance(values, dict)
         for key, value in values.items()

@@ -28,7 +28,7 @@ import harness
 from sources import table_source
 
 IDLE_SECONDS = 10.0
-CATCH_UP_TIMEOUT = 600.0
+CATCH_UP_TIMEOUT = 900.0
 
 
 def free_port() -> int:
@@ -178,6 +178,7 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="200 sources, 1 repetition")
+    parser.add_argument("--catch-up", action="store_true", help="also time a first start")
     args = parser.parse_args()
     if args.quick:
         args.sources, args.repeat = 200, 1
@@ -189,7 +190,12 @@ def main() -> None:
         with harness.site(args.sources) as site:
             port = free_port()
             config = write_config(directory, site.url, args.sources, port)
-            run = {"first_start": first_start(config, port, site, args.sources)}
+            run = {}
+            if args.catch_up:
+                run["first_start"] = first_start(config, port, site, args.sources)
+            else:  # every source crawled once: nothing is overdue when the daemon starts
+                prime = [*harness.crossings_command(), "--config", str(config), "crawl", "--all"]
+                harness.measure(prime, cwd=directory).check("crawl --all")
             run["idle"] = idle(config, port)
             run["child_one"] = crawl_child(config, site, names[:1])
             run["child_all"] = crawl_child(config, site, names)

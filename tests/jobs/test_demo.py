@@ -149,3 +149,26 @@ def test_demo_will_not_replace_a_config_it_did_not_write(tmp_path):
     assert result.returncode == 1
     assert "was not written by `crossings demo`" in result.stderr
     assert mine.read_text() == "# my own config\n[settings]\n"
+
+
+def test_a_demo_whose_output_is_closed_stops_its_daemon_too(tmp_path):
+    folder = tmp_path / "demo"
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "jobs", "demo", "--dir", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        for line in demo.stdout:
+            if "Fetched" in line:
+                break
+        demo.stdout.close()  # as `crossings demo | head` does
+        demo.wait(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    deadline = time.monotonic() + 10
+    while processes_mentioning(str(folder / "crossings.toml")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_mentioning(str(folder / "crossings.toml")) == []

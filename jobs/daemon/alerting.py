@@ -27,10 +27,12 @@ class Alerting:
     def __init__(self, config: Config, *, log_format: LogFormat = "text") -> None:
         self.config = config
         self.log_format = log_format
-        self._worker = self._new_worker()
+        self._worker: ProcessPoolExecutor | None = None  # made on first use (see below)
         self._busy = 0
 
     def _new_worker(self) -> ProcessPoolExecutor:
+        """Made only when there is work: a spawn pool starts multiprocessing's resource
+        tracker, one more process (13 MB) that an idle daemon does without."""
         return ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),  # a fresh, lean interpreter
@@ -59,7 +61,8 @@ class Alerting:
         await self._in_worker(f'digest "{name}"', _queue_digest, name)
 
     def close(self) -> None:
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
 
     def _anything_due(self) -> bool:
         with Store(self.config.database, read_only=True) as store:
@@ -67,6 +70,8 @@ class Alerting:
 
     async def _in_worker(self, what: str, work, *args: str) -> None:
         self._busy += 1
+        if self._worker is None:
+            self._worker = self._new_worker()
         try:
             await asyncio.get_running_loop().run_in_executor(
                 self._worker, work, str(self.config.path), *args

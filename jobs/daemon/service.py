@@ -42,8 +42,8 @@ log = logging.getLogger("crossings.daemon")
 
 BATCH_WINDOW = 1.5  # seconds a due source waits for others due at the same moment
 MAX_BATCH = 100  # sources per child process
-CATCHUP_CHUNK = 20  # overdue sources fed to the queue at a time after downtime ...
-CATCHUP_SPACING = 10.0  # ... this many seconds apart
+CATCHUP_CHUNK = 50  # overdue sources fed to the queue at a time after downtime ...
+CATCHUP_SPACING = 5.0  # ... this many seconds apart (1,000 sources: 95 s)
 DELIVERY_TICK = timedelta(seconds=30)  # retries of messages that could not be sent
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_FIRST = timedelta(minutes=10)  # after start-up, once the catch-up has settled

@@ -141,7 +141,8 @@ class Demo:
         self.directory = directory
         self.duration = duration
         self.day_seconds = day_seconds or DEFAULT_DAY_SECONDS
-        self.echo = echo
+        self._echo = echo
+        self._output_closed = False
         self.tally = Tally()
         self.secret = secrets.token_hex(16)
         self.started = time.monotonic()
@@ -158,8 +159,8 @@ class Demo:
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / MAIL_FOLDER).mkdir(exist_ok=True)
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, self._interrupted)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, self._interrupted, signum)
         site = DemoSite(day_seconds=self.day_seconds)
         catcher = MailCatcher(self._show_mail)
         receiver = WebhookReceiver(self.secret, self._show_webhook)
@@ -228,8 +229,8 @@ class Demo:
     async def _stop_daemon(self, daemon: asyncio.subprocess.Process) -> None:
         if daemon.returncode is not None:
             return
-        self.echo(f"{self._clock()} Stopping the daemon (it finishes running crawls first)...")
         daemon.send_signal(signal.SIGTERM)
+        self.echo(f"{self._clock()} Stopping the daemon (it finishes running crawls first)...")
         try:
             await asyncio.wait_for(daemon.wait(), STOP_GRACE_SECONDS)
         except TimeoutError:
@@ -243,10 +244,11 @@ class Demo:
         shown = "\n".join(f"    {line}" for line in tail)
         return f"the daemon stopped by itself (exit status {status}); the end of {log}:\n{shown}"
 
-    def _interrupted(self) -> None:
+    def _interrupted(self, signum: int) -> None:
         self._interrupts += 1
         if self._interrupts == 1:
-            self.echo(f"\n{self._clock()} Ctrl-C: stopping everything (press again to hurry).")
+            cause = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+            self.echo(f"\n{self._clock()} {cause}: stopping everything (press again to hurry).")
         elif self._daemon is not None and self._daemon.returncode is None:
             # The daemon's answer to a second SIGTERM: stop now, running crawls cut off
             # (marked interrupted, caught up at its next start).
@@ -254,6 +256,17 @@ class Demo:
         self._stop.set()
 
     # --- what the user sees ------------------------------------------------------------
+
+    def echo(self, line: str) -> None:
+        """Print for the user. When nobody reads any more (`| head`, a closed terminal),
+        stop everything cleanly rather than die and leave the daemon running."""
+        if self._output_closed:
+            return
+        try:
+            self._echo(line)
+        except OSError:
+            self._output_closed = True
+            self._stop.set()
 
     def _introduce(self, endpoints: Endpoints) -> None:
         lines = [

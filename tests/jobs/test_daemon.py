@@ -251,17 +251,20 @@ def test_sources_due_together_are_crawled_by_one_child(tmp_path, site, start):
 
 def test_sigterm_mid_crawl_exits_0_and_leaves_a_consistent_database(tmp_path, site, start):
     config = write_config(
-        tmp_path, {"slow": (site.url("/slow"), "1h"), "quick": (site.url("/q"), "1h")}
+        tmp_path, {"slow": (site.url("/slow"), "2s"), "quick": (site.url("/q"), "1h")}
     )
     daemon = start(config)
     daemon.wait_for(
-        "the slow crawl to be in progress",
-        lambda: any(r["status"] == "running" for r in by_source(daemon.runs(), "slow")),
+        "the slow crawl in progress and due again meanwhile",
+        lambda: (
+            any(r["status"] == "running" for r in by_source(daemon.runs(), "slow"))
+            and "slow is due again while still running" in daemon.log.read_text()
+        ),
     )
     assert daemon.stop(signal.SIGTERM) == 0
     runs = daemon.runs()
     assert not [run for run in runs if run["status"] == "running"], runs
-    assert by_source(runs, "slow")[-1]["status"] == "interrupted"
+    assert [run["status"] for run in by_source(runs, "slow")] == ["interrupted"]  # one at a time
     conn = sqlite3.connect(daemon.database)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()

@@ -72,8 +72,8 @@ def test_the_catchers_show_real_deliveries_and_check_signatures(monkeypatch):
 @pytest.mark.slow
 def test_demo_shows_an_alert_delivered_then_stops_with_a_summary(tmp_path):
     folder = tmp_path / "demo"
-    env = {**os.environ, "CROSSINGS_DEMO_DAY_SECONDS": "2"}
-    result = crossings("demo", "--dir", str(folder), "--for", "50", env=env, timeout=120)
+    env = {**os.environ, "CROSSINGS_DEMO_DAY_SECONDS": "1.5"}
+    result = crossings("demo", "--dir", str(folder), "--for", "40", env=env, timeout=120)
     shown = result.stdout + result.stderr
     assert result.returncode == 0, shown
     assert "Traceback" not in shown
@@ -149,3 +149,26 @@ def test_demo_will_not_replace_a_config_it_did_not_write(tmp_path):
     assert result.returncode == 1
     assert "was not written by `crossings demo`" in result.stderr
     assert mine.read_text() == "# my own config\n[settings]\n"
+
+
+def test_a_demo_whose_output_is_closed_stops_its_daemon_too(tmp_path):
+    folder = tmp_path / "demo"
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "jobs", "demo", "--dir", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        for line in demo.stdout:
+            if "Fetched" in line:
+                break
+        demo.stdout.close()  # as `crossings demo | head` does
+        demo.wait(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    deadline = time.monotonic() + 10
+    while processes_mentioning(str(folder / "crossings.toml")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_mentioning(str(folder / "crossings.toml")) == []

@@ -72,8 +72,8 @@ def test_the_catchers_show_real_deliveries_and_check_signatures(monkeypatch):
 @pytest.mark.slow
 def test_demo_shows_an_alert_delivered_then_stops_with_a_summary(tmp_path):
     folder = tmp_path / "demo"
-    env = {**os.environ, "CROSSINGS_DEMO_DAY_SECONDS": "2"}
-    result = crossings("demo", "--dir", str(folder), "--for", "50", env=env, timeout=120)
+    env = {**os.environ, "CROSSINGS_DEMO_DAY_SECONDS": "1.5"}
+    result = crossings("demo", "--dir", str(folder), "--for", "40", env=env, timeout=120)
     shown = result.stdout + result.stderr
     assert result.returncode == 0, shown
     assert "Traceback" not in shown

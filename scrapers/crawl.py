@@ -22,7 +22,7 @@ def crawl(
     fetch: FetchSettings,
     *,
     trigger: str,
-    on_started: Callable[[SourceRun], None] = lambda run: None,
+    on_started: Callable[[list[SourceRun]], None] = lambda runs: None,
     on_finished: Callable[[SourceRun], None] = lambda run: None,
 ) -> list[SourceRun]:
     """Crawl `sources` once; every source ends with a finished run row."""
@@ -37,9 +37,8 @@ def crawl(
                 recorder.start(name, source, trigger=trigger, pid=os.getpid())
                 for name, source in sources.items()
             ]
-        for run in runs:
-            on_started(run)
-        process = CrawlerProcess(fetch.scrapy_settings(), install_root_handler=True)
+        on_started(runs)
+        process = CrawlerProcess(fetch.scrapy_settings())
         crawler = process.create_crawler(SourcesSpider)
         process.crawl(crawler, runs=runs, recorder=recorder, fetch=fetch, on_finished=on_finished)
         process.start()

@@ -9,6 +9,7 @@ those left running). Scrapy logs go to stderr."""
 
 import argparse
 import json
+import os
 import sys
 
 from jobs.config import ConfigError, Settings, load
@@ -27,6 +28,7 @@ def fetch_settings(settings: Settings) -> FetchSettings:
         retries=settings.retries,
         max_body_mb=settings.max_body_mb,
         obey_robots_txt=settings.obey_robots_txt,
+        log_level=os.environ.get("CROSSINGS_LOG_LEVEL", "WARNING").upper(),
     )
 
 

@@ -63,6 +63,8 @@ class FetchSettings:
             "CROSSINGS_RETRIES": self.retries,
             "CROSSINGS_RETRY_BACKOFF": self.retry_backoff,
             "DOWNLOADER_MIDDLEWARES": {
+                "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                "scrapers.robots.RobotsTxtMiddleware": 100,
                 "scrapers.middlewares.CountingMiddleware": 950,
                 "scrapers.middlewares.RetryAfterMiddleware": 550,
             },
@@ -76,6 +78,11 @@ class FetchSettings:
             "LOG_INSTALL_ROOT_HANDLER": True,
             "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
         }
+
+
+def after_retries(tries: int) -> str:
+    """' (after 2 retries)' for a failure reason; nothing when it was the first try."""
+    return f" (after {tries} {'retry' if tries == 1 else 'retries'})" if tries else ""
 
 
 def retry_after(value: bytes | str | None) -> float | None:

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.csvfile import find_file
-from scrapers.fetching import FetchSettings
+from scrapers.fetching import FetchSettings, after_retries
 from scrapers.items import Fetched
 from scrapers.middlewares import TRIES
 from scrapers.recorder import Fetch, Recorder, SourceRun
@@ -219,7 +219,7 @@ class SourcesSpider(scrapy.Spider):
         request = failure.request
         url, host = request.url, urlsplit(request.url).netloc
         tries = request.meta.get(TRIES, 0)
-        after = f" (after {tries} retries)" if tries else ""
+        after = after_retries(tries)
         if failure.check(IgnoreRequest):
             return f"robots.txt of {host} disallows {url}"
         if failure.check(DownloadTimeoutError, TimeoutError):
@@ -271,5 +271,5 @@ def _page(response: Response) -> Page:
 def _http_reason(response: Response) -> str:
     run = response.meta["run"]
     tries = response.meta.get(TRIES, 0)
-    after = f" after {tries} retries" if tries else ""
+    after = after_retries(tries)
     return f"{run.name}: {response.meta['url']} answered HTTP {response.status}{after}"

@@ -10,7 +10,8 @@ IMAGE          ?= crossings:latest
 BASE_IMAGE     ?= python:3.11-slim
 STORAGE_DRIVER ?= vfs
 
-.PHONY: run test lint format check demo image bench clean browser
+.PHONY: run test lint format check demo image bench clean browser \
+        bench-checks bench-csv bench-rules bench-queries bench-daemon
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +63,26 @@ image:
 	  buildah --storage-driver $(STORAGE_DRIVER) bud --format docker --isolation chroot \
 	    --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) . ; \
 	fi
+
+## bench: every benchmark, side by side with urlwatch and pandas (see bench/README.md);
+##        results in bench/results/*.json. QUICK=1 for a short run of each.
+BENCH_ARGS := $(if $(QUICK),--quick,)
+bench: bench-checks bench-csv bench-rules bench-queries bench-daemon
+
+bench-checks: $(STAMP)
+	$(BIN)/python bench/checks.py $(BENCH_ARGS)
+
+bench-csv: $(STAMP)
+	$(BIN)/python bench/csv_ingest.py $(BENCH_ARGS)
+
+bench-rules: $(STAMP)
+	$(BIN)/python bench/rules.py $(BENCH_ARGS)
+
+bench-queries: $(STAMP)
+	$(BIN)/python bench/queries.py $(BENCH_ARGS)
+
+bench-daemon: $(STAMP)
+	$(BIN)/python bench/daemon.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

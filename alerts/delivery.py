@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alerts.channel import Channel
+from alerts.charts import line_chart
 from alerts.message import DeliveryError, Message
 from alerts.templates import render
 from storage import OutboxMessage, Store, clock
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=2)
+ALERT_CHART_PERIODS = 180
 # While a message is being sent nobody else takes it; a deliverer that dies mid-send
 # leaves it to be retried after this long.
 LEASE = timedelta(minutes=5)
@@ -59,7 +61,7 @@ def deliver_due(
                     f"channel {row.channel!r} is not in the config: add it back, or the "
                     "message is given up after its retries"
                 )
-            channel.send(message_for(row, templates))
+            channel.send(message_for(row, templates, store))
         except DeliveryError as error:
             problem = str(error)
         except Exception as error:  # a template or channel bug must not stop the loop
@@ -88,9 +90,12 @@ def deliver_due(
     return report
 
 
-def message_for(row: OutboxMessage, templates: Path | None = None) -> Message:
-    """An event is rendered now (so template fixes apply to queued alerts); a digest was
-    rendered when queued and carries its images."""
+def message_for(
+    row: OutboxMessage, templates: Path | None = None, store: Store | None = None
+) -> Message:
+    """An event is rendered now (so template fixes apply to queued alerts), with a chart
+    of its metric and threshold when the store has the series; a digest was rendered when
+    queued and carries its images."""
     if "message" in row.payload:
         ready = row.payload["message"]
         return Message(
@@ -102,10 +107,32 @@ def message_for(row: OutboxMessage, templates: Path | None = None) -> Message:
             images={cid: base64.b64decode(png) for cid, png in ready.get("images", {}).items()},
         )
     event = row.payload["event"]
+    images = {}
+    if store is not None and (png := _event_chart(store, event)):
+        images[f"chart-{row.idempotency_key}@crossings"] = png
+    cid = next(iter(images), None)
     return Message(
         subject=row.subject,
         text=render("alert.txt", templates, event=event),
-        html=render("alert.html", templates, event=event),
+        html=render("alert.html", templates, event=event, chart_src=cid and f"cid:{cid}"),
         data=event,
         idempotency_key=row.idempotency_key,
+        images=images,
     )
+
+
+def _event_chart(store: Store, event: dict) -> bytes | None:
+    """The metric's recent values with the rule's levels, for series alerts."""
+    if not event.get("metric") or event.get("rule_kind") not in ("threshold", "change"):
+        return None
+    points = store.alerts.tail(event["metric"], after=None, before=ALERT_CHART_PERIODS - 1)
+    if len(points) < 2:
+        return None
+    lines = []
+    if event.get("rule_kind") == "threshold":
+        lines.append((f"fires at {event['threshold']:,.0f}", event["threshold"]))
+        if event.get("resolve_threshold") not in (None, event["threshold"]):
+            lines.append(
+                (f"resolves at {event['resolve_threshold']:,.0f}", event["resolve_threshold"])
+            )
+    return line_chart(event["metric_label"], [(p.period, p.value) for p in points], lines)

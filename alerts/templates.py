@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from alerts.rules.series import number
+from alerts.numbers import number
 
 
 @cache

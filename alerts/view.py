@@ -32,10 +32,18 @@ class View:
 
     def changed_metrics(self, pattern: str, after_id: int) -> list[str]:
         """Metrics matching `pattern` with a value stored after observation `after_id`."""
+        return [metric for metric, newest in self._matching(pattern) if newest > after_id]
+
+    @cache  # noqa: B019 - one View lives for one evaluation
+    def _matching(self, pattern: str) -> list[tuple[str, int]]:
+        """Changed metrics that a name or pattern selects; a plain name is a lookup."""
+        if not any(char in pattern for char in "*?["):
+            newest = self._changed.get(pattern)
+            return [] if newest is None else [(pattern, newest)]
         return sorted(
-            metric
+            (metric, newest)
             for metric, newest in self._changed.items()
-            if newest > after_id and fnmatch.fnmatchcase(metric, pattern)
+            if fnmatch.fnmatchcase(metric, pattern)
         )
 
     def _tail(self, metric: str, after: str | None, before: int) -> tuple[Point, ...]:

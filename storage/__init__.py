@@ -6,6 +6,7 @@ from storage.database import StorageError
 from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
 from storage.outbox import OutboxMessage
+from storage.queries import QueryResult
 from storage.runs import RunCounts
 from storage.snapshots import Snapshot
 from storage.store import Store
@@ -20,6 +21,7 @@ __all__ = [
     "Observation",
     "OutboxMessage",
     "Point",
+    "QueryResult",
     "Revision",
     "RunCounts",
     "Silence",

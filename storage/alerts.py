@@ -98,8 +98,10 @@ class Alerts(Repository):
     def changed_metrics(self, after_id: int) -> dict[str, int]:
         """Metrics with a value stored after observation `after_id`, with their newest id
         (a rowid range: cheap however long the history)."""
+        # NOT INDEXED: left alone, SQLite walks a whole (metric, ...) index to group.
         rows = self.db.execute(
-            "SELECT metric, MAX(id) FROM observations WHERE id > ? GROUP BY metric", [after_id]
+            "SELECT metric, MAX(id) FROM observations NOT INDEXED WHERE id > ? GROUP BY metric",
+            [after_id],
         ).fetchall()
         return dict(rows)
 
@@ -188,6 +190,18 @@ class Alerts(Repository):
         )
         return row or {}
 
+    def arrivals(self, *, since: str, until: str, limit: int = 1000) -> list[dict]:
+        """Values first stored in [since, until): new periods (old_value None) and
+        revisions (with the value they replaced), by metric and period."""
+        return self._rows(
+            """SELECT new.metric, new.period, new.value, new.first_seen, new.snapshot_id,
+                      old.value AS old_value
+               FROM observations new LEFT JOIN observations old ON old.id = new.previous_id
+               WHERE new.first_seen >= ? AND new.first_seen < ?
+               ORDER BY new.metric, new.period LIMIT ?""",
+            [since, until, limit],
+        )
+
     # --- state ------------------------------------------------------------------------------
 
     def state(self, rule: str, series: str) -> AlertState | None:
@@ -217,9 +231,15 @@ class Alerts(Repository):
              state.last_notified_at, json.dumps(state.detail, sort_keys=True)),
         )  # fmt: skip
 
-    def firing_count(self) -> int:
-        row = self._one("SELECT COUNT(*) AS n FROM alert_state WHERE state = 'firing'")
-        return row["n"] if row else 0
+    def firing_count(self, rules: Iterable[str] | None = None) -> int:
+        """Series firing now (for /metrics); `rules` limits it to the configured ones, so
+        a rule removed from the config stops counting."""
+        if rules is None:
+            row = self._one("SELECT COUNT(*) AS n FROM alert_state WHERE state = 'firing'")
+            return row["n"] if row else 0
+        firing = self._rows("SELECT rule FROM alert_state WHERE state = 'firing'")
+        wanted = set(rules)
+        return sum(1 for row in firing if row["rule"] in wanted)
 
     # --- events -----------------------------------------------------------------------------
 

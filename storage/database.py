@@ -33,6 +33,8 @@ def connect(path: Path | str, *, read_only: bool = False) -> sqlite_utils.Databa
     conn.execute("PRAGMA foreign_keys = ON")
     if read_only:
         conn.execute("PRAGMA query_only = ON")
+        # ATTACH and VACUUM INTO would write other files; no attached database at all.
+        conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     else:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")

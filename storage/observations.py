@@ -95,24 +95,24 @@ class Observations(Repository):
         latest: dict[tuple[str, str], Observation] = {}
         for observation in observations:
             latest[(observation.metric, observation.period)] = observation
-        current = self._current({metric for metric, _ in latest})
+        current = self._current(latest)
         result = UpsertResult()
         inserts, superseded, seen = [], [], []
         for key, obs in latest.items():
             flags = encode_flags(obs.flags)
             row = current.get(key)
-            if row is not None and row["value"] == obs.value and row["flags"] == flags:
-                seen.append((at, row["id"]))
+            if row is not None and row[1] == obs.value and row[2] == flags:
+                seen.append((at, row[0]))
                 result.unchanged += 1
                 continue
             previous_id = None
             if row is None:
                 result.new.append(Change("new", obs.metric, obs.period, obs.value, None, obs.flags))
             else:
-                previous_id = row["id"]
-                superseded.append((at, row["id"]))
+                previous_id = row[0]
+                superseded.append((at, row[0]))
                 result.revised.append(
-                    Change("revised", obs.metric, obs.period, obs.value, row["value"], obs.flags)
+                    Change("revised", obs.metric, obs.period, obs.value, row[1], obs.flags)
                 )
             inserts.append(
                 (obs.metric, obs.period, obs.value, obs.unit, flags, snapshot_id, at, at,
@@ -129,18 +129,25 @@ class Observations(Repository):
             )
         return result
 
-    def _current(self, metrics: set[str]) -> dict[tuple[str, str], dict]:
-        found: dict[tuple[str, str], dict] = {}
-        names = sorted(metrics)
-        for start in range(0, len(names), IN_CHUNK):
-            chunk = names[start : start + IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.query(
-                f"""SELECT id, metric, period, value, flags FROM observations
-                    WHERE superseded_at IS NULL AND metric IN ({marks})""",
-                chunk,
-            ):
-                found[(row["metric"], row["period"])] = row
+    def _current(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[int, float, str]]:
+        """(id, value, flags) of the current rows for exactly these (metric, period) keys,
+        by index lookups: a run costs what it brings, not the length of the history."""
+        periods: dict[str, list[str]] = {}
+        for metric, period in keys:
+            periods.setdefault(metric, []).append(period)
+        found = {}
+        for metric, wanted in periods.items():
+            for start in range(0, len(wanted), IN_CHUNK):
+                chunk = wanted[start : start + IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for row_id, period, value, flags in self.db.execute(
+                    f"""SELECT id, period, value, flags FROM observations
+                        WHERE superseded_at IS NULL AND metric = ? AND period IN ({marks})""",
+                    [metric, *chunk],
+                ):
+                    found[(metric, period)] = (row_id, value, flags)
         return found
 
     def series(

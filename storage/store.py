@@ -12,6 +12,7 @@ from storage.migrations import migrate
 from storage.news import News
 from storage.observations import Observations
 from storage.outbox import Outbox
+from storage.queries import Queries
 from storage.runs import Runs
 from storage.snapshots import Snapshots
 
@@ -31,6 +32,7 @@ class Store:
         self.observations = Observations(self.db)
         self.news = News(self.db)
         self.catalog = Catalog(self.db)
+        self.queries = Queries(self.db)
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
 

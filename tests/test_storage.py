@@ -63,6 +63,28 @@ def test_an_equal_value_is_unchanged_and_refreshes_last_seen(store):
     assert (point.first_seen, point.last_seen) == (JAN, FEB)
 
 
+def test_an_upsert_touches_only_the_periods_it_carries(store):
+    """A daily run brings one new day per metric; the rest of each history stays as it was."""
+    store.observations.upsert(
+        [Observation(m, f"2024-01-{day:02d}", day) for m in ("a", "b") for day in (1, 2, 3)],
+        snapshot_id=None,
+        at=JAN,
+    )
+    result = store.observations.upsert(
+        [
+            Observation("a", "2024-01-03", 3),  # unchanged
+            Observation("b", "2024-01-03", 30),  # revised
+            Observation("a", "2024-01-04", 4),  # new
+        ],
+        snapshot_id=None,
+        at=FEB,
+    )
+    assert (len(result.new), len(result.revised), result.unchanged) == (1, 1, 1)
+    a = {p.period: p.last_seen for p in store.observations.series("a")}
+    assert a == {"2024-01-01": JAN, "2024-01-02": JAN, "2024-01-03": FEB, "2024-01-04": FEB}
+    assert [p.value for p in store.observations.series("b")] == [1, 2, 30]
+
+
 def test_flags_survive_and_a_flag_change_is_a_new_vintage(store):
     store.observations.upsert(
         [Observation("m", "FY2022", 375_842, flags=("partial", "footnote:*"))],

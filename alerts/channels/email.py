@@ -74,6 +74,12 @@ class Email(Channel, kind="email"):
                 smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             with smtp:
                 if self.security == "starttls":
+                    smtp.ehlo()
+                    if not smtp.has_extn("starttls"):
+                        raise DeliveryError(
+                            f"{where}: the server does not offer STARTTLS; use security = "
+                            "'ssl' (usually port 465)"
+                        )
                     smtp.starttls(context=context)
                 if self.username:
                     smtp.login(self.username, password)
@@ -83,10 +89,7 @@ class Email(Channel, kind="email"):
                 f"{where}: login as {self.username!r} refused ({error.smtp_code}); check the "
                 f"password in {self.password_env}"
             ) from None
-        except smtplib.SMTPNotSupportedError:
-            raise DeliveryError(
-                f"{where}: the server does not offer STARTTLS; use security = 'ssl' "
-                "(usually port 465)"
-            ) from None
+        except smtplib.SMTPNotSupportedError as error:
+            raise DeliveryError(f"{where}: {error} (check `security` and `username`)") from None
         except (smtplib.SMTPException, ssl.SSLError, OSError) as error:
             raise DeliveryError(f"{where}: {type(error).__name__}: {error}") from None

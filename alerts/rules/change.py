@@ -5,9 +5,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from alerts.numbers import number
 from alerts.periods import year_earlier
 from alerts.rule import Step
-from alerts.rules.series import ReplayedRule, number
+from alerts.rules.series import ReplayedRule
 from alerts.view import View
 from storage import Point
 

@@ -5,8 +5,8 @@ import fnmatch
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from alerts.numbers import number
 from alerts.rule import Notice, Rule, StateOf
-from alerts.rules.series import number
 from alerts.view import View
 from storage import Cursor
 

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from alerts.numbers import number
 from alerts.rule import Step
-from alerts.rules.series import ReplayedRule, number
+from alerts.rules.series import ReplayedRule
 from alerts.view import View
 from storage import Point
 

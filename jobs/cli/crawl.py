@@ -4,6 +4,7 @@ import sys
 
 import click
 
+from jobs.aftermath import after_crawl
 from jobs.cli.context import Context, pass_context
 from jobs.runner import LocalRunner, RunResult
 
@@ -13,10 +14,12 @@ CHANGES_SHOWN = 20
 @click.command()
 @click.argument("sources", nargs=-1)
 @click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled source.")
+@click.option("--no-alerts", is_flag=True, help="Do not evaluate rules nor send alerts afterwards.")
 @pass_context
-def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool) -> None:
+def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts: bool) -> None:
     """Crawl SOURCES now (or --all) and show, per source, its status, values new / revised /
-    unchanged, news items, bytes and time. Exits 1 if any source failed or is broken.
+    unchanged, news items, bytes and time; then evaluate the rules and send any alerts
+    (unless --no-alerts). Exits 1 if any source failed or is broken.
 
     Example: crossings crawl trac-quickfacts cbp-sbo-encounters
     """
@@ -37,8 +40,23 @@ def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool) -> None:
         click.echo(_line(result, width))
         if result.reason and not result.succeeded:
             click.echo(f"{'':<{width}}  -> {result.reason}")
+    if not no_alerts:
+        _alert(context)
     if not all(result.succeeded for result in results):
         sys.exit(1)
+
+
+def _alert(context: Context) -> None:
+    with context.store(read_only=False) as store:
+        done = after_crawl(context.config, store)
+    for event in done.events:
+        silenced = " (silenced)" if event.silenced else ""
+        click.echo(f"alert {event.kind}: {event.summary}{silenced}")
+    report = done.delivery
+    if report.sent or report.errors:
+        click.echo(f"alerts sent: {report.sent}; to retry: {report.retrying}; dead: {report.dead}")
+    for error in report.errors:
+        click.echo(f"  not delivered: {error}", err=True)
 
 
 def _line(result: RunResult, width: int) -> str:

@@ -4,7 +4,6 @@ alerts (SMTP and signed HTTP POSTs) without the internet and shows what arrived.
 Both run on the demo's asyncio loop on 127.0.0.1 and hand each delivery to a callback."""
 
 import asyncio
-import hashlib
 import hmac
 import json
 from collections.abc import Callable
@@ -17,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from alerts.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
 
 LOCALHOST = "127.0.0.1"
 MAX_WEBHOOK_BYTES = 1_000_000
@@ -136,16 +137,11 @@ class WebhookReceiver:
         return web.json_response({"ok": True})
 
 
-SIGNATURE_HEADER = "X-Crossings-Signature"
-TIMESTAMP_HEADER = "X-Crossings-Timestamp"
-
-
 def signature_valid(secret: str, headers: dict[str, str], body: bytes) -> bool | None:
-    """HMAC-SHA256 over "TIMESTAMP.BODY", sent as `sha256=HEX`; None when unsigned."""
+    """Recompute the sender's HMAC as any receiver would; None when the POST is unsigned."""
     lowered = {key.lower(): value for key, value in headers.items()}
-    signature = lowered.get(SIGNATURE_HEADER.lower())
-    timestamp = lowered.get(TIMESTAMP_HEADER.lower(), "")
-    if signature is None:
+    sent = lowered.get(SIGNATURE_HEADER.lower())
+    if sent is None:
         return None
-    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return hmac.compare_digest(signature.removeprefix("sha256="), expected.hexdigest())
+    timestamp = lowered.get(TIMESTAMP_HEADER.lower(), "")
+    return hmac.compare_digest(sent, signature(secret, timestamp, body))

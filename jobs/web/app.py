@@ -4,8 +4,9 @@ Each area registers its routes from its own module."""
 from aiohttp import web
 
 from jobs.config import Config
+from jobs.web import CONFIG, pages
 
-CONFIG = web.AppKey("config", Config)
+__all__ = ["CONFIG", "ROUTES", "make_app"]
 
 
 def make_app(config: Config) -> web.Application:
@@ -17,4 +18,4 @@ def make_app(config: Config) -> web.Application:
 
 
 # Each entry is a `register(app)` function of a module under jobs/web/.
-ROUTES: list = []
+ROUTES: list = [pages.register]

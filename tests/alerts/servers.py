@@ -93,20 +93,24 @@ class SmtpServer:
     port: int
     cert: Path
     key: Path
+    implicit_tls: bool = False  # SMTPS (port 465 style) instead of STARTTLS
     mailbox: Mailbox = field(default_factory=Mailbox)
     controller: Controller | None = None
 
     def start(self) -> None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert, self.key)
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; an SMTPS connection is TLS anyway.
+        tls = {"ssl_context": context, "auth_require_tls": False} if self.implicit_tls else {
+            "tls_context": context, "require_starttls": True
+        }  # fmt: skip
         self.controller = Controller(
             self.mailbox,
             hostname="127.0.0.1",
             port=self.port,
-            tls_context=context,
-            require_starttls=True,
             authenticator=authenticator,
             auth_required=True,
+            **tls,
         )
         self.controller.start()
 

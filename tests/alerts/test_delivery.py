@@ -3,6 +3,8 @@ down or failing, given up (dead) only after its attempts, and safe from scraped 
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from alerts.channels.email import Email
 from alerts.channels.webhook import Webhook
 from alerts.delivery import backoff, deliver_due
@@ -10,7 +12,7 @@ from alerts.engine import evaluate
 from alerts.rules.news import NewsMatch
 from alerts.rules.threshold import Threshold
 from storage import MetricEntry, NewsItem, Observation, SourceEntry
-from tests.alerts.servers import USER
+from tests.alerts.servers import USER, SmtpServer, free_port
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)  # later than anything stored, so messages are due
 
@@ -191,3 +193,40 @@ def test_a_message_for_a_channel_no_longer_configured_is_kept_and_explained(stor
     report = deliver_due(store, {}, now=T0)
     assert "channel 'newsroom' is not in the config" in report.errors[0]
     assert store.outbox.counts()["pending"] == 1
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # SMTPS is TLS
+def test_email_over_implicit_ssl(store, tls_files, monkeypatch):
+    monkeypatch.setenv("CROSSINGS_TEST_SMTP_PASSWORD", "correct horse")
+    server = SmtpServer(free_port(), *tls_files, implicit_tls=True)
+    server.start()
+    try:
+        backlog_alert(store)
+        channel = email_channel(server, security="ssl")
+        assert deliver_due(store, {"newsroom": channel}, now=T0).sent == 1
+        assert len(server.mailbox.received) == 1
+    finally:
+        server.stop()
+
+
+def test_a_users_template_overrides_the_packaged_one(store, receiver, tmp_path):
+    backlog_alert(store, channels=("hook",))
+    (tmp_path / "alert.txt").write_text(
+        "{{ event.metric_label }} is now {{ event.value | number }}"
+    )
+    deliver_due(store, {"hook": hook_channel(receiver)}, templates=tmp_path, now=T0)
+    assert receiver.requests[0]["json"]["text"] == "Immigration court backlog is now 3,596,229"
+
+
+def test_apprise_without_the_extra_is_a_clear_error(store, monkeypatch):
+    import importlib.util
+
+    from alerts.channels.apprise import Apprise
+
+    if importlib.util.find_spec("apprise") is not None:
+        pytest.skip("apprise is installed here")
+    monkeypatch.setenv("CROSSINGS_TEST_APPRISE", "json://127.0.0.1:1/")
+    backlog_alert(store, channels=("more",))
+    channel = Apprise(name="more", urls_env="CROSSINGS_TEST_APPRISE")
+    report = deliver_due(store, {"more": channel}, now=T0)
+    assert "pip install 'crossings[apprise]'" in report.errors[0]

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import yaml
 
 from jobs.config import ConfigError, load
 
@@ -113,3 +114,25 @@ def test_settings_come_from_the_environment_as_in_the_image(tmp_path, monkeypatc
     monkeypatch.setenv("CROSSINGS_RETRIES", "many")
     with pytest.raises(ConfigError, match="retries"):
         load(config)
+
+
+def test_compose_runs_the_daemon_on_its_config_with_a_mail_catcher(monkeypatch):
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    daemon, catcher = compose["services"]["crossings"], compose["services"]["mailpit"]
+    assert catcher["image"].startswith("axllent/mailpit")
+    environment = daemon["environment"]
+    assert environment["CROSSINGS_LISTEN"].startswith("0.0.0.0:")
+    mounts = dict(volume.split(":")[:2] for volume in daemon["volumes"])
+    assert mounts["crossings-data"] == "/data"
+    config_file = next(
+        host for host, inside in mounts.items() if inside == "/config/crossings.toml"
+    )
+    assert environment["CROSSINGS_CONFIG"] == "/config/crossings.toml"
+
+    for key, value in environment.items():
+        monkeypatch.setenv(key, str(value).split(":-")[-1].rstrip("}"))
+    config = load(ROOT / config_file)
+    assert config.database == Path("/data/crossings.db")
+    mail = [channel for channel in config.channels.values() if channel.kind == "email"]
+    assert mail and all(channel.host == "mailpit" for channel in mail)
+    assert config.sources and config.rules

@@ -1,0 +1,215 @@
+"""The daemon with 1,000 `table` sources configured (one per page of the synthetic site):
+- start-up: `crossings run` on a new database until /healthz answers; it then catches up
+  (every source is overdue: one crawl child for all of them), measured until every page
+  was fetched: peak RSS of the daemon and of the crawl child, separately;
+- idle: the daemon restarted on that database (nothing overdue), RSS sampled for a while
+  once /healthz answers (median and peak), then SIGTERM and the time to exit;
+- crawl child: `python -m jobs.crawl_child` for one source and for all 1,000 (the
+  process the daemon starts): wall time, time to its first request, peak RSS.
+
+  .venv/bin/python bench/daemon.py --repeat 3
+  .venv/bin/python bench/daemon.py --quick       # 200 sources, 1 repetition
+"""
+
+import argparse
+import contextlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+from sources import table_source
+
+IDLE_SECONDS = 10.0
+CATCH_UP_TIMEOUT = 600.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(directory: Path, url: str, sources: int, port: int) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "[settings]",
+        'database = "crossings.db"',
+        "download_delay = 0.0",
+        f'listen = "127.0.0.1:{port}"',
+    ]
+    lines += ["", *(table_source(i, url) for i in range(sources))]
+    path = directory / "crossings.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * harness.PAGE_SIZE / 2**20
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def children_of(pid: int) -> list[int]:
+    return harness._children_map().get(pid, [])
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+            return response.status < 500
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def daemon(config: Path, log: Path):
+    command = [*harness.crossings_command(), "--config", str(config), "run"]
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command, cwd=config.parent, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wait_healthy(process: subprocess.Popen, port: int, log: Path) -> float:
+    started = time.perf_counter()
+    while not healthy(port):
+        if process.poll() is not None:
+            raise RuntimeError(f"the daemon exited with {process.returncode}:\n{log.read_text()}")
+        if time.perf_counter() - started > 120:
+            raise RuntimeError(f"the daemon did not answer /healthz in 120 s:\n{log.read_text()}")
+        time.sleep(0.02)
+    return time.perf_counter() - started
+
+
+def first_start(config: Path, port: int, site: harness.SiteProcess, sources: int) -> dict:
+    """A new database: every source is overdue and is caught up at once."""
+    log = config.parent / "daemon.log"
+    site.reset()
+    before = site.stats()
+    with daemon(config, log) as process:
+        ready_s = wait_healthy(process, port, log)
+        started = time.perf_counter()
+        daemon_peak = child_peak = 0.0
+        child_pids: set[int] = set()
+        while True:
+            daemon_peak = max(daemon_peak, rss_mb(process.pid))
+            for child in children_of(process.pid):
+                child_pids.add(child)
+                child_peak = max(child_peak, harness.tree_rss_bytes(child) / 2**20)
+            stats = site.stats()
+            fetched = stats["200"] + stats["304"] - before["200"] - before["304"]
+            if fetched >= sources and not children_of(process.pid):
+                break
+            if time.perf_counter() - started > CATCH_UP_TIMEOUT:
+                raise RuntimeError(f"catch-up fetched only {fetched} of {sources} pages")
+            time.sleep(0.05)
+        catch_up_s = time.perf_counter() - started
+    return {
+        "ready_s": ready_s,
+        "catch_up_s": catch_up_s,
+        "catch_up_children": len(child_pids),
+        "daemon_peak_rss_mb": daemon_peak,
+        "child_peak_rss_mb": child_peak,
+    }
+
+
+def idle(config: Path, port: int) -> dict:
+    """The daemon on a database where nothing is overdue: what it costs between crawls."""
+    log = config.parent / "daemon-idle.log"
+    with daemon(config, log) as process:
+        ready_s = wait_healthy(process, port, log)
+        samples, started = [], time.perf_counter()
+        while time.perf_counter() - started < IDLE_SECONDS:
+            samples.append(harness.tree_rss_bytes(process.pid) / 2**20)
+            time.sleep(0.1)
+        children = children_of(process.pid)
+        stopping = time.perf_counter()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        stop_s = time.perf_counter() - stopping
+    return {
+        "ready_s": ready_s,
+        "idle_rss_mb": harness.median(samples),
+        "idle_peak_rss_mb": max(samples),
+        "children_while_idle": len(children),
+        "stop_s": stop_s,
+        "exit_code": process.returncode,
+    }
+
+
+def crawl_child(config: Path, site: harness.SiteProcess, names: list[str]) -> dict:
+    """The crawl child alone, as the daemon starts it."""
+    site.reset()
+    command = [str(harness.project_python()), "-m", "jobs.crawl_child", "--config", str(config)]
+    run = harness.measure([*command, "--trigger", "schedule", *names], cwd=config.parent)
+    run.check("crawl child")
+    stats = site.stats()
+    return {
+        "sources": len(names),
+        "wall_s": run.wall_s,
+        "to_first_request_s": stats.get("first_request_at", 0) - run.started_at,
+        "cpu_s": run.cpu_s,
+        "peak_rss_mb": run.peak_rss_mb,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="200 sources, 1 repetition")
+    args = parser.parse_args()
+    if args.quick:
+        args.sources, args.repeat = 200, 1
+    names = [f"report{i:05d}" for i in range(args.sources)]
+    runs = []
+    for rep in range(args.repeat):
+        directory = harness.WORK / "daemon"
+        shutil.rmtree(directory, ignore_errors=True)
+        with harness.site(args.sources) as site:
+            port = free_port()
+            config = write_config(directory, site.url, args.sources, port)
+            run = {"first_start": first_start(config, port, site, args.sources)}
+            run["idle"] = idle(config, port)
+            run["child_one"] = crawl_child(config, site, names[:1])
+            run["child_all"] = crawl_child(config, site, names)
+        print(f"  rep {rep + 1}: {run}", flush=True)
+        runs.append(run)
+    summary = {
+        part: {key: harness.median([run[part][key] for run in runs]) for key in runs[0][part]}
+        for part in runs[0]
+    }
+    summary["sources"] = args.sources
+    path = harness.write_results("daemon", {"summary": summary, "runs": runs})
+    rows = [
+        [f"{part}.{key}", value]
+        for part, values in summary.items()
+        if isinstance(values, dict)
+        for key, value in values.items()
+    ]
+    print(harness.table(rows, ["measure", "median"]))
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()

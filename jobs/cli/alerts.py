@@ -1,0 +1,200 @@
+"""Alert commands: where every rule stands and what it raised, silences, a test message
+per channel, and digests (preview to a file, or send now)."""
+
+import fnmatch
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from alerts.delivery import deliver_due
+from alerts.digests import preview, queue_digest
+from alerts.message import DeliveryError, Message
+from jobs.cli.context import Context, pass_context
+from jobs.typed import parse_duration
+from storage import clock
+
+
+@click.group(invoke_without_command=True)
+@click.option("--limit", default=20, show_default=True, help="How many recent events to show.")
+@click.pass_context
+def alerts(ctx: click.Context, limit: int) -> None:
+    """Show each rule's state per series and the recent events.
+
+    Example: crossings alerts --limit 50
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    context: Context = ctx.find_object(Context)
+    config = context.config
+    with context.store() as store:
+        states = store.alerts.states()
+        events = store.alerts.events(limit=limit)
+        silenced = [s.rule for s in store.alerts.silences(active_at=clock.now())]
+        counts = store.outbox.counts()
+        dead = store.outbox.recent(status="dead", limit=5)
+    click.echo(f"Rules ({len(config.rules)})")
+    by_rule: dict[str, list] = {}
+    for state in states:
+        by_rule.setdefault(state.rule, []).append(state)
+    for name, rule in config.rules.items():
+        mark = " (silenced)" if any(fnmatch.fnmatchcase(name, p) for p in silenced) else ""
+        firing = [s for s in by_rule.get(name, []) if s.state == "firing"]
+        summary = f"{len(firing)} firing" if firing else "ok"
+        click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
+        for state in firing:
+            click.echo(f"      {state.series} since {state.since[:16]} (period {state.period})")
+    click.echo(f"\nRecent events ({len(events)})")
+    for event in events:
+        silent = " (silenced)" if event.silenced else ""
+        click.echo(f"  {event.at[:16]}  {event.kind:<9} {event.summary}{silent}")
+    click.echo(
+        f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
+    )
+    for message in dead:
+        click.echo(f"  dead: {message.subject} -> {message.channel}: {message.last_error}")
+
+
+@alerts.command()
+@click.argument("rule")
+@click.option("--until", "until", required=True,
+              help="A time (2025-01-31, 2025-01-31T18:00) in the configured zone, or a "
+                   "duration from now (6h, 3d, 2w).")  # fmt: skip
+@click.option("--comment", default="", help="Why, for whoever reads `crossings alerts`.")
+@pass_context
+def silence(context: Context, rule: str, until: str, comment: str) -> None:
+    """Silence RULE (a name or pattern like 'cbp-*') until a time: its events are still
+    recorded, but nothing is sent.
+
+    Example: crossings alerts silence border-proclamation --until 3d --comment "known"
+    """
+    config = context.config
+    if not any(fnmatch.fnmatchcase(name, rule) for name in config.rules):
+        known = ", ".join(sorted(config.rules)) or "none configured"
+        raise click.ClickException(f"no rule named {rule!r} (known: {known})")
+    moment = _moment(until, config.settings.zone)
+    with context.store(read_only=False) as store:
+        silence_id = store.alerts.silence(rule, until=clock.to_text(moment), comment=comment)
+    click.echo(f"Silenced {rule} until {moment:%Y-%m-%d %H:%M %Z} (silence {silence_id})")
+
+
+@alerts.command()
+@click.option("--all", "show_all", is_flag=True, help="Include silences that have ended.")
+@pass_context
+def silences(context: Context, show_all: bool) -> None:
+    """List silences (those in force, or all).
+
+    Example: crossings alerts silences --all
+    """
+    with context.store() as store:
+        found = store.alerts.silences(active_at=None if show_all else clock.now())
+    if not found:
+        click.echo("No silences.")
+    for item in found:
+        click.echo(f"  {item.id:>4}  {item.rule:<30} until {item.until[:16]}  {item.comment}")
+
+
+@alerts.command()
+@click.argument("silence_id", type=int)
+@pass_context
+def unsilence(context: Context, silence_id: int) -> None:
+    """Remove the silence with id SILENCE_ID (see `crossings alerts silences`).
+
+    Example: crossings alerts unsilence 3
+    """
+    with context.store(read_only=False) as store:
+        if not store.alerts.unsilence(silence_id):
+            raise click.ClickException(
+                f"no silence {silence_id}: `crossings alerts silences --all` lists them"
+            )
+    click.echo(f"Removed silence {silence_id}")
+
+
+@click.group()
+def notify() -> None:
+    """Check that channels deliver."""
+
+
+@notify.command("test")
+@click.argument("channel")
+@pass_context
+def notify_test(context: Context, channel: str) -> None:
+    """Send a test message through CHANNEL now (not through the outbox) and say whether
+    it arrived.
+
+    Example: crossings notify test newsroom
+    """
+    config = context.config
+    if channel not in config.channels:
+        known = ", ".join(sorted(config.channels)) or "none configured"
+        raise click.ClickException(f"no channel named {channel!r} (known: {known})")
+    at = clock.now()
+    message = Message(
+        subject=f"crossings test message for channel {channel}",
+        text=f"This is a test from crossings ({at[:16]} UTC). If you read it, "
+        f"channel {channel!r} works.",
+        html=f"<p>This is a test from crossings ({at[:16]} UTC). If you read it, "
+        f"channel <b>{channel}</b> works.</p>",
+        data={"test": True, "channel": channel, "at": at},
+        idempotency_key=f"test-{channel}-{at}".replace(":", "").replace(".", ""),
+    )
+    try:
+        config.channels[channel].send(message)
+    except DeliveryError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Sent a test message through {channel} ({config.channels[channel].kind}).")
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--preview",
+    "preview_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the digest as one HTML file (charts inside) instead of sending.",
+)
+@click.option("--send", is_flag=True, help="Queue the digest for its channels and deliver now.")
+@pass_context
+def digest(context: Context, name: str, preview_path: Path | None, send: bool) -> None:  # fmt: skip
+    """Preview the digest NAME into a file, or send it now.
+
+    Example: crossings digest weekly --preview weekly.html
+    """
+    config = context.config
+    if name not in config.digests:
+        known = ", ".join(sorted(config.digests)) or "none configured"
+        raise click.ClickException(f"no digest named {name!r} (known: {known})")
+    if (preview_path is None) == (not send):
+        raise click.UsageError("give exactly one of --preview FILE.html or --send")
+    settings = config.digests[name]
+    if preview_path is not None:
+        with context.store() as store:
+            page = preview(store, settings, config.rules, templates=config.templates)
+        preview_path.write_text(page, encoding="utf-8")
+        click.echo(f"Wrote {preview_path}")
+        return
+    with context.store(read_only=False) as store:
+        queued = queue_digest(store, settings, config.rules, templates=config.templates)
+        report = deliver_due(store, config.channels, templates=config.templates)
+    click.echo(f"Queued {len(queued)} message(s); sent {report.sent} due message(s) in all.")
+    for error in report.errors:
+        click.echo(f"  not yet delivered (will be retried): {error}", err=True)
+
+
+def _moment(text: str, zone) -> datetime:
+    """A duration from now, or a date/time in the configured zone."""
+    try:
+        return datetime.now(UTC) + parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is neither a time (2025-01-31T18:00) nor a duration (6h, 3d)",
+            param_hint="--until",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+COMMANDS = (alerts, notify, digest)

@@ -1,0 +1,262 @@
+"""Asking what crossings stored: sources, metrics, series, revisions, news, runs,
+snapshots, free SQL and exports. Every command opens the database read-only, so it is
+safe to run while the daemon writes."""
+
+import contextlib
+import difflib
+import fnmatch
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import click
+
+from jobs.cli.context import Context, pass_context
+from jobs.cli.output import emit, output_options
+from jobs.views import sources_overview
+from jobs.when import parse_moment
+from storage import StorageError, Store
+
+EXPORT_FORMATS = ("csv", "json", "nl")
+EXPORT_COLUMNS = ["metric", "period", "value", "unit", "flags", "first_seen", "last_seen",
+                  "snapshot_id"]  # fmt: skip
+
+
+@contextlib.contextmanager
+def reading(context: Context) -> Iterator[Store]:
+    """A read-only store whose errors become one-line messages."""
+    store = context.store(read_only=True)
+    try:
+        yield store
+    except StorageError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.close()
+
+
+def moment(context: Context, text: str | None, option: str, *, whole_day: bool = False):
+    if text is None:
+        return None
+    try:
+        return parse_moment(
+            text, context.config.settings.zone, now=datetime.now(UTC), whole_day=whole_day
+        )
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=option) from None
+
+
+def unknown_metric(store: Store, name: str) -> click.ClickException:
+    names = store.queries.metric_names()
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "run `crossings metrics` to list them"
+    return click.ClickException(f"no stored values for metric {name!r}: {hint}")
+
+
+@click.command()
+@output_options
+@pass_context
+def sources(context: Context, fmt: str) -> None:
+    """Sources with their last run, its outcome and counts, and their next run.
+
+    Example: crossings sources --csv
+    """
+    with reading(context) as store:
+        rows = sources_overview(context.config, store, now=datetime.now(UTC))
+    columns = ["source", "kind", "status", "last_run", "last_ok", "next_run", "runs",
+               "failures", "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
+    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+
+
+@click.command()
+@click.argument("pattern", required=False)
+@output_options
+@pass_context
+def metrics(context: Context, pattern: str | None, fmt: str) -> None:
+    """Metrics with their latest value and period, the change from the period before,
+    and when that value was last confirmed (as_of). PATTERN is a glob such as 'trac.*'
+    or a part of the name.
+
+    Example: crossings metrics backlog
+    """
+    with reading(context) as store:
+        rows = store.queries.metric_summaries(pattern)
+    columns = ["metric", "period", "value", "unit", "previous_period", "previous_value",
+               "change", "change_pct", "as_of", "revisions", "label"]  # fmt: skip
+    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+
+
+@click.command()
+@click.argument("metric")
+@click.option("--as-of", help="As the sources had published it then: 2025-06-01, 7d, ...")
+@click.option("--since", "since_period", help="First period to show, e.g. 2024-10 or 2024.")
+@click.option("--until", "until_period", help="Last period to show, e.g. 2025-05.")
+@output_options
+@pass_context
+def series(
+    context: Context,
+    metric: str,
+    as_of: str | None,
+    since_period: str | None,
+    until_period: str | None,
+    fmt: str,
+) -> None:
+    """A metric's values by period, each with how often it was revised and the value it
+    replaced. --as-of shows what was known at that time (a bare date: its end).
+
+    Example: crossings series trac.court.backlog --since 2025-05 --until 2025-05
+    """
+    with reading(context) as store:
+        rows = store.queries.series_with_revisions(
+            metric,
+            as_of=moment(context, as_of, "--as-of", whole_day=True),
+            since=since_period,
+            until=until_period,
+        )
+        if not rows and metric not in store.queries.metric_names():
+            raise unknown_metric(store, metric)
+    columns = ["period", "value", "unit", "flags", "revisions", "replaced_value",
+               "first_seen", "last_seen", "snapshot_id"]  # fmt: skip
+    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+
+
+@click.command()
+@click.option("--since", default="7d", show_default=True, help="2025-03-01, 7d, 12h, ...")
+@click.option("--metric", help="Only this metric.")
+@output_options
+@pass_context
+def revisions(context: Context, since: str, metric: str | None, fmt: str) -> None:
+    """Published values that changed: old and new value, when, and which snapshots.
+
+    Example: crossings revisions --since 30d
+    """
+    with reading(context) as store:
+        found = store.observations.revisions(since=moment(context, since, "--since"), metric=metric)
+    rows = [{**vars(rev), "change": rev.new_value - rev.old_value} for rev in found]
+    columns = ["metric", "period", "old_value", "new_value", "change", "old_first_seen",
+               "revised_at", "old_snapshot_id", "new_snapshot_id"]  # fmt: skip
+    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+
+
+@click.command()
+@click.option("--search", "text", help='Words to find in title or summary: asylum "court backlog"')
+@click.option("--since", help="First seen at or after: 2025-03-01, 7d, ...")
+@click.option("--source", help="Only this source.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@output_options
+@pass_context
+def news(
+    context: Context, text: str | None, since: str | None, source: str | None, limit: int, fmt: str
+) -> None:
+    """News items from feeds and listings, newest first, with full-text search.
+
+    Example: crossings news --search asylum --since 30d
+    """
+    with reading(context) as store:
+        items = store.news.search(
+            text, since=moment(context, since, "--since"), source=source, limit=limit
+        )
+    columns = ["id", "published_at", "source", "title", "url", "first_seen"]
+    emit([vars(item) for item in items], fmt, columns=columns, zone=context.config.settings.zone)
+
+
+@click.command()
+@click.argument("source", required=False)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@output_options
+@pass_context
+def runs(context: Context, source: str | None, limit: int, fmt: str) -> None:
+    """Recent crawls, newest first, with their outcome and reason, for one SOURCE or all.
+
+    Example: crossings runs trac_quickfacts --limit 5
+    """
+    with reading(context) as store:
+        rows = store.runs.recent(source, limit=limit)
+    columns = ["id", "source", "trigger", "status", "started_at", "finished_at", "requests",
+               "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
+    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+
+
+@click.command()
+@click.argument("snapshot_id", metavar="ID", type=int)
+@click.option("--info", is_flag=True, help="Show what was fetched, when and how, not the body.")
+@output_options
+@pass_context
+def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str) -> None:
+    """Print the raw body of a stored fetch exactly as received (or --info about it).
+
+    Example: crossings snapshot 42 > page.html
+    """
+    with reading(context) as store:
+        found = store.snapshots.get(snapshot_id)
+        if found is None:
+            raise click.ClickException(
+                f"no snapshot {snapshot_id}: `crossings runs` and the source pages list them"
+            )
+        if info:
+            columns = ["id", "source", "url", "fetched_at", "http_status", "content_type",
+                       "size", "sha256", "etag", "last_modified"]  # fmt: skip
+            emit([vars(found)], fmt, columns=columns, zone=context.config.settings.zone)
+            return
+        if found.sha256 is None:
+            raise click.ClickException(
+                f"snapshot {snapshot_id} stored no body (HTTP {found.http_status}); "
+                "use --info for what is known about it"
+            )
+        body = store.snapshots.body(found.sha256)
+    sys.stdout.buffer.write(body)
+
+
+@click.command()
+@click.argument("sql")
+@click.option(
+    "-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
+    help="A value for :NAME in the SQL (repeatable).",
+)  # fmt: skip
+@output_options
+@pass_context
+def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -> None:
+    """Run one SQL statement on a read-only connection; a write is refused.
+
+    Tables: sources, runs, snapshots, bodies, metrics, observations (current values have
+    superseded_at NULL), news, alert_state, events, outbox.
+
+    Example: crossings query "select period, value from observations
+    where metric = :m and superseded_at is null" -p m trac.court.backlog --csv
+    """
+    with reading(context) as store:
+        result = store.queries.run_sql(sql, dict(params))
+        rows = list(result.rows) if fmt == "table" else result.rows
+        emit(rows, fmt, columns=result.columns, zone=context.config.settings.zone)
+
+
+@click.command()
+@click.argument("metric_names", metavar="METRIC...", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv",
+              show_default=True)  # fmt: skip
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="Write to this file instead of standard output.")  # fmt: skip
+@pass_context
+def export(context: Context, metric_names: tuple[str, ...], fmt: str, output) -> None:
+    """Current values of one or more metrics (names or globs), streamed, with provenance.
+    Shows progress on stderr when it is a terminal.
+
+    Example: crossings export 'cbp.*' --format csv -o cbp.csv
+    """
+    with reading(context) as store:
+        known = store.queries.metric_names()
+        chosen: list[str] = []
+        for name in metric_names:
+            matches = sorted(fnmatch.filter(known, name))
+            if not matches:
+                raise unknown_metric(store, name)
+            chosen += [match for match in matches if match not in chosen]
+        total = store.queries.export_count(chosen)
+        rows = store.queries.export_rows(chosen)
+        if sys.stderr.isatty():
+            with click.progressbar(rows, length=total, label="Exporting", file=sys.stderr) as bar:
+                emit(bar, fmt, columns=EXPORT_COLUMNS, zone=UTC, out=output)
+        else:
+            emit(rows, fmt, columns=EXPORT_COLUMNS, zone=UTC, out=output)
+
+
+COMMANDS = (sources, metrics, series, revisions, news, runs, snapshot, query, export)

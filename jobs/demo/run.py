@@ -1,0 +1,383 @@
+"""`crossings demo`: the whole product on one machine, offline, in about a minute.
+
+It serves the bundled demo site, starts a mail catcher and a webhook receiver, writes a
+config pointing at them, and runs the real daemon (`crossings run`) on it as a child
+process. While it runs it prints, in plain words, what the daemon did (read from the
+database) and every email and webhook that arrived. Ctrl-C, or `--for SECONDS`, stops
+everything and prints a summary with where to look next."""
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import sys
+import textwrap
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from jobs.config import ConfigError, load
+from jobs.demo.catcher import LOCALHOST, Mail, MailCatcher, Webhook, WebhookReceiver
+from jobs.demo.site import DemoSite, demo_sources_toml
+from storage import StorageError, Store
+
+CONFIG_NAME = "crossings.toml"
+LOG_NAME = "daemon.log"
+MAIL_FOLDER = "mail"
+MARKER = "# Written by `crossings demo`"
+DAILY_METRIC = "demo.swb.daily_encounters"  # the illustrative series of jobs/demo/sources.toml
+DEFAULT_DAY_SECONDS = 3.0  # the 7-day mean passes 4,000 within the first half minute
+SECRET_ENV = "CROSSINGS_DEMO_WEBHOOK_SECRET"  # noqa: S105 (a variable name, not a secret)
+POLL_SECONDS = 1.0
+STOP_GRACE_SECONDS = 30.0
+BODY_LINES_SHOWN = 30
+
+Echo = Callable[[str], None]
+
+
+class DemoError(Exception):
+    """The demo cannot start; the message says why and what to do."""
+
+
+@dataclass
+class Tally:
+    """What the summary reports."""
+
+    runs: Counter = field(default_factory=Counter)
+    values_new: int = 0
+    values_revised: int = 0
+    news_new: int = 0
+    mails: int = 0
+    webhooks: int = 0
+    bad_signatures: int = 0
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    site: str
+    smtp_port: int
+    webhook: str
+    listen: str
+
+    @property
+    def dashboard(self) -> str:
+        return f"http://{self.listen}/"
+
+
+def free_port() -> int:
+    """A port nobody listens on right now, for the daemon's web endpoint."""
+    with socket.socket() as probe:
+        probe.bind((LOCALHOST, 0))
+        return probe.getsockname()[1]
+
+
+def check_directory(directory: Path) -> None:
+    """Refuse a folder whose config the demo did not write: it may be the user's own."""
+    path = directory / CONFIG_NAME
+    if path.exists() and not path.read_text(encoding="utf-8").startswith(MARKER):
+        raise DemoError(
+            f"{path} exists and was not written by `crossings demo`; "
+            "choose another --dir so that your own config is not replaced"
+        )
+
+
+def write_config(directory: Path, endpoints: Endpoints, sources: str) -> Path:
+    """The demo's config in DIRECTORY, with the ports of this session."""
+    path = directory / CONFIG_NAME
+    template = resources.files("jobs.demo").joinpath("config.toml").read_text(encoding="utf-8")
+    text = Template(template).substitute(
+        config=path,
+        listen=endpoints.listen,
+        sources=sources,
+        smtp_port=endpoints.smtp_port,
+        webhook_url=endpoints.webhook,
+        secret_env=SECRET_ENV,
+        daily_metric=DAILY_METRIC,
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def prepare_database(config_path: Path) -> Path:
+    """Check the written config as the daemon will, and create the database up front, so
+    that the demo can read it (read-only) from the first second."""
+    try:
+        config = load(config_path)
+    except ConfigError as error:
+        raise DemoError(f"the demo's config is not valid (a bug in crossings): {error}") from None
+    try:
+        Store(config.database).close()
+    except StorageError as error:
+        raise DemoError(str(error)) from None
+    return config.database
+
+
+class Demo:
+    """One demo session in `directory`; `run()` returns the tally once everything stopped."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        duration: float | None = None,
+        day_seconds: float | None = None,
+        echo: Echo = print,
+    ) -> None:
+        self.directory = directory
+        self.duration = duration
+        self.day_seconds = day_seconds or DEFAULT_DAY_SECONDS
+        self.echo = echo
+        self.tally = Tally()
+        self.secret = secrets.token_hex(16)
+        self.started = time.monotonic()
+        self._stop = asyncio.Event()
+        self._interrupts = 0
+        self._last_run_id = 0
+
+    async def run(self) -> Tally:
+        check_directory(self.directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / MAIL_FOLDER).mkdir(exist_ok=True)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self._interrupted)
+        site = DemoSite(day_seconds=self.day_seconds)
+        catcher = MailCatcher(self._show_mail)
+        receiver = WebhookReceiver(self.secret, self._show_webhook)
+        async with contextlib.AsyncExitStack() as stack:
+            site_url = site.start().base_url
+            stack.callback(site.stop)
+            smtp_port = await catcher.start()
+            stack.push_async_callback(catcher.stop)
+            webhook_url = await receiver.start()
+            stack.push_async_callback(receiver.stop)
+            endpoints = Endpoints(site_url, smtp_port, webhook_url, f"{LOCALHOST}:{free_port()}")
+            config = write_config(self.directory, endpoints, demo_sources_toml(site_url))
+            database = prepare_database(config)
+            self._introduce(endpoints)
+            daemon = await self._start_daemon(config)
+            try:
+                await self._watch(daemon, database)
+            finally:
+                await self._stop_daemon(daemon)
+            self._summarise(endpoints, config)
+        return self.tally
+
+    # --- the daemon -------------------------------------------------------------------
+
+    async def _start_daemon(self, config: Path) -> asyncio.subprocess.Process:
+        log = (self.directory / LOG_NAME).open("ab")
+        try:
+            # Its own session: the terminal's Ctrl-C reaches the demo, which stops the
+            # daemon once, gracefully, instead of both racing to shut down.
+            return await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "jobs",
+                "--config",
+                str(config),
+                "run",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env={**os.environ, SECRET_ENV: self.secret},
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+
+    async def _watch(self, daemon: asyncio.subprocess.Process, database: Path) -> None:
+        """Report progress until Ctrl-C, the --for deadline, or the daemon ending."""
+        store = Store(database, read_only=True)
+        exited = asyncio.ensure_future(daemon.wait())
+        try:
+            while not self._stop.is_set():
+                self._show_runs(store)
+                if self.duration is not None and self._elapsed() >= self.duration:
+                    self.echo(f"\n{self._clock()} {self.duration:g} seconds are up: stopping.")
+                    break
+                stopped = asyncio.ensure_future(self._stop.wait())
+                await asyncio.wait({exited, stopped}, timeout=POLL_SECONDS)
+                stopped.cancel()
+                if exited.done():
+                    raise DemoError(self._daemon_died(daemon.returncode))
+        finally:
+            self._show_runs(store)
+            store.close()
+
+    async def _stop_daemon(self, daemon: asyncio.subprocess.Process) -> None:
+        if daemon.returncode is not None:
+            return
+        self.echo(f"{self._clock()} Stopping the daemon (it finishes running crawls first)...")
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(daemon.wait(), STOP_GRACE_SECONDS)
+        except TimeoutError:
+            self.echo(f"{self._clock()} The daemon did not stop in time: ending it.")
+            daemon.kill()
+            await daemon.wait()
+
+    def _daemon_died(self, status: int | None) -> str:
+        log = self.directory / LOG_NAME
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        shown = "\n".join(f"    {line}" for line in tail)
+        return f"the daemon stopped by itself (exit status {status}); the end of {log}:\n{shown}"
+
+    def _interrupted(self) -> None:
+        self._interrupts += 1
+        if self._interrupts == 1:
+            self.echo(f"\n{self._clock()} Ctrl-C: stopping everything (press again to hurry).")
+        self._stop.set()
+
+    # --- what the user sees ------------------------------------------------------------
+
+    def _introduce(self, endpoints: Endpoints) -> None:
+        lines = [
+            "crossings demo: everything runs on this computer; nothing goes to the internet.",
+            "The figures are illustrative, not real statistics.",
+            "",
+            f"  Demo website      {endpoints.site}",
+            f"  Mail catcher      {LOCALHOST}:{endpoints.smtp_port} (emails are shown below)",
+            f"  Webhook receiver  {endpoints.webhook}",
+            f"  Dashboard         {endpoints.dashboard}",
+            f"  Demo folder       {self.directory} (config, database, daemon log)",
+            "",
+            "The daemon now fetches the demo pages every few seconds. A new illustrative day",
+            f"of border figures appears every {self.day_seconds:g} seconds; when their 7-day",
+            "average passes 4,000, an alert goes out by email and webhook.",
+            "Press Ctrl-C to stop."
+            if self.duration is None
+            else f"Stops after {self.duration:g} seconds (Ctrl-C stops sooner).",
+            "",
+        ]
+        for line in lines:
+            self.echo(line)
+
+    def _show_runs(self, store: Store) -> None:
+        recent = store.runs.recent(limit=200)
+        finished = sorted(
+            (run for run in recent if run["id"] > self._last_run_id and run["status"] != "running"),
+            key=lambda run: run["id"],
+        )
+        unchanged = []
+        for run in finished:
+            # An unfinished older run holds the line back, so every run is told once.
+            if any(r["status"] == "running" and r["id"] < run["id"] for r in recent):
+                break
+            self._last_run_id = run["id"]
+            self.tally.runs[run["status"]] += 1
+            self.tally.values_new += run["values_new"] or 0
+            self.tally.values_revised += run["values_revised"] or 0
+            self.tally.news_new += run["news_new"] or 0
+            if run["status"] == "unchanged":
+                unchanged.append(run["source"])
+            else:
+                self.echo(f"{self._clock()} {describe_run(run)}")
+        if unchanged:  # the common case once everything was fetched: one line, not ten
+            self.echo(
+                f"{self._clock()} Checked again, not changed since last time: "
+                f"{', '.join(unchanged)}."
+            )
+
+    def _show_mail(self, mail: Mail) -> None:
+        self.tally.mails += 1
+        number = self.tally.mails
+        saved = self.directory / MAIL_FOLDER / f"{number:03d}.eml"
+        saved.write_bytes(bytes(mail.message))
+        html_note = ""
+        if mail.html:
+            page = saved.with_suffix(".html")
+            page.write_text(mail.html, encoding="utf-8")
+            html_note = f" (the HTML version, with its chart: {page})"
+        self.echo("")
+        self.echo(f"{self._clock()} EMAIL received by the mail catcher{html_note}")
+        self.echo(f"    To:      {', '.join(mail.recipients)}")
+        self.echo(f"    Subject: {mail.subject}")
+        body = mail.text.strip().splitlines()
+        for line in body[:BODY_LINES_SHOWN]:
+            self.echo(f"    | {line}")
+        if len(body) > BODY_LINES_SHOWN:
+            self.echo(f"    | ... ({len(body) - BODY_LINES_SHOWN} more lines in {saved})")
+        self.echo("")
+
+    def _show_webhook(self, webhook: Webhook) -> None:
+        self.tally.webhooks += 1
+        if webhook.signed is False:
+            self.tally.bad_signatures += 1
+        signature = {
+            True: "signature valid",
+            False: "SIGNATURE INVALID",
+            None: "not signed",
+        }[webhook.signed]
+        self.echo(f"{self._clock()} WEBHOOK received ({signature}): {describe_payload(webhook)}")
+
+    def _summarise(self, endpoints: Endpoints, config: Path) -> None:
+        tally = self.tally
+        runs = sum(tally.runs.values())
+        statuses = ", ".join(f"{count} {status}" for status, count in tally.runs.most_common())
+        self.echo("")
+        self.echo("Summary")
+        self.echo(f"  Runs:              {runs}" + (f" ({statuses})" if statuses else ""))
+        self.echo(
+            f"  Values stored:     {tally.values_new} new, {tally.values_revised} revised"
+            f"; {tally.news_new} news items"
+        )
+        self.echo(
+            f"  Alerts delivered:  {tally.mails} email(s), {tally.webhooks} webhook(s)"
+            + (f", {tally.bad_signatures} with a bad signature" if tally.bad_signatures else "")
+        )
+        self.echo("")
+        self.echo(f"Everything is kept in {self.directory}. Look around with:")
+        for command, why in (
+            ("metrics", "every series it stored"),
+            (f"series {DAILY_METRIC}", "one series, value by value"),
+            ("runs", "every fetch and how it ended"),
+            ("alerts", "the rules, what fired and what was sent"),
+            ("serve", "the dashboard in your browser"),
+        ):
+            self.echo(f"  crossings --config {config} {command:<36} # {why}")
+        self.echo(f"Run the demo again on the same folder: crossings demo --dir {self.directory}")
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def _clock(self) -> str:
+        seconds = int(self._elapsed())
+        return f"[{seconds // 60:02d}:{seconds % 60:02d}]"
+
+
+def describe_run(run: dict) -> str:
+    """One finished run in words: 'Fetched border-daily: 3 new values, 40 unchanged.'"""
+    source, status = run["source"], run["status"]
+    if status == "ok":
+        parts = [
+            f"{run[key]} {words}"
+            for key, words in (
+                ("values_new", "new values"),
+                ("values_revised", "revised"),
+                ("values_unchanged", "unchanged"),
+                ("news_new", "new news items"),
+            )
+            if run[key]
+        ]
+        return f"Fetched {source}: {', '.join(parts) or 'nothing new'}."
+    if status == "unchanged":
+        return f"Checked {source} again: not changed since last time."
+    reason = run["reason"] or "no reason recorded"
+    return f"Fetching {source} ended {status.upper()}: {reason}"
+
+
+def describe_payload(webhook: Webhook) -> str:
+    """The gist of a webhook's JSON (its summary or title), else its size."""
+    payload = webhook.payload
+    if isinstance(payload, dict):
+        for key in ("subject", "summary", "title", "text", "content"):
+            if isinstance(payload.get(key), str):
+                return textwrap.shorten(payload[key], 160)
+    return f"{len(webhook.body)} bytes of {'JSON' if payload is not None else 'data'}"

@@ -1,0 +1,321 @@
+"""The read-only web pages: overview, metrics with charts, alerts, news, sources and their
+snapshots. Rendered on the server with Jinja2 (autoescaped: scraped text is data, never
+markup); the only script is the vendored Chart.js plus a small file that feeds it.
+
+Stored bodies are served as text/plain or as a download, sandboxed and never sniffed:
+serving scraped HTML as HTML from this origin would run the scraped site's scripts."""
+
+import asyncio
+import csv
+import io
+import mimetypes
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from jobs.views import sources_overview, thresholds_for
+from jobs.web import CONFIG
+from jobs.when import parse_moment, show
+from storage import StorageError, Store
+
+HERE = Path(__file__).parent
+TEMPLATES = web.AppKey("page_templates", jinja2.Environment)
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+RAW_HEADERS = {
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def register(app: web.Application) -> None:
+    """Metric pages live under /series: /metrics and /healthz belong to the daemon."""
+    app[TEMPLATES] = _environment(app[CONFIG].templates)
+    app.router.add_get("/", overview)
+    app.router.add_get("/series", metric_index)
+    app.router.add_get("/series/{name}", metric)
+    app.router.add_get("/series/{name}/values.csv", metric_csv)
+    app.router.add_get("/alerts", alerts)
+    app.router.add_get("/news", news)
+    app.router.add_get("/sources/{name}", source)
+    app.router.add_get("/snapshots/{id:\\d+}", snapshot)
+    app.router.add_get("/snapshots/{id:\\d+}/raw", snapshot_raw)
+    app.router.add_static("/static", HERE / "static")
+
+
+def _environment(user_templates: Path | None) -> jinja2.Environment:
+    """The user's `templates/web/` overrides the packaged pages (Datasette's way)."""
+    loaders: list[jinja2.BaseLoader] = []
+    if user_templates is not None:
+        loaders.append(jinja2.FileSystemLoader(user_templates / "web"))
+    loaders.append(jinja2.FileSystemLoader(HERE / "templates"))
+    environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
+    environment.filters["number"] = _number
+    return environment
+
+
+def _number(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{value:,.0f}"
+
+
+async def _read(request: web.Request, work: Callable[[Store], Any]) -> Any:
+    """Run `work` on a fresh read-only store in a thread, so a slow query never stalls
+    the daemon's event loop; no database yet is a page that says so."""
+
+    def run() -> Any:
+        with Store(request.app[CONFIG].database, read_only=True) as store:
+            return work(store)
+
+    try:
+        return await asyncio.to_thread(run)
+    except StorageError as error:
+        raise web.HTTPServiceUnavailable(
+            text=_render(request, "error.html", title="No data yet", message=str(error)),
+            content_type="text/html",
+            headers=PAGE_HEADERS,
+        ) from None
+
+
+def _render(request: web.Request, template: str, **context: Any) -> str:
+    config = request.app[CONFIG]
+    zone = config.settings.zone
+    return (
+        request.app[TEMPLATES]
+        .get_template(template)
+        .render(
+            when=lambda stored: show(stored, zone), timezone=config.settings.timezone, **context
+        )
+    )
+
+
+def _page(request: web.Request, template: str, **context: Any) -> web.Response:
+    return web.Response(
+        text=_render(request, template, **context), content_type="text/html", headers=PAGE_HEADERS
+    )
+
+
+def _not_found(request: web.Request, message: str) -> web.HTTPNotFound:
+    return web.HTTPNotFound(
+        text=_render(request, "error.html", title="Not found", message=message),
+        content_type="text/html",
+        headers=PAGE_HEADERS,
+    )
+
+
+async def overview(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+
+    def work(store: Store) -> dict:
+        return {
+            "sources": sources_overview(config, store, now=datetime.now(UTC)),
+            "firing": store.queries.firing_alerts(),
+            "changes": store.queries.latest_changes(limit=20),
+        }
+
+    return _page(request, "overview.html", **await _read(request, work))
+
+
+async def metric_index(request: web.Request) -> web.Response:
+    pattern = request.query.get("q", "").strip()
+    rows = await _read(request, lambda store: store.queries.metric_summaries(pattern or None))
+    return _page(request, "metrics.html", metrics=rows, q=pattern)
+
+
+async def metric(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    name = request.match_info["name"]
+    as_of_text = request.query.get("as_of", "").strip()
+    problem = ""
+    as_of = None
+    if as_of_text:
+        try:
+            as_of = parse_moment(
+                as_of_text, config.settings.zone, now=datetime.now(UTC), whole_day=True
+            )
+        except ValueError as error:
+            problem = str(error)
+
+    def work(store: Store) -> dict:
+        return {
+            "rows": store.queries.series_with_revisions(name, as_of=as_of),
+            "revisions": store.observations.revisions(since="", metric=name),
+            "entry": store.catalog.metric(name),
+            "known": name in store.queries.metric_names(),
+        }
+
+    found = await _read(request, work)
+    if not found["known"]:
+        raise _not_found(request, f"No values are stored for metric {name!r}.")
+    rows = found["rows"]
+    thresholds = thresholds_for(config, name)
+    chart = {
+        "label": (found["entry"].label if found["entry"] else "") or name,
+        "labels": [row["period"] for row in rows],
+        "x": _positions([row["period"] for row in rows]),
+        "values": [row["value"] for row in rows],
+        "revised": [row["revisions"] > 0 for row in rows],
+        "thresholds": [{"label": t.label, "value": t.value} for t in thresholds],
+    }
+    return _page(
+        request,
+        "metric.html",
+        name=name,
+        entry=found["entry"],
+        rows=rows,
+        latest=rows[-1] if rows else None,
+        revisions=found["revisions"],
+        thresholds=thresholds,
+        chart=chart,
+        as_of=as_of_text,
+        problem=problem,
+    )
+
+
+async def metric_csv(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    rows = await _read(request, lambda store: store.queries.series_with_revisions(name))
+    if not rows:
+        raise _not_found(request, f"No values are stored for metric {name!r}.")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    filename = SAFE_NAME.sub("_", name) + ".csv"
+    return web.Response(
+        text=buffer.getvalue(),
+        content_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **RAW_HEADERS},
+    )
+
+
+async def alerts(request: web.Request) -> web.Response:
+    def work(store: Store) -> dict:
+        return {"firing": store.queries.firing_alerts(), "events": store.queries.alert_events()}
+
+    return _page(request, "alerts.html", **await _read(request, work))
+
+
+async def news(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    text = request.query.get("q", "").strip()
+    since_text = request.query.get("since", "").strip()
+    problem, since = "", None
+    if since_text:
+        try:
+            since = parse_moment(since_text, config.settings.zone, now=datetime.now(UTC))
+        except ValueError as error:
+            problem = str(error)
+    items = await _read(
+        request, lambda store: store.news.search(text or None, since=since, limit=100)
+    )
+    return _page(request, "news.html", items=items, q=text, since=since_text, problem=problem)
+
+
+async def source(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    name = request.match_info["name"]
+
+    def work(store: Store) -> dict:
+        health = [
+            row
+            for row in sources_overview(config, store, now=datetime.now(UTC))
+            if row["source"] == name
+        ]
+        return {
+            "health": health[0] if health else None,
+            "runs": store.runs.recent(name, limit=50),
+            "snapshots": store.queries.snapshots_of(name, limit=100),
+        }
+
+    found = await _read(request, work)
+    if found["health"] is None:
+        raise _not_found(request, f"No source named {name!r} is configured or has run.")
+    return _page(request, "source.html", name=name, **found)
+
+
+async def snapshot(request: web.Request) -> web.Response:
+    snapshot_id = int(request.match_info["id"])
+
+    def work(store: Store) -> dict:
+        return {
+            "snapshot": store.snapshots.get(snapshot_id),
+            "values": store.observations.for_snapshot(snapshot_id),
+        }
+
+    found = await _read(request, work)
+    if found["snapshot"] is None:
+        raise _not_found(request, f"No snapshot {snapshot_id}.")
+    return _page(request, "snapshot.html", **found)
+
+
+async def snapshot_raw(request: web.Request) -> web.Response:
+    """The stored bytes as text/plain (or a download): never as the type they came with."""
+    snapshot_id = int(request.match_info["id"])
+
+    def work(store: Store) -> tuple:
+        found = store.snapshots.get(snapshot_id)
+        if found is None or found.sha256 is None:
+            return found, None
+        return found, store.snapshots.body(found.sha256)
+
+    found, body = await _read(request, work)
+    if body is None:
+        raise _not_found(request, f"Snapshot {snapshot_id} does not exist or stored no body.")
+    if "download" in request.query:
+        base_type = (found.content_type or "").split(";")[0].strip()
+        extension = mimetypes.guess_extension(base_type) or ".bin"
+        filename = f"snapshot-{snapshot_id}-{SAFE_NAME.sub('_', found.source)}{extension}"
+        return web.Response(
+            body=body,
+            content_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', **RAW_HEADERS},
+        )
+    return web.Response(
+        body=body, content_type="text/plain", charset=_charset(found.content_type),
+        headers=RAW_HEADERS,
+    )  # fmt: skip
+
+
+def _positions(periods: list[str]) -> list[float] | None:
+    """Periods as decimal years, so a chart spaces them by time (a gap of four years
+    looks like one); None when some period has a form we cannot place."""
+    placed = [_decimal_year(period) for period in periods]
+    return None if None in placed else placed
+
+
+def _decimal_year(period: str) -> float | None:
+    """'2024-06' -> mid June 2024, '2024-06-03' -> that day, 'FY2024' -> mid FY (April),
+    '2024' -> mid-year."""
+    if match := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", period):
+        try:
+            day = date(*map(int, match.groups()))
+        except ValueError:
+            return None
+        length = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
+        return day.year + (day.timetuple().tm_yday - 0.5) / length
+    if match := re.fullmatch(r"(\d{4})-(\d{2})", period):
+        return int(match[1]) + (int(match[2]) - 0.5) / 12
+    if match := re.fullmatch(r"FY ?(\d{4})", period):
+        return int(match[1]) - 0.25 + 0.5
+    if re.fullmatch(r"\d{4}", period):
+        return int(period) + 0.5
+    return None
+
+
+def _charset(content_type: str | None) -> str:
+    match = re.search(r"charset=([\w.-]+)", content_type or "", re.IGNORECASE)
+    return match[1] if match else "utf-8"

@@ -1,0 +1,211 @@
+"""Read-only listings for people: source health, metric summaries, series with their
+revisions, alert history, exports, and arbitrary SQL that can never write. The CLI, the
+web pages and Datasette's canned queries ask the same questions, so the SQL lives here."""
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from storage.database import StorageError
+from storage.repository import Repository
+
+GLOB_MARKS = ("*", "?", "[")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of an arbitrary query, streamed: `rows` yields dicts keyed by `columns`."""
+
+    columns: list[str]
+    rows: Iterator[dict]
+
+
+class Queries(Repository):
+    # ----------------------------------------------------------------------- sources
+    def source_health(self) -> list[dict]:
+        """Every source known from the config or from its runs, with its last run, its
+        last success and how often it failed."""
+        return self._rows(
+            """WITH names AS (SELECT name FROM sources UNION SELECT source FROM runs),
+                    last AS (SELECT r.* FROM runs r JOIN (SELECT source, MAX(id) AS id
+                             FROM runs GROUP BY source) newest ON newest.id = r.id),
+                    totals AS (SELECT source, COUNT(*) AS runs,
+                                      SUM(status IN ('failed', 'broken')) AS failures,
+                                      MAX(CASE WHEN status IN ('ok', 'unchanged')
+                                          THEN finished_at END) AS last_ok
+                               FROM runs GROUP BY source)
+               SELECT names.name AS source, COALESCE(s.kind, '') AS kind,
+                      COALESCE(s.title, '') AS title, COALESCE(s.url, '') AS url,
+                      last.id AS last_run_id, last.status, last.started_at AS last_run,
+                      last.finished_at, last.reason, totals.last_ok,
+                      COALESCE(totals.runs, 0) AS runs, COALESCE(totals.failures, 0) AS failures,
+                      last.values_new, last.values_revised, last.values_unchanged, last.news_new
+               FROM names LEFT JOIN sources s ON s.name = names.name
+                    LEFT JOIN last ON last.source = names.name
+                    LEFT JOIN totals ON totals.source = names.name
+               ORDER BY names.name"""
+        )
+
+    def snapshots_of(self, source: str, *, limit: int = 100) -> list[dict]:
+        """The newest fetches of a source, with the run that made them."""
+        return self._rows(
+            """SELECT id, run_id, url, fetched_at, http_status, content_type, size, sha256
+               FROM snapshots WHERE source = ? ORDER BY id DESC LIMIT ?""",
+            [source, limit],
+        )
+
+    # ----------------------------------------------------------------------- metrics
+    def metric_summaries(self, pattern: str | None = None) -> list[dict]:
+        """One row per metric: its latest period and value, the change from the period
+        before, when the value was last confirmed (`as_of`) and how often it was revised.
+        `pattern` is a glob (`trac.*`) or, without wildcards, a substring."""
+        condition, params = "", []
+        if pattern:
+            if any(mark in pattern for mark in GLOB_MARKS):
+                condition, params = "AND metric GLOB ?", [pattern]
+            else:
+                condition, params = "AND instr(metric, ?) > 0", [pattern]
+        return self._rows(
+            f"""WITH ranked AS (
+                    SELECT metric, period, value, unit, flags, first_seen, last_seen, snapshot_id,
+                           ROW_NUMBER() OVER (PARTITION BY metric ORDER BY period DESC) AS rank
+                    FROM observations WHERE superseded_at IS NULL {condition}),
+                 counts AS (
+                    SELECT metric, COUNT(DISTINCT period) AS periods,
+                           SUM(previous_id IS NOT NULL) AS revisions
+                    FROM observations WHERE 1 {condition} GROUP BY metric)
+                SELECT latest.metric, COALESCE(m.label, '') AS label, latest.period,
+                       latest.value, COALESCE(NULLIF(latest.unit, ''), m.unit, '') AS unit,
+                       previous.period AS previous_period, previous.value AS previous_value,
+                       latest.value - previous.value AS change,
+                       CASE WHEN previous.value != 0 THEN ROUND(100.0 * (latest.value
+                            - previous.value) / ABS(previous.value), 1) END AS change_pct,
+                       latest.last_seen AS as_of, counts.periods, counts.revisions,
+                       COALESCE(m.source, '') AS source, latest.snapshot_id
+                FROM ranked latest
+                     LEFT JOIN ranked previous
+                            ON previous.metric = latest.metric AND previous.rank = 2
+                     LEFT JOIN metrics m ON m.name = latest.metric
+                     JOIN counts ON counts.metric = latest.metric
+                WHERE latest.rank = 1 ORDER BY latest.metric""",
+            params + params,
+        )
+
+    def metric_names(self) -> list[str]:
+        return [row["metric"] for row in self._rows("SELECT DISTINCT metric FROM observations")]
+
+    def series_with_revisions(
+        self,
+        metric: str,
+        *,
+        as_of: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[dict]:
+        """The series by period (as known now, or at `as_of`), each value with how many
+        times it was revised and the value it replaced, so "was it revised?" is one look."""
+        where, params = ["o.metric = ?"], [metric]
+        known = ""
+        if as_of is None:
+            where.append("o.superseded_at IS NULL")
+        else:
+            where.append("o.first_seen <= ? AND (o.superseded_at IS NULL OR o.superseded_at > ?)")
+            params += [as_of, as_of]
+            known = "AND h.first_seen <= o.first_seen"
+        if since is not None:
+            where.append("o.period >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("o.period <= ? || '~'")  # '2025' covers '2025-05' and '2025-05-31'
+            params.append(until)
+        return self._rows(
+            f"""SELECT o.period, o.value, o.unit, o.flags,
+                       (SELECT COUNT(*) - 1 FROM observations h WHERE h.metric = o.metric
+                        AND h.period = o.period {known}) AS revisions,
+                       replaced.value AS replaced_value, o.first_seen, o.last_seen, o.snapshot_id
+                FROM observations o LEFT JOIN observations replaced ON replaced.id = o.previous_id
+                WHERE {" AND ".join(where)} ORDER BY o.period""",
+            params,
+        )
+
+    def latest_changes(self, *, limit: int = 20) -> list[dict]:
+        """The most recently stored new or revised values, newest first."""
+        return self._rows(
+            """SELECT o.metric, o.period, o.value, replaced.value AS previous_value,
+                      CASE WHEN o.previous_id IS NULL THEN 'new' ELSE 'revised' END AS change,
+                      o.first_seen AS at, o.snapshot_id
+               FROM observations o LEFT JOIN observations replaced ON replaced.id = o.previous_id
+               ORDER BY o.first_seen DESC, o.id DESC LIMIT ?""",
+            [limit],
+        )
+
+    # ------------------------------------------------------------------------ export
+    def export_count(self, metrics: Sequence[str]) -> int:
+        marks = ",".join("?" * len(metrics))
+        row = self._one(
+            f"""SELECT COUNT(*) AS n FROM observations
+                WHERE superseded_at IS NULL AND metric IN ({marks})""",
+            list(metrics),
+        )
+        return row["n"] if row else 0
+
+    def export_rows(self, metrics: Sequence[str]) -> Iterator[dict]:
+        """Current values of the metrics, streamed row by row (an export of millions of
+        rows never sits in memory)."""
+        marks = ",".join("?" * len(metrics))
+        yield from self.db.query(
+            f"""SELECT metric, period, value, unit, flags, first_seen, last_seen, snapshot_id
+                FROM observations WHERE superseded_at IS NULL AND metric IN ({marks})
+                ORDER BY metric, period""",
+            list(metrics),
+        )
+
+    # ------------------------------------------------------------------------ alerts
+    def firing_alerts(self) -> list[dict]:
+        return self._tolerant(
+            """SELECT rule, series, state, since, value, period, last_notified_at
+               FROM alert_state WHERE state = 'firing' ORDER BY since DESC"""
+        )
+
+    def alert_events(self, *, limit: int = 200) -> list[dict]:
+        """Alert history, newest first, with where each notice went and whether it was sent."""
+        return self._tolerant(
+            """SELECT e.id, e.rule, e.series, e.kind, e.at, e.period, e.summary, e.silenced,
+                      (SELECT group_concat(channel || ': ' || status, ', ') FROM outbox
+                       WHERE outbox.event_id = e.id) AS delivery
+               FROM events e ORDER BY e.at DESC, e.id DESC LIMIT ?""",
+            [limit],
+        )
+
+    def _tolerant(self, sql: str, params: list | None = None) -> list[dict]:
+        """Alert tables come with schema version 2; an older file simply has no alerts."""
+        try:
+            return self._rows(sql, params or [])
+        except sqlite3.OperationalError as error:
+            if "no such table" in str(error):
+                return []
+            raise
+
+    # -------------------------------------------------------------------- free SQL
+    def run_sql(self, sql: str, params: dict | Sequence = ()) -> QueryResult:
+        """Run one statement of the user's SQL. On a read-only store a write is refused
+        with a StorageError saying so; other SQL errors are StorageErrors too."""
+        try:
+            cursor = self.db.conn.execute(sql, params)
+        except sqlite3.OperationalError as error:
+            text = str(error).lower()
+            if "readonly" in text or "read-only" in text:
+                raise StorageError(
+                    f"refused: this query would change the database ({error}). Queries run "
+                    "read-only; crossings changes its data only through its own commands"
+                ) from None
+            if "too many attached" in text:
+                raise StorageError(
+                    "refused: queries run read-only and cannot ATTACH or VACUUM INTO other "
+                    "files; copy the database file itself instead"
+                ) from None
+            raise StorageError(f"SQL error: {error}") from None
+        except (sqlite3.ProgrammingError, sqlite3.DatabaseError) as error:
+            raise StorageError(f"SQL error: {error}") from None
+        columns = [column[0] for column in cursor.description or ()]
+        return QueryResult(columns, (dict(zip(columns, row, strict=True)) for row in cursor))

@@ -1,0 +1,60 @@
+"""The metric page in real headless Chromium: the chart is drawn (the screenshot holds the
+series line, the revised point and the threshold line) and the numbers are on the page."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.query.sample import BACKLOG, Sample
+from tests.query.servers import CHROMIUM, chromium, serving
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium is not installed (`make browser` installs it)"
+    ),
+]
+SERIES = (0x0B, 0x7A, 0x75)  # colours set in static/metric-chart.js
+REVISED = (0xE6, 0x7E, 0x22)
+THRESHOLD = (0xC0, 0x39, 0x2B)
+
+
+@pytest.fixture(scope="module")
+def site(sample: Sample) -> Iterator[str]:
+    with serving(sample.config) as url:
+        yield url
+
+
+def pixels_near(image: Path, colour: tuple[int, int, int], tolerance: int = 40) -> int:
+    with Image.open(image) as opened:
+        data = opened.convert("RGB").tobytes()
+    red, green, blue = colour
+    return sum(
+        1
+        for r, g, b in zip(data[0::3], data[1::3], data[2::3], strict=True)
+        if abs(r - red) <= tolerance and abs(g - green) <= tolerance and abs(b - blue) <= tolerance
+    )
+
+
+@pytest.mark.parametrize("width", [1100, 390], ids=["desktop", "phone"])
+def test_metric_chart_is_drawn(site: str, tmp_path: Path, width: int) -> None:
+    shot = tmp_path / "metric.png"
+    chromium(
+        f"{site}/series/{BACKLOG}",
+        tmp_path / "profile",
+        f"--window-size={width},1000",
+        f"--screenshot={shot}",
+    )
+    assert pixels_near(shot, SERIES) > 300, "no series line in the screenshot"
+    assert pixels_near(shot, REVISED) > 30, "the revised value is not marked"
+    assert pixels_near(shot, THRESHOLD) > 100, "the rule threshold line is missing"
+
+
+def test_metric_page_dom_after_scripts(site: str, tmp_path: Path) -> None:
+    dom = chromium(f"{site}/series/{BACKLOG}", tmp_path / "profile", "--dump-dom").stdout
+    assert 'data-rendered="7"' in dom  # metric-chart.js drew all seven periods
+    assert "3,546,863" in dom
+    assert "never revised" in dom
+    assert "was 3,685,200" in dom

@@ -8,6 +8,7 @@ import fnmatch
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import IO
 
 import click
 
@@ -34,7 +35,10 @@ def reading(context: Context) -> Iterator[Store]:
         store.close()
 
 
-def moment(context: Context, text: str | None, option: str, *, whole_day: bool = False):
+def moment(
+    context: Context, text: str | None, option: str, *, whole_day: bool = False
+) -> str | None:
+    """A user's time as stored text, or a usage error naming the option."""
     if text is None:
         return None
     try:
@@ -236,7 +240,7 @@ def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: 
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Write to this file instead of standard output.")  # fmt: skip
 @pass_context
-def export(context: Context, metric_names: tuple[str, ...], fmt: str, output) -> None:
+def export(context: Context, metric_names: tuple[str, ...], fmt: str, output: IO[str]) -> None:
     """Current values of one or more metrics (names or globs), streamed, with provenance.
     Shows progress on stderr when it is a terminal.
 

@@ -64,6 +64,13 @@ class Settings:
     max_concurrent_crawls: int = field(
         default=2, metadata={"help": "Crawl child processes the daemon runs at once."}
     )
+    shutdown_grace: float = field(
+        default=20.0,
+        metadata={
+            "help": "Seconds running crawls get to finish when the daemon is asked to stop "
+            "(then they are cut off, marked interrupted, and caught up at the next start)."
+        },
+    )
     listen: str = field(
         default="127.0.0.1:8080",
         metadata={"help": "HOST:PORT of the health, metrics and web endpoint."},
@@ -85,7 +92,7 @@ class Settings:
         host, _, port = self.listen.rpartition(":")
         if not host or not port.isdigit():
             found.append(f"listen {self.listen!r} must be HOST:PORT, e.g. 127.0.0.1:8080")
-        for key in ("download_delay", "timeout"):
+        for key in ("download_delay", "timeout", "shutdown_grace"):
             if getattr(self, key) < 0:
                 found.append(f"{key} must not be negative")
         for key in ("concurrent_requests", "max_body_mb", "max_concurrent_crawls"):

@@ -1,5 +1,7 @@
 """Storage: the only code that writes SQL. Everything else uses `Store`."""
 
+# storage.database imports sqlite-utils first, keeping numpy out of every process (see there).
+from storage import database  # noqa: F401
 from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
 from storage.database import StorageError

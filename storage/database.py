@@ -4,10 +4,27 @@ connection, and a read-only mode for everything that only queries."""
 import contextlib
 import secrets
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import sqlite_utils
+
+def _import_sqlite_utils():
+    """sqlite-utils imports numpy, if installed, only to map numpy types (which crossings
+    never stores): about 20 MB in every process, the daemon included. Hide numpy during
+    that import unless something already loaded it; later imports of numpy still work."""
+    if "numpy" in sys.modules:
+        import sqlite_utils
+    else:
+        sys.modules["numpy"] = None  # type: ignore[assignment]
+        try:
+            import sqlite_utils
+        finally:
+            del sys.modules["numpy"]
+    return sqlite_utils
+
+
+sqlite_utils = _import_sqlite_utils()
 
 BUSY_TIMEOUT_MS = 15_000
 

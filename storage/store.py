@@ -13,8 +13,10 @@ from storage.news import News
 from storage.observations import Observations
 from storage.outbox import Outbox
 from storage.queries import Queries
+from storage.retention import Retention
 from storage.runs import Runs
 from storage.snapshots import Snapshots
+from storage.stats import Stats
 
 
 class Store:
@@ -35,6 +37,8 @@ class Store:
         self.queries = Queries(self.db)
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
+        self.retention = Retention(self.db)
+        self.stats = Stats(self.db)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

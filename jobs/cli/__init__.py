@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import alerts, crawl, demo, query, serve, setup
+from jobs.cli import alerts, crawl, daemon, demo, query, serve, setup
 from jobs.cli.context import Context
 
 
@@ -31,7 +31,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.obj = Context(config_path)
 
 
-for module in (setup, crawl, alerts, demo, query, serve):
+for module in (setup, crawl, alerts, demo, query, serve, daemon):
     for command in module.COMMANDS:
         cli.add_command(command)
 

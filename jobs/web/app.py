@@ -4,7 +4,7 @@ Each area registers its routes from its own module."""
 from aiohttp import web
 
 from jobs.config import Config
-from jobs.web import CONFIG, pages
+from jobs.web import CONFIG, health, pages
 
 __all__ = ["CONFIG", "ROUTES", "make_app"]
 
@@ -18,4 +18,4 @@ def make_app(config: Config) -> web.Application:
 
 
 # Each entry is a `register(app)` function of a module under jobs/web/.
-ROUTES: list = [pages.register]
+ROUTES: list = [pages.register, health.register]

@@ -1,0 +1,39 @@
+"""Catch-up after downtime, from the runs table: a source whose schedule fired while the
+daemon was down (or that never ran) is overdue and runs once, soon after start-up; the
+overdue are fed to the crawl queue a few at a time, so a long outage never turns into a
+stampede."""
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, tzinfo
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from jobs.schedule import trigger_for
+
+
+def due_after(schedule: str, zone: tzinfo, last: datetime) -> datetime | None:
+    """When a schedule fires next after a run started at `last`. An interval counts from
+    the last run (not from start-up), so restarting the daemon never postpones a crawl."""
+    trigger = trigger_for(schedule, zone)
+    if isinstance(trigger, IntervalTrigger):
+        return last + timedelta(seconds=trigger.interval.total_seconds())
+    return trigger.get_next_fire_time(None, last.astimezone(zone))
+
+
+def overdue(
+    schedules: Mapping[str, str],
+    last_started: Mapping[str, datetime],
+    zone: tzinfo,
+    *,
+    now: datetime,
+) -> list[str]:
+    """The sources to catch up, those that never ran first, then the longest overdue."""
+    late: list[tuple[datetime, str]] = []
+    never = []
+    for name, schedule in schedules.items():
+        last = last_started.get(name)
+        if last is None:
+            never.append(name)
+        elif (due := due_after(schedule, zone, last)) is not None and due <= now:
+            late.append((due, name))
+    return never + [name for _, name in sorted(late)]

@@ -1,0 +1,424 @@
+"""`crossings run`: the long-running service.
+
+One asyncio event loop holds everything: the APScheduler 3 scheduler (jobs built from the
+config at start-up), the crawl queue that starts child processes, the alert worker, and
+the HTTP endpoint (health, metrics, web pages). Crawls run in child processes (see
+jobs.runner): a crash or leak in a crawl never takes the daemon down, and the daemon
+stays small. The runs table is the memory across restarts: runs left `running` by a dead
+process are marked interrupted at start-up, and overdue sources are caught up.
+
+Stopping (SIGTERM or SIGINT): scheduling stops, running crawls get `shutdown_grace`
+seconds to finish, then their children are asked to stop (they mark their runs
+interrupted); the outbox is flushed; exit status 0. A second signal stops at once."""
+
+import asyncio
+import fcntl
+import logging
+import os
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.triggers.interval import IntervalTrigger
+
+from jobs.config import Config
+from jobs.daemon.alerting import Alerting
+from jobs.daemon.catchup import due_after, overdue
+from jobs.daemon.queue import CrawlQueue
+from jobs.logs import run_summary
+from jobs.runner import LocalRunner, RunResult
+from jobs.schedule import trigger_for
+from jobs.web.app import make_app
+from jobs.web.health import SCHEDULER_STATUS
+from storage import SourceEntry, Store, clock
+
+log = logging.getLogger("crossings.daemon")
+
+BATCH_WINDOW = 1.5  # seconds a due source waits for others due at the same moment
+MAX_BATCH = 100  # sources per child process
+CATCHUP_CHUNK = 20  # overdue sources fed to the queue at a time after downtime ...
+CATCHUP_SPACING = 10.0  # ... this many seconds apart
+DELIVERY_TICK = timedelta(seconds=30)  # retries of messages that could not be sent
+RETENTION_EVERY = timedelta(hours=24)
+RETENTION_FIRST = timedelta(minutes=10)  # after start-up, once the catch-up has settled
+CRAWL_TIMEOUT = timedelta(hours=2)  # a child still crawling after this is stopped (hung)
+STOP_WAIT = 15.0  # seconds children get to exit after being asked to stop
+FLUSH_WAIT = 30.0  # seconds the final outbox flush may take
+
+
+class DaemonError(Exception):
+    """The daemon cannot start; the message says why and what to do."""
+
+
+class Daemon:
+    def __init__(self, config: Config, *, listen: str | None = None) -> None:
+        self.config = config
+        self.listen = listen or config.settings.listen
+        self.zone = config.settings.zone
+        self.sources = {name: s for name, s in config.sources.items() if s.enabled}
+        self.alerting = Alerting(config)
+        self.runner = LocalRunner(config.path, timeout=CRAWL_TIMEOUT.total_seconds())
+        self.scheduler: AsyncIOScheduler | None = None
+        self.queue: CrawlQueue | None = None
+        self._stop = asyncio.Event()
+        self._now = asyncio.Event()
+        self._stopping = False
+
+    async def run(self) -> int:
+        """Serve until a signal; the exit status (0 after a clean stop)."""
+        lock = _lock(self.config.database)
+        try:
+            await asyncio.to_thread(self._prepare_database)
+            http = await self._serve_http()
+            self._install_signals()
+            self._start_scheduler()
+            catch_up = asyncio.create_task(self._catch_up(), name="catch-up")
+            log.info(
+                "crossings is running: %d source(s), %d rule(s), %d digest(s); database %s; "
+                "health at http://%s/healthz",
+                len(self.sources),
+                len(self.config.rules),
+                len(self.config.digests),
+                self.config.database,
+                self.listen,
+                extra={"fields": {"event": "started", "pid": os.getpid()}},
+            )
+            await self._stop.wait()
+            catch_up.cancel()
+            status = await self._shut_down()
+            await http.cleanup()
+            return status
+        finally:
+            self.alerting.close()
+            lock.close()
+
+    # -- start-up ---------------------------------------------------------------------
+
+    def _prepare_database(self) -> None:
+        """Migrate, mark runs left by dead processes, record the configured sources."""
+        with Store(self.config.database) as store:
+            dead = {
+                row["pid"]
+                for row in store.stats.running()
+                if row["pid"] is None or row["pid"] == os.getpid() or not _alive(row["pid"])
+            }
+            marked = sum(
+                store.runs.mark_interrupted(
+                    reason="the crawl process ended before finishing this run (daemon stopped "
+                    "or killed); it is caught up now",
+                    pid=pid,
+                )
+                for pid in dead
+                if pid is not None
+            )
+            if marked:
+                log.warning(
+                    "marked %d run(s) left unfinished by a stopped daemon as interrupted",
+                    marked,
+                    extra={"fields": {"event": "interrupted-marked", "runs": marked}},
+                )
+            store.catalog.sync_sources(
+                SourceEntry(name=name, kind=source.kind, url=source.url, title=source.title)
+                for name, source in self.config.sources.items()
+            )
+
+    async def _serve_http(self) -> web.AppRunner:
+        app = make_app(self.config)
+        app[SCHEDULER_STATUS] = self.status
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        host, _, port = self.listen.rpartition(":")
+        try:
+            await web.TCPSite(runner, host.strip("[]"), int(port)).start()
+        except OSError as error:
+            await runner.cleanup()
+            raise DaemonError(
+                f"cannot listen on {self.listen}: {error.strerror or error}. Another program "
+                "(or another crossings) uses that address: pass --listen HOST:PORT or set "
+                "`listen` in [settings]"
+            ) from None
+        return runner
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self._on_signal, signum)
+
+    def _start_scheduler(self) -> None:
+        scheduler = AsyncIOScheduler(
+            timezone=self.zone,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        with Store(self.config.database, read_only=True) as store:
+            last_started = store.stats.last_started()
+        now = datetime.now(UTC)
+        for name, source in self.sources.items():
+            trigger = trigger_for(source.schedule, self.zone, jitter=_jitter(source.schedule))
+            first = None
+            if isinstance(trigger, IntervalTrigger) and name in last_started:
+                due = due_after(source.schedule, self.zone, clock.parse(last_started[name]))
+                first = due if due and due > now else None
+            scheduler.add_job(
+                self._source_due, trigger, args=[name], id=f"source:{name}", name=name,
+                **({"next_run_time": first} if first else {}),
+            )  # fmt: skip
+        for name, digest in self.config.digests.items():
+            scheduler.add_job(
+                self._guarded(f'digest "{name}"', self.alerting.digest),
+                trigger_for(digest.schedule, self.zone),
+                args=[name],
+                id=f"digest:{name}",
+            )
+        scheduler.add_job(
+            self._guarded("alert delivery", self.alerting.deliver),
+            IntervalTrigger(seconds=DELIVERY_TICK.total_seconds()),
+            id="deliver",
+        )
+        if self.config.settings.retention_days > 0:
+            scheduler.add_job(
+                self._guarded("retention", self._prune),
+                IntervalTrigger(seconds=RETENTION_EVERY.total_seconds()),
+                id="retention",
+                next_run_time=now + RETENTION_FIRST,
+            )
+        self.queue = CrawlQueue(
+            self._crawl,
+            limit=self.config.settings.max_concurrent_crawls,
+            window=BATCH_WINDOW,
+            max_batch=MAX_BATCH,
+        )
+        self.queue.start()
+        scheduler.start()
+        self.scheduler = scheduler
+
+    async def _catch_up(self) -> None:
+        """Feed overdue sources to the queue a chunk at a time."""
+        with Store(self.config.database, read_only=True) as store:
+            last = {name: clock.parse(at) for name, at in store.stats.last_started().items()}
+        schedules = {name: source.schedule for name, source in self.sources.items()}
+        late = overdue(schedules, last, self.zone, now=datetime.now(UTC))
+        if late:
+            log.info(
+                "catching up %d overdue source(s): %s",
+                len(late),
+                ", ".join(late[:10]) + (" …" if len(late) > 10 else ""),
+                extra={"fields": {"event": "catch-up", "sources": late}},
+            )
+        for start in range(0, len(late), CATCHUP_CHUNK):
+            if start:
+                await asyncio.sleep(CATCHUP_SPACING)
+            for name in late[start : start + CATCHUP_CHUNK]:
+                self.queue.submit(name, "catch-up")
+
+    # -- the jobs -----------------------------------------------------------------------
+
+    async def _source_due(self, name: str) -> None:
+        if self.queue is not None and not self._stopping:
+            self.queue.submit(name, "schedule")
+
+    def _guarded(self, what: str, job: Callable) -> Callable:
+        """A scheduled job whose failure is logged with what to do, never raised."""
+
+        async def guarded(*args: object) -> None:
+            try:
+                await job(*args)
+            except Exception as error:
+                log.exception(
+                    "%s failed: %s; the daemon goes on and tries again on schedule",
+                    what,
+                    error,
+                    extra={"fields": {"event": "job-error", "job": what}},
+                )
+
+        return guarded
+
+    async def _crawl(self, sources: list[str], trigger: str) -> None:
+        """One child process crawls the batch; then a summary line per run, a run row for
+        any source the child could not record (every failure is a row), and the rules."""
+        log.info(
+            "crawling %d source(s) (%s): %s",
+            len(sources),
+            trigger,
+            ", ".join(sources[:10]) + (" …" if len(sources) > 10 else ""),
+            extra={"fields": {"event": "crawl-start", "sources": sources, "trigger": trigger}},
+        )
+        results = await self.runner.crawl(sources, trigger=trigger)
+        unrecorded = [result for result in results if result.run_id is None]
+        if unrecorded:
+            await asyncio.to_thread(self._record, unrecorded, trigger)
+        for result in results:
+            text, fields = run_summary(result, trigger)
+            log.log(
+                logging.INFO if result.succeeded else logging.WARNING,
+                text,
+                extra={"fields": fields},
+            )
+        if not self._now.is_set():  # stopping at once: the next start evaluates
+            await self.alerting.after_crawl()
+
+    def _record(self, results: list[RunResult], trigger: str) -> None:
+        with Store(self.config.database) as store:
+            for result in results:
+                run_id = store.runs.start(result.source, trigger=trigger, pid=None)
+                status = "interrupted" if result.status == "interrupted" else "failed"
+                store.runs.finish(run_id, status, reason=result.reason)
+
+    async def _prune(self) -> None:
+        cutoff = clock.to_text(
+            datetime.now(UTC) - timedelta(days=self.config.settings.retention_days)
+        )
+
+        def prune() -> None:
+            with Store(self.config.database) as store:
+                pruned = store.retention.prune(older_than=cutoff)
+            log.info(
+                "retention: pruned %d fetch record(s) and %d body(ies), %.1f MB, older than %s",
+                pruned.snapshots,
+                pruned.bodies,
+                pruned.bytes / 1e6,
+                cutoff,
+                extra={"fields": {"event": "retention", **vars(pruned)}},
+            )
+
+        await asyncio.to_thread(prune)
+
+    # -- health -------------------------------------------------------------------------
+
+    def status(self) -> dict:
+        scheduler = self.scheduler
+        running = scheduler is not None and scheduler.state == STATE_RUNNING and not self._stopping
+        return {
+            "running": running,
+            "stopping": self._stopping,
+            "jobs": len(scheduler.get_jobs()) if scheduler is not None else 0,
+            "crawling": sorted(self.queue.running) if self.queue else [],
+            "waiting": list(self.queue.pending) if self.queue else [],
+        }
+
+    # -- stopping -----------------------------------------------------------------------
+
+    def _on_signal(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if not self._stopping:
+            self._stopping = True
+            crawling = len(self.queue.running) if self.queue else 0
+            log.info(
+                "%s: stopping. %d source(s) crawling get %.0fs to finish; send %s again to "
+                "stop at once",
+                name,
+                crawling,
+                self.config.settings.shutdown_grace,
+                name,
+                extra={"fields": {"event": "stopping", "signal": name}},
+            )
+            self._stop.set()
+        else:
+            log.warning(
+                "%s again: stopping at once; crawls still running are cut off (marked "
+                "interrupted, caught up at the next start)",
+                name,
+                extra={"fields": {"event": "stopping-now", "signal": name}},
+            )
+            self._now.set()
+            self._terminate_children()
+
+    async def _shut_down(self) -> int:
+        self.scheduler.pause()
+        dropped = await self.queue.stop()
+        if dropped:
+            log.info("not starting %d waiting source(s): caught up at the next start", len(dropped))
+        batches = set(self.queue.batches)
+        grace = self.config.settings.shutdown_grace
+        if batches and not await self._wait(batches, grace, interruptible=True):
+            if not self._now.is_set():
+                log.warning(
+                    "crawls of %s did not finish within %.0fs: asking them to stop",
+                    ", ".join(sorted(self.queue.running)),
+                    grace,
+                )
+                self._terminate_children()
+            if not await self._wait(batches, STOP_WAIT, interruptible=False):
+                log.error("crawl processes did not exit after being asked to stop")
+        self.scheduler.shutdown(wait=False)
+        if not self._now.is_set():
+            flush = asyncio.ensure_future(self.alerting.deliver())
+            if not await self._wait({flush}, FLUSH_WAIT, interruptible=True):
+                log.warning("the outbox flush was cut short; the rest is sent at the next start")
+        if self._now.is_set():
+            log.warning("stopped at once; unsent messages stay in the outbox")
+            if self.alerting.busy:  # its thread may be waiting on a mail server: do not wait
+                logging.shutdown()
+                os._exit(1)
+            return 1
+        log.info("stopped cleanly", extra={"fields": {"event": "stopped"}})
+        return 0
+
+    async def _wait(
+        self, tasks: set[asyncio.Future], timeout: float, *, interruptible: bool
+    ) -> bool:
+        """Wait up to `timeout` for the tasks (or, if interruptible, until a second
+        signal); True if they all finished."""
+        waiters = {asyncio.ensure_future(asyncio.wait(tasks))}
+        if interruptible:
+            waiters.add(asyncio.ensure_future(self._now.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        return all(task.done() for task in tasks)
+
+    def _terminate_children(self) -> None:
+        self.runner.terminate()
+
+
+def _jitter(schedule: str) -> int:
+    """Random delay added to each firing: a tenth of an interval, at most 10 s (cron: 10 s),
+    so that many installs of the same config do not hit a site in the same second while
+    sources due together still share a child process."""
+    trigger = trigger_for(schedule, UTC)
+    if isinstance(trigger, IntervalTrigger):
+        return int(min(10.0, trigger.interval.total_seconds() / 10))
+    return 10
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process still runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
+def _lock(database: Path) -> IO:
+    """One daemon per database: two would crawl and alert twice."""
+    path = database.parent / (database.name + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise DaemonError(
+            f"another `crossings run` (pid {holder}) is already using {database}; stop it "
+            "first, or give this one its own `database` in [settings]"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle

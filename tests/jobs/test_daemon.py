@@ -1,0 +1,249 @@
+"""The real daemon process (`crossings run`) against a real local site: runs happen on
+schedule, due sources share a child, SIGTERM and kill -9 mid-crawl leave a consistent
+database, catch-up runs each overdue source once, /healthz and /metrics answer."""
+
+import http.server
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+DEADLINE = 45.0  # seconds any awaited condition may take before the test fails
+DAEMON = [sys.executable, "-m", "jobs"]
+
+
+class Site(http.server.ThreadingHTTPServer):
+    """Pages for the spiders; /slow/... answers only when `release` is set (or after a
+    minute), so a crawl can be caught in the middle."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), SiteHandler)
+        self.release = threading.Event()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+
+class SiteHandler(http.server.BaseHTTPRequestHandler):
+    server: Site
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/slow"):
+            self.server.release.wait(60)
+        body = b"<html><body><table><tr><th>Year</th><th>Cases</th></tr>"
+        body += b"<tr><td>2024</td><td>1,234</td></tr></table></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def site():
+    server = Site()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.release.set()
+    server.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_config(directory: Path, sources: dict[str, tuple[str, str]], **settings) -> Path:
+    """sources: name -> (url, schedule)."""
+    lines = ["[settings]", 'database = "data/crossings.db"', "shutdown_grace = 1"]
+    lines += ["download_delay = 0", "obey_robots_txt = false", "retries = 0"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    for name, (url, schedule) in sources.items():
+        lines += [f"[sources.{name}]", 'kind = "table"', f'url = "{url}"']
+        lines += [f'schedule = "{schedule}"', 'periods = "rows"', f'metric = "{name}.{{column}}"']
+    path = directory / "crossings.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class RunningDaemon:
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.database = config.parent / "data" / "crossings.db"
+        self.port = free_port()
+        self.log = config.parent / "daemon.log"
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [*DAEMON, "--config", str(config), "run", "--listen", f"127.0.0.1:{self.port}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: kill -9 takes its children
+            )
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def runs(self) -> list[dict]:
+        if not self.database.exists():
+            return []
+        conn = sqlite3.connect(f"{self.database.as_uri()}?mode=ro", uri=True, timeout=15)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(row) for row in conn.execute("SELECT * FROM runs ORDER BY id")]
+        except sqlite3.OperationalError:  # not created yet
+            return []
+        finally:
+            conn.close()
+
+    def wait_for(self, what: str, condition) -> None:
+        deadline = time.monotonic() + DEADLINE
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            if self.process.poll() is not None:
+                pytest.fail(f"daemon exited ({self.process.returncode}) waiting for {what}:\n"
+                            + self.log.read_text())  # fmt: skip
+            time.sleep(0.2)
+        pytest.fail(f"timed out waiting for {what}:\n{self.log.read_text()}")
+
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        self.process.send_signal(signum)
+        try:
+            return self.process.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            pytest.fail(f"daemon did not stop:\n{self.log.read_text()}")
+
+    def kill_everything(self) -> None:
+        """What a power cut or the OOM killer does: the daemon and its children, at once."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=DEADLINE)
+
+
+@pytest.fixture
+def start(tmp_path):
+    started: list[RunningDaemon] = []
+
+    def start_daemon(config: Path) -> RunningDaemon:
+        daemon = RunningDaemon(config)
+        started.append(daemon)
+        return daemon
+
+    yield start_daemon
+    for daemon in started:
+        if daemon.process.poll() is None:
+            os.killpg(daemon.process.pid, signal.SIGKILL)
+            daemon.process.wait()
+
+
+def by_source(runs: list[dict], source: str) -> list[dict]:
+    return [run for run in runs if run["source"] == source]
+
+
+def test_sources_run_on_their_schedules_and_health_and_metrics_answer(tmp_path, site, start):
+    config = write_config(
+        tmp_path, {"fast": (site.url("/a"), "2s"), "other": (site.url("/b"), "2s")}
+    )
+    daemon = start(config)
+    daemon.wait_for(
+        "three scheduled runs of each source",
+        lambda: all(
+            len([r for r in by_source(daemon.runs(), name) if r["trigger"] == "schedule"]) >= 3
+            for name in ("fast", "other")
+        ),
+    )
+    status, body = daemon.get("/healthz")
+    health = json.loads(body)
+    assert status == 200, health
+    assert health["scheduler"]["running"] and health["database"]["writable"]
+    assert health["sources"]["fast"]["status"] in ("ok", "running")
+    status, body = daemon.get("/metrics")
+    text = body.decode()
+    assert status == 200
+    assert 'crossings_runs{status="ok"}' in text
+    assert "crossings_scheduler_running 1.0" in text
+    assert 'crossings_outbox_messages{status="dead"} 0.0' in text
+    assert "crossings_crawl_duration_seconds_count" in text
+    assert daemon.stop() == 0
+    assert "fast ok new=" in daemon.log.read_text()  # one summary line per run
+
+
+def test_sources_due_together_are_crawled_by_one_child(tmp_path, site, start):
+    sources = {f"s{i}": (site.url(f"/page{i}"), "1h") for i in range(5)}
+    daemon = start(write_config(tmp_path, sources))
+    daemon.wait_for(
+        "every source crawled once",
+        lambda: len([r for r in daemon.runs() if r["finished_at"]]) == 5,
+    )
+    runs = daemon.runs()
+    assert {run["trigger"] for run in runs} == {"catch-up"}
+    assert len({run["pid"] for run in runs}) == 1, runs
+    assert daemon.stop() == 0
+
+
+def test_sigterm_mid_crawl_exits_0_and_leaves_a_consistent_database(tmp_path, site, start):
+    config = write_config(
+        tmp_path, {"slow": (site.url("/slow"), "1h"), "quick": (site.url("/q"), "1h")}
+    )
+    daemon = start(config)
+    daemon.wait_for(
+        "the slow crawl to be in progress",
+        lambda: any(r["status"] == "running" for r in by_source(daemon.runs(), "slow")),
+    )
+    assert daemon.stop(signal.SIGTERM) == 0
+    runs = daemon.runs()
+    assert not [run for run in runs if run["status"] == "running"], runs
+    assert by_source(runs, "slow")[-1]["status"] == "interrupted"
+    conn = sqlite3.connect(daemon.database)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+
+
+def test_after_kill_9_the_cut_off_run_is_marked_and_only_it_is_caught_up(tmp_path, site, start):
+    config = write_config(
+        tmp_path, {"slow": (site.url("/slow"), "1h"), "quick": (site.url("/q"), "1h")}
+    )
+    first = start(config)
+    first.wait_for(
+        "quick done while slow is in progress",
+        lambda: (
+            [r["status"] for r in by_source(first.runs(), "quick")] == ["ok"]
+            and [r["status"] for r in by_source(first.runs(), "slow")] == ["running"]
+        ),
+    )
+    first.kill_everything()
+
+    site.release.set()  # the slow page answers at once from now on
+    second = start(config)
+    second.wait_for(
+        "slow caught up",
+        lambda: [r["status"] for r in by_source(second.runs(), "slow")] == ["interrupted", "ok"],
+    )
+    slow = by_source(second.runs(), "slow")
+    assert "ended before finishing" in slow[0]["reason"]
+    assert slow[1]["trigger"] == "catch-up"
+    assert len(by_source(second.runs(), "quick")) == 1  # it ran within the hour: not overdue
+    assert second.stop() == 0

@@ -52,14 +52,19 @@ def evaluate(
         for name, rule in rules.items():
             silenced = any(fnmatch.fnmatchcase(name, pattern) for pattern in silences)
             run = _RuleRun(store, rule, at=at, silenced=silenced)
-            for found in rule.observe(view, cursors[name], run.state_of):
-                if isinstance(found, Notice):
-                    run.notice(found)
-                else:
-                    run.step(found)
-            run.finish(now)
+            try:
+                with store.transaction():  # a savepoint: one failing rule spares the others
+                    for found in rule.observe(view, cursors[name], run.state_of):
+                        if isinstance(found, Notice):
+                            run.notice(found)
+                        else:
+                            run.step(found)
+                    run.finish(now)
+                    store.alerts.save_cursor(Cursor(name, cursors[name].fingerprint, *high), at=at)
+            except Exception:
+                log.exception("rule %r could not be evaluated; it is tried again next time", name)
+                continue
             raised += run.raised
-            store.alerts.save_cursor(Cursor(name, cursors[name].fingerprint, *high), at=at)
     for event in raised:
         log.info("alert %s: %s%s", event.kind, event.summary, " (silenced)" * event.silenced)
     return raised

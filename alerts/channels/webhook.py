@@ -44,10 +44,18 @@ class Webhook(Channel, kind="webhook"):
         return []
 
     def body(self, message: Message) -> dict:
+        """Scraped text must not ping a team: Slack control sequences (<!channel>) are
+        escaped and Discord is told to parse no mentions (@everyone)."""
         if self.format == "slack":
-            return {"text": f"*{message.subject}*\n{message.text}"}
+            text = f"*{message.subject}*\n{message.text}"
+            for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+                text = text.replace(raw, escaped)
+            return {"text": text}
         if self.format == "discord":
-            return {"content": f"**{message.subject}**\n{message.text}"[:2000]}
+            return {
+                "content": f"**{message.subject}**\n{message.text}"[:2000],
+                "allowed_mentions": {"parse": []},
+            }
         return {
             "idempotency_key": message.idempotency_key,
             "subject": message.subject,

@@ -25,12 +25,15 @@ class ReplayedRule(SeriesRule):
         raise NotImplementedError
 
     def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Step]:
+        """Judge the periods after the last one evaluated, and that one again: a
+        preliminary figure revised by the next crawl is judged on its new value (the
+        engine replaces, not adds to, a period's earlier judgement)."""
         for metric in view.changed_metrics(self.metric, cursor.observation_id):
             last = state_of(metric).period
-            before = self.lookback() + (WARMUP_PERIODS if last is None else 0)
+            before = self.lookback() + (WARMUP_PERIODS if last is None else 1)
             points = view.tail(metric, last, before)
             start = next(
-                (i for i, point in enumerate(points) if last is None or point.period > last),
+                (i for i, point in enumerate(points) if last is None or point.period >= last),
                 len(points),
             )
             yield from self.judge(metric, points, start, view)

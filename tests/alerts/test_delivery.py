@@ -182,10 +182,22 @@ def test_after_max_attempts_a_message_is_dead_and_counted(store, receiver):
     assert deliver_due(store, channels, now=now + timedelta(days=30)).sent == 0
 
 
-def test_slack_and_discord_shapes(store, receiver):
-    backlog_alert(store, channels=("hook",))
-    deliver_due(store, {"hook": hook_channel(receiver, format="slack")}, now=T0)
-    assert receiver.requests[0]["json"]["text"].startswith("*TRAC backlog passed 3.5 million")
+def test_slack_and_discord_shapes_cannot_ping_everyone(store, receiver):
+    rule = NewsMatch(name="asylum", keywords=("asylum",), channels=("slack", "discord"))
+    evaluate(store, {"asylum": rule})
+    store.news.add([NewsItem("dhs", "g", "Asylum <!channel> @everyone")], snapshot_id=None)
+    evaluate(store, {"asylum": rule})
+    channels = {
+        "slack": hook_channel(receiver, name="slack", format="slack"),
+        "discord": hook_channel(receiver, name="discord", format="discord"),
+    }
+    assert deliver_due(store, channels, now=T0).sent == 2
+    bodies = {r["headers"]["Idempotency-Key"]: r["json"] for r in receiver.requests}
+    slack = next(b for b in bodies.values() if "text" in b)
+    discord = next(b for b in bodies.values() if "content" in b)
+    assert slack["text"].startswith("*[notice] asylum:") and "&lt;!channel&gt;" in slack["text"]
+    assert "<!channel>" not in slack["text"]
+    assert discord["allowed_mentions"] == {"parse": []}
 
 
 def test_a_message_for_a_channel_no_longer_configured_is_kept_and_explained(store):

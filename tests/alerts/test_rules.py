@@ -210,3 +210,34 @@ def test_a_reminder_every_repeat_interval_while_firing(store):
     feed_daily(store, [3000] * 14, rules)
     kinds = [e.kind for e in reversed(store.alerts.events())]
     assert kinds == ["firing", "reminder", "reminder"]
+
+
+class BrokenRule(Threshold):
+    """A rule kind with a bug."""
+
+    def judge(self, metric, points, start, view):
+        raise RuntimeError("a bug in a rule kind")
+
+
+def test_a_failing_rule_spares_the_others_and_is_tried_again(store, caplog):
+    rules = {"broken": BrokenRule(name="broken", metric="m", above=1),
+             "good": Threshold(name="good", metric="m", above=1)}  # fmt: skip
+    store.observations.upsert([Observation("m", "2024", 5)], snapshot_id=None)
+    events = evaluate(store, rules)
+    assert [e.rule for e in events] == ["good"]
+    assert "rule 'broken' could not be evaluated" in caplog.text
+    assert store.alerts.cursor("broken") is None  # nothing recorded: next time it tries again
+
+
+def test_a_revised_latest_figure_is_judged_again(store):
+    rule = Threshold(name="backlog", metric="trac.backlog", above=3_500_000)
+    rules = {"backlog": rule}
+    store.observations.upsert([Observation("trac.backlog", "2025-04", 3_400_000)], snapshot_id=None)
+    store.observations.upsert([Observation("trac.backlog", "2025-05", 3_450_000)], snapshot_id=None)
+    assert evaluate(store, rules) == []
+    # The preliminary May figure is revised past the threshold by the next crawl.
+    store.observations.upsert([Observation("trac.backlog", "2025-05", 3_546_863)], snapshot_id=None)
+    assert [(e.kind, e.period) for e in evaluate(store, rules)] == [("firing", "2025-05")]
+    assert evaluate(store, rules) == []
+    store.observations.upsert([Observation("trac.backlog", "2025-06", 3_600_000)], snapshot_id=None)
+    assert evaluate(store, rules) == []  # still firing: no second event

@@ -20,9 +20,10 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-## run: set up, then run the daemon on the bundled config (real sources, database in ./data/)
+## run: set up, then run the daemon on the bundled config (real sources, database in ./data/);
+##      the first time, `crossings init .` writes that config to ./crossings.toml to edit
 run: $(STAMP)
-	@mkdir -p data
+	@test -f $(CONFIG) || $(BIN)/crossings init $(dir $(CONFIG))
 	$(BIN)/crossings --config $(CONFIG) run
 
 ## test: set up, then lint and run the whole test suite

@@ -7,9 +7,16 @@ from collections.abc import Sequence
 
 
 def line_chart(
-    title: str, points: Sequence[tuple[str, float]], thresholds: Sequence[tuple[str, float]]
+    title: str,
+    points: Sequence[tuple[str, float]],
+    thresholds: Sequence[tuple[str, float]],
+    *,
+    judged: Sequence[float | None] = (),
+    judged_label: str = "",
 ) -> bytes:
-    """PNG of values by period; each threshold a dashed horizontal line with its label."""
+    """PNG of values by period; each threshold a dashed horizontal line with its label.
+    `judged` (one per point, None where undefined) is what a rule compares with the
+    thresholds when that is not the raw value, e.g. a 7-period mean."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -17,7 +24,13 @@ def line_chart(
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     positions = range(len(points))
-    axes.plot(positions, [value for _, value in points], color="#1f4e79", linewidth=1.4)
+    raw_colour = "#9bb7d4" if judged else "#1f4e79"
+    axes.plot(positions, [value for _, value in points], color=raw_colour, linewidth=1.2,
+              label="value")  # fmt: skip
+    if judged:
+        axes.plot(positions, [float("nan") if v is None else v for v in judged],
+                  color="#1f4e79", linewidth=1.8, label=judged_label)  # fmt: skip
+        axes.legend(fontsize=7, loc="best", frameon=False)
     for label, level in thresholds:
         axes.axhline(level, color="#b00000", linestyle="--", linewidth=1)
         axes.annotate(label, (0, level), xytext=(2, 2), textcoords="offset points",

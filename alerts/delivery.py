@@ -14,6 +14,7 @@ from pathlib import Path
 from alerts.channel import Channel
 from alerts.charts import line_chart
 from alerts.message import DeliveryError, Message
+from alerts.rules.threshold import rolling
 from alerts.templates import render
 from storage import OutboxMessage, Store, clock
 
@@ -122,17 +123,23 @@ def message_for(
 
 
 def _event_chart(store: Store, event: dict) -> bytes | None:
-    """The metric's recent values with the rule's levels, for series alerts."""
+    """The metric's recent values with the rule's levels (and its rolling aggregate,
+    which is what crossed them), for series alerts."""
     if not event.get("metric") or event.get("rule_kind") not in ("threshold", "change"):
         return None
     points = store.alerts.tail(event["metric"], after=None, before=ALERT_CHART_PERIODS - 1)
     if len(points) < 2:
         return None
-    lines = []
+    lines, judged, label = [], [], ""
     if event.get("rule_kind") == "threshold":
         lines.append((f"fires at {event['threshold']:,.0f}", event["threshold"]))
         if event.get("resolve_threshold") not in (None, event["threshold"]):
-            lines.append(
-                (f"resolves at {event['resolve_threshold']:,.0f}", event["resolve_threshold"])
-            )
-    return line_chart(event["metric_label"], [(p.period, p.value) for p in points], lines)
+            resolve = event["resolve_threshold"]
+            lines.append((f"resolves at {resolve:,.0f}", resolve))
+        if event.get("window", 1) > 1:
+            judged = rolling([p.value for p in points], event["window"], event["aggregate"])
+            label = event.get("measure", "")
+    return line_chart(
+        event["metric_label"], [(p.period, p.value) for p in points], lines,
+        judged=judged, judged_label=label,
+    )  # fmt: skip

@@ -110,15 +110,21 @@ def collect(
 
 def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], index: int) -> Chart:
     points = store.alerts.tail(metric, after=None, before=CHART_PERIODS - 1)
-    lines = []
+    lines, judged, judged_label = [], [], ""
     for rule in rules.values():
         if isinstance(rule, Threshold) and rule.matches(metric):
+            if rule.window > 1 and not judged:
+                judged = rule.judged_values([p.value for p in points])
+                judged_label = f"{rule.measure()} ({rule.name})"
             lines.append((f"{rule.name}: {rule.level:,.0f}", rule.level))
             if rule.resolve_level != rule.level:
                 lines.append(
                     (f"{rule.name} resolves: {rule.resolve_level:,.0f}", rule.resolve_level)
                 )
-    png = line_chart(label, [(p.period, p.value) for p in points], lines)
+    png = line_chart(
+        label, [(p.period, p.value) for p in points], lines,
+        judged=judged, judged_label=judged_label,
+    )  # fmt: skip
     cid = f"chart-{index}-{hashlib.sha256(png).hexdigest()[:12]}@crossings"
     return Chart(metric, label, png, cid)
 

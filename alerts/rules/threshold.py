@@ -24,6 +24,16 @@ AGGREGATES: dict[str, Callable[[list[float]], float]] = {
 }
 
 
+def rolling(values: Sequence[float], window: int, aggregate: str) -> list[float | None]:
+    """The `aggregate` over the last `window` values at each position (None before a full
+    window): what a windowed rule compares, and what charts draw."""
+    combine = AGGREGATES[aggregate]
+    return [
+        combine(list(values[i - window + 1 : i + 1])) if i >= window - 1 else None
+        for i in range(len(values))
+    ]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Threshold(ReplayedRule, kind="threshold"):
     """A value or rolling window at or above / at or below a level, with hysteresis."""
@@ -84,6 +94,10 @@ class Threshold(ReplayedRule, kind="threshold"):
         if self.window == 1:
             return "value"
         return f"{self.window}-period {self.aggregate}"
+
+    def judged_values(self, values: Sequence[float]) -> list[float | None]:
+        """The aggregate this rule compares, per period (None before a full window)."""
+        return rolling(values, self.window, self.aggregate)
 
     def judge(self, metric: str, points: Sequence[Point], start: int, view: View) -> Iterator[Step]:
         aggregate = AGGREGATES[self.aggregate]

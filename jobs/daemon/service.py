@@ -47,7 +47,9 @@ DELIVERY_TICK = timedelta(seconds=30)  # retries of messages that could not be s
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_FIRST = timedelta(minutes=10)  # after start-up, once the catch-up has settled
 CRAWL_TIMEOUT = timedelta(hours=2)  # a child still crawling after this is stopped (hung)
-STOP_WAIT = 15.0  # seconds children get to exit after being asked to stop
+INSIST_AFTER = 5.0  # seconds between asking crawl children to stop and insisting
+INSIST_AFTER_FORCED = 0.5  # the same after a second signal (two signals must not merge)
+STOP_WAIT = 15.0  # seconds children get to exit after being told twice
 FLUSH_WAIT = 30.0  # seconds the final outbox flush may take
 
 
@@ -325,7 +327,6 @@ class Daemon:
                 extra={"fields": {"event": "stopping-now", "signal": name}},
             )
             self._now.set()
-            self._terminate_children()
 
     async def _shut_down(self) -> int:
         self.scheduler.pause()
@@ -341,9 +342,7 @@ class Daemon:
                     ", ".join(sorted(self.queue.running)),
                     grace,
                 )
-                self._terminate_children()
-            if not await self._wait(batches, STOP_WAIT, interruptible=False):
-                log.error("crawl processes did not exit after being asked to stop")
+            await self._stop_children(batches)
         self.scheduler.shutdown(wait=False)
         if not self._now.is_set():
             flush = asyncio.ensure_future(self.alerting.deliver())
@@ -373,8 +372,17 @@ class Daemon:
                 waiter.cancel()
         return all(task.done() for task in tasks)
 
-    def _terminate_children(self) -> None:
+    async def _stop_children(self, batches: set[asyncio.Future]) -> None:
+        """Scrapy finishes the requests in flight on a first SIGTERM (a slow site can
+        hold it for the whole request timeout) and stops at once on a second: ask, then
+        insist. Either way the child marks its cut-off runs interrupted."""
         self.runner.terminate()
+        patience = INSIST_AFTER_FORCED if self._now.is_set() else INSIST_AFTER
+        if await self._wait(batches, patience, interruptible=True):
+            return
+        self.runner.terminate()
+        if not await self._wait(batches, STOP_WAIT, interruptible=False):
+            log.error("crawl processes did not exit after being told twice to stop")
 
 
 def _jitter(schedule: str) -> int:

@@ -11,7 +11,9 @@ from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import DeliveryError, Message
 from jobs.cli.context import Context, pass_context
+from jobs.cli.output import emit, output_options
 from jobs.typed import parse_duration
+from jobs.when import parse_moment, show
 from storage import clock
 
 
@@ -19,7 +21,7 @@ from storage import clock
 @click.option("--limit", default=20, show_default=True, help="How many recent events to show.")
 @click.pass_context
 def alerts(ctx: click.Context, limit: int) -> None:
-    """Show each rule's state per series and the recent events.
+    """Show each rule's state per series, the recent events and the outbox.
 
     Example: crossings alerts --limit 50
     """
@@ -27,6 +29,7 @@ def alerts(ctx: click.Context, limit: int) -> None:
         return
     context: Context = ctx.find_object(Context)
     config = context.config
+    zone = config.settings.zone
     with context.store() as store:
         states = store.alerts.states()
         events = store.alerts.events(limit=limit)
@@ -43,16 +46,49 @@ def alerts(ctx: click.Context, limit: int) -> None:
         summary = f"{len(firing)} firing" if firing else "ok"
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
         for state in firing:
-            click.echo(f"      {state.series} since {state.since[:16]} (period {state.period})")
+            click.echo(
+                f"      {state.series} since {show(state.since, zone)} (period {state.period})"
+            )
     click.echo(f"\nRecent events ({len(events)})")
     for event in events:
         silent = " (silenced)" if event.silenced else ""
-        click.echo(f"  {event.at[:16]}  {event.kind:<9} {event.summary}{silent}")
+        click.echo(f"  {show(event.at, zone)}  {event.kind:<9} {event.summary}{silent}")
     click.echo(
         f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
     )
     for message in dead:
         click.echo(f"  dead: {message.subject} -> {message.channel}: {message.last_error}")
+
+
+@alerts.command()
+@click.option("--since", help="Only events from then on: 2025-03-01, 2025-03-01T12:00 or 7d.")
+@click.option("--rule", help="Only this rule's events.")
+@click.option("--limit", default=100, show_default=True)
+@output_options
+@pass_context
+def events(
+    context: Context, since: str | None, rule: str | None, limit: int, fmt: str | None
+) -> None:
+    """List events (firing, resolved, reminder, notice), newest first.
+
+    Example: crossings alerts events --since 7d --json
+    """
+    zone = context.config.settings.zone
+    try:
+        start = parse_moment(since, zone, now=datetime.now(UTC)) if since else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--since") from None
+    with context.store() as store:
+        found = store.alerts.events(since=start, rule=rule, limit=limit)
+    rows = [
+        {"at": e.at, "kind": e.kind, "rule": e.rule, "series": e.series, "period": e.period,
+         "silenced": e.silenced, "summary": e.summary}
+        for e in found
+    ]  # fmt: skip
+    emit(rows, fmt, columns=list(EVENT_COLUMNS), zone=zone)
+
+
+EVENT_COLUMNS = ("at", "kind", "rule", "series", "period", "silenced", "summary")
 
 
 @alerts.command()
@@ -73,25 +109,29 @@ def silence(context: Context, rule: str, until: str, comment: str) -> None:
         known = ", ".join(sorted(config.rules)) or "none configured"
         raise click.ClickException(f"no rule named {rule!r} (known: {known})")
     moment = _moment(until, config.settings.zone)
+    if moment <= datetime.now(UTC):
+        raise click.BadParameter(f"{until!r} is in the past", param_hint="--until")
+    until_text = clock.to_text(moment)
     with context.store(read_only=False) as store:
-        silence_id = store.alerts.silence(rule, until=clock.to_text(moment), comment=comment)
-    click.echo(f"Silenced {rule} until {moment:%Y-%m-%d %H:%M %Z} (silence {silence_id})")
+        silence_id = store.alerts.silence(rule, until=until_text, comment=comment)
+    shown = show(until_text, config.settings.zone)
+    click.echo(f"Silenced {rule} until {shown} (silence {silence_id})")
 
 
 @alerts.command()
 @click.option("--all", "show_all", is_flag=True, help="Include silences that have ended.")
+@output_options
 @pass_context
-def silences(context: Context, show_all: bool) -> None:
+def silences(context: Context, show_all: bool, fmt: str | None) -> None:
     """List silences (those in force, or all).
 
     Example: crossings alerts silences --all
     """
     with context.store() as store:
         found = store.alerts.silences(active_at=None if show_all else clock.now())
-    if not found:
-        click.echo("No silences.")
-    for item in found:
-        click.echo(f"  {item.id:>4}  {item.rule:<30} until {item.until[:16]}  {item.comment}")
+    rows = [vars(item) for item in found]
+    emit(rows, fmt, columns=["id", "rule", "until", "comment", "created_at"],
+         zone=context.config.settings.zone)  # fmt: skip
 
 
 @alerts.command()

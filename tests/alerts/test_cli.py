@@ -1,5 +1,7 @@
 """The alert commands as a user types them, on a real config and database."""
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -73,7 +75,7 @@ def test_silence_list_and_unsilence(config):
     listed = run(config, "alerts", "silences")
     assert "trac-*" in listed.output and "known" in listed.output
     assert run(config, "alerts", "unsilence", "1").exit_code == 0
-    assert "No silences." in run(config, "alerts", "silences").output
+    assert "trac-*" not in run(config, "alerts", "silences").output
     again = run(config, "alerts", "unsilence", "1")
     assert again.exit_code == 1 and "no silence 1" in again.output
 
@@ -83,6 +85,8 @@ def test_silence_refuses_unknown_rules_and_unreadable_times(config):
     assert unknown.exit_code == 1 and "no rule named 'nope' (known: trac-backlog)" in unknown.output
     bad = run(config, "alerts", "silence", "trac-backlog", "--until", "tomorrow")
     assert bad.exit_code == 2 and "neither a time" in bad.output
+    past = run(config, "alerts", "silence", "trac-backlog", "--until", "2020-01-01")
+    assert past.exit_code == 2 and "is in the past" in past.output
 
 
 def test_notify_test_says_whether_the_channel_works(config):
@@ -103,3 +107,17 @@ def test_digest_preview_writes_one_page_with_its_chart(config, tmp_path):
     assert both.exit_code == 2 and "exactly one of --preview" in both.output
     sent = run(config, "digest", "weekly", "--send")
     assert sent.exit_code == 0 and "Queued 1 message(s); sent 2 due message(s)" in sent.output
+
+
+def test_events_for_other_programs(config):
+
+    listed = run(config, "alerts", "events", "--since", "1d", "--json")
+    assert listed.exit_code == 0, listed.output
+    [event] = json.loads(listed.output)
+    assert (event["kind"], event["rule"], event["period"]) == (
+        "firing",
+        "trac-backlog",
+        "2025-04-01",
+    )
+    bad = run(config, "alerts", "events", "--since", "last week")
+    assert bad.exit_code == 2 and "is not a time" in bad.output

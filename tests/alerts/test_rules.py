@@ -1,5 +1,6 @@
 """Rules over real stored series: the exact periods they fire and resolve, once."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from alerts.rules.news import NewsMatch
 from alerts.rules.revision import RevisionDetected
 from alerts.rules.stale import Stale
 from alerts.rules.threshold import Threshold
-from storage import NewsItem, Observation, RunCounts
+from storage import NewsItem, Observation, RunCounts, Store
 
 START = date(2024, 5, 1)
 METRIC = "cbp.swb.encounters.daily"
@@ -241,3 +242,27 @@ def test_a_revised_latest_figure_is_judged_again(store):
     assert evaluate(store, rules) == []
     store.observations.upsert([Observation("trac.backlog", "2025-06", 3_600_000)], snapshot_id=None)
     assert evaluate(store, rules) == []  # still firing: no second event
+
+
+def test_two_evaluators_at_once_raise_one_event(tmp_path):
+    """The daemon and a `crossings crawl` may evaluate at the same moment."""
+    path = tmp_path / "shared.db"
+    with Store(path) as store:
+        store.observations.upsert([Observation(METRIC, day(n), 3000) for n in range(1, 8)],
+                                  snapshot_id=None)  # fmt: skip
+    rules = {"proclamation": proclamation()}
+    found, start = [], threading.Barrier(4)
+
+    def evaluator():
+        with Store(path) as own:
+            start.wait()
+            found.extend(evaluate(own, rules))
+
+    threads = [threading.Thread(target=evaluator) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [e.kind for e in found] == ["firing"]
+    with Store(path, read_only=True) as store:
+        assert store.outbox.counts()["pending"] == 1

@@ -55,6 +55,14 @@ class Stats(Repository):
         rows = self._rows("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
         return {row["status"]: row["n"] for row in rows}
 
+    def outbox_due(self, now: str) -> int:
+        """Messages waiting to be sent whose time has come (new ones and retries)."""
+        return self._one(
+            """SELECT COUNT(*) AS n FROM outbox
+               WHERE status = 'pending' AND next_attempt_at <= ?""",
+            [now],
+        )["n"]
+
     def last_success(self) -> dict[str, str]:
         """When each source last finished a run that fetched what it should."""
         rows = self._rows(
@@ -77,7 +85,7 @@ class Stats(Repository):
         return self._rows("SELECT id, source, pid FROM runs WHERE status = 'running'")
 
 
-def probe_writable(path: Path, *, timeout: float = 5.0) -> str | None:
+def probe_writable(path: Path, *, timeout: float = 3.0) -> str | None:
     """None if a writer could take the database's write lock now, else what is wrong.
     Takes and releases the lock without changing anything."""
     try:

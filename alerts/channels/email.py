@@ -54,6 +54,7 @@ class Email(Channel, kind="email"):
         mail["Date"] = formatdate(usegmt=True)
         mail["Message-ID"] = f"<{message.idempotency_key}@crossings>"
         mail["X-Crossings-Idempotency-Key"] = message.idempotency_key
+        mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to alerts
         mail.set_content(message.text)
         mail.add_alternative(message.html, subtype="html")
         if message.images:

@@ -39,7 +39,7 @@ def run(context: Context, listen: str | None, log_format: str) -> None:
             )
     setup(log_format)
     try:
-        status = asyncio.run(Daemon(config, listen=listen).run())
+        status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())
     except DaemonError as error:
         raise click.ClickException(str(error)) from None
     raise click.exceptions.Exit(status)

@@ -1,26 +1,36 @@
 """The daemon's alert work: evaluate rules after crawls, deliver the outbox, queue digests.
 
-Rule evaluation and delivery are blocking (SQLite, SMTP, HTTP), so they run in one worker
-thread, one piece of work at a time: two crawls finishing together never evaluate the same
-rule at once, and the event loop (scheduler, health endpoint) never waits on a mail server.
-The alerts package is imported on first use, in that thread (charts, and so matplotlib,
-only when a digest is rendered), so that start-up stays fast and the daemon lean."""
+This work renders charts (matplotlib, about 45 MB that never leaves a process once
+loaded) and blocks on mail servers, so it runs in a short-lived worker process, one piece
+of work at a time: the daemon stays lean and its event loop (scheduler, health endpoint)
+never waits on SMTP, and two crawls finishing together never evaluate a rule at once.
+The worker reads the same config file and database; a message it is sending is leased in
+the outbox, so nothing is sent twice even if the daemon stops meanwhile."""
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
-from jobs.config import Config
-from storage import Store
+from jobs.config import Config, load
+from jobs.logs import LogFormat, setup
+from storage import Store, clock
 
 log = logging.getLogger("crossings.daemon")
 
 
 class Alerting:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, log_format: LogFormat = "text") -> None:
         self.config = config
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
+        self._worker = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),  # a fresh, lean interpreter
+            max_tasks_per_child=1,  # and a new one for each piece of work
+            initializer=setup,
+            initargs=(log_format,),
+        )
         self._busy = 0
 
     @property
@@ -29,22 +39,32 @@ class Alerting:
 
     async def after_crawl(self) -> None:
         """Evaluate every rule over what the crawl stored, then send what is due."""
-        await self._in_worker("rule evaluation", self._evaluate_and_deliver)
+        if self.config.rules:
+            await self._in_worker("rule evaluation", _after_crawl)
+        else:
+            await self.deliver()
 
     async def deliver(self) -> None:
-        """Send the messages that are due (new ones and retries)."""
-        await self._in_worker("alert delivery", self._deliver)
+        """Send the messages that are due (new ones and retries), if there are any."""
+        if await asyncio.to_thread(self._anything_due):
+            await self._in_worker("alert delivery", _deliver)
 
     async def digest(self, name: str) -> None:
-        await self._in_worker(f'digest "{name}"', self._queue_digest, name)
+        await self._in_worker(f'digest "{name}"', _queue_digest, name)
 
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
 
-    async def _in_worker(self, what: str, work, *args) -> None:
+    def _anything_due(self) -> bool:
+        with Store(self.config.database, read_only=True) as store:
+            return store.stats.outbox_due(clock.now()) > 0
+
+    async def _in_worker(self, what: str, work, *args: str) -> None:
         self._busy += 1
         try:
-            await asyncio.get_running_loop().run_in_executor(self._worker, work, *args)
+            await asyncio.get_running_loop().run_in_executor(
+                self._worker, work, str(self.config.path), *args
+            )
         except Exception as error:
             log.exception(
                 "%s failed: %s. Nothing was lost: events and messages stay in the database "
@@ -56,29 +76,36 @@ class Alerting:
         finally:
             self._busy -= 1
 
-    def _store(self) -> Store:
-        return Store(self.config.database)
 
-    def _evaluate_and_deliver(self) -> None:
-        from jobs.aftermath import after_crawl
+# The worker's side: module-level functions (the worker process imports this module).
 
-        with self._store() as store:
-            after_crawl(self.config, store, now=datetime.now(UTC))
 
-    def _deliver(self) -> None:
-        from alerts.delivery import deliver_due
+def _after_crawl(config_path: str) -> None:
+    from jobs.aftermath import after_crawl
 
-        with self._store() as store:
-            deliver_due(
-                store,
-                self.config.channels,
-                templates=self.config.templates,
-                now=datetime.now(UTC),
-            )
+    config = load(Path(config_path))
+    with Store(config.database) as store:
+        after_crawl(config, store, now=datetime.now(UTC))
 
-    def _queue_digest(self, name: str) -> None:
-        from alerts.digests import queue_digest
 
-        with self._store() as store:
-            queue_digest(store, self.config.digests[name], self.config.rules, now=datetime.now(UTC))
-        self._deliver()
+def _deliver(config_path: str) -> None:
+    from alerts.delivery import deliver_due
+
+    config = load(Path(config_path))
+    with Store(config.database) as store:
+        deliver_due(store, config.channels, templates=config.templates, now=datetime.now(UTC))
+
+
+def _queue_digest(config_path: str, name: str) -> None:
+    from alerts.digests import queue_digest
+
+    config = load(Path(config_path))
+    with Store(config.database) as store:
+        queue_digest(
+            store,
+            config.digests[name],
+            config.rules,
+            now=datetime.now(UTC),
+            templates=config.templates,
+        )
+    _deliver(config_path)

@@ -16,6 +16,7 @@ import fcntl
 import logging
 import os
 import signal
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,12 +31,12 @@ from jobs.config import Config
 from jobs.daemon.alerting import Alerting
 from jobs.daemon.catchup import due_after, overdue
 from jobs.daemon.queue import CrawlQueue
-from jobs.logs import run_summary
+from jobs.logs import LogFormat, run_summary
 from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
-from storage import SourceEntry, Store, clock
+from storage import SourceEntry, StorageError, Store, clock
 
 log = logging.getLogger("crossings.daemon")
 
@@ -58,12 +59,14 @@ class DaemonError(Exception):
 
 
 class Daemon:
-    def __init__(self, config: Config, *, listen: str | None = None) -> None:
+    def __init__(
+        self, config: Config, *, listen: str | None = None, log_format: LogFormat = "text"
+    ) -> None:
         self.config = config
         self.listen = listen or config.settings.listen
         self.zone = config.settings.zone
         self.sources = {name: s for name, s in config.sources.items() if s.enabled}
-        self.alerting = Alerting(config)
+        self.alerting = Alerting(config, log_format=log_format)
         self.runner = LocalRunner(config.path, timeout=CRAWL_TIMEOUT.total_seconds())
         self.scheduler: AsyncIOScheduler | None = None
         self.queue: CrawlQueue | None = None
@@ -75,7 +78,13 @@ class Daemon:
         """Serve until a signal; the exit status (0 after a clean stop)."""
         lock = _lock(self.config.database)
         try:
-            await asyncio.to_thread(self._prepare_database)
+            try:
+                await asyncio.to_thread(self._prepare_database)
+            except (StorageError, sqlite3.Error) as error:
+                raise DaemonError(
+                    f"cannot use the database {self.config.database}: {error}. Check that "
+                    "the path (`database` in [settings]) is right and writable"
+                ) from None
             http = await self._serve_http()
             self._install_signals()
             self._start_scheduler()
@@ -413,8 +422,14 @@ def _alive(pid: int) -> bool:
 def _lock(database: Path) -> IO:
     """One daemon per database: two would crawl and alert twice."""
     path = database.parent / (database.name + ".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as error:
+        raise DaemonError(
+            f"cannot create {path}: {error.strerror}. Check that the database folder "
+            "(`database` in [settings]) exists or can be created, and is writable"
+        ) from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

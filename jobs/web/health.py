@@ -7,6 +7,7 @@ the database at each scrape by a custom collector (nothing is counted in memory,
 figures survive restarts and include runs made by other processes)."""
 
 import asyncio
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,8 +34,9 @@ def register(app: web.Application) -> None:
 async def healthz(request: web.Request) -> web.Response:
     database = request.app[CONFIG].database
     status = request.app.get(SCHEDULER_STATUS)
-    report = await asyncio.to_thread(_health_report, database)
-    healthy = report["database"]["writable"]
+    # Only the daemon writes; `crossings serve` (no scheduler here) only needs to read.
+    report = await asyncio.to_thread(_health_report, database, status is not None)
+    healthy = report["database"]["problem"] is None
     if status is not None:
         report["scheduler"] = status()
         healthy = healthy and report["scheduler"]["running"]
@@ -42,19 +44,23 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(report, status=200 if healthy else 503)
 
 
-def _health_report(database: Path) -> dict:
-    problem = probe_writable(database) if database.exists() else f"{database} does not exist"
-    report: dict = {
-        "database": {"path": str(database), "writable": problem is None, "problem": problem},
-        "sources": {},
-    }
+def _health_report(database: Path, needs_writes: bool) -> dict:
+    problem = probe_writable(database) if needs_writes else None
+    sources = {}
     if problem is None:
-        with Store(database, read_only=True) as store:
-            for source, run in sorted(store.runs.last_per_source().items()):
-                report["sources"][source] = {
-                    key: run[key] for key in ("status", "started_at", "finished_at", "reason")
-                }
-    return report
+        try:
+            with Store(database, read_only=True) as store:
+                for source, run in sorted(store.runs.last_per_source().items()):
+                    sources[source] = {
+                        key: run[key] for key in ("status", "started_at", "finished_at", "reason")
+                    }
+        except (StorageError, sqlite3.Error) as error:
+            problem = str(error)
+    check = "writable" if needs_writes else "readable"
+    return {
+        "database": {"path": str(database), check: problem is None, "problem": problem},
+        "sources": sources,
+    }
 
 
 async def metrics(request: web.Request) -> web.Response:

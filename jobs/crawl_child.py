@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.crawl_child")
     parser.add_argument("--config", required=True)
     parser.add_argument("--trigger", default="manual")
+    parser.add_argument("--time-limit", type=float, help="cut the crawl off after SECONDS")
     parser.add_argument("sources", nargs="+")
     args = parser.parse_args(argv)
     try:
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         trigger=args.trigger,
         on_started=started,
         on_finished=finished,
+        time_limit=args.time_limit,
     )
     sys.stdout.flush()
     return 0

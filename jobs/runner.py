@@ -68,6 +68,7 @@ class LocalRunner:
                 str(self.config_path),
                 "--trigger",
                 trigger,
+                *(["--time-limit", str(self.timeout)] if self.timeout is not None else []),
                 *names,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -113,7 +114,9 @@ class LocalRunner:
         readers = asyncio.gather(read_stdout(), read_stderr())
         timed_out = False
         try:
-            await asyncio.wait_for(asyncio.shield(readers), self.timeout)
+            # The child cuts itself off at the time limit; this is the backstop if it hangs.
+            limit = None if self.timeout is None else self.timeout + GRACE_SECONDS
+            await asyncio.wait_for(asyncio.shield(readers), limit)
         except TimeoutError:
             timed_out = True
             await self._stop(child)

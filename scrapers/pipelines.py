@@ -20,6 +20,10 @@ class StorePipeline:
 
     def process_item(self, item: Fetched) -> Fetched:
         spider = self.crawler.spider
+        if item.run.status is not None:  # the run was cut short (interrupted) meanwhile
+            if item.body_file is not None:
+                item.body_file.discard()
+            return item
         recorder, status, reason = spider.recorder, item.status, item.reason
         try:
             if item.fetch is not None:

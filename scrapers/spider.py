@@ -50,6 +50,7 @@ class SourcesSpider(scrapy.Spider):
         self.on_finished = on_finished
         self.robots = RobotsCache()
         self.close_reason = ""
+        self.stopping = False  # set when the crawl is cut short: stop streaming, store nothing
         self._lock = threading.Lock()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -183,7 +184,7 @@ class SourcesSpider(scrapy.Spider):
             self.fetch_settings,
             conditional=conditional,
             robots=self.robots,
-            cancelled=lambda: not self.crawler.crawling,
+            cancelled=lambda: self.stopping or not self.crawler.crawling,
             counted=lambda requests, size: self._count(run, requests, size),
         )
         fetch = Fetch(

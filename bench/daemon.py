@@ -63,6 +63,14 @@ def children_of(pid: int) -> list[int]:
     return harness._children_map().get(pid, [])
 
 
+def command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip()[:200]
+    except OSError:
+        return f"pid {pid} (gone)"
+
+
 def healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
@@ -138,11 +146,12 @@ def idle(config: Path, port: int) -> dict:
     log = config.parent / "daemon-idle.log"
     with daemon(config, log) as process:
         ready_s = wait_healthy(process, port, log)
-        samples, started = [], time.perf_counter()
+        samples, own, started = [], [], time.perf_counter()
         while time.perf_counter() - started < IDLE_SECONDS:
             samples.append(harness.tree_rss_bytes(process.pid) / 2**20)
+            own.append(rss_mb(process.pid))
             time.sleep(0.1)
-        children = children_of(process.pid)
+        children = [command_line(child) for child in children_of(process.pid)]
         stopping = time.perf_counter()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
@@ -151,7 +160,9 @@ def idle(config: Path, port: int) -> dict:
         "ready_s": ready_s,
         "idle_rss_mb": harness.median(samples),
         "idle_peak_rss_mb": max(samples),
+        "daemon_process_rss_mb": harness.median(own),
         "children_while_idle": len(children),
+        "children": children,
         "stop_s": stop_s,
         "exit_code": process.returncode,
     }
@@ -202,9 +213,14 @@ def main() -> None:
         print(f"  rep {rep + 1}: {run}", flush=True)
         runs.append(run)
     summary = {
-        part: {key: harness.median([run[part][key] for run in runs]) for key in runs[0][part]}
+        part: {
+            key: harness.median([run[part][key] for run in runs])
+            for key, value in runs[0][part].items()
+            if isinstance(value, int | float)
+        }
         for part in runs[0]
     }
+    summary["idle"]["children"] = sorted({c for run in runs for c in run["idle"]["children"]})
     summary["sources"] = args.sources
     path = harness.write_results("daemon", {"summary": summary, "runs": runs})
     rows = [

@@ -80,6 +80,7 @@ def cli_latency(config: Path, metric: str, repeat: int) -> dict:
     commands = {
         "cli_series": ["series", metric],
         "cli_series_as_of": ["series", metric, "--as-of", AS_OF[:10]],
+        "cli_series_last_year": ["series", metric, "--since", "2025-01-01"],
         "cli_metrics": ["metrics"],
     }
     results = {}

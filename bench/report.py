@@ -99,7 +99,7 @@ def queries(data: dict) -> str:
 
 def daemon(data: dict) -> str:
     rows = [
-        [f"{part}.{key}", value]
+        [f"{part}.{key}", value if not isinstance(value, list) else "; ".join(value) or "none"]
         for part, values in data["summary"].items()
         if isinstance(values, dict)
         for key, value in values.items()
@@ -128,8 +128,12 @@ def main() -> None:
         if not args.write:
             print(f"## {name}\n\n{block}\n")
             continue
-        pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(\n<!-- /figures -->)", re.S)
-        text = pattern.sub(lambda match, block=block: match[1] + block + match[2], text)
+        # the block's current content never contains the closing marker: an empty block
+        # must not reach over to the next one
+        pattern = re.compile(
+            rf"(<!-- figures:{name} -->\n)(?:(?!<!-- /figures -->).)*(<!-- /figures -->)", re.S
+        )
+        text = pattern.sub(lambda match, block=block: f"{match[1]}{block}\n{match[2]}", text)
     if args.write:
         readme.write_text(text)
         print(f"updated {readme}")

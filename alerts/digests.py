@@ -22,6 +22,7 @@ from storage import Store, clock
 DEFAULT_SPAN = timedelta(days=7)
 MAX_CHARTS = 12
 CHART_PERIODS = 365
+MAX_ARRIVALS = 20_000
 
 
 @dataclass
@@ -71,17 +72,7 @@ def collect(
     since_text, until_text = clock.to_text(start), clock.to_text(now)
     title = digest.title or f"crossings {digest.name} digest, {start:%d %b} to {now:%d %b %Y}"
     content = DigestContent(digest.name, title, since_text, until_text)
-    for row in store.alerts.arrivals(since=since_text, until=until_text):
-        metric = store.catalog.metric(row["metric"])
-        old = row["old_value"]
-        content.values.append(
-            {
-                **row,
-                "label": (metric.label if metric else "") or row["metric"],
-                "kind": "new" if old is None else "revised",
-                "delta": None if old is None else row["value"] - old,
-            }
-        )
+    content.values = _values(store, since_text, until_text)
     content.events = [
         {"kind": e.kind, "rule": e.rule, "series": e.series, "summary": e.summary, "at": e.at}
         for e in reversed(store.alerts.events(since=since_text, limit=200))
@@ -106,6 +97,25 @@ def collect(
         label = next(v["label"] for v in content.values if v["metric"] == metric)
         content.charts.append(_chart(store, metric, label, rules, len(content.charts)))
     return content
+
+
+def _values(store: Store, since: str, until: str) -> list[dict]:
+    """Every revision (with its delta), and per metric only its newest new value with how
+    many periods arrived: a week of daily series stays one line each."""
+    revised, newest, counts = [], {}, {}
+    for row in store.alerts.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
+        if row["old_value"] is not None:
+            revised.append({**row, "kind": "revised", "delta": row["value"] - row["old_value"]})
+            continue
+        counts[row["metric"]] = counts.get(row["metric"], 0) + 1
+        if row["metric"] not in newest or row["period"] > newest[row["metric"]]["period"]:
+            newest[row["metric"]] = {**row, "kind": "new", "delta": None}
+    values = sorted([*revised, *newest.values()], key=lambda v: (v["metric"], v["period"]))
+    for value in values:
+        metric = store.catalog.metric(value["metric"])
+        value["label"] = (metric.label if metric else "") or value["metric"]
+        value["count"] = counts.get(value["metric"], 0) if value["kind"] == "new" else 1
+    return values
 
 
 def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], index: int) -> Chart:

@@ -65,8 +65,8 @@ def baseline_venv() -> Path:
 
 @dataclass
 class Measure:
-    """One command's cost. `peak_rss_mb` is the largest sampled sum over the process tree;
-    `max_process_rss_mb` the kernel's exact peak of its largest single process."""
+    """One command's cost. `peak_rss_mb` is the largest sampled sum over the process tree,
+    `max_process_rss_mb` the largest single process seen."""
 
     wall_s: float
     cpu_s: float
@@ -101,39 +101,48 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Resident memory of a process and all its descendants, now."""
+def _tree_rss(root: int) -> tuple[int, int]:
+    """(sum, largest single process) of the resident memory of a process tree, now."""
     children = _children_map()
-    total, stack = 0, [root]
+    total, largest, stack = 0, 0, [root]
     while stack:
         pid = stack.pop()
         try:
             with open(f"/proc/{pid}/statm", "rb") as statm:
-                total += int(statm.read().split()[1]) * PAGE_SIZE
+                rss = int(statm.read().split()[1]) * PAGE_SIZE
         except (OSError, IndexError, ValueError):
-            pass
+            rss = 0
+        total, largest = total + rss, max(largest, rss)
         stack.extend(children.get(pid, ()))
-    return total
+    return total, largest
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of a process and all its descendants, now."""
+    return _tree_rss(root)[0]
 
 
 class PeakSampler:
-    """Samples the RSS of a process tree in a thread until stopped; keeps the peak."""
+    """Samples the RSS of a process tree in a thread until stopped; keeps the peaks.
+    (Sampling, not the kernel's ru_maxrss: that survives exec, so a child spawned by a big
+    harness process would report the harness's size.)"""
 
     def __init__(self, pid: int, interval: float = SAMPLE_SECONDS) -> None:
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.largest = pid, interval, 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_bytes(self.pid))
+            total, largest = _tree_rss(self.pid)
+            self.peak, self.largest = max(self.peak, total), max(self.largest, largest)
             self._stop.wait(self.interval)
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
         self._stop.set()
         self._thread.join()
-        return self.peak
+        return self.peak, self.largest
 
 
 def measure(
@@ -165,15 +174,15 @@ def measure(
                 break
             time.sleep(0.005)
         wall = time.perf_counter() - started
-        peak = sampler.stop()
+        peak, largest = sampler.stop()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.flush()
         err.flush()
         return Measure(
             wall_s=wall,
             cpu_s=usage.ru_utime + usage.ru_stime,
-            peak_rss_mb=max(peak, usage.ru_maxrss * 1024) / 2**20,
-            max_process_rss_mb=usage.ru_maxrss / 1024,
+            peak_rss_mb=peak / 2**20,
+            max_process_rss_mb=largest / 2**20,
             returncode=process.returncode,
             started_at=started_at,
             stdout=out_path.read_text(errors="replace"),

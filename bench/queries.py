@@ -6,7 +6,7 @@ metrics over 20 years, a third of the periods revised once):
   - command line: `crossings series METRIC`, `series METRIC --as-of DATE` and `crossings
     metrics`, timed as whole processes (interpreter start-up included).
 
-    .venv/bin/python bench/queries.py --repeat 5
+    .venv/bin/python bench/queries.py --repeat 3
     .venv/bin/python bench/queries.py --quick      # 100 metrics (about 1 million rows)
 """
 
@@ -80,6 +80,7 @@ def cli_latency(config: Path, metric: str, repeat: int) -> dict:
     commands = {
         "cli_series": ["series", metric],
         "cli_series_as_of": ["series", metric, "--as-of", AS_OF[:10]],
+        "cli_series_last_year": ["series", metric, "--since", "2025-01-01"],
         "cli_metrics": ["metrics"],
     }
     results = {}
@@ -101,7 +102,7 @@ def cli_latency(config: Path, metric: str, repeat: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--metrics", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="100 metrics, 3 repetitions")
     args = parser.parse_args()
     if args.quick:

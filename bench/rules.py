@@ -72,6 +72,8 @@ def next_day(store: Store, metrics: int, day: date) -> float:
 
 def one_repetition(pristine: Path, work: Path, metrics: int, days: int) -> dict:
     database = work / "rules.db"
+    for suffix in ("-wal", "-shm"):  # a log left by an interrupted run must not replay
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(pristine, database)
     rules = load_rules(metrics, work)
     last = date.fromisoformat(obsdb.days(20)[-1].isoformat())

@@ -262,6 +262,11 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024  # a crawler opening many connections at once is not refused
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up early (a body over its size limit) is not an error here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

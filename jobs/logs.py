@@ -5,6 +5,7 @@
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Literal
 
 from jobs.runner import RunResult
@@ -17,7 +18,9 @@ QUIET = ("apscheduler", "aiohttp.access", "asyncio")  # chatter a user does not 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

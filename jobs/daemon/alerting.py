@@ -10,7 +10,9 @@ the outbox, so nothing is sent twice even if the daemon stops meanwhile."""
 import asyncio
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,14 +26,20 @@ log = logging.getLogger("crossings.daemon")
 class Alerting:
     def __init__(self, config: Config, *, log_format: LogFormat = "text") -> None:
         self.config = config
-        self._worker = ProcessPoolExecutor(
+        self.log_format = log_format
+        self._worker: ProcessPoolExecutor | None = None  # made on first use (see below)
+        self._busy = 0
+
+    def _new_worker(self) -> ProcessPoolExecutor:
+        """Made only when there is work: a spawn pool starts multiprocessing's resource
+        tracker, one more process (13 MB) that an idle daemon does without."""
+        return ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),  # a fresh, lean interpreter
             max_tasks_per_child=1,  # and a new one for each piece of work
-            initializer=setup,
-            initargs=(log_format,),
+            initializer=_worker_start,
+            initargs=(self.log_format,),
         )
-        self._busy = 0
 
     @property
     def busy(self) -> bool:
@@ -53,7 +61,8 @@ class Alerting:
         await self._in_worker(f'digest "{name}"', _queue_digest, name)
 
     def close(self) -> None:
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        if self._worker is not None:
+            self._worker.shutdown(wait=False, cancel_futures=True)
 
     def _anything_due(self) -> bool:
         with Store(self.config.database, read_only=True) as store:
@@ -61,9 +70,20 @@ class Alerting:
 
     async def _in_worker(self, what: str, work, *args: str) -> None:
         self._busy += 1
+        if self._worker is None:
+            self._worker = self._new_worker()
         try:
             await asyncio.get_running_loop().run_in_executor(
                 self._worker, work, str(self.config.path), *args
+            )
+        except BrokenProcessPool:
+            # The worker died (killed, out of memory): the next piece of work gets a new one.
+            self._worker = self._new_worker()
+            log.error(
+                "%s was cut off: the alert worker process died. Nothing was lost: the next "
+                "run evaluates again and undelivered messages stay in the outbox",
+                what,
+                extra={"fields": {"event": "alert-error", "what": what}},
             )
         except Exception as error:
             log.exception(
@@ -78,6 +98,13 @@ class Alerting:
 
 
 # The worker's side: module-level functions (the worker process imports this module).
+
+
+def _worker_start(log_format: LogFormat) -> None:
+    """Log like the daemon; leave Ctrl-C (sent to the whole terminal group) to the daemon,
+    which lets the piece of work in hand finish."""
+    setup(log_format)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _after_crawl(config_path: str) -> None:

@@ -42,8 +42,8 @@ log = logging.getLogger("crossings.daemon")
 
 BATCH_WINDOW = 1.5  # seconds a due source waits for others due at the same moment
 MAX_BATCH = 100  # sources per child process
-CATCHUP_CHUNK = 20  # overdue sources fed to the queue at a time after downtime ...
-CATCHUP_SPACING = 10.0  # ... this many seconds apart
+CATCHUP_CHUNK = 50  # overdue sources fed to the queue at a time after downtime ...
+CATCHUP_SPACING = 5.0  # ... this many seconds apart (1,000 sources: 95 s)
 DELIVERY_TICK = timedelta(seconds=30)  # retries of messages that could not be sent
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_FIRST = timedelta(minutes=10)  # after start-up, once the catch-up has settled
@@ -111,12 +111,13 @@ class Daemon:
     # -- start-up ---------------------------------------------------------------------
 
     def _prepare_database(self) -> None:
-        """Migrate, mark runs left by dead processes, record the configured sources."""
+        """Migrate, mark runs left by dead processes, record the configured sources.
+        A run whose process still lives (a `crossings crawl` by hand) is left to finish."""
         with Store(self.config.database) as store:
             dead = {
                 row["pid"]
                 for row in store.stats.running()
-                if row["pid"] is None or row["pid"] == os.getpid() or not _alive(row["pid"])
+                if row["pid"] is not None and (row["pid"] == os.getpid() or not _alive(row["pid"]))
             }
             marked = sum(
                 store.runs.mark_interrupted(
@@ -125,7 +126,6 @@ class Daemon:
                     pid=pid,
                 )
                 for pid in dead
-                if pid is not None
             )
             if marked:
                 log.warning(
@@ -146,12 +146,12 @@ class Daemon:
         host, _, port = self.listen.rpartition(":")
         try:
             await web.TCPSite(runner, host.strip("[]"), int(port)).start()
-        except OSError as error:
+        except (OSError, OverflowError) as error:
             await runner.cleanup()
             raise DaemonError(
-                f"cannot listen on {self.listen}: {error.strerror or error}. Another program "
-                "(or another crossings) uses that address: pass --listen HOST:PORT or set "
-                "`listen` in [settings]"
+                f"cannot listen on {self.listen}: {str(error).rstrip('.')}. "
+                "Is the address this machine's, the port free and below 65536? Pass --listen "
+                "HOST:PORT or set `listen` in [settings]"
             ) from None
         return runner
 
@@ -209,6 +209,14 @@ class Daemon:
 
     async def _catch_up(self) -> None:
         """Feed overdue sources to the queue a chunk at a time."""
+        try:
+            await self._feed_overdue()
+        except Exception as error:
+            log.exception(
+                "catch-up failed: %s; overdue sources run on their next schedule instead", error
+            )
+
+    async def _feed_overdue(self) -> None:
         with Store(self.config.database, read_only=True) as store:
             last = {name: clock.parse(at) for name, at in store.stats.last_started().items()}
         schedules = {name: source.schedule for name, source in self.sources.items()}

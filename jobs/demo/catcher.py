@@ -4,6 +4,7 @@ alerts (SMTP and signed HTTP POSTs) without the internet and shows what arrived.
 Both run on the demo's asyncio loop on 127.0.0.1 and hand each delivery to a callback."""
 
 import asyncio
+import base64
 import hmac
 import json
 from collections.abc import Callable
@@ -44,6 +45,18 @@ class Mail:
     def html(self) -> str:
         part = self.message.get_body(preferencelist=("html",))
         return part.get_content() if part is not None else ""
+
+    def html_page(self) -> str:
+        """The HTML part as a page a browser shows whole: inline images (cid:) become
+        data: URLs."""
+        page = self.html
+        for part in self.message.walk():
+            content_id = part.get("Content-ID")
+            if content_id and part.get_content_maintype() == "image":
+                data = base64.b64encode(part.get_payload(decode=True)).decode()
+                url = f"data:{part.get_content_type()};base64,{data}"
+                page = page.replace(f"cid:{content_id.strip('<>')}", url)
+        return page
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-from jobs.config import ConfigError, load
+from jobs.config import ENV_PATH, ENV_SETTING_PREFIX, ConfigError, Settings, load
 from jobs.demo.catcher import LOCALHOST, Mail, MailCatcher, Webhook, WebhookReceiver
 from jobs.demo.site import DemoSite, demo_sources_toml
+from jobs.typed import keys_of
 from storage import StorageError, Store
 
 CONFIG_NAME = "crossings.toml"
@@ -104,6 +105,14 @@ def write_config(directory: Path, endpoints: Endpoints, sources: str) -> Path:
     return path
 
 
+def drop_deployment_overrides() -> list[str]:
+    """The demo's own config must win: settings meant for a real deployment
+    (CROSSINGS_DATABASE, CROSSINGS_LISTEN, CROSSINGS_CONFIG, ...) are removed from this
+    process's environment, which the daemon inherits. Returns the names removed."""
+    names = [ENV_PATH, *(ENV_SETTING_PREFIX + key.name.upper() for key in keys_of(Settings))]
+    return [name for name in names if os.environ.pop(name, None) is not None]
+
+
 def prepare_database(config_path: Path) -> Path:
     """Check the written config as the daemon will, and create the database up front, so
     that the demo can read it (read-only) from the first second."""
@@ -132,21 +141,26 @@ class Demo:
         self.directory = directory
         self.duration = duration
         self.day_seconds = day_seconds or DEFAULT_DAY_SECONDS
-        self.echo = echo
+        self._echo = echo
+        self._output_closed = False
         self.tally = Tally()
         self.secret = secrets.token_hex(16)
         self.started = time.monotonic()
         self._stop = asyncio.Event()
         self._interrupts = 0
         self._last_run_id = 0
+        self._daemon: asyncio.subprocess.Process | None = None
+        self._store: Store | None = None  # read-only, while the daemon runs
 
     async def run(self) -> Tally:
         check_directory(self.directory)
+        if ignored := drop_deployment_overrides():
+            self.echo(f"(The demo ignores {', '.join(ignored)}: it uses its own settings.)")
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / MAIL_FOLDER).mkdir(exist_ok=True)
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, self._interrupted)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, self._interrupted, signum)
         site = DemoSite(day_seconds=self.day_seconds)
         catcher = MailCatcher(self._show_mail)
         receiver = WebhookReceiver(self.secret, self._show_webhook)
@@ -161,7 +175,7 @@ class Demo:
             config = write_config(self.directory, endpoints, demo_sources_toml(site_url))
             database = prepare_database(config)
             self._introduce(endpoints)
-            daemon = await self._start_daemon(config)
+            daemon = self._daemon = await self._start_daemon(config)
             try:
                 await self._watch(daemon, database)
             finally:
@@ -194,7 +208,7 @@ class Demo:
 
     async def _watch(self, daemon: asyncio.subprocess.Process, database: Path) -> None:
         """Report progress until Ctrl-C, the --for deadline, or the daemon ending."""
-        store = Store(database, read_only=True)
+        store = self._store = Store(database, read_only=True)
         exited = asyncio.ensure_future(daemon.wait())
         try:
             while not self._stop.is_set():
@@ -209,13 +223,14 @@ class Demo:
                     raise DemoError(self._daemon_died(daemon.returncode))
         finally:
             self._show_runs(store)
+            self._store = None
             store.close()
 
     async def _stop_daemon(self, daemon: asyncio.subprocess.Process) -> None:
         if daemon.returncode is not None:
             return
-        self.echo(f"{self._clock()} Stopping the daemon (it finishes running crawls first)...")
         daemon.send_signal(signal.SIGTERM)
+        self.echo(f"{self._clock()} Stopping the daemon (it finishes running crawls first)...")
         try:
             await asyncio.wait_for(daemon.wait(), STOP_GRACE_SECONDS)
         except TimeoutError:
@@ -229,13 +244,29 @@ class Demo:
         shown = "\n".join(f"    {line}" for line in tail)
         return f"the daemon stopped by itself (exit status {status}); the end of {log}:\n{shown}"
 
-    def _interrupted(self) -> None:
+    def _interrupted(self, signum: int) -> None:
         self._interrupts += 1
         if self._interrupts == 1:
-            self.echo(f"\n{self._clock()} Ctrl-C: stopping everything (press again to hurry).")
+            cause = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+            self.echo(f"\n{self._clock()} {cause}: stopping everything (press again to hurry).")
+        elif self._daemon is not None and self._daemon.returncode is None:
+            # The daemon's answer to a second SIGTERM: stop now, running crawls cut off
+            # (marked interrupted, caught up at its next start).
+            self._daemon.send_signal(signal.SIGTERM)
         self._stop.set()
 
     # --- what the user sees ------------------------------------------------------------
+
+    def echo(self, line: str) -> None:
+        """Print for the user. When nobody reads any more (`| head`, a closed terminal),
+        stop everything cleanly rather than die and leave the daemon running."""
+        if self._output_closed:
+            return
+        try:
+            self._echo(line)
+        except OSError:
+            self._output_closed = True
+            self._stop.set()
 
     def _introduce(self, endpoints: Endpoints) -> None:
         lines = [
@@ -248,9 +279,13 @@ class Demo:
             f"  Dashboard         {endpoints.dashboard}",
             f"  Demo folder       {self.directory} (config, database, daemon log)",
             "",
-            "The daemon now fetches the demo pages every few seconds. A new illustrative day",
-            f"of border figures appears every {self.day_seconds:g} seconds; when their 7-day",
-            "average passes 4,000, an alert goes out by email and webhook.",
+            *textwrap.wrap(
+                "The daemon now fetches the demo pages every few seconds. A new illustrative "
+                f"day of border figures appears every {self.day_seconds:g} seconds; when their "
+                "7-day average passes 4,000, an alert goes out by email and webhook, and when "
+                "it falls below 3,000 again, a resolved notice follows.",
+                width=88,
+            ),
             "Press Ctrl-C to stop."
             if self.duration is None
             else f"Stops after {self.duration:g} seconds (Ctrl-C stops sooner).",
@@ -285,7 +320,13 @@ class Demo:
                 f"{', '.join(unchanged)}."
             )
 
+    def _show_runs_so_far(self) -> None:
+        """Tell the run that caused an alert before the alert itself."""
+        if self._store is not None:
+            self._show_runs(self._store)
+
     def _show_mail(self, mail: Mail) -> None:
+        self._show_runs_so_far()
         self.tally.mails += 1
         number = self.tally.mails
         saved = self.directory / MAIL_FOLDER / f"{number:03d}.eml"
@@ -293,7 +334,7 @@ class Demo:
         html_note = ""
         if mail.html:
             page = saved.with_suffix(".html")
-            page.write_text(mail.html, encoding="utf-8")
+            page.write_text(mail.html_page(), encoding="utf-8")
             html_note = f" (the HTML version, with its chart: {page})"
         self.echo("")
         self.echo(f"{self._clock()} EMAIL received by the mail catcher{html_note}")
@@ -307,6 +348,7 @@ class Demo:
         self.echo("")
 
     def _show_webhook(self, webhook: Webhook) -> None:
+        self._show_runs_so_far()
         self.tally.webhooks += 1
         if webhook.signed is False:
             self.tally.bad_signatures += 1
@@ -333,15 +375,17 @@ class Demo:
             + (f", {tally.bad_signatures} with a bad signature" if tally.bad_signatures else "")
         )
         self.echo("")
-        self.echo(f"Everything is kept in {self.directory}. Look around with:")
+        self.echo(f"Everything is kept in {self.directory}. To look around:")
+        self.echo(f"  export {ENV_PATH}={config}")
         for command, why in (
             ("metrics", "every series it stored"),
             (f"series {DAILY_METRIC}", "one series, value by value"),
             ("runs", "every fetch and how it ended"),
-            ("alerts", "the rules, what fired and what was sent"),
+            ("alerts", "the rules, what fired, what was sent"),
             ("serve", "the dashboard in your browser"),
         ):
-            self.echo(f"  crossings --config {config} {command:<36} # {why}")
+            self.echo(f"  crossings {command:<36} # {why}")
+        self.echo(f"(or write `crossings --config {config} ...` each time)")
         self.echo(f"Run the demo again on the same folder: crossings demo --dir {self.directory}")
 
     def _elapsed(self) -> float:

@@ -106,6 +106,7 @@ def test_a_digest_has_values_alerts_and_a_chart_inline_and_in_preview(store, smt
     assert (
         "Southwest border encounters, daily, 2024-05-09: 3,100 (revised from 3,000, +100.0)" in text
     )
+    assert "2024-05-15: 6,000 (newest of 15 new periods)" in text  # one line per series
     assert "[firing] surge" in text
     assert "cbp-daily: ok" in text
     assert any(part.get_content_type() == "image/png" for part in mail.walk())

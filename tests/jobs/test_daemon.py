@@ -251,17 +251,20 @@ def test_sources_due_together_are_crawled_by_one_child(tmp_path, site, start):
 
 def test_sigterm_mid_crawl_exits_0_and_leaves_a_consistent_database(tmp_path, site, start):
     config = write_config(
-        tmp_path, {"slow": (site.url("/slow"), "1h"), "quick": (site.url("/q"), "1h")}
+        tmp_path, {"slow": (site.url("/slow"), "2s"), "quick": (site.url("/q"), "1h")}
     )
     daemon = start(config)
     daemon.wait_for(
-        "the slow crawl to be in progress",
-        lambda: any(r["status"] == "running" for r in by_source(daemon.runs(), "slow")),
+        "the slow crawl in progress and due again meanwhile",
+        lambda: (
+            any(r["status"] == "running" for r in by_source(daemon.runs(), "slow"))
+            and "slow is due again while still running" in daemon.log.read_text()
+        ),
     )
     assert daemon.stop(signal.SIGTERM) == 0
     runs = daemon.runs()
     assert not [run for run in runs if run["status"] == "running"], runs
-    assert by_source(runs, "slow")[-1]["status"] == "interrupted"
+    assert [run["status"] for run in by_source(runs, "slow")] == ["interrupted"]  # one at a time
     conn = sqlite3.connect(daemon.database)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
@@ -324,3 +327,36 @@ def test_after_kill_9_the_cut_off_run_is_marked_only_it_is_caught_up_and_no_aler
     assert slow[1]["trigger"] == "catch-up"
     assert len(by_source(third.runs(), "quick")) == 1  # it ran within the hour: not overdue
     assert len(receiver.received) == 1, receiver.received
+
+
+def test_a_digest_goes_out_on_its_schedule(tmp_path, site, receiver, start):
+    digest = f"""
+[channels.hook]
+kind = "webhook"
+url = "{receiver.url()}"
+
+[digests.often]
+schedule = "3s"
+channels = ["hook"]
+title = "Digest for the newsroom"
+"""
+    config = write_config(tmp_path, {"quick": (site.url("/q"), "1h")}, extra=digest)
+    daemon = start(config)
+    daemon.wait_for("the digest delivered", lambda: len(receiver.received) >= 1)
+    assert receiver.received[0]["subject"] == "Digest for the newsroom"
+    assert daemon.stop() == 0
+
+
+def test_an_address_in_use_is_one_clear_line_and_exit_1(tmp_path, site):
+    config = write_config(tmp_path, {"quick": (site.url("/q"), "1h")})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*DAEMON, "--config", str(config), "run", "--listen", f"127.0.0.1:{port}"],
+            capture_output=True, text=True, timeout=DEADLINE,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -3,7 +3,6 @@ the alert arriving at the demo's own SMTP catcher and webhook receiver; Ctrl-C e
 everything cleanly; what it stored can be explored afterwards."""
 
 import asyncio
-import importlib.util
 import os
 import signal
 import subprocess
@@ -36,9 +35,10 @@ def test_the_catchers_show_real_deliveries_and_check_signatures(monkeypatch):
     message = Message(
         subject="Border encounters: 7-day mean above 4,000",
         text="The 7-day mean is 4,528.",
-        html="<p>The 7-day mean is <b>4,528</b>.</p>",
+        html='<p>The 7-day mean is <b>4,528</b>.</p><img src="cid:chart-1@crossings">',
         data={"rule": "border-week-high"},
         idempotency_key="demo-1",
+        images={"chart-1@crossings": b"\x89PNG\r\n\x1a\n a chart"},
     )
 
     async def deliver():
@@ -63,39 +63,17 @@ def test_the_catchers_show_real_deliveries_and_check_signatures(monkeypatch):
     assert mail.recipients == ("you@example.org",)
     assert mail.subject == message.subject
     assert "4,528" in mail.text and "<b>4,528</b>" in mail.html
+    page = mail.html_page()  # what the demo saves for a browser: the chart inline
+    assert "cid:" not in page and '<img src="data:image/png;base64,iVBORw0KGgo' in page
     assert [hook.signed for hook in hooks] == [True, False, None]
     assert hooks[0].payload["subject"] == message.subject
 
 
-def demo_prerequisites(*, daemon: bool = True) -> str:
-    """What the demo still needs from other areas (empty when it can run)."""
-    from jobs.cli import cli
-
-    missing = []
-    if importlib.util.find_spec("jobs.demo.site") is None:
-        missing.append("the demo site (jobs.demo.site)")
-    if daemon and "run" not in cli.commands:
-        missing.append("the daemon (`crossings run`)")
-    if daemon and not {"metrics", "series"} <= set(cli.commands):
-        missing.append("the query commands (`crossings metrics`, `series`)")
-    return " and ".join(missing)
-
-
-needs_daemon = pytest.mark.skipif(
-    bool(demo_prerequisites()), reason=f"not on this branch yet: {demo_prerequisites()}"
-)
-needs_site = pytest.mark.skipif(
-    bool(demo_prerequisites(daemon=False)),
-    reason=f"not on this branch yet: {demo_prerequisites(daemon=False)}",
-)
-
-
-@needs_daemon
 @pytest.mark.slow
 def test_demo_shows_an_alert_delivered_then_stops_with_a_summary(tmp_path):
     folder = tmp_path / "demo"
-    env = {**os.environ, "CROSSINGS_DEMO_DAY_SECONDS": "2"}
-    result = crossings("demo", "--dir", str(folder), "--for", "50", env=env, timeout=120)
+    env = {**os.environ, "CROSSINGS_DEMO_DAY_SECONDS": "1.5"}
+    result = crossings("demo", "--dir", str(folder), "--for", "40", env=env, timeout=120)
     shown = result.stdout + result.stderr
     assert result.returncode == 0, shown
     assert "Traceback" not in shown
@@ -128,15 +106,17 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
-@needs_daemon
 @pytest.mark.slow
 def test_ctrl_c_stops_the_demo_and_its_daemon_without_a_traceback(tmp_path):
     folder = tmp_path / "demo"
+    elsewhere = tmp_path / "production.db"  # a deployment's setting must not leak in
+    env = {**os.environ, "CROSSINGS_DATABASE": str(elsewhere)}
     demo = subprocess.Popen(
         [sys.executable, "-m", "jobs", "demo", "--dir", str(folder)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=env,
     )
     lines = []
     try:
@@ -154,13 +134,14 @@ def test_ctrl_c_stops_the_demo_and_its_daemon_without_a_traceback(tmp_path):
     assert "Traceback" not in shown
     assert "Ctrl-C: stopping everything" in shown
     assert "\nSummary\n" in shown
+    assert "The demo ignores CROSSINGS_DATABASE" in shown
+    assert (folder / "crossings.db").exists() and not elsewhere.exists()
     deadline = time.monotonic() + 10
     while processes_mentioning(str(folder / "crossings.toml")) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert processes_mentioning(str(folder / "crossings.toml")) == []
 
 
-@needs_site
 def test_demo_will_not_replace_a_config_it_did_not_write(tmp_path):
     mine = tmp_path / "crossings.toml"
     mine.write_text("# my own config\n[settings]\n")
@@ -168,3 +149,26 @@ def test_demo_will_not_replace_a_config_it_did_not_write(tmp_path):
     assert result.returncode == 1
     assert "was not written by `crossings demo`" in result.stderr
     assert mine.read_text() == "# my own config\n[settings]\n"
+
+
+def test_a_demo_whose_output_is_closed_stops_its_daemon_too(tmp_path):
+    folder = tmp_path / "demo"
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "jobs", "demo", "--dir", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        for line in demo.stdout:
+            if "Fetched" in line:
+                break
+        demo.stdout.close()  # as `crossings demo | head` does
+        demo.wait(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    deadline = time.monotonic() + 10
+    while processes_mentioning(str(folder / "crossings.toml")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_mentioning(str(folder / "crossings.toml")) == []

@@ -1,0 +1,143 @@
+"""Render bench/results/*.json as the Markdown tables of bench/README.md.
+
+    .venv/bin/python bench/report.py            # print every table
+    .venv/bin/python bench/report.py --write    # replace the <!-- figures:NAME --> blocks
+
+Each block in the README is delimited by `<!-- figures:NAME -->` and `<!-- /figures -->`."""
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+
+
+def _load(name: str) -> dict | None:
+    path = harness.RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _when(data: dict) -> str:
+    machine = data["machine"]
+    return (
+        f"\n\n_Measured {machine['when']} on {machine['cpus']} CPUs, Python {machine['python']}, "
+        f"load average {machine.get('load_average_1m', float('nan')):.1f} at the end._"
+    )
+
+
+def checks(data: dict) -> str:
+    rows = []
+    for pages, tools in data["pages"].items():
+        ours, theirs = tools["crossings"], tools["urlwatch"]
+        for c, u in zip(ours, theirs, strict=True):
+            rows.append(
+                [
+                    int(pages), c["pass"],
+                    f"{u['wall_s']:.2f} / {c['wall_s']:.2f}",
+                    f"{u['pages_per_s']:.0f} / {c['pages_per_s']:.0f}",
+                    f"**{harness.ratio(c['pages_per_s'], u['pages_per_s']):.2f}x**",
+                    f"{u['cpu_s']:.2f} / {c['cpu_s']:.2f}",
+                    f"{u['peak_rss_mb']:.0f} / {c['peak_rss_mb']:.0f}",
+                    f"{c['to_first_request_s']:.2f}",
+                    int(c["stored"].get("bodies", 0)),
+                    int(c["stored"].get("stored_bytes", 0)),
+                    int(c["stored"].get("observations", 0)),
+                ]
+            )  # fmt: skip
+    header = [
+        "N", "pass", "wall s (urlwatch / crossings)", "pages/s (u / c)", "ratio c/u",
+        "CPU s (u / c)", "peak RSS MB (u / c)", "crossings s to 1st request",
+        "new bodies", "bytes stored", "values stored",
+    ]  # fmt: skip
+    return harness.table(rows, header) + _when(data) + f" Repetitions: {data['repeat']}."
+
+
+def csv(data: dict) -> str:
+    rows = []
+    for size, tools in data["sizes"].items():
+        p, c = tools["pandas"], tools["crossings"]
+        rows.append(
+            [
+                int(size),
+                f"{p['wall_s']:.2f} / {c['wall_s']:.2f}",
+                f"{p['rows_per_s']:,.0f} / {c['rows_per_s']:,.0f}",
+                f"**{harness.ratio(c['rows_per_s'], p['rows_per_s']):.2f}x**",
+                f"{p['cpu_s']:.2f} / {c['cpu_s']:.2f}",
+                f"{p['peak_rss_mb']:.0f} / {c['peak_rss_mb']:.0f}",
+                "yes"
+                if p["sums_agree_with_reference"] and c["sums_agree_with_reference"]
+                else "NO",
+            ]
+        )
+    header = [
+        "rows", "wall s (pandas / crossings)", "rows/s (p / c)", "ratio c/p", "CPU s (p / c)",
+        "peak RSS MB (p / c)", "monthly sums agree",
+    ]  # fmt: skip
+    return harness.table(rows, header) + _when(data) + f" Repetitions: {data['repeat']}."
+
+
+def _pairs(values: dict) -> str:
+    return harness.table([[key, value] for key, value in values.items()], ["measure", "median"])
+
+
+def rules(data: dict) -> str:
+    return _pairs(data["summary"]) + _when(data) + f" Repetitions: {len(data['runs'])}."
+
+
+def queries(data: dict) -> str:
+    values = {**data["library"], **data["cli"]}
+    table = _pairs(values)
+    return (
+        table + _when(data) + f" Database: {data['database']['observations']:,} observations;"
+        f" metric `{data['metric']}`; as of {data['as_of']}."
+    )
+
+
+def daemon(data: dict) -> str:
+    rows = [
+        [f"{part}.{key}", value if not isinstance(value, list) else "; ".join(value) or "none"]
+        for part, values in data["summary"].items()
+        if isinstance(values, dict)
+        for key, value in values.items()
+    ]
+    return (
+        harness.table(rows, ["measure", "median"])
+        + _when(data)
+        + f" Sources: {data['summary']['sources']}; repetitions: {len(data['runs'])}."
+    )
+
+
+RENDERERS = {"checks": checks, "csv": csv, "rules": rules, "queries": queries, "daemon": daemon}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="update bench/README.md")
+    args = parser.parse_args()
+    readme = harness.BENCH / "README.md"
+    text = readme.read_text()
+    for name, render in RENDERERS.items():
+        data = _load(name)
+        if data is None:
+            continue
+        block = render(data)
+        if not args.write:
+            print(f"## {name}\n\n{block}\n")
+            continue
+        # the block's current content never contains the closing marker: an empty block
+        # must not reach over to the next one
+        pattern = re.compile(
+            rf"(<!-- figures:{name} -->\n)(?:(?!<!-- /figures -->).)*(<!-- /figures -->)", re.S
+        )
+        text = pattern.sub(lambda match, block=block: f"{match[1]}{block}\n{match[2]}", text)
+    if args.write:
+        readme.write_text(text)
+        print(f"updated {readme}")
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,9 @@ CONFIG ?= crossings.toml
 IMAGE          ?= crossings:latest
 BASE_IMAGE     ?= python:3.11-slim
 STORAGE_DRIVER ?= vfs
+IMAGE_HINT     := echo "Image not built. If the base image could not be pulled (no registry \
+  access), make one from Debian packages: .ci/base-image, then \
+  make image BASE_IMAGE=localhost/crossings-base:bookworm (see docs/container.md)" >&2
 
 .PHONY: run test lint format check demo image bench clean browser \
         bench-checks bench-csv bench-rules bench-queries bench-daemon
@@ -54,7 +57,7 @@ demo: $(STAMP)
 image:
 	@if docker info >/dev/null 2>&1; then \
 	  echo "Building $(IMAGE) with Docker (base $(BASE_IMAGE))"; \
-	  docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) . ; \
+	  docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) . || { $(IMAGE_HINT); exit 1; }; \
 	else \
 	  command -v buildah >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah >/dev/null; } || \
@@ -62,7 +65,7 @@ image:
 	      exit 1; }; \
 	  echo "No Docker engine answers: building $(IMAGE) with buildah (base $(BASE_IMAGE))"; \
 	  buildah --storage-driver $(STORAGE_DRIVER) bud --format docker --isolation chroot \
-	    --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) . ; \
+	    --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) . || { $(IMAGE_HINT); exit 1; }; \
 	fi
 
 ## bench: every benchmark, side by side with urlwatch and pandas (see bench/README.md);

@@ -1,13 +1,15 @@
 """The crawl child process: `python -m jobs.crawl_child --config PATH --trigger T SOURCE...`.
 
 Loads the config, crawls the given sources together in one spider, and reports on stdout,
-one JSON object per line: {"event": "started", "source", "run_id"} as each run row opens,
-then {"event": "finished", "source", "run_id", "status", "reason", counts...} as each ends.
-The run rows in the database are written here; the parent (`jobs.runner`) only reads the
-lines, and closes the rows of a child that died. Scrapy logs go to stderr."""
+one JSON object per line: first {"event": "started", "runs": {source: run_id, ...}} once
+the run rows are open, then {"event": "finished", "source", "run_id", "status", "reason",
+counts...} per source. The run rows in the database are written here and are the truth:
+the parent (`jobs.runner`) reads the lines, and for a child that died, the rows (closing
+those left running). Scrapy logs go to stderr."""
 
 import argparse
 import json
+import os
 import sys
 
 from jobs.config import ConfigError, Settings, load
@@ -26,21 +28,27 @@ def fetch_settings(settings: Settings) -> FetchSettings:
         retries=settings.retries,
         max_body_mb=settings.max_body_mb,
         obey_robots_txt=settings.obey_robots_txt,
+        log_level=os.environ.get("CROSSINGS_LOG_LEVEL", "WARNING").upper(),
     )
 
 
-def emit(event: str, run: SourceRun) -> None:
-    line = {"event": event, "source": run.name, "run_id": run.run_id}
-    if event == "finished":
-        line.update(run.report())
+def started(runs: list[SourceRun]) -> None:
+    line = {"event": "started", "runs": {run.name: run.run_id for run in runs}}
     sys.stdout.write(json.dumps(line) + "\n")
     sys.stdout.flush()
+
+
+def finished(run: SourceRun) -> None:
+    """Buffered: a thousand sources must not cost a thousand pipe writes; if the process
+    dies before flushing, the parent reads the outcome from the run row instead."""
+    sys.stdout.write(json.dumps({"event": "finished", **run.report()}) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs.crawl_child")
     parser.add_argument("--config", required=True)
     parser.add_argument("--trigger", default="manual")
+    parser.add_argument("--time-limit", type=float, help="cut the crawl off after SECONDS")
     parser.add_argument("sources", nargs="+")
     args = parser.parse_args(argv)
     try:
@@ -59,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         {name: config.sources[name] for name in dict.fromkeys(args.sources)},
         fetch_settings(config.settings),
         trigger=args.trigger,
-        on_started=lambda run: emit("started", run),
-        on_finished=lambda run: emit("finished", run),
+        on_started=started,
+        on_finished=finished,
+        time_limit=args.time_limit,
     )
+    sys.stdout.flush()
     return 0
 
 

@@ -12,7 +12,6 @@ Another runner (Scrapyd, many machines) can replace it by offering the same `cra
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import sys
 import time
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import ConfigError, load
-from storage import StorageError, Store
+from storage import StorageError, Store, clock
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
 STDERR_TAIL = 20  # lines of a crashed child's stderr kept for the reason
@@ -69,10 +68,10 @@ class LocalRunner:
                 str(self.config_path),
                 "--trigger",
                 trigger,
+                *(["--time-limit", str(self.timeout)] if self.timeout is not None else []),
                 *names,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         except OSError as error:
             return [_failed(name, f"could not start the crawl process: {error}") for name in names]
@@ -115,7 +114,9 @@ class LocalRunner:
         readers = asyncio.gather(read_stdout(), read_stderr())
         timed_out = False
         try:
-            await asyncio.wait_for(asyncio.shield(readers), self.timeout)
+            # The child cuts itself off at the time limit; this is the backstop if it hangs.
+            limit = None if self.timeout is None else self.timeout + GRACE_SECONDS
+            await asyncio.wait_for(asyncio.shield(readers), limit)
         except TimeoutError:
             timed_out = True
             await self._stop(child)
@@ -128,12 +129,16 @@ class LocalRunner:
         missing = [name for name in names if name not in finished]
         if missing:
             why = self._why(returncode, timed_out, stderr)
-            self._close_orphans(child.pid, why)
+            rows = self._close_orphans(child.pid, why, [run_ids.get(name) for name in missing])
             for name in missing:
-                status = "interrupted" if timed_out or returncode < 0 else "failed"
-                finished[name] = RunResult(
-                    name, run_ids.get(name), status, f"{name}: {why}",
-                    seconds=round(time.monotonic() - started, 3),
+                row = rows.get(run_ids.get(name))
+                finished[name] = (
+                    _from_row(name, row)
+                    if row
+                    else RunResult(
+                        name, None, "failed", f"{name}: {why}",
+                        seconds=round(time.monotonic() - started, 3),
+                    )
                 )  # fmt: skip
         return [finished[name] for name in names]
 
@@ -163,16 +168,19 @@ class LocalRunner:
             f": {tail}" if tail else ""
         )
 
-    def _close_orphans(self, pid: int, why: str) -> None:
-        """Runs the dead child left `running` are closed as interrupted, with the reason."""
+    def _close_orphans(self, pid: int, why: str, run_ids: list[int | None]) -> dict[int, dict]:
+        """Close the runs the child left `running` (as interrupted, with the reason), and
+        return the rows of `run_ids`: the child may have finished some without saying so."""
+        wanted = [run_id for run_id in run_ids if run_id is not None]
         try:
             database = load(self.config_path).database
-            if not database.exists():
-                return
+            if not wanted or not database.exists():
+                return {}
             with Store(database) as store:
                 store.runs.mark_interrupted(reason=why, pid=pid)
+                return {run_id: row for run_id in wanted if (row := store.runs.get(run_id))}
         except (ConfigError, StorageError, OSError):
-            pass  # nothing was written, or nothing can be: the results still say why
+            return {}  # nothing was written, or nothing can be: the results still say why
 
 
 def _take(raw: bytes, run_ids: dict[str, int], finished: dict[str, RunResult]) -> None:
@@ -180,14 +188,32 @@ def _take(raw: bytes, run_ids: dict[str, int], finished: dict[str, RunResult]) -
         line = json.loads(raw)
     except ValueError:
         return
-    if not isinstance(line, dict) or "source" not in line:
+    if not isinstance(line, dict):
         return
-    name = line["source"]
-    if line.get("event") == "started":
-        run_ids[name] = line.get("run_id")
-    elif line.get("event") == "finished":
-        fields = {key: line.get(key) for key in RunResult.__dataclass_fields__ if key in line}
-        finished[name] = RunResult(**fields)
+    if line.get("event") == "started" and isinstance(line.get("runs"), dict):
+        run_ids.update(line["runs"])
+    elif line.get("event") == "finished" and "source" in line:
+        fields = {key: line[key] for key in RunResult.__dataclass_fields__ if key in line}
+        finished[line["source"]] = RunResult(**fields)
+
+
+def _from_row(name: str, row: dict) -> RunResult:
+    seconds = 0.0
+    if row.get("finished_at"):
+        seconds = (clock.parse(row["finished_at"]) - clock.parse(row["started_at"])).total_seconds()
+    return RunResult(
+        source=name,
+        run_id=row["id"],
+        status=row["status"],
+        reason=row["reason"],
+        values_new=row["values_new"],
+        values_revised=row["values_revised"],
+        values_unchanged=row["values_unchanged"],
+        news_new=row["news_new"],
+        requests=row["requests"],
+        bytes=row["bytes"],
+        seconds=round(seconds, 3),
+    )
 
 
 def _failed(name: str, reason: str) -> RunResult:

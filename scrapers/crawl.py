@@ -1,9 +1,14 @@
 """One crawl of many sources in this process: open a run row per source, run the one
 spider over all of them, and close every run with its outcome - including the runs cut
-off by SIGTERM (`interrupted`). Called by the crawl child process (`jobs.crawl_child`):
-the Twisted reactor cannot restart, so a process crawls once."""
+off by SIGTERM or SIGINT (`interrupted`). Called by the crawl child process
+(`jobs.crawl_child`): the Twisted reactor cannot restart, so a process crawls once.
+
+On SIGTERM the crawl is cut at once rather than drained: Scrapy's graceful stop waits
+for every download in flight (up to the timeout), and a daemon shutting down should not.
+The signal is handled between two callbacks of the reactor, so no page is half-stored."""
 
 import os
+import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -22,10 +27,12 @@ def crawl(
     fetch: FetchSettings,
     *,
     trigger: str,
-    on_started: Callable[[SourceRun], None] = lambda run: None,
+    on_started: Callable[[list[SourceRun]], None] = lambda runs: None,
     on_finished: Callable[[SourceRun], None] = lambda run: None,
+    time_limit: float | None = None,
 ) -> list[SourceRun]:
-    """Crawl `sources` once; every source ends with a finished run row."""
+    """Crawl `sources` once; every source ends with a finished run row. Past `time_limit`
+    seconds the sources still running are cut off as interrupted."""
     with Store(database) as store:
         recorder = Recorder(store)
         with store.transaction():
@@ -37,12 +44,41 @@ def crawl(
                 recorder.start(name, source, trigger=trigger, pid=os.getpid())
                 for name, source in sources.items()
             ]
-        for run in runs:
-            on_started(run)
-        process = CrawlerProcess(fetch.scrapy_settings(), install_root_handler=True)
+        on_started(runs)
+        process = CrawlerProcess(fetch.scrapy_settings())
         crawler = process.create_crawler(SourcesSpider)
         process.crawl(crawler, runs=runs, recorder=recorder, fetch=fetch, on_finished=on_finished)
-        process.start()
+        from twisted.internet import reactor  # the one CrawlerProcess installed
+
+        def interrupt(why: str) -> None:
+            if crawler.spider is not None:
+                crawler.spider.stopping = True
+            for run in runs:
+                if run.status is None:
+                    recorder.finish(
+                        run,
+                        "interrupted",
+                        f"{run.name}: the crawl was stopped ({why}) before this source "
+                        "finished; it will be fetched again on its next run",
+                    )
+                    on_finished(run)
+            # crash, not stop: stop() fires Scrapy's graceful shutdown, which waits for
+            # every download in flight
+            reactor.crash()
+
+        def on_signal(signum: int, _frame: object) -> None:
+            reactor.callFromThread(interrupt, signal.Signals(signum).name)
+
+        def install_handlers() -> None:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, on_signal)
+
+        reactor.callWhenRunning(install_handlers)
+        if time_limit is not None:
+            reactor.callLater(time_limit, interrupt, f"it took longer than {time_limit:g} s")
+        process.start(install_signal_handlers=False)
+        if (pool := getattr(reactor, "threadpool", None)) is not None:
+            pool.stop()  # after a crash its workers are still waiting for work
         close_reason = getattr(crawler.spider, "close_reason", "") if crawler.spider else ""
         for run in runs:
             if run.status is None:

@@ -46,12 +46,15 @@ class FetchSettings:
             "USER_AGENT": self.agent,
             "ROBOTSTXT_OBEY": self.obey_robots_txt,
             "DOWNLOAD_DELAY": self.download_delay,
-            "RANDOMIZE_DOWNLOAD_DELAY": polite,
+            "DOWNLOAD_DELAY_JITTER": 0.5 if polite else 0.0,
             "AUTOTHROTTLE_ENABLED": polite,
             "AUTOTHROTTLE_START_DELAY": self.download_delay,
             "AUTOTHROTTLE_MAX_DELAY": max(60.0, self.download_delay),
             "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
             "CONCURRENT_REQUESTS": self.concurrent_requests,
+            # A response yields one or two items, stored in order; Scrapy's default (100)
+            # starts 100 asyncio tasks per response for nothing.
+            "CONCURRENT_ITEMS": 1,
             "CONCURRENT_REQUESTS_PER_DOMAIN": 1 if polite else self.concurrent_requests,
             "DOWNLOAD_TIMEOUT": self.timeout,
             "DOWNLOAD_MAXSIZE": self.max_body_bytes,
@@ -60,6 +63,8 @@ class FetchSettings:
             "CROSSINGS_RETRIES": self.retries,
             "CROSSINGS_RETRY_BACKOFF": self.retry_backoff,
             "DOWNLOADER_MIDDLEWARES": {
+                "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                "scrapers.robots.RobotsTxtMiddleware": 100,
                 "scrapers.middlewares.CountingMiddleware": 950,
                 "scrapers.middlewares.RetryAfterMiddleware": 550,
             },
@@ -70,8 +75,14 @@ class FetchSettings:
             "COOKIES_ENABLED": False,
             "HTTPCACHE_ENABLED": False,
             "LOG_LEVEL": self.log_level,
+            "LOG_INSTALL_ROOT_HANDLER": True,
             "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
         }
+
+
+def after_retries(tries: int) -> str:
+    """' (after 2 retries)' for a failure reason; nothing when it was the first try."""
+    return f" (after {tries} {'retry' if tries == 1 else 'retries'})" if tries else ""
 
 
 def retry_after(value: bytes | str | None) -> float | None:

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -43,9 +43,7 @@ class RetryAfterMiddleware:
             settings.getint("CROSSINGS_RETRIES"), settings.getfloat("CROSSINGS_RETRY_BACKOFF")
         )
 
-    async def process_response(
-        self, request: Request, response: Response, spider: Spider
-    ) -> Request | Response:
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status not in RETRY_STATUSES or request.meta.get(TRIES, 0) >= self.retries:
             return response
         asked = retry_after(response.headers.get("Retry-After"))
@@ -53,9 +51,7 @@ class RetryAfterMiddleware:
             return response
         return await self._again(request, asked)
 
-    async def process_exception(
-        self, request: Request, exception: Exception, spider: Spider
-    ) -> Request | None:
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
         if (
             not isinstance(exception, RETRY_EXCEPTIONS)
             or request.meta.get(TRIES, 0) >= self.retries
@@ -74,12 +70,12 @@ class RetryAfterMiddleware:
 class CountingMiddleware:
     """Counts requests and bytes per source run (the run row reports them)."""
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         if run := request.meta.get("run"):
             run.requests += 1
             run.bytes += len(response.body)
         return response
 
-    def process_exception(self, request: Request, exception: Exception, spider: Spider) -> None:
+    def process_exception(self, request: Request, exception: Exception) -> None:
         if run := request.meta.get("run"):
             run.requests += 1

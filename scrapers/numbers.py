@@ -4,13 +4,14 @@ thousands separators, percents, signs, footnote marks and the many ways of writi
 nor a known "missing" mark raises `NumberError` (layout drift must be loud)."""
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MISSING = frozenset(
     {"", "-", "\u2013", "\u2014", "n/a", "na", "n.a.", "--", "...", "\u2026", "(x)", "null"}
 )  # hyphen, en dash, em dash, ellipsis
 # Footnote marks after a number: *, **, †, [1], (1) - kept as flags.
 FOOTNOTE = re.compile(r"(\*+|†+|‡+|\[\w{1,3}\]|\(\d{1,2}\))$")
+PLAIN = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")  # most cells: the fast path
 NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?$")
 SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
 
@@ -19,8 +20,7 @@ class NumberError(ValueError):
     """A text that should hold a number but does not; the message quotes it."""
 
 
-@dataclass(frozen=True)
-class Number:
+class Number(NamedTuple):
     value: float | None
     unit: str = ""
     flags: tuple[str, ...] = ()
@@ -33,6 +33,8 @@ class Number:
 def parse_number(raw: object) -> Number:
     """'3,546,863' -> 3546863; '56.1%' -> 56.1 (unit percent); '-36%', '+5', '\u22122' (minus sign);
     '1,234*' -> 1234 flagged footnote:*; '-', '—', 'n/a', '' -> missing."""
+    if type(raw) is str and PLAIN.fullmatch(raw):
+        return Number(float(raw.replace(",", "")))
     if isinstance(raw, bool):
         raise NumberError(f"{raw!r} is a yes/no value, not a number")
     if isinstance(raw, int | float):

@@ -3,7 +3,7 @@ when its last fetch is in."""
 
 import logging
 
-from scrapy import Spider
+from scrapy.crawler import Crawler
 
 from scrapers.items import Fetched
 
@@ -11,7 +11,19 @@ log = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def process_item(self, item: Fetched, spider: Spider) -> Fetched:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
+        return cls(crawler)
+
+    def process_item(self, item: Fetched) -> Fetched:
+        spider = self.crawler.spider
+        if item.run.status is not None:  # the run was cut short (interrupted) meanwhile
+            if item.body_file is not None:
+                item.body_file.discard()
+            return item
         recorder, status, reason = spider.recorder, item.status, item.reason
         try:
             if item.fetch is not None:

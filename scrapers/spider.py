@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.csvfile import find_file
-from scrapers.fetching import FetchSettings
+from scrapers.fetching import FetchSettings, after_retries
 from scrapers.items import Fetched
 from scrapers.middlewares import TRIES
 from scrapers.recorder import Fetch, Recorder, SourceRun
@@ -50,6 +50,7 @@ class SourcesSpider(scrapy.Spider):
         self.on_finished = on_finished
         self.robots = RobotsCache()
         self.close_reason = ""
+        self.stopping = False  # set when the crawl is cut short: stop streaming, store nothing
         self._lock = threading.Lock()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -183,7 +184,7 @@ class SourcesSpider(scrapy.Spider):
             self.fetch_settings,
             conditional=conditional,
             robots=self.robots,
-            cancelled=lambda: not self.crawler.crawling,
+            cancelled=lambda: self.stopping or not self.crawler.crawling,
             counted=lambda requests, size: self._count(run, requests, size),
         )
         fetch = Fetch(
@@ -219,7 +220,7 @@ class SourcesSpider(scrapy.Spider):
         request = failure.request
         url, host = request.url, urlsplit(request.url).netloc
         tries = request.meta.get(TRIES, 0)
-        after = f" (after {tries} retries)" if tries else ""
+        after = after_retries(tries)
         if failure.check(IgnoreRequest):
             return f"robots.txt of {host} disallows {url}"
         if failure.check(DownloadTimeoutError, TimeoutError):
@@ -271,5 +272,5 @@ def _page(response: Response) -> Page:
 def _http_reason(response: Response) -> str:
     run = response.meta["run"]
     tries = response.meta.get(TRIES, 0)
-    after = f" after {tries} retries" if tries else ""
+    after = after_retries(tries)
     return f"{run.name}: {response.meta['url']} answered HTTP {response.status}{after}"

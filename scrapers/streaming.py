@@ -17,7 +17,13 @@ from urllib.parse import urlsplit
 import requests
 from protego import Protego
 
-from scrapers.fetching import MAX_RETRY_AFTER, RETRY_STATUSES, FetchSettings, retry_after
+from scrapers.fetching import (
+    MAX_RETRY_AFTER,
+    RETRY_STATUSES,
+    FetchSettings,
+    after_retries,
+    retry_after,
+)
 from storage.snapshots import BodyFile
 
 CHUNK = 256 * 1024
@@ -98,7 +104,7 @@ def download(
                 if wait is not None and wait > MAX_RETRY_AFTER:
                     raise FetchError(f"{reason} and asked to come back after {wait:.0f} s")
         if tries >= settings.retries or cancelled():
-            raise FetchError(reason + (f" (after {tries} retries)" if tries else ""))
+            raise FetchError(reason + after_retries(tries))
         time.sleep(wait if wait is not None else settings.retry_backoff * 2**tries)
         tries += 1
 

@@ -146,12 +146,12 @@ class Daemon:
         host, _, port = self.listen.rpartition(":")
         try:
             await web.TCPSite(runner, host.strip("[]"), int(port)).start()
-        except OSError as error:
+        except (OSError, OverflowError) as error:
             await runner.cleanup()
             raise DaemonError(
-                f"cannot listen on {self.listen}: {error.strerror or error}. Another program "
-                "(or another crossings) uses that address: pass --listen HOST:PORT or set "
-                "`listen` in [settings]"
+                f"cannot listen on {self.listen}: {str(error).rstrip('.')}. "
+                "Is the address this machine's, the port free and below 65536? Pass --listen "
+                "HOST:PORT or set `listen` in [settings]"
             ) from None
         return runner
 

@@ -2,7 +2,7 @@
 rows, Subtotal and Total rows, and periods along the columns or down the rows."""
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import lxml.html
 from lxml.cssselect import CSSSelector
@@ -15,8 +15,7 @@ from scrapers.periods import Period, PeriodError, parse_period
 from storage import Observation
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     text: str
     header: bool
 
@@ -86,11 +85,12 @@ def expand(table: lxml.html.HtmlElement) -> list[list[Cell]]:
                 cells.append(pending.pop((row_index, column)))
                 column += 1
             cell = Cell(squash(element.text_content()), element.tag == "th")
-            for right in range(_span(element, "colspan")):
+            colspan, rowspan = _span(element, "colspan"), _span(element, "rowspan")
+            for right in range(colspan):
                 cells.append(cell)
-                for down in range(1, _span(element, "rowspan")):
+                for down in range(1, rowspan):
                     pending[(row_index + down, column + right)] = cell
-            column += _span(element, "colspan")
+            column += colspan
         while (row_index, column) in pending:
             cells.append(pending.pop((row_index, column)))
             column += 1
@@ -100,8 +100,10 @@ def expand(table: lxml.html.HtmlElement) -> list[list[Cell]]:
 
 
 def _span(element: lxml.html.HtmlElement, name: str) -> int:
+    if (value := element.get(name)) is None:
+        return 1
     try:
-        return max(1, min(int(element.get(name, "1")), 1000))
+        return max(1, min(int(value), 1000))
     except ValueError:
         return 1
 
@@ -167,13 +169,14 @@ def _periods_in_columns(
                 for key, column in zip(label_keys, label_columns, strict=True)
             },
         }
+        metrics: dict[str, str] = {}  # by the header text above the period
         for column, (period, above) in periods.items():
-            text = cells[column].text
-            number = _number(source, text, path, headers[column], page)
+            number = _number(source, cells[column].text, path, headers[column], page)
             if number.value is None:
                 continue
-            names["column"] = slug(above)
-            metric = _render(source, source.metric, names, headers, page)
+            if (metric := metrics.get(above)) is None:
+                names["column"] = slug(above)
+                metric = metrics[above] = _render(source, source.metric, names, headers, page)
             key = (metric, period.text)
             if key in made:
                 raise LayoutError(
@@ -181,16 +184,15 @@ def _periods_in_columns(
                     f"{metric} for {period.text}: put {{row}} or {{group}} in the metric template"
                 )
             made[key] = " / ".join(path)
-            label = " / ".join(filter(None, [*path, above]))
             extraction.add(
                 Observation(
                     metric,
                     period.text,
                     number.value,
                     number.unit or source.unit,
-                    tuple(dict.fromkeys([*period.flags, *number.flags])),
+                    _flags(period.flags, number.flags),
                 ),
-                label=label,
+                label=" / ".join(filter(None, [*path, above])),
                 source=source.name,
             )
     return extraction
@@ -238,7 +240,7 @@ def _periods_in_rows(
                     period.text,
                     number.value,
                     number.unit or source.unit,
-                    tuple(dict.fromkeys([*period.flags, *number.flags])),
+                    _flags(period.flags, number.flags),
                 ),
                 label=names[column],
                 source=source.name,
@@ -267,6 +269,10 @@ def _render(
             f"{source.name}: the metric template {template!r} names {{{error.args[0]}}}, but "
             f"the table at {page.url} offers {', '.join('{' + key + '}' for key in keys)}"
         ) from None
+
+
+def _flags(period: tuple[str, ...], number: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*period, *number])) if number else period
 
 
 def _distinct(texts) -> list[str]:

@@ -345,3 +345,18 @@ title = "Digest for the newsroom"
     daemon.wait_for("the digest delivered", lambda: len(receiver.received) >= 1)
     assert receiver.received[0]["subject"] == "Digest for the newsroom"
     assert daemon.stop() == 0
+
+
+def test_an_address_in_use_is_one_clear_line_and_exit_1(tmp_path, site):
+    config = write_config(tmp_path, {"quick": (site.url("/q"), "1h")})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*DAEMON, "--config", str(config), "run", "--listen", f"127.0.0.1:{port}"],
+            capture_output=True, text=True, timeout=DEADLINE,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

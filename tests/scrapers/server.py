@@ -1,0 +1,100 @@
+"""A real HTTP server on 127.0.0.1 for crawl tests: each path serves a page, and can be
+told to misbehave first (429 with Retry-After, 500), to answer slowly, or to change."""
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    file: Path | None = None  # served in chunks, for large files
+    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answered first
+    delay: float = 0.0
+    conditional: bool = True
+
+
+class Site:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {
+            "/robots.txt": Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")
+        }
+        self.hits: Counter[str] = Counter()
+        self.conditional_hits: Counter[str] = Counter()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self._answer(body=True)
+
+        def do_HEAD(self) -> None:
+            self._answer(body=False)
+
+        def _answer(self, body: bool) -> None:
+            path = urlsplit(self.path).path
+            site.hits[path] += 1
+            route = site.routes.get(path)
+            if route is None:
+                return self._send(404, b"not found", {})
+            if route.failures:
+                status, headers = route.failures.pop(0)
+                return self._send(status, b"try again", headers)
+            if route.delay:
+                time.sleep(route.delay)
+            if route.file is not None:
+                return self._send_file(route.file, body)
+            etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
+            headers = {"Content-Type": route.content_type}
+            if route.conditional:
+                headers["ETag"] = etag
+                if self.headers.get("If-None-Match"):
+                    site.conditional_hits[path] += 1
+                if self.headers.get("If-None-Match") == etag:
+                    return self._send(304, b"", headers)
+            return self._send(200, route.body if body else b"", headers, len(route.body))
+
+        def _send(self, status: int, data: bytes, headers: dict, length: int | None = None):
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if status != 304:
+                self.send_header("Content-Length", str(len(data) if length is None else length))
+            self.end_headers()
+            if data:
+                self.wfile.write(data)
+
+        def _send_file(self, file: Path, body: bool) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Length", str(file.stat().st_size))
+            self.end_headers()
+            if body:
+                with file.open("rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        self.wfile.write(chunk)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler

@@ -1,0 +1,110 @@
+"""The runner seam the daemon relies on: one child per crawl, never an exception, and
+no run left `running` whatever happens to the child (SIGTERM, SIGKILL, a timeout)."""
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from jobs.runner import LocalRunner
+from storage import Store
+from tests.scrapers.server import Route, Site
+
+SOURCES = """[settings]
+database = "crossings.db"
+download_delay = 0
+timeout = 60
+retries = 0
+
+[sources.quick]
+kind = "feed"
+url = "{url}/quick.xml"
+
+[sources.slow]
+kind = "feed"
+url = "{url}/slow.xml"
+"""
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>One</title><link>https://example.org/1</link></item></channel></rss>"""
+
+
+@pytest.fixture
+def world(tmp_path):
+    site = Site()
+    site.routes["/quick.xml"] = Route(RSS, "application/rss+xml")
+    site.routes["/slow.xml"] = Route(RSS, "application/rss+xml", delay=30)
+    config = tmp_path / "crossings.toml"
+    config.write_text(SOURCES.format(url=site.url))
+    yield site, config, tmp_path / "crossings.db"
+    site.close()
+
+
+def runs(database: Path) -> dict[str, dict]:
+    with Store(database, read_only=True) as store:
+        return {row["source"]: row for row in store.runs.recent(limit=10)}
+
+
+async def crawl_until_slow_is_fetched(
+    runner: LocalRunner, site: Site, database: Path, *, then
+) -> list:
+    """Start a crawl of both sources, and call `then` once quick is done and slow is
+    waiting for its page."""
+    task = asyncio.create_task(runner.crawl(["quick", "slow"], trigger="schedule"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        quick = runs(database).get("quick") if site.hits["/slow.xml"] else None
+        if quick and quick["status"] != "running":
+            break
+    then()
+    return await task
+
+
+def test_sigterm_finishes_what_it_can_and_marks_the_rest_interrupted(world):
+    site, config, database = world
+    runner = LocalRunner(config)
+    results = asyncio.run(
+        crawl_until_slow_is_fetched(runner, site, database, then=runner.terminate)
+    )
+    by_source = {result.source: result for result in results}
+    assert by_source["quick"].status == "ok"
+    assert by_source["slow"].status == "interrupted"
+    assert "stopped" in by_source["slow"].reason
+    rows = runs(database)
+    assert rows["slow"]["status"] == "interrupted" and rows["slow"]["reason"]
+    assert rows["slow"]["trigger"] == "schedule"
+    assert rows["quick"]["status"] == "ok"
+
+
+def test_a_killed_child_leaves_no_run_running(world):
+    site, config, database = world
+
+    def kill_the_child() -> None:
+        os.kill(runs(database)["slow"]["pid"], signal.SIGKILL)
+
+    results = asyncio.run(
+        crawl_until_slow_is_fetched(LocalRunner(config), site, database, then=kill_the_child)
+    )
+    by_source = {result.source: result for result in results}
+    assert by_source["slow"].status == "interrupted"
+    assert "killed (SIGKILL)" in by_source["slow"].reason
+    assert by_source["slow"].run_id == runs(database)["slow"]["id"]
+    assert {row["status"] for row in runs(database).values()} <= {"ok", "interrupted"}
+
+
+def test_a_crawl_past_the_timeout_is_stopped(world):
+    _, config, database = world
+    results = LocalRunner(config, timeout=3).crawl_sync(["slow"])
+    assert results[0].status == "interrupted"
+    assert "longer than 3 s" in results[0].reason
+    assert runs(database)["slow"]["status"] == "interrupted"
+
+
+def test_unknown_sources_are_a_failed_result_not_an_exception(world):
+    _, config, _ = world
+    results = LocalRunner(config).crawl_sync(["nope"])
+    assert [(r.source, r.status) for r in results] == [("nope", "failed")]
+    assert "unknown sources: nope" in results[0].reason

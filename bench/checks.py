@@ -188,7 +188,7 @@ def main() -> None:
                 shutil.rmtree(work / f"{tool}-{pages}-{rep}", ignore_errors=True)
         data["pages"][pages] = {tool: summarise(tool_runs) for tool, tool_runs in runs.items()}
         data["pages"][pages]["runs"] = runs
-    path = harness.write_results("checks", data)
+    path = harness.write_results("checks" + "-quick" * args.quick, data)
     print(report(data))
     print(f"\nwrote {path}")
 

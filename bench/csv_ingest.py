@@ -102,7 +102,7 @@ def main() -> None:
             }
             for tool, runs in measures.items()
         }
-    out = harness.write_results("csv", data)
+    out = harness.write_results("csv" + "-quick" * args.quick, data)
     print(report(data))
     print(f"\nwrote {out}")
 

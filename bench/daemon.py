@@ -222,7 +222,9 @@ def main() -> None:
     }
     summary["idle"]["children"] = sorted({c for run in runs for c in run["idle"]["children"]})
     summary["sources"] = args.sources
-    path = harness.write_results("daemon", {"summary": summary, "runs": runs})
+    path = harness.write_results(
+        "daemon" + "-quick" * args.quick, {"summary": summary, "runs": runs}
+    )
     rows = [
         [f"{part}.{key}", value]
         for part, values in summary.items()

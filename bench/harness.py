@@ -270,7 +270,8 @@ def machine() -> dict:
 
 
 def write_results(name: str, data: dict) -> Path:
-    """bench/results/NAME.json (the latest) and a timestamped copy."""
+    """bench/results/NAME.json (the latest) and a timestamped copy. --quick runs are
+    named NAME-quick, so they never replace the figures the README reports."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": name, "machine": machine(), **data}
     text = json.dumps(payload, indent=2, default=_jsonable)

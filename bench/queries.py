@@ -112,7 +112,7 @@ def main() -> None:
     data = {"database": info, "metric": metric, "as_of": AS_OF, "repeat": args.repeat}
     data["library"] = library_latency(path, metric, max(args.repeat, 20))
     data["cli"] = cli_latency(cli_config(path), metric, args.repeat)
-    out = harness.write_results("queries", data)
+    out = harness.write_results("queries" + "-quick" * args.quick, data)
     rows = [[key, value] for part in ("library", "cli") for key, value in data[part].items()]
     print(harness.table(rows, ["measure", "value"]))
     print(f"\nwrote {out}")

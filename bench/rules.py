@@ -134,7 +134,9 @@ def main() -> None:
         "upsert_one_day_s": harness.median([s for run in runs for s in run["upsert_s"]]),
         "peak_rss_mb": harness.self_peak_rss_mb(),
     }
-    path = harness.write_results("rules", {"summary": summary, "runs": runs})
+    path = harness.write_results(
+        "rules" + "-quick" * args.quick, {"summary": summary, "runs": runs}
+    )
     print(harness.table([[key, value] for key, value in summary.items()], ["measure", "value"]))
     print(f"\nwrote {path}")
 

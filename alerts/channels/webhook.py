@@ -9,8 +9,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-import requests
-
 from alerts.channel import Channel
 from alerts.message import DeliveryError, Message
 
@@ -76,6 +74,8 @@ class Webhook(Channel, kind="webhook"):
             secret = self.secret(self.secret_env, "webhook signing secret")
             headers[SIGNATURE_HEADER] = signature(secret, timestamp, body)
         where = f"channel {self.name!r}: POST {self.url}"
+        import requests  # here, not at the top: loading the config must not cost 5 MB
+
         try:
             response = requests.post(
                 self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False

@@ -25,10 +25,6 @@ class Number(NamedTuple):
     unit: str = ""
     flags: tuple[str, ...] = ()
 
-    @property
-    def missing(self) -> bool:
-        return self.value is None
-
 
 def parse_number(raw: object) -> Number:
     """'3,546,863' -> 3546863; '56.1%' -> 56.1 (unit percent); '-36%', '+5', '\u22122' (minus sign);

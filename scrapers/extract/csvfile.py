@@ -4,6 +4,7 @@ listing page (CBP renames its file with every release)."""
 
 import csv
 import io
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -75,13 +76,14 @@ def _sum(source: CsvSource, page: Page, reader: Iterator[list[str]]) -> Extracti
             f"{source.name}: expected columns {shown(missing)} in {page.url}, but the header "
             f"is {shown(header, 20)}"
         )
-    filters = [(index[name], value) for name, value in source.filters.items()]
+    # One C-level call per row for the filter and for the group (bench/README.md).
+    picked = _getter([index[name] for name in source.filters])
+    wanted = tuple(source.filters.values())
     value_at, year_at = index[source.value], index[source.year]
     month_at = index[source.month] if source.month else None
-    group_at = [by_slug[name] for name in source.group_columns]
+    grouped = _getter([by_slug[name] for name in source.group_columns])
     periods: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     totals: dict[tuple[tuple[str, ...], str], float] = defaultdict(float)
-    labels: dict[tuple[str, ...], str] = {}
     rows = matched = 0
     for line, row in enumerate(reader, start=2):
         if not row:
@@ -92,16 +94,13 @@ def _sum(source: CsvSource, page: Page, reader: Iterator[list[str]]) -> Extracti
                 f"{source.name}: line {line} of {page.url} has {len(row)} fields, the header "
                 f"has {len(header)}"
             )
-        if any(row[position] != value for position, value in filters):
+        if picked(row) != wanted:
             continue
         matched += 1
         when = (row[year_at], row[month_at] if month_at is not None else "")
         if when not in periods:
             periods[when] = _period(source, *when, line=line, url=page.url)
-        group = tuple(row[position] for position in group_at)
-        if group not in labels:
-            labels[group] = ""
-        totals[(group, when)] += _count(source, row[value_at], line, page.url)
+        totals[(grouped(row), when)] += _count(source, row[value_at], line, page.url)
     if not matched:
         raise LayoutError(
             f"{source.name}: no rows of {page.url} match the filters {dict(source.filters)} "
@@ -119,6 +118,16 @@ def _sum(source: CsvSource, page: Page, reader: Iterator[list[str]]) -> Extracti
         )
         extraction.add(Observation(metric, period, total, source.unit, flags), label, source.name)
     return extraction
+
+
+def _getter(positions: list[int]):
+    """A function from a row to the tuple of its values at `positions` (() for none)."""
+    if not positions:
+        return lambda row: ()
+    if len(positions) == 1:
+        position = positions[0]
+        return lambda row: (row[position],)
+    return operator.itemgetter(*positions)
 
 
 def _period(

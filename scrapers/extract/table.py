@@ -84,7 +84,9 @@ def expand(table: lxml.html.HtmlElement) -> list[list[Cell]]:
             while (row_index, column) in pending:
                 cells.append(pending.pop((row_index, column)))
                 column += 1
-            cell = Cell(squash(element.text_content()), element.tag == "th")
+            # Most cells hold bare text: reading it directly is cheaper than text_content().
+            raw = (element.text or "") if len(element) == 0 else element.text_content()
+            cell = Cell(squash(raw), element.tag == "th")
             colspan, rowspan = _span(element, "colspan"), _span(element, "rowspan")
             for right in range(colspan):
                 cells.append(cell)
@@ -145,7 +147,7 @@ def _periods_in_columns(
             f"{source.name}: expected period columns (like 'FY 2022' or 'Oct-24') in the "
             f"table at {page.url}, found the header {shown(found)}"
         )
-    label_columns = [column for column in range(min(periods)) if headers[column] is not None]
+    label_columns = list(range(min(periods)))
     label_keys = [slug(headers[column][-1]) if headers[column] else "" for column in label_columns]
     row_filter = re.compile(source.rows) if source.rows else None
     extraction, group, made = Extraction(), "", {}

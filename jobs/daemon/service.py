@@ -105,7 +105,6 @@ class Daemon:
             await http.cleanup()
             return status
         finally:
-            self.alerting.close()
             lock.close()
 
     # -- start-up ---------------------------------------------------------------------
@@ -366,10 +365,8 @@ class Daemon:
             if not await self._wait({flush}, FLUSH_WAIT, interruptible=True):
                 log.warning("the outbox flush was cut short; the rest is sent at the next start")
         if self._now.is_set():
+            self.alerting.stop_now()
             log.warning("stopped at once; unsent messages stay in the outbox")
-            if self.alerting.busy:  # its thread may be waiting on a mail server: do not wait
-                logging.shutdown()
-                os._exit(1)
             return 1
         log.info("stopped cleanly", extra={"fields": {"event": "stopped"}})
         return 0

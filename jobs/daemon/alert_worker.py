@@ -1,0 +1,68 @@
+"""The alert worker process the daemon starts for each piece of alert work:
+
+    python -m jobs.daemon.alert_worker --config PATH [--log-format json] after-crawl
+    python -m jobs.daemon.alert_worker --config PATH deliver
+    python -m jobs.daemon.alert_worker --config PATH digest NAME
+
+It reads the config file and the database itself, does the work and exits, so the charts
+it draws (matplotlib) never stay in the daemon. Its log lines go to the daemon's stderr.
+Exit status: 0 done, 1 the work failed (logged), 2 the config cannot be read."""
+
+import argparse
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+
+from jobs.config import Config, ConfigError, load
+from jobs.logs import FORMATS, setup
+from storage import Store
+
+log = logging.getLogger("crossings.alerts")
+TASKS = ("after-crawl", "deliver", "digest")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jobs.daemon.alert_worker")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--log-format", choices=FORMATS, default="text")
+    parser.add_argument("task", choices=TASKS)
+    parser.add_argument("digest", nargs="?", help="the digest's name (task `digest`)")
+    args = parser.parse_args(argv)
+    setup(args.log_format)
+    # Ctrl-C reaches the whole terminal group; the daemon decides when work stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        config = load(args.config)
+    except ConfigError as error:
+        log.error("%s", error)
+        return 2
+    try:
+        run(config, args.task, args.digest)
+    except Exception as error:
+        log.exception("%s failed: %s", args.task, error)
+        return 1
+    return 0
+
+
+def run(config: Config, task: str, digest: str | None) -> None:
+    from alerts.delivery import deliver_due
+
+    now = datetime.now(UTC)
+    with Store(config.database) as store:
+        if task == "after-crawl":
+            from jobs.aftermath import after_crawl
+
+            after_crawl(config, store, now=now)
+            return
+        if task == "digest":
+            from alerts.digests import queue_digest
+
+            queue_digest(
+                store, config.digests[digest], config.rules, now=now, templates=config.templates
+            )
+        deliver_due(store, config.channels, templates=config.templates, now=now)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

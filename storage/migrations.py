@@ -206,6 +206,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX runs_by_finished ON runs(finished_at);
         """,
     ),
+    Migration(
+        3,
+        "revision rows by metric, so metric summaries count revisions without a table scan",
+        """
+        CREATE INDEX observations_revised_by_metric
+            ON observations(metric) WHERE previous_id IS NOT NULL;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

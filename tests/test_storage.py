@@ -108,6 +108,28 @@ def test_series_bounds_and_as_of_before_anything_is_empty(store):
     assert store.observations.series("m", as_of=JAN) == []
 
 
+def test_metric_summaries_show_each_metrics_two_newest_periods_and_revision_count(store):
+    store.observations.upsert(
+        [Observation("cbp.sw", "2025-03", 100.0), Observation("cbp.sw", "2025-04", 80.0),
+         Observation("cbp.sw", "2025-05", 90.0), Observation("trac.backlog", "2025-05", 7.0)],
+        snapshot_id=None, at=JAN,
+    )  # fmt: skip
+    for at, value in ((FEB, 85.0), ("2025-03-01T00:00:00.000000Z", 95.0)):
+        store.observations.upsert(
+            [Observation("cbp.sw", "2025-04", value)], snapshot_id=None, at=at
+        )
+    rows = store.queries.metric_summaries()
+    picked = [(r["metric"], r["period"], r["value"], r["previous_period"], r["previous_value"],
+               r["change_pct"], r["revisions"]) for r in rows]  # fmt: skip
+    assert picked == [
+        ("cbp.sw", "2025-05", 90.0, "2025-04", 95.0, -5.3, 2),
+        ("trac.backlog", "2025-05", 7.0, None, None, None, 0),
+    ]
+    assert [r["metric"] for r in store.queries.metric_summaries("trac.*")] == ["trac.backlog"]
+    assert [r["metric"] for r in store.queries.metric_summaries("sw")] == ["cbp.sw"]
+    assert store.queries.metric_names() == ["cbp.sw", "trac.backlog"]
+
+
 def test_news_is_deduplicated_by_guid_and_searchable(store):
     item = NewsItem(source="cbp", guid="g-1", title="CBP Releases June 2024 Monthly Update")
     assert len(store.news.add([item], snapshot_id=None)) == 1

@@ -7,11 +7,40 @@ from pathlib import Path
 
 import click
 
-from jobs.cli import alerts, crawl, daemon, demo, query, serve, setup
 from jobs.cli.context import Context
+from jobs.cli.lazy import LazyGroup
+
+# Every command, as "module:attribute": a module is imported only when one of its commands
+# runs. A module lists what it offers in its COMMANDS; a test checks that this table agrees.
+COMMAND_PATHS = {
+    "init": "jobs.cli.setup:init",
+    "check": "jobs.cli.setup:check",
+    "kinds": "jobs.cli.setup:kinds",
+    "crawl": "jobs.cli.crawl:crawl",
+    "reparse": "jobs.cli.crawl:reparse",
+    "alerts": "jobs.cli.alerts:alerts",
+    "notify": "jobs.cli.alerts:notify",
+    "digest": "jobs.cli.alerts:digest",
+    "demo": "jobs.cli.demo:demo",
+    "sources": "jobs.cli.query:sources",
+    "metrics": "jobs.cli.query:metrics",
+    "series": "jobs.cli.query:series",
+    "revisions": "jobs.cli.query:revisions",
+    "news": "jobs.cli.query:news",
+    "runs": "jobs.cli.query:runs",
+    "snapshot": "jobs.cli.query:snapshot",
+    "query": "jobs.cli.query:query",
+    "export": "jobs.cli.query:export",
+    "serve": "jobs.cli.serve:serve",
+    "run": "jobs.cli.daemon:run",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMAND_PATHS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--config",
     "config_path",
@@ -29,11 +58,6 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     Start with `crossings demo` (offline), or `crossings init DIR` for your own config.
     """
     ctx.obj = Context(config_path)
-
-
-for module in (setup, crawl, alerts, demo, query, serve, daemon):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def main() -> None:

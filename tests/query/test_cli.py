@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from jobs.cli import cli
 from storage import Store
+from storage.migrations import LATEST
 from tests.query.sample import BACKLOG, Sample, fill
 
 FORMATS = ("--table", "--csv", "--json", "--nl")
@@ -130,7 +131,7 @@ def test_query_refuses_writes_and_changes_nothing(sample: Sample, sql: str) -> N
     assert "refused: this query would change the database" in output
     with Store(sample.database, read_only=True) as store:
         assert store.queries.export_count([BACKLOG]) == 7
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == LATEST
         assert store.db["news"].count == 2
 
 

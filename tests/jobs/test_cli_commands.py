@@ -1,0 +1,44 @@
+"""The `crossings` command loads a command's module only when that command runs, and still
+lists every command with its short help."""
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+import jobs.cli
+from jobs.cli import COMMAND_PATHS, cli
+
+
+def test_every_command_a_module_offers_is_in_the_table_under_its_name():
+    offered = set()
+    for found in pkgutil.iter_modules(jobs.cli.__path__, "jobs.cli."):
+        module = importlib.import_module(found.name)
+        offered |= {command.name for command in getattr(module, "COMMANDS", ())}
+    assert offered == set(COMMAND_PATHS)
+    for name in COMMAND_PATHS:
+        assert cli.get_command(None, name).name == name
+
+
+def test_help_lists_every_command_with_its_short_help():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("Commands:")[1]
+    for name in COMMAND_PATHS:
+        start_of_help = cli.get_command(None, name).get_short_help_str(limit=40)[:20]
+        assert f"  {name} " in listed and start_of_help in listed, name
+
+
+def test_crawl_loads_neither_the_web_server_nor_the_alert_commands():
+    script = (
+        "import sys; from jobs.cli import cli;"
+        "cli.main(['crawl', '--help'], standalone_mode=False);"
+        "print(sorted({'aiohttp', 'jobs.cli.alerts', 'jobs.cli.serve'} & set(sys.modules)))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert "Usage:" in shown.stdout
+    assert shown.stdout.strip().splitlines()[-1] == "[]"

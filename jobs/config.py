@@ -7,7 +7,6 @@ and a hint (`ConfigError`)."""
 
 import os
 import tomllib
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +19,7 @@ from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
 from jobs.schedule import trigger_for
-from jobs.typed import Problem, build, keys_of, unknown_kind
+from jobs.typed import Problem, build, hints_of, keys_of, unknown_kind
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
 
@@ -201,7 +200,7 @@ def _with_environment(table: Any) -> Any:
     if not isinstance(table, dict):
         return table
     merged = dict(table)
-    hints = typing.get_type_hints(Settings)
+    hints = hints_of(Settings)
     for key in keys_of(Settings):
         raw = os.environ.get(ENV_SETTING_PREFIX + key.name.upper())
         if raw is None:

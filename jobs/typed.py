@@ -9,6 +9,7 @@ as `timedelta`."""
 
 import dataclasses
 import difflib
+import functools
 import re
 import types
 import typing
@@ -40,6 +41,13 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(match[1]) * DURATION_UNITS[match[2]])
 
 
+@functools.cache
+def hints_of(cls: type) -> dict[str, Any]:
+    """The resolved type of every field (cached: resolving is slow and a config may hold
+    a thousand sources of the same kind)."""
+    return typing.get_type_hints(cls)
+
+
 def keys_of(cls: type) -> list[dataclasses.Field]:
     """The keys a settings class accepts in TOML (fields marked `toml=False` are filled
     by crossings, e.g. a name taken from the table key)."""
@@ -53,7 +61,7 @@ def build(cls: type, table: Any, where: str, problems: list[Problem], **given: A
     if not isinstance(table, dict):
         problems.append(Problem(where, f"expected a table of keys, found {_shown(table)}"))
         return None
-    hints = typing.get_type_hints(cls)
+    hints = hints_of(cls)
     fields = {f.name: f for f in keys_of(cls)}
     before = len(problems)
     values = dict(given)

@@ -3,7 +3,6 @@ what will run when, `kinds` explains every key."""
 
 import dataclasses
 import os
-import typing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import click
 from jobs.cli.context import Context, pass_context
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
-from jobs.typed import keys_of
+from jobs.typed import hints_of, keys_of
 
 
 @click.command()
@@ -89,7 +88,7 @@ def kinds(kind: str | None) -> None:
                 continue
             shown += 1
             click.echo(f"{noun} kind {name!r}: {(cls.__doc__ or '').strip().splitlines()[0]}")
-            hints = typing.get_type_hints(cls)
+            hints = hints_of(cls)
             for field in keys_of(cls):
                 required = (
                     field.default is dataclasses.MISSING

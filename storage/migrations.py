@@ -214,6 +214,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             ON observations(metric) WHERE previous_id IS NOT NULL;
         """,
     ),
+    Migration(
+        4,
+        "current values of a metric side by side, so a long series is read in one sweep",
+        """
+        -- Every column of the current rows (the rowid comes with any index): a series, a
+        -- rule's tail or a chart reads one contiguous stretch of this index instead of rows
+        -- spread over the whole file. About a third more file and a few tens of
+        -- microseconds more per stored value, for reads about twice as fast.
+        CREATE INDEX observations_current_rows ON observations(
+            metric, period, value, unit, flags, snapshot_id, first_seen, last_seen,
+            superseded_at, previous_id
+        ) WHERE superseded_at IS NULL;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

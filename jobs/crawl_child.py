@@ -10,9 +10,11 @@ those left running). Scrapy logs go to stderr."""
 import argparse
 import json
 import os
+import signal
 import sys
+from collections.abc import Callable, Sequence
 
-from jobs.config import ConfigError, Settings, load
+from jobs.config import Config, ConfigError, Settings, load
 from scrapers.fetching import FetchSettings
 from scrapers.recorder import SourceRun
 
@@ -60,12 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown sources: {', '.join(unknown)}", file=sys.stderr)
         return 2
-    from scrapers.crawl import crawl  # Scrapy loads only once the config is known good
-
-    crawl(
-        config.database,
-        {name: config.sources[name] for name in dict.fromkeys(args.sources)},
-        fetch_settings(config.settings),
+    crawl_here(
+        config,
+        args.sources,
         trigger=args.trigger,
         on_started=started,
         on_finished=finished,
@@ -73,6 +72,37 @@ def main(argv: list[str] | None = None) -> int:
     )
     sys.stdout.flush()
     return 0
+
+
+def crawl_here(
+    config: Config,
+    names: Sequence[str],
+    *,
+    trigger: str,
+    on_started: Callable[[list[SourceRun]], None] = lambda runs: None,
+    on_finished: Callable[[SourceRun], None] = lambda run: None,
+    time_limit: float | None = None,
+) -> list[SourceRun]:
+    """Crawl the named sources together in this process. The Twisted reactor runs once per
+    process, so the daemon crawls in a child (`main`); the one-shot `crossings crawl`
+    calls this itself. SIGINT and SIGTERM cut the crawl while it runs; afterwards they
+    act as they did before."""
+    from scrapers.crawl import crawl  # Scrapy loads only once the config is known good
+
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return crawl(
+            config.database,
+            {name: config.sources[name] for name in dict.fromkeys(names)},
+            fetch_settings(config.settings),
+            trigger=trigger,
+            on_started=on_started,
+            on_finished=on_finished,
+            time_limit=time_limit,
+        )
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

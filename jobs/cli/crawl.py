@@ -6,7 +6,9 @@ import click
 
 from jobs.aftermath import after_crawl
 from jobs.cli.context import Context, pass_context
-from jobs.runner import LocalRunner, RunResult
+from jobs.crawl_child import crawl_here
+from jobs.runner import RunResult
+from storage import StorageError
 
 CHANGES_SHOWN = 20
 
@@ -32,7 +34,12 @@ def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts
     if unknown:
         known = ", ".join(sorted(config.sources)) or "none configured"
         raise click.ClickException(f"unknown source {', '.join(unknown)} (known: {known})")
-    results = LocalRunner(config.path).crawl_sync(sources, trigger="manual")
+    # One-shot: crawl in this process (the daemon, long-running, crawls in children).
+    try:
+        runs = crawl_here(config, sources, trigger="manual")
+    except StorageError as error:
+        raise click.ClickException(str(error)) from None
+    results = [RunResult(**run.report()) for run in runs]
     width = max(len(name) for name in sources)
     click.echo(f"{'source':<{width}}  {'status':<11} {'new':>6} {'revised':>7} {'same':>6} "
                f"{'news':>5} {'bytes':>10} {'time':>7}")  # fmt: skip

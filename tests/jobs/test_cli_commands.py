@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 import jobs.cli
 from jobs.cli import COMMAND_PATHS, cli
+from jobs.demo.site import DemoSite, demo_sources_toml
+from storage import Store
 
 
 def test_every_command_a_module_offers_is_in_the_table_under_its_name():
@@ -42,3 +44,25 @@ def test_crawl_loads_neither_the_web_server_nor_the_alert_commands():
     )
     assert "Usage:" in shown.stdout
     assert shown.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_crawl_crawls_in_the_command_process(tmp_path):
+    """A one-shot crawl starts no second interpreter: its run row carries the pid of the
+    `crossings crawl` process itself."""
+    with DemoSite(day_seconds=3600) as site:
+        config = tmp_path / "crossings.toml"
+        config.write_text(
+            '[settings]\ndatabase = "crossings.db"\ndownload_delay = 0\n'
+            + demo_sources_toml(site.base_url)
+        )
+        command = subprocess.Popen(
+            [sys.executable, "-m", "jobs", "--config", str(config),
+             "crawl", "trac-completions", "--no-alerts"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        out, err = command.communicate(timeout=120)
+    assert command.returncode == 0, out + err
+    assert "trac-completions  ok" in out
+    with Store(tmp_path / "crossings.db", read_only=True) as store:
+        [run] = store.runs.recent("trac-completions")
+    assert (run["status"], run["pid"]) == ("ok", command.pid)

@@ -1,7 +1,8 @@
 """One crawl of many sources in this process: open a run row per source, run the one
 spider over all of them, and close every run with its outcome - including the runs cut
-off by SIGTERM or SIGINT (`interrupted`). Called by the crawl child process
-(`jobs.crawl_child`): the Twisted reactor cannot restart, so a process crawls once.
+off by SIGTERM or SIGINT (`interrupted`). Called through `jobs.crawl_child`, either in a
+child process of the daemon or inside the one-shot `crossings crawl` command: the Twisted
+reactor cannot restart, so a process crawls once.
 
 On SIGTERM the crawl is cut at once rather than drained: Scrapy's graceful stop waits
 for every download in flight (up to the timeout), and a daemon shutting down should not.

@@ -10,9 +10,9 @@ import pytest
 from jobs.demo.site import SITE
 from jobs.runner import LocalRunner
 from storage import Store
+from tests.scrapers.pages import page_bytes
 from tests.scrapers.server import Route, Site
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 SETTINGS = """[settings]
 database = "crossings.db"
 download_delay = 0
@@ -123,7 +123,7 @@ TROUBLED = ["json-429", "feed-500", "facts-slow", "table-huge", "csv-huge", "lis
 
 
 def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    return page_bytes(name)
 
 
 @pytest.fixture(scope="module")
@@ -134,25 +134,25 @@ def world(tmp_path_factory):
     huge_csv = folder / "huge.csv"
     huge_csv.write_bytes(b"Fiscal Year,Encounter Count\n" + b"2024,1\n" * 250_000)  # 1.75 MB
     site.routes.update({
-        "/reports/695/": Route(fixture("trac_report_table.html")),
-        "/quickfacts/eoir.html": Route(fixture("trac_quickfacts_eoir.html")),
+        "/reports/695/": Route(fixture("report-695.html")),
+        "/quickfacts/eoir.html": Route(fixture("quickfacts-eoir.html")),
         "/phptools/asylum/graph.php": Route(fixture("trac_asylum_graph.json"), "application/json"),
         "/document/stats/southwest": Route(listing),
         "/files/2025-09/sbo-encounters-fy22-fy25-aug.csv": Route(
             file=SITE / "sbo-encounters-fy22-fy25-aug.csv"
         ),
         "/files/sbo-excerpt.csv": Route(fixture("cbp_sbo_encounters_excerpt.csv"), "text/csv"),
-        "/news/rss.xml": Route(fixture("dhs_cbp_news_rss.xml"), "application/rss+xml"),
+        "/news/rss.xml": Route(fixture("dhs-news-rss.xml"), "application/rss+xml"),
         "/whatsnew/": Route((SITE / "whatsnew.html").read_bytes()),
         "/phptools/busy/graph.php": Route(
             fixture("trac_asylum_graph.json"), failures=[(429, {"Retry-After": "1"})]
         ),
-        "/news/flaky.xml": Route(fixture("dhs_cbp_news_rss.xml"), failures=[(500, {})]),
-        "/slow/quickfacts.html": Route(fixture("trac_quickfacts_eoir.html"), delay=5),
+        "/news/flaky.xml": Route(fixture("dhs-news-rss.xml"), failures=[(500, {})]),
+        "/slow/quickfacts.html": Route(fixture("quickfacts-eoir.html"), delay=5),
         "/huge/report.html": Route(b"<table>" + b"<tr><td>x</td></tr>" * 100_000 + b"</table>"),
         "/files/huge.csv": Route(file=huge_csv),
         "/private/whatsnew/": Route((SITE / "whatsnew.html").read_bytes()),
-        "/private/rss.xml": Route(fixture("dhs_cbp_news_rss.xml")),
+        "/private/rss.xml": Route(fixture("dhs-news-rss.xml")),
     })  # fmt: skip
     config = folder / "crossings.toml"
     config.write_text(SETTINGS + SOURCES.format(url=site.url))

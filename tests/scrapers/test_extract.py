@@ -17,13 +17,13 @@ from scrapers.kinds.feed import FeedSource
 from scrapers.kinds.jsondoc import JsonSource
 from scrapers.kinds.listing import ListingSource
 from scrapers.kinds.table import TableSource
+from tests.scrapers.pages import page_bytes
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 URL = "https://example.org/page"
 
 
 def page(name: str, url: str = URL) -> Page:
-    return Page(url, (FIXTURES / name).read_bytes())
+    return Page(url, page_bytes(name))
 
 
 def values(extraction) -> dict[tuple[str, str], tuple[float, str, tuple[str, ...]]]:
@@ -38,7 +38,7 @@ def test_trac_report_table_by_caption_with_partial_year_and_total_row():
         name="trac", url=URL, caption="Table 1.", columns=("Class", "Case Type"),
         metric="trac.completions.{row}",
     )  # fmt: skip
-    found = values(extract(source, page("trac_report_table.html")))
+    found = values(extract(source, page("report-695.html")))
     assert found[("trac.completions.total_case_completions", "FY2022")] == (
         375842, "count", ("partial", "footnote:*"),
     )  # fmt: skip
@@ -51,7 +51,7 @@ def test_label_columns_are_placeholders_of_the_metric_template():
     source = TableSource(
         name="trac", url=URL, caption="Table 1.", metric="trac.{class}.{case_type}"
     )
-    found = values(extract(source, page("trac_report_table.html")))
+    found = values(extract(source, page("report-695.html")))
     assert found[("trac.credible_reasonable_fear.credible_fear", "FY2019")][0] == 12190
 
 
@@ -59,7 +59,7 @@ def test_multi_row_header_group_rows_and_subtotals():
     source = TableSource(
         name="trac", url=URL, caption="Table 2.", metric="trac.closures.{column}.{row}"
     )
-    found = values(extract(source, page("trac_report_table.html")))
+    found = values(extract(source, page("report-695.html")))
     assert found[("trac.closures.cases_closed.ordered_deported.removal_ordered", "2011-Q3")][0] == (
         28948
     )
@@ -76,7 +76,7 @@ def test_multi_row_header_group_rows_and_subtotals():
 
 def test_cbp_monthly_table_with_not_yet_published_months():
     source = TableSource(name="cbp", url=URL, selector="table.usa-table", metric="cbp.{row}")
-    found = values(extract(source, page("cbp_stats_monthly_table.html")))
+    found = values(extract(source, page("cbp-nationwide-encounters.html")))
     assert found[("cbp.southwest_border_total_apprehensions", "2025-06")][0] == 6068
     assert found[("cbp.southwest_border_total_apprehensions", "2024-10")][0] == 56520
     assert ("cbp.southwest_border_total_apprehensions", "2025-09") not in found  # "-"
@@ -112,7 +112,7 @@ LAYOUT_DRIFT = [
 def test_table_layout_drift_is_a_clear_layout_error(change, keys, mentions):
     source = TableSource(name="trac-table", url=URL, **{"metric": "trac.{row}", **keys})
     with pytest.raises(LayoutError) as caught:
-        extract(source, page("trac_report_table.html"))
+        extract(source, page("report-695.html"))
     reason = str(caught.value)
     assert reason.startswith("trac-table: ")
     for mention in mentions:
@@ -154,7 +154,7 @@ def facts_source(**changes) -> FactsSource:
 
 
 def test_quick_facts_each_dated_by_its_own_card():
-    found = values(extract(facts_source(), page("trac_quickfacts_eoir.html")))
+    found = values(extract(facts_source(), page("quickfacts-eoir.html")))
     assert found == {
         ("trac.backlog", "2025-05-31"): (3546863, "count", ()),
         ("trac.detention.no_conviction", "2025-09-21"): (42755, "count", ()),
@@ -163,17 +163,17 @@ def test_quick_facts_each_dated_by_its_own_card():
 
 
 def test_quick_facts_by_month():
-    found = values(extract(facts_source(period="month"), page("trac_quickfacts_eoir.html")))
+    found = values(extract(facts_source(period="month"), page("quickfacts-eoir.html")))
     assert ("trac.backlog", "2025-05") in found
 
 
 def test_a_fact_whose_element_or_date_is_gone_is_a_layout_error():
     moved = facts_source(facts=(Fact(metric="trac.backlog", selector="#card-gone .text-5xl"),))
     with pytest.raises(LayoutError, match="#card-gone"):
-        extract(moved, page("trac_quickfacts_eoir.html"))
+        extract(moved, page("quickfacts-eoir.html"))
     undated = facts_source(period_regex=r"Figures as of (\w+ \d+, \d{4})")
     with pytest.raises(LayoutError, match=r"date of trac\.backlog"):
-        extract(undated, page("trac_quickfacts_eoir.html"))
+        extract(undated, page("quickfacts-eoir.html"))
 
 
 # -- json --------------------------------------------------------------------------------
@@ -196,7 +196,7 @@ def test_detention_json_with_us_dates_and_a_comment_object():
         name="detention", url=URL, period="date",
         values={"total_all": "trac.detention.total", "ice_all": "trac.detention.ice"},
     )  # fmt: skip
-    found = values(extract(source, page("trac_pop_agen_table.json")))
+    found = values(extract(source, page("pop_agen_table.json")))
     assert found == {
         ("trac.detention.total", "2025-09-21"): (59762, "count", ()),
         ("trac.detention.ice", "2025-09-21"): (46015, "count", ()),
@@ -208,12 +208,12 @@ def test_detention_json_with_us_dates_and_a_comment_object():
 def test_renamed_json_keys_and_non_json_are_layout_errors():
     renamed = JsonSource(name="d", url=URL, period="date", values={"total": "x"})
     with pytest.raises(LayoutError, match=r"expected keys \['total'\].*'total_all'"):
-        extract(renamed, page("trac_pop_agen_table.json"))
+        extract(renamed, page("pop_agen_table.json"))
     with pytest.raises(LayoutError, match="expected JSON"):
         extract(renamed, Page(URL, b"<html>maintenance</html>"))
     no_period = JsonSource(name="d", url=URL, period="day", values={"total_all": "x"})
     with pytest.raises(LayoutError, match="records with 'day'"):
-        extract(no_period, page("trac_pop_agen_table.json"))
+        extract(no_period, page("pop_agen_table.json"))
 
 
 # -- csv ---------------------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_the_newest_matching_link_is_chosen_on_a_listing_page():
 
 
 def test_rss_items_with_escaped_html_rfc822_dates_and_guids_that_are_not_links():
-    news = extract(FeedSource(name="dhs", url=URL), page("dhs_cbp_news_rss.xml")).news
+    news = extract(FeedSource(name="dhs", url=URL), page("dhs-news-rss.xml")).news
     assert len(news) == 3
     first = news[0]
     assert first.title.startswith("FACT SHEET: President Biden")

@@ -6,7 +6,7 @@ import hashlib
 import io
 import sqlite3
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -135,26 +135,33 @@ class Snapshots(Repository):
             etag = etag or previous.etag
             last_modified = last_modified or previous.last_modified
             content_type = content_type or previous.content_type
+        return self._insert_fetch(
+            Snapshot(
+                id=0,
+                source=source,
+                url=url,
+                fetched_at=fetched_at,
+                http_status=http_status,
+                sha256=sha256,
+                etag=etag,
+                last_modified=last_modified,
+                content_type=content_type,
+                size=size,
+                new_body=new_body,
+            ),
+            run_id,
+        )
+
+    def _insert_fetch(self, fetch: Snapshot, run_id: int | None) -> Snapshot:
+        """The fetch row shared by `record` and `record_file`; returns it with its id."""
         cursor = self.db.execute(
             """INSERT INTO snapshots (run_id, source, url, fetched_at, http_status, content_type,
                    etag, last_modified, sha256, size)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (run_id, source, url, fetched_at, http_status, content_type, etag, last_modified,
-             sha256, size),
+            (run_id, fetch.source, fetch.url, fetch.fetched_at, fetch.http_status,
+             fetch.content_type, fetch.etag, fetch.last_modified, fetch.sha256, fetch.size),
         )  # fmt: skip
-        return Snapshot(
-            id=cursor.lastrowid,
-            source=source,
-            url=url,
-            fetched_at=fetched_at,
-            http_status=http_status,
-            sha256=sha256,
-            etag=etag,
-            last_modified=last_modified,
-            content_type=content_type,
-            size=size,
-            new_body=new_body,
-        )
+        return replace(fetch, id=cursor.lastrowid)
 
     def _put_body(self, sha256: str, body: bytes, at: str) -> bool:
         compressed = zstd.compress(body, level=ZSTD_LEVEL)
@@ -198,25 +205,21 @@ class Snapshots(Repository):
             ):
                 while chunk := compressed.read(CHUNK):
                     blob.write(chunk)
-        cursor = self.db.execute(
-            """INSERT INTO snapshots (run_id, source, url, fetched_at, http_status, content_type,
-                   etag, last_modified, sha256, size)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (run_id, source, url, fetched_at, http_status, content_type, etag, last_modified,
-             sha256, size),
-        )  # fmt: skip
-        return Snapshot(
-            id=cursor.lastrowid,
-            source=source,
-            url=url,
-            fetched_at=fetched_at,
-            http_status=http_status,
-            sha256=sha256,
-            etag=etag,
-            last_modified=last_modified,
-            content_type=content_type,
-            size=size,
-            new_body=new_body,
+        return self._insert_fetch(
+            Snapshot(
+                id=0,
+                source=source,
+                url=url,
+                fetched_at=fetched_at,
+                http_status=http_status,
+                sha256=sha256,
+                etag=etag,
+                last_modified=last_modified,
+                content_type=content_type,
+                size=size,
+                new_body=new_body,
+            ),
+            run_id,
         )
 
     def open_body(self, sha256: str) -> BinaryIO:

@@ -129,9 +129,8 @@ class Recorder:
             "last_modified": fetch.last_modified,
             "content_type": fetch.content_type,
         }
-        if body_file is not None:
-            return self.store.snapshots.record_file(body_file=body_file, **common)
-        return self.store.snapshots.record(body=fetch.body, **common)
+        body = body_file if body_file is not None else fetch.body
+        return self.store.snapshots.record(body=body, **common)
 
     def finish(self, run: SourceRun, status: str, reason: str | None = None) -> None:
         run.status, run.reason = status, reason

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from storage import clock
-from storage.news import NewsItem
+from storage.news import NewsItem, news_item
 from storage.observations import IN_CHUNK, Point, _point
 from storage.repository import Repository
 
@@ -158,19 +158,7 @@ class Alerts(Repository):
 
     def news_after(self, after_id: int) -> list[NewsItem]:
         rows = self._rows("SELECT * FROM news WHERE id > ? ORDER BY id", [after_id])
-        return [
-            NewsItem(
-                source=row["source"],
-                guid=row["guid"],
-                title=row["title"],
-                url=row["url"],
-                summary=row["summary"],
-                published_at=row["published_at"],
-                first_seen=row["first_seen"],
-                id=row["id"],
-            )
-            for row in rows
-        ]
+        return [news_item(row) for row in rows]
 
     def runs_finished_after(self, after: str) -> list[dict]:
         """Runs that ended after `after`, in the order they ended."""

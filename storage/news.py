@@ -65,19 +65,7 @@ class News(Repository):
                 ORDER BY COALESCE(published_at, first_seen) DESC, id DESC LIMIT ?""",
             [*params, limit],
         )
-        return [
-            NewsItem(
-                source=row["source"],
-                guid=row["guid"],
-                title=row["title"],
-                url=row["url"],
-                summary=row["summary"],
-                published_at=row["published_at"],
-                first_seen=row["first_seen"],
-                id=row["id"],
-            )
-            for row in rows
-        ]
+        return [news_item(row) for row in rows]
 
 
 def _fts_query(text: str) -> str:
@@ -86,3 +74,17 @@ def _fts_query(text: str) -> str:
     for word in text.split():
         terms.append("OR" if word == "OR" else '"' + word.replace('"', '""') + '"')
     return " ".join(terms)
+
+
+def news_item(row: dict) -> NewsItem:
+    """A stored news row as a NewsItem."""
+    return NewsItem(
+        source=row["source"],
+        guid=row["guid"],
+        title=row["title"],
+        url=row["url"],
+        summary=row["summary"],
+        published_at=row["published_at"],
+        first_seen=row["first_seen"],
+        id=row["id"],
+    )

@@ -6,7 +6,7 @@ import hashlib
 import io
 import sqlite3
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -76,7 +76,7 @@ class _DecompressingReader(zstd.ZstdFile):
 class BodyFile:
     """A body too large to hold in memory (a CSV of a million rows): written in chunks as
     it arrives, hashed and compressed on the way to a temporary file, then stored with
-    `Snapshots.record_file`. Needs no database, so it can be filled in another thread."""
+    `Snapshots.record`. Needs no database, so it can be filled in another thread."""
 
     def __init__(self, directory: Path | None = None) -> None:
         handle, name = tempfile.mkstemp(prefix="crossings-body-", suffix=".zst", dir=directory)
@@ -116,18 +116,22 @@ class Snapshots(Repository):
         source: str,
         url: str,
         http_status: int,
-        body: bytes | None,
+        body: bytes | BodyFile | None,
         run_id: int | None = None,
         etag: str | None = None,
         last_modified: str | None = None,
         content_type: str | None = None,
         fetched_at: str | None = None,
     ) -> Snapshot:
-        """Store one fetch. `body=None` with status 304 points at the body last seen at
-        this URL; any body is stored only if its hash is new."""
+        """Store one fetch. The body is bytes, or a `BodyFile` for one streamed to disk;
+        `body=None` with status 304 points at the body last seen at this URL. A body is
+        stored only if its hash is new."""
         fetched_at = fetched_at or clock.now()
         sha256, size, new_body = None, 0, False
-        if body is not None:
+        if isinstance(body, BodyFile):
+            new_body = self._put_body_file(body, fetched_at)
+            sha256, size = body.sha256, body.size
+        elif body is not None:
             sha256, size = hashlib.sha256(body).hexdigest(), len(body)
             new_body = self._put_body(sha256, body, fetched_at)
         elif http_status == 304 and (previous := self.latest(source, url, with_body=True)):
@@ -135,33 +139,46 @@ class Snapshots(Repository):
             etag = etag or previous.etag
             last_modified = last_modified or previous.last_modified
             content_type = content_type or previous.content_type
-        return self._insert_fetch(
-            Snapshot(
-                id=0,
-                source=source,
-                url=url,
-                fetched_at=fetched_at,
-                http_status=http_status,
-                sha256=sha256,
-                etag=etag,
-                last_modified=last_modified,
-                content_type=content_type,
-                size=size,
-                new_body=new_body,
-            ),
-            run_id,
-        )
-
-    def _insert_fetch(self, fetch: Snapshot, run_id: int | None) -> Snapshot:
-        """The fetch row shared by `record` and `record_file`; returns it with its id."""
         cursor = self.db.execute(
             """INSERT INTO snapshots (run_id, source, url, fetched_at, http_status, content_type,
                    etag, last_modified, sha256, size)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (run_id, fetch.source, fetch.url, fetch.fetched_at, fetch.http_status,
-             fetch.content_type, fetch.etag, fetch.last_modified, fetch.sha256, fetch.size),
+            (run_id, source, url, fetched_at, http_status, content_type, etag, last_modified,
+             sha256, size),
         )  # fmt: skip
-        return replace(fetch, id=cursor.lastrowid)
+        return Snapshot(
+            id=cursor.lastrowid,
+            source=source,
+            url=url,
+            fetched_at=fetched_at,
+            http_status=http_status,
+            sha256=sha256,
+            etag=etag,
+            last_modified=last_modified,
+            content_type=content_type,
+            size=size,
+            new_body=new_body,
+        )
+
+    def _put_body_file(self, body_file: BodyFile, at: str) -> bool:
+        """Copy a streamed body's compressed bytes into the database in chunks (memory
+        stays flat whatever the file's size)."""
+        body_file.finish()
+        stored_size = body_file.path.stat().st_size
+        cursor = self.db.execute(
+            """INSERT OR IGNORE INTO bodies (sha256, codec, size, stored_size, content, created_at)
+               VALUES (?, 'zstd', ?, ?, zeroblob(?), ?)""",
+            (body_file.sha256, body_file.size, stored_size, stored_size, at),
+        )
+        if cursor.rowcount != 1:
+            return False
+        with (
+            self.db.conn.blobopen("bodies", "content", cursor.lastrowid) as blob,
+            body_file.path.open("rb") as compressed,
+        ):
+            while chunk := compressed.read(CHUNK):
+                blob.write(chunk)
+        return True
 
     def _put_body(self, sha256: str, body: bytes, at: str) -> bool:
         compressed = zstd.compress(body, level=ZSTD_LEVEL)
@@ -172,55 +189,6 @@ class Snapshots(Repository):
             (sha256, codec, len(body), len(content), content, at),
         )
         return cursor.rowcount == 1
-
-    def record_file(
-        self,
-        *,
-        source: str,
-        url: str,
-        http_status: int,
-        body_file: BodyFile,
-        run_id: int | None = None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        content_type: str | None = None,
-        fetched_at: str | None = None,
-    ) -> Snapshot:
-        """Store one fetch whose body is in a `BodyFile`, copying the compressed bytes into
-        the database in chunks (memory stays flat whatever the file's size)."""
-        body_file.finish()
-        fetched_at = fetched_at or clock.now()
-        sha256, size = body_file.sha256, body_file.size
-        stored_size = body_file.path.stat().st_size
-        cursor = self.db.execute(
-            """INSERT OR IGNORE INTO bodies (sha256, codec, size, stored_size, content, created_at)
-               VALUES (?, 'zstd', ?, ?, zeroblob(?), ?)""",
-            (sha256, size, stored_size, stored_size, fetched_at),
-        )
-        new_body = cursor.rowcount == 1
-        if new_body:
-            with (
-                self.db.conn.blobopen("bodies", "content", cursor.lastrowid) as blob,
-                body_file.path.open("rb") as compressed,
-            ):
-                while chunk := compressed.read(CHUNK):
-                    blob.write(chunk)
-        return self._insert_fetch(
-            Snapshot(
-                id=0,
-                source=source,
-                url=url,
-                fetched_at=fetched_at,
-                http_status=http_status,
-                sha256=sha256,
-                etag=etag,
-                last_modified=last_modified,
-                content_type=content_type,
-                size=size,
-                new_body=new_body,
-            ),
-            run_id,
-        )
 
     def open_body(self, sha256: str) -> BinaryIO:
         """The original bytes of a stored body as a stream, decompressed as they are read

@@ -32,6 +32,7 @@ class RunResult:
     run_id: int | None
     status: str  # ok | unchanged | failed | broken | interrupted
     reason: str | None
+    notice: str | None = None
     values_new: int = 0
     values_revised: int = 0
     values_unchanged: int = 0
@@ -206,6 +207,7 @@ def _from_row(name: str, row: dict) -> RunResult:
         run_id=row["id"],
         status=row["status"],
         reason=row["reason"],
+        notice=row.get("notice"),
         values_new=row["values_new"],
         values_revised=row["values_revised"],
         values_unchanged=row["values_unchanged"],

@@ -28,7 +28,14 @@ class StorePipeline:
         try:
             if item.fetch is not None:
                 if item.extraction is not None:
-                    recorder.page(item.run, item.fetch, item.extraction, body_file=item.body_file)
+                    extraction = item.extraction
+                    problem = recorder.page(
+                        item.run, item.fetch, extraction, body_file=item.body_file
+                    )
+                    if problem:
+                        status, reason = "broken", problem
+                    elif status == "ok" and extraction.notes:
+                        reason = "; ".join(extraction.notes)
                 else:
                     recorder.snapshot(item.run, item.fetch, body_file=item.body_file)
         except Exception as error:  # a failed write is the run's outcome, not a crash

@@ -5,7 +5,7 @@ same extractor and the same recorder as a crawl, in a run with trigger 'reparse'
 from dataclasses import dataclass, field
 
 from scrapers.extract import LayoutError, Page, extract, parser_failure
-from scrapers.extract.csvfile import find_file
+from scrapers.extract.links import find_file
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
 from storage import Change, Store
@@ -23,15 +23,15 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     """Re-extract the newest stored body of `source`; the run records the outcome."""
     recorder = Recorder(store)
     run = recorder.start(name, source, trigger="reparse", pid=None)
-    snapshot = _newest_body(store, name, source)
+    snapshot, link_text = _newest_body(store, name, source)
     if snapshot is None:
         recorder.finish(
             run, "failed", f"{name}: nothing stored to reparse yet; run `crossings crawl {name}`"
         )
         return Reparsed(run, None)
     sha256 = snapshot.sha256
-    page = Page(snapshot.url, opener=lambda: store.snapshots.open_body(sha256))
-    if source.kind != "csv":
+    page = Page(snapshot.url, opener=lambda: store.snapshots.open_body(sha256), link_text=link_text)
+    if not source.streamed:
         page = Page(
             snapshot.url, store.snapshots.body(sha256), content_type=snapshot.content_type or ""
         )
@@ -44,23 +44,33 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
         recorder.finish(run, "failed", parser_failure(name, error))
         return Reparsed(run, snapshot)
     with store.transaction():
-        result = recorder.values(run, extraction, snapshot.id, describe_all=True)
-    recorder.finish(run, "ok")
+        if problem := recorder.check_layout(run, extraction, snapshot.id):
+            result = None
+        else:
+            result = recorder.values(run, extraction, snapshot.id, describe_all=True)
+    if result is None:
+        recorder.finish(run, "broken", problem)
+        return Reparsed(run, snapshot)
+    recorder.finish(run, "ok", "; ".join(extraction.notes) or None)
     return Reparsed(run, snapshot, [*result.new, *result.revised])
 
 
-def _newest_body(store: Store, name: str, source: Source) -> Snapshot | None:
-    """The newest stored body: for a CSV found via a listing page, the newest file the
-    listing currently points at (else the newest file of any name)."""
-    if source.kind != "csv" or not source.link:
-        return store.snapshots.latest(name, source.url, with_body=True)
+def _newest_body(store: Store, name: str, source: Source) -> tuple[Snapshot | None, str]:
+    """The newest stored body, and the text of the link to it: for a file found via a
+    landing page, the newest file the page currently points at (else the newest of any
+    name)."""
+    if not source.streamed or not getattr(source, "link", ""):
+        return store.snapshots.latest(name, source.url, with_body=True), ""
     files = [snap for snap in store.snapshots.for_source(name) if snap.url != source.url]
     listing = store.snapshots.latest(name, source.url, with_body=True)
+    link = None
     if listing is not None:
         try:
-            wanted = find_file(source, Page(listing.url, store.snapshots.body(listing.sha256)))
+            link = find_file(source, Page(listing.url, store.snapshots.body(listing.sha256)))
         except LayoutError:
-            wanted = None
-        matching = [snap for snap in files if snap.url == wanted]
+            link = None
+        matching = [snap for snap in files if link and snap.url == link.url]
         files = matching or files
-    return files[-1] if files else None
+    if not files:
+        return None, ""
+    return files[-1], link.text if link and files[-1].url == link.url else ""

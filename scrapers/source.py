@@ -13,6 +13,9 @@ class Source:
 
     kinds: ClassVar[dict[str, type["Source"]]] = {}
     kind: ClassVar[str] = ""
+    # Files too large to hold in memory are streamed to disk outside Scrapy and parsed from
+    # there (csv, xlsx, pdf); such a kind may find its file on a landing page (`link`).
+    streamed: ClassVar[bool] = False
 
     name: str = field(metadata={"toml": False})
     url: str = field(metadata={"help": "Where to fetch: the page, file, feed or listing URL."})

@@ -21,7 +21,7 @@ from twisted.internet import threads
 from twisted.python.failure import Failure
 
 from scrapers.extract import LayoutError, Page, extract, parser_failure
-from scrapers.extract.csvfile import find_file
+from scrapers.extract.links import find_file
 from scrapers.fetching import FetchSettings, after_retries
 from scrapers.items import Fetched
 from scrapers.middlewares import TRIES
@@ -56,11 +56,11 @@ class SourcesSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for run in self.runs:
             source = run.source
-            if source.kind == "csv" and not source.link:
+            if source.streamed and not getattr(source, "link", ""):
                 # The file itself is streamed outside Scrapy; this HEAD request gives it
                 # robots.txt, the site's delay, and a cheap 304 when it has not changed.
                 yield self._request(run, source.url, self.parse_file_head, method="HEAD")
-            elif source.kind == "csv":
+            elif source.streamed:
                 yield self._request(run, source.url, self.parse_listing)
             else:
                 yield self._request(run, source.url, self.parse_page)
@@ -145,12 +145,12 @@ class SourcesSpider(scrapy.Spider):
             )
             body = self.recorder.store.snapshots.body(latest.sha256) if latest else b""
         try:
-            file_url = find_file(run.source, Page(response.meta["url"], body))
+            link = find_file(run.source, Page(response.meta["url"], body))
         except LayoutError as error:
             yield Fetched(run, fetch, status="broken", reason=str(error))
             return
         yield Fetched(run, fetch)
-        yield await self._stream_file(run, file_url)
+        yield await self._stream_file(run, link.url, link.text)
 
     async def parse_file_head(self, response: Response) -> AsyncIterator[Fetched]:
         run = response.meta["run"]
@@ -159,7 +159,7 @@ class SourcesSpider(scrapy.Spider):
             return
         yield await self._stream_file(run, response.meta["url"])
 
-    async def _stream_file(self, run: SourceRun, url: str) -> Fetched:
+    async def _stream_file(self, run: SourceRun, url: str, link_text: str = "") -> Fetched:
         store = self.recorder.store
         latest = store.snapshots.latest(run.name, url) if run.trust_cache else None
         conditional = {}
@@ -170,13 +170,20 @@ class SourcesSpider(scrapy.Spider):
         known = latest.sha256 if latest else None
         try:
             return await deferred_to_future(
-                threads.deferToThread(self._fetch_and_extract, run, url, conditional, known)
+                threads.deferToThread(
+                    self._fetch_and_extract, run, url, link_text, conditional, known
+                )
             )
         except FetchError as error:
             return Fetched(run, status="failed", reason=f"{run.name}: {error}")
 
     def _fetch_and_extract(
-        self, run: SourceRun, url: str, conditional: dict[str, str], known: str | None
+        self,
+        run: SourceRun,
+        url: str,
+        link_text: str,
+        conditional: dict[str, str],
+        known: str | None,
     ) -> Fetched:
         """In a worker thread: download, then parse the stream (no database here)."""
         streamed = download(
@@ -196,7 +203,8 @@ class SourcesSpider(scrapy.Spider):
         if known and run.trust_cache and body_file.sha256 == known:
             return Fetched(run, fetch, body_file=body_file, status="unchanged")
         try:
-            extraction = extract(run.source, Page(url, opener=body_file.open))
+            page = Page(url, opener=body_file.open, link_text=link_text)
+            extraction = extract(run.source, page)
         except LayoutError as error:
             return Fetched(run, fetch, body_file=body_file, status="broken", reason=str(error))
         except Exception as error:  # a parser bug: the run says so, the crawl goes on

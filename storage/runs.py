@@ -37,13 +37,16 @@ class Runs(Repository):
         *,
         reason: str | None = None,
         counts: RunCounts = RunCounts(),
+        notice: str | None = None,
     ) -> None:
-        """Close a run with its outcome; `reason` says in plain words what went wrong."""
+        """Close a run with its outcome; `reason` says in plain words what went wrong (or,
+        on a good run, what is worth knowing); `notice` is news for alerts (new rows)."""
         if status not in FINAL_STATUSES:
             raise ValueError(f"a run ends as one of {FINAL_STATUSES}, not {status!r}")
         self.db.execute(
             """UPDATE runs SET finished_at = ?, status = ?, reason = ?, requests = ?, bytes = ?,
-                   values_new = ?, values_revised = ?, values_unchanged = ?, news_new = ?
+                   values_new = ?, values_revised = ?, values_unchanged = ?, news_new = ?,
+                   notice = ?
                WHERE id = ?""",
             (
                 clock.now(),
@@ -55,6 +58,7 @@ class Runs(Repository):
                 counts.values_revised,
                 counts.values_unchanged,
                 counts.news_new,
+                notice,
                 run_id,
             ),
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 from storage.alerts import Alerts
 from storage.catalog import Catalog
 from storage.database import connect, transaction
+from storage.layouts import Layouts
 from storage.migrations import migrate
 from storage.news import News
 from storage.observations import Observations
@@ -30,6 +31,7 @@ class Store:
         if not read_only:
             migrate(self.db)
         self.runs = Runs(self.db)
+        self.layouts = Layouts(self.db)
         self.snapshots = Snapshots(self.db)
         self.observations = Observations(self.db)
         self.news = News(self.db)

@@ -45,8 +45,8 @@ def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts
                f"{'news':>5} {'bytes':>10} {'time':>7}")  # fmt: skip
     for result in results:
         click.echo(_line(result, width))
-        if result.reason and not result.succeeded:
-            click.echo(f"{'':<{width}}  -> {result.reason}")
+        for said in dict.fromkeys(filter(None, [result.reason, result.notice])):
+            click.echo(f"{'':<{width}}  -> {said}")
     if not no_alerts:
         _alert(context)
     if not all(result.succeeded for result in results):
@@ -76,8 +76,14 @@ def _line(result: RunResult, width: int) -> str:
 
 @click.command()
 @click.argument("source")
+@click.option(
+    "--accept-layout",
+    is_flag=True,
+    help="The table's headers or rows changed on purpose: forget the remembered layout and "
+    "take the stored page's.",
+)
 @pass_context
-def reparse(context: Context, source: str) -> None:
+def reparse(context: Context, source: str, accept_layout: bool) -> None:
     """Re-extract SOURCE from its newest stored snapshot, with no network (after a parser
     or config fix), and report which values are new or revised.
 
@@ -90,6 +96,8 @@ def reparse(context: Context, source: str) -> None:
         known = ", ".join(sorted(config.sources)) or "none configured"
         raise click.ClickException(f"unknown source {source} (known: {known})")
     with context.store(read_only=False) as store:
+        if accept_layout:
+            store.layouts.forget(source)
         done = reparse_source(store, source, config.sources[source])
     run = done.run
     if run.status != "ok":

@@ -26,6 +26,7 @@ class Page:
     body: bytes | None = None
     opener: Callable[[], BinaryIO] | None = None
     content_type: str = ""
+    link_text: str = ""  # the text of the link the file was found by, on its landing page
 
     def open(self) -> BinaryIO:
         if self.opener is not None:
@@ -38,11 +39,23 @@ class Page:
         return body.decode("utf-8", errors="replace")
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What a table looks like, apart from its periods: its headers and its row labels.
+    Remembered after the first good crawl, so that a renamed header is noticed."""
+
+    columns: tuple[str, ...]
+    rows: tuple[str, ...]
+
+
 @dataclass
 class Extraction:
     observations: list[Observation] = field(default_factory=list)
     news: list[NewsItem] = field(default_factory=list)
     metrics: dict[str, MetricEntry] = field(default_factory=dict)
+    layout: Layout | None = None  # tabular kinds: compared with the remembered one
+    notes: list[str] = field(default_factory=list)  # said with a good run (e.g. all missing)
+    missing: int = 0  # value cells that were empty or '-'
 
     def add(self, observation: Observation, label: str = "", source: str = "") -> None:
         self.observations.append(observation)

@@ -3,6 +3,7 @@
 import re
 import string
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from scrapers.source import Source
 
@@ -11,6 +12,8 @@ from scrapers.source import Source
 class CsvSource(Source, kind="csv"):
     """A CSV file (streamed, any size) at `url`, or the newest file linked from the page at
     `url` whose link matches `link`; rows filtered, then summed per metric and period."""
+
+    streamed: ClassVar[bool] = True
 
     link: str = field(
         default="",

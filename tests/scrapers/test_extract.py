@@ -10,7 +10,7 @@ from jobs.config import parse
 from jobs.demo.site import SITE
 from jobs.starter import starter_text
 from scrapers.extract import LayoutError, Page, extract
-from scrapers.extract.csvfile import find_file
+from scrapers.extract.links import find_file
 from scrapers.kinds.csvfile import CsvSource
 from scrapers.kinds.facts import Fact, FactsSource
 from scrapers.kinds.feed import FeedSource
@@ -269,9 +269,10 @@ def test_the_newest_matching_link_is_chosen_on_a_listing_page():
     <a href="/sites/default/files/assets/documents/2023-Nov/sbo-encounters-fy20-fy23.csv">x</a>"""
     source = CsvSource(**{**SBO.__dict__, "link": r"sbo-encounters-fy\d+-fy\d+.*\.csv"})
     found = find_file(source, Page("https://www.cbp.gov/document/stats/x", listing))
-    assert (
-        found == "https://www.cbp.gov/sites/default/files/2025-09/sbo-encounters-fy22-fy25-aug.csv"
+    assert found.url == (
+        "https://www.cbp.gov/sites/default/files/2025-09/sbo-encounters-fy22-fy25-aug.csv"
     )
+    assert found.text == "new"
     with pytest.raises(LayoutError, match=r"expected a link matching .* found none"):
         find_file(source, Page(URL, b"<a href='/a.pdf'>pdf</a>"))
 

@@ -1,0 +1,56 @@
+"""The `xlsx` kind: a table on a sheet of an Excel workbook (ICE detention statistics,
+the DHS statistics office's workbooks), possibly found on a landing page by link."""
+
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from scrapers.kinds.tabular import Tabular
+
+
+@dataclass(frozen=True, kw_only=True)
+class XlsxSource(Tabular, kind="xlsx"):
+    """A table on a sheet of an .xlsx workbook at `url`, or the newest workbook linked
+    from the page at `url` whose link matches `link`."""
+
+    streamed: ClassVar[bool] = True
+
+    link: str = field(
+        default="",
+        metadata={
+            "help": "Regex on link addresses: `url` is then a landing page and the newest "
+            "matching link is fetched (e.g. 'detentionStats.*\\.xlsx$')."
+        },
+    )
+    sheet: str = field(
+        default="",
+        metadata={
+            "help": "The sheet's name or a pattern ('Detention FY*', any case; stray spaces "
+            "around names are ignored); the first matching sheet in the workbook. Default: "
+            "the first sheet."
+        },
+    )
+    table_title: str = field(
+        default="",
+        metadata={
+            "help": "Text the table's title cell contains (any case), e.g. 'ICE Currently "
+            "Detained by Criminality and Arresting Agency'. The table starts below it and "
+            "ends at the next blank row and blank column. Default: the sheet's first table."
+        },
+    )
+    percent_columns: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "Headers of columns whose cells are percents stored as fractions (0.466 "
+            "shown as 46.6%): stored as 46.6 with unit 'percent'."
+        },
+    )
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if self.link:
+            try:
+                re.compile(self.link)
+            except re.error as error:
+                found.append(f"link {self.link!r} is not a valid regex: {error}")
+        return found

@@ -41,8 +41,12 @@ class Settings:
         default="UTC", metadata={"help": "IANA zone for cron schedules, e.g. America/New_York."}
     )
     user_agent: str = field(
-        default="crossings/0.1 (+https://github.com/crossings-project/crossings)",
-        metadata={"help": "Sent with every request; include a contact address."},
+        default="",
+        metadata={
+            "help": "Sent with every request (a source may set its own). Default: "
+            "'Mozilla/5.0 (compatible; crossings/VERSION; +CONTACT)', which sites behind "
+            "bot filters accept."
+        },
     )
     contact: str = field(
         default="",

@@ -5,15 +5,27 @@ Scrapy settings made from them. `jobs` builds `FetchSettings` from the config's
 import email.utils
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import metadata
 
 MB = 1024 * 1024
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer makes the run fail now
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
+PROJECT_URL = "https://github.com/crossings-project/crossings"
+
+
+def default_agent(contact: str = "") -> str:
+    """A User-Agent that sites behind bot filters accept (cbp.gov and ohss.dhs.gov answer
+    403 to many bare agents) and that still says who is asking and how to reach them."""
+    try:
+        version = metadata.version("crossings")
+    except metadata.PackageNotFoundError:
+        version = "dev"
+    return f"Mozilla/5.0 (compatible; crossings/{version}; +{contact or PROJECT_URL})"
 
 
 @dataclass(frozen=True)
 class FetchSettings:
-    user_agent: str = "crossings/0.1"
+    user_agent: str = ""  # empty: default_agent(contact)
     contact: str = ""
     download_delay: float = 1.0
     concurrent_requests: int = 16
@@ -27,6 +39,8 @@ class FetchSettings:
     @property
     def agent(self) -> str:
         """The User-Agent header: the configured agent, with the contact appended."""
+        if not self.user_agent:
+            return default_agent(self.contact)
         if self.contact and self.contact not in self.user_agent:
             return f"{self.user_agent} ({self.contact})"
         return self.user_agent

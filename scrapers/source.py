@@ -28,6 +28,25 @@ class Source:
         },
     )
     enabled: bool = field(default=True, metadata={"help": "false keeps it configured but idle."})
+    unverified: bool = field(
+        default=False,
+        metadata={
+            "help": "true: its keys were never checked against a real copy of the page "
+            "(`crossings check` says so; the first crawl shows what it found)."
+        },
+    )
+    user_agent: str = field(
+        default="",
+        metadata={"help": "The User-Agent for this source only (default: [settings] one)."},
+    )
+    referer: str = field(
+        default="",
+        metadata={"help": "A Referer header to send (some USCIS endpoints want their page)."},
+    )
+    headers: dict[str, str] = field(
+        default_factory=dict,
+        metadata={"help": "More request headers, e.g. { Accept = 'text/csv' }."},
+    )
 
     def __init_subclass__(cls, kind: str = "", **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -35,8 +54,20 @@ class Source:
             cls.kind = kind
             Source.kinds[kind] = cls
 
+    def request_headers(self, agent: str) -> dict[str, str]:
+        """What this source sends with each request, given the default User-Agent."""
+        sent = {"User-Agent": self.user_agent or agent}
+        if self.referer:
+            sent["Referer"] = self.referer
+        sent.update(self.headers)
+        return sent
+
     def problems(self) -> list[str]:
         """Checks across keys; a kind extends this."""
+        found = []
         if not self.url.startswith(("http://", "https://")):
-            return [f"url {self.url!r} must start with http:// or https://"]
-        return []
+            found.append(f"url {self.url!r} must start with http:// or https://")
+        for name, value in {**self.headers, "referer": self.referer}.items():
+            if any(char in f"{name}{value}" for char in "\r\n"):
+                found.append(f"header {name!r} must not contain a line break")
+        return found

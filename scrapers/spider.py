@@ -68,7 +68,7 @@ class SourcesSpider(scrapy.Spider):
     def _request(
         self, run: SourceRun, url: str, callback: Callable, method: str = "GET"
     ) -> scrapy.Request:
-        headers = {}
+        headers = run.source.request_headers(self.fetch_settings.agent)
         latest = self.recorder.store.snapshots.latest(run.name, url) if run.trust_cache else None
         if latest is not None:
             if latest.etag:
@@ -189,6 +189,7 @@ class SourcesSpider(scrapy.Spider):
         streamed = download(
             url,
             self.fetch_settings,
+            headers=run.source.request_headers(self.fetch_settings.agent),
             conditional=conditional,
             robots=self.robots,
             cancelled=lambda: self.stopping or not self.crawler.crawling,

@@ -68,6 +68,7 @@ def download(
     url: str,
     settings: FetchSettings,
     *,
+    headers: dict[str, str] | None = None,
     conditional: dict[str, str],
     robots: RobotsCache,
     cancelled: Callable[[], bool],
@@ -76,9 +77,9 @@ def download(
     """GET `url` into a BodyFile (or nothing, on 304). Raises FetchError with a reason."""
     session = requests.Session()
     session.headers["User-Agent"] = settings.agent
-    if settings.obey_robots_txt and not robots.allowed(
-        session, url, settings.agent, settings.timeout
-    ):
+    session.headers.update(headers or {})
+    agent = session.headers["User-Agent"]
+    if settings.obey_robots_txt and not robots.allowed(session, url, str(agent), settings.timeout):
         raise FetchError(f"robots.txt of {urlsplit(url).netloc} disallows {url}")
     tries = 0
     while True:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from jobs.cli.context import Context, pass_context
+from jobs.crawl_child import fetch_settings
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
 from jobs.typed import hints_of, keys_of
@@ -48,11 +49,19 @@ def check(context: Context) -> None:
     state = "exists" if config.database.exists() else "will be created on first run"
     click.echo(f"Database {config.database} ({state}); timezone {config.settings.timezone}")
     click.echo(f"\nSources ({len(config.sources)})")
+    agent = fetch_settings(config.settings).agent
     for name, source in config.sources.items():
         upcoming = next_run(source.schedule, zone, now=now) if source.enabled else None
         when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "disabled"
         click.echo(f"  {name:<28} {source.kind:<8} {source.schedule:<14} next {when}")
         click.echo(f"  {'':<28} {source.url}")
+        for header, value in source.request_headers(agent).items():
+            click.echo(f"  {'':<28} sends {header}: {value}")
+        if source.unverified:
+            click.echo(
+                f"  {'':<28} UNVERIFIED: its selectors were not checked on a real page; "
+                "the first crawl reports what it found"
+            )
     click.echo(f"\nRules ({len(config.rules)})")
     for name, rule in config.rules.items():
         click.echo(f"  {name:<28} {rule.kind:<12} -> {', '.join(rule.channels) or '(no channel)'}")

@@ -75,7 +75,7 @@ def parser_failure(source: str, error: Exception) -> str:
 
 def extract(source: Source, page: Page) -> Extraction:
     """Run the extractor of the source's kind (imported on first use: parsers are heavy)."""
-    from scrapers.extract import csvfile, facts, feed, jsondoc, listing, table
+    from scrapers.extract import csvfile, facts, feed, jsondoc, listing, pdf, table, xlsx
 
     extractors = {
         "table": table.extract,
@@ -84,5 +84,7 @@ def extract(source: Source, page: Page) -> Extraction:
         "csv": csvfile.extract,
         "feed": feed.extract,
         "listing": listing.extract,
+        "xlsx": xlsx.extract,
+        "pdf": pdf.extract,
     }
     return extractors[source.kind](source, page)

@@ -16,7 +16,14 @@ from scrapers.extract import Extraction, Layout, LayoutError
 from scrapers.extract.text import shown, slug, squash
 from scrapers.kinds.tabular import Tabular
 from scrapers.numbers import Number, NumberError, parse_number
-from scrapers.periods import Period, PeriodError, parse_period
+from scrapers.periods import (
+    Period,
+    PeriodError,
+    fiscal_month,
+    fiscal_year_of,
+    month_number,
+    parse_period,
+)
 from storage import Observation
 
 # Footnote marks after a label: "Total*", "Removals**", "Asylum†".
@@ -69,7 +76,7 @@ def read(source: Tabular, grid: Grid, as_of: Period | None = None) -> Extraction
     _check_columns(source, headers, grid)
     body = rows[count:]
     if source.periods == "columns":
-        extraction = _periods_in_columns(source, rows[:count], headers, body, grid)
+        extraction = _periods_in_columns(source, headers, body, grid, as_of)
     elif source.periods == "rows":
         extraction = _periods_in_rows(source, headers, body, grid)
     else:
@@ -153,17 +160,17 @@ def _check_columns(source: Tabular, headers: list[_Levels], grid: Grid) -> None:
 
 def _periods_in_columns(
     source: Tabular,
-    header_rows: list[list[Cell]],
     headers: list[_Levels],
     body: list[list[Cell]],
     grid: Grid,
+    as_of: Period | None,
 ) -> Extraction:
     periods: dict[int, tuple[Period, str]] = {}
     for column, levels in enumerate(headers):
         if not levels.texts:
             continue
         try:
-            periods[column] = (parse_period(levels.raw), " ".join(levels.texts[:-1]))
+            periods[column] = (_column_period(levels.raw, as_of), " ".join(levels.texts[:-1]))
         except PeriodError:
             continue
     if not periods:
@@ -224,47 +231,99 @@ def _periods_in_columns(
     return extraction
 
 
+def _column_period(text: str, as_of: Period | None) -> Period:
+    """A period header; a bare month ('Oct') is a month of the fiscal year of the as-of
+    date (ICE's monthly columns)."""
+    try:
+        return parse_period(text)
+    except PeriodError:
+        if as_of is None or len(as_of.text) < 7 or " " in text.strip():
+            raise
+        fiscal_year = int(fiscal_year_of(as_of.text).removeprefix("FY"))
+        return Period(fiscal_month(fiscal_year, month_number(text.strip())))
+
+
 def _periods_in_rows(
     source: Tabular, headers: list[_Levels], body: list[list[Cell]], grid: Grid
 ) -> Extraction:
     names = [levels.texts[-1] if levels.texts else "" for levels in headers]
-    lowered = [name.lower() for name in names]
-    period_column = 0
-    if source.period_column:
-        if source.period_column.lower() not in lowered:
-            raise LayoutError(
-                f"{source.name}: expected a period column {source.period_column!r} in "
-                f"{grid.where}, found the header {shown(names)}"
-            )
-        period_column = lowered.index(source.period_column.lower())
+    period_column = (
+        _column(source, names, source.period_column, grid) if source.period_column else 0
+    )
+    month_column = (
+        _column(source, names, source.month_column, grid) if source.month_column else None
+    )
+    timed = {period_column, month_column}
     wanted = {name.lower() for name in source.columns} - {names[period_column].lower()}
     value_columns = [
         column
-        for column, name in enumerate(lowered)
-        if column != period_column and (not wanted or name in wanted)
+        for column, name in enumerate(names)
+        if column not in timed
+        and (not wanted or name.lower() in wanted)
+        and (wanted or any(_numeric(cells[column].text) for cells in body))
     ]
+    label_columns = [c for c in range(len(names)) if c not in timed and c not in value_columns]
     extraction = Extraction()
-    for cells in body:
+    made: dict[tuple[str, str], int] = {}
+    for line, cells in enumerate(body, start=1):
         text = cells[period_column].text
         if not text or text.lower().startswith("total"):
             continue
-        try:
-            period = parse_period(text)
-        except PeriodError as error:
-            raise LayoutError(
-                f"{source.name}: expected a period in column {names[period_column]!r} of "
-                f"{grid.where}, found {text!r} ({error})"
-            ) from None
+        month = cells[month_column].text if month_column is not None else ""
+        period = _row_period(source, text, month, names[period_column], grid)
+        labels = {slug(names[c]): slug(label(cells[c])[0]) for c in label_columns if names[c]}
         for column in value_columns:
-            number = _number(source, cells[column], [text], headers[column], grid)
+            number = _number(source, cells[column], [text, month], headers[column], grid)
             if number.value is None:
                 extraction.missing += 1
                 continue
-            values = {"column": slug(names[column])}
+            values = {**labels, "column": slug(names[column])}
+            metric = _render(source, source.metric, values, grid)
+            if (metric, period.text) in made:
+                raise LayoutError(
+                    f"{source.name}: data rows {made[(metric, period.text)]} and {line} of "
+                    f"{grid.where} both give {metric} for {period.text}: name the label "
+                    f"columns in the metric template ({', '.join('{' + k + '}' for k in labels)})"
+                )
+            made[(metric, period.text)] = line
             flags = _flags(period.flags, headers[column].marks, cells[column].marks, number.flags)
-            _add(source, extraction, None, values, period.text, number, flags, grid, names[column])
+            _add(
+                source, extraction, metric, values, period.text, number, flags, grid, names[column]
+            )
     extraction.layout = Layout(_unique(name for name in names if name), ())
     return extraction
+
+
+def _column(source: Tabular, names: list[str], wanted: str, grid: Grid) -> int:
+    lowered = [name.lower() for name in names]
+    if squash(wanted).lower() not in lowered:
+        raise LayoutError(
+            f"{source.name}: expected a column {wanted!r} in {grid.where}, found the header "
+            f"{shown(names)}"
+        )
+    return lowered.index(squash(wanted).lower())
+
+
+LEADING_NUMBER = re.compile(r"^\d{1,2}\s+")  # OHSS numbers its months: "01 October"
+
+
+def _row_period(source: Tabular, year: str, month: str, column: str, grid: Grid) -> Period:
+    try:
+        period = parse_period(year)
+        if month:
+            number = int(period.text.removeprefix("FY"))
+            name = LEADING_NUMBER.sub("", month)
+            if source.fiscal or period.text.startswith("FY"):
+                return Period(fiscal_month(number, name))
+            return Period(f"{number}-{month_number(name):02d}")
+        if source.fiscal and period.text.isdigit():
+            return Period(f"FY{period.text}", period.flags)
+        return period
+    except (PeriodError, ValueError) as error:
+        raise LayoutError(
+            f"{source.name}: expected a period in column {column!r} of {grid.where}, found "
+            f"{year!r}{f' / {month!r}' if month else ''} ({error})"
+        ) from None
 
 
 def _as_of(

@@ -50,6 +50,20 @@ class Tabular(Source):
             "'(?P<month>\\d\\d)(?P<day>\\d\\d)(?P<year>\\d{4})\\.xlsx$'."
         },
     )
+    month_column: str = field(
+        default="",
+        metadata={
+            "help": "With periods = 'rows': the header of a month column beside the year "
+            "column ('01 October', 'OCT'); each row is then a month."
+        },
+    )
+    fiscal: bool = field(
+        default=False,
+        metadata={
+            "help": "With periods = 'rows': bare years are US fiscal years (2024 -> FY2024; "
+            "with a month column, Oct-Dec belong to the year before)."
+        },
+    )
     header_rows: int = field(
         default=0,
         metadata={

@@ -4,7 +4,7 @@
 import re
 
 import pdfplumber
-from pdfminer.pdfparser import PDFSyntaxError
+from pdfplumber.utils.exceptions import PdfminerException
 
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.asof import find_as_of
@@ -19,7 +19,7 @@ def extract(source: PdfSource, page: Page) -> Extraction:
     with page.open() as raw:
         try:
             document = pdfplumber.open(raw)
-        except (PDFSyntaxError, ValueError, TypeError) as error:
+        except PdfminerException as error:
             raise LayoutError(
                 f"{source.name}: expected a PDF at {page.url}, but it cannot be read as one "
                 f"({type(error).__name__}: {error})"

@@ -50,7 +50,7 @@ def find_table(source: TableSource, page: Page) -> lxml.html.HtmlElement:
 def _titles(table: lxml.html.HtmlElement) -> list[str]:
     """Its caption, and the element just before it (TRAC's "Table 1." paragraph, CBP's <h3>)."""
     nearby = table.xpath("./caption") + table.xpath("preceding-sibling::*[1]")
-    return [squash(element.text_content()) for element in nearby]
+    return [_cell(element).text for element in nearby]
 
 
 def _tables_seen(tables: list[lxml.html.HtmlElement]) -> str:

@@ -6,8 +6,10 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def slug(text: str) -> str:
-    """'Credible/Reasonable Fear' -> 'credible_reasonable_fear' (for metric names)."""
-    return _NOT_WORD.sub("_", text.lower()).strip("_")
+    """'Credible/Reasonable Fear' -> 'credible_reasonable_fear' (for metric names); a
+    label that is only '%' (CBP's share rows) -> 'percent'."""
+    made = _NOT_WORD.sub("_", text.lower()).strip("_")
+    return made or ("percent" if "%" in text else "")
 
 
 def squash(text: str) -> str:

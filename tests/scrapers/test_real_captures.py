@@ -249,8 +249,8 @@ def made_pdf(lines: list[str], table: list[list[str]] | None = None) -> bytes:
     """A one-page PDF like EOIR's adjudication statistics (no real one could be had):
     a title, sentences, and a ruled table."""
     from reportlab.lib.pagesizes import letter
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
     from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
     out = io.BytesIO()
     styles = getSampleStyleSheet()
@@ -300,7 +300,7 @@ def test_pdf_figures_by_regex_and_a_table_by_title():
 
 
 def test_pdf_without_the_expected_text_or_table_is_a_clear_layout_error():
-    page = Page("https://www.justice.gov/eoir/media/1/dl", made_pdf(EOIR_LINES[:3] + ["Closed"]))
+    page = Page("https://www.justice.gov/eoir/media/1/dl", made_pdf([*EOIR_LINES[:3], "Closed"]))
     with pytest.raises(LayoutError) as caught:
         extract(eoir(), page)
     assert "expected text matching ['Pending cases:\\\\s*([\\\\d,]+)']" in str(caught.value)

@@ -14,6 +14,8 @@ from scrapers.source import Source
 
 # A year-month in a file's address: CBP files sit in folders like /2025-09/ or /2023-Nov/.
 URL_DATE = re.compile(r"(20\d\d)[-_/]?(0[1-9]|1[0-2]|[A-Za-z]{3})\b")
+# A month-day-year in a file name: ICE's FY26_detentionStats_02122026.xlsx.
+US_DATE = re.compile(r"(?<!\d)(0[1-9]|1[0-2])([0-3]\d)(20\d\d)(?!\d)")
 
 
 class Link(NamedTuple):
@@ -22,8 +24,9 @@ class Link(NamedTuple):
 
 
 def find_file(source: Source, page: Page) -> Link:
-    """The newest link on the landing page that matches `link` (by the year-month in its
-    address; the first on the page when they have none). A file linked twice counts once."""
+    """The newest link on the landing page that matches `link` (by the date in its address:
+    a year-month folder or an MMDDYYYY name; the first on the page when they have none).
+    A file linked twice counts once."""
     anchors = Selector(text=page.text).css("a[href]")
     pattern = re.compile(getattr(source, "link", ""))
     matches: dict[str, str] = {}
@@ -43,12 +46,15 @@ def find_file(source: Source, page: Page) -> Link:
     return Link(url, matches[url])
 
 
-def _url_date(url: str) -> tuple[int, int]:
+def _url_date(url: str) -> tuple[int, int, int]:
+    name = url.rsplit("/", 1)[-1]
+    if match := US_DATE.search(name):
+        return (int(match.group(3)), int(match.group(1)), int(match.group(2)))
     match = URL_DATE.search(url)
     if not match:
-        return (0, 0)
+        return (0, 0, 0)
     month = match.group(2)
     try:
-        return (int(match.group(1)), int(month) if month.isdigit() else month_number(month))
+        return (int(match.group(1)), int(month) if month.isdigit() else month_number(month), 0)
     except PeriodError:
-        return (int(match.group(1)), 0)
+        return (int(match.group(1)), 0, 0)

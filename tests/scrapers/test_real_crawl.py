@@ -19,7 +19,7 @@ REAL = Path(__file__).parent.parent / "fixtures" / "real"
 CUSTODY = (REAL / "cbp_custody_and_transfer_statistics_page_2026-09-12.html").read_bytes()
 ICE_FILE = "/doclib/detention/FY26_detentionStats_02122026.xlsx"
 LANDING = f"""<html><body><h2>Detention Statistics</h2><ul>
-<li><a href="/doclib/detention/FY25_detentionStats09252025.xlsx">FY2025 Detention Statistics</a></li>
+<li><a href="/doclib/detention/FY25_detentionStats09252025.xlsx">FY2025 Detention Stats</a></li>
 <li><a href="{ICE_FILE}">FY2026 ICE Detention Statistics
   (data as of 02/12/2026)</a></li>
 <li><a href="/doclib/detention/guide.pdf">Guide</a></li></ul></body></html>""".encode()

@@ -59,7 +59,7 @@ def check(context: Context) -> None:
             click.echo(f"  {'':<28} sends {header}: {value}")
         if source.unverified:
             click.echo(
-                f"  {'':<28} UNVERIFIED: its selectors were not checked on a real page; "
+                f"  {'':<28} UNVERIFIED: no real copy of its page was checked; "
                 "the first crawl reports what it found"
             )
     click.echo(f"\nRules ({len(config.rules)})")

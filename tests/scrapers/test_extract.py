@@ -1,14 +1,9 @@
 """Each kind's extractor over copies of the real pages (tests/fixtures), and the loud
 failures that layout drift must cause. Pure functions: no server, no database."""
 
-import tomllib
-from pathlib import Path
-
 import pytest
 
-from jobs.config import parse
 from jobs.demo.site import SITE
-from jobs.starter import starter_text
 from scrapers.extract import LayoutError, Page, extract
 from scrapers.extract.links import find_file
 from scrapers.kinds.csvfile import CsvSource
@@ -320,25 +315,3 @@ def test_listing_items_by_css_selectors():
     moved = ListingSource(name="whatsnew", url=URL, items="div.news-item")
     with pytest.raises(LayoutError, match=r"div\.news-item"):
         extract(moved, listing)
-
-
-STARTER_PAGES = {
-    # bundled source: the demo page shaped like its real page
-    "trac-quickfacts": "quickfacts-eoir.html",
-    "trac-completions": "report-695.html",
-    "trac-asylum-grants": "asylum-graph.json",
-    "trac-detention": "pop_agen_table.json",
-    "trac-whatsnew": "whatsnew.html",
-    "cbp-sbo-encounters": "sbo-encounters-fy22-fy25-aug.csv",
-    "cbp-monthly-table": "cbp-nationwide-encounters.html",
-    "dhs-news": "dhs-news-rss.xml",
-}
-
-
-@pytest.mark.parametrize(("name", "file"), STARTER_PAGES.items())
-def test_every_bundled_source_reads_a_page_shaped_like_its_real_one(name, file):
-    config = parse(tomllib.loads(starter_text()), Path("crossings.toml"))
-    found = extract(
-        config.sources[name], Page(config.sources[name].url, (SITE / file).read_bytes())
-    )
-    assert found.observations or found.news

@@ -20,6 +20,7 @@ REAL = FIXTURES / "real"
 ICE_FILE = "/doclib/detention/FY26_detentionStats_02122026.xlsx"
 OHSS_FILE = "/sites/default/files/2025-09/KHSM%20Encounters%20(USBP)%20fy25m11.xlsx"
 NATIONWIDE_FILE = "/sites/default/files/2026-08/nationwide-encounters-fy23-fy26-jul-state.csv"
+CUSTODY = "cbp_custody_and_transfer_statistics_page_2026-09-12.html"
 SBO_FILE = "/sites/default/files/2025-09/sbo-encounters-fy22-fy25-aug.csv"
 
 # Bundled source: what is served (path on the local server -> route), and values it must
@@ -51,7 +52,7 @@ VERIFIED = {
     ),
     "cbp-custody": (
         {"/www.cbp.gov/newsroom/stats/custody-and-transfer-statistics":
-            Route((REAL / "cbp_custody_and_transfer_statistics_page_2026-09-12.html").read_bytes())},
+            Route((REAL / CUSTODY).read_bytes())},
         {("cbp.ofo.custody.in_custody_capacity", "2025-10"): 902,
          ("cbp.ofo.custody.percent", "2025-10"): 42,
          ("cbp.ofo.custody.percent.share", "2025-10"): 4.66},

@@ -3,6 +3,7 @@ what will run when, `kinds` explains every key."""
 
 import dataclasses
 import os
+import typing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,22 +98,30 @@ def kinds(kind: str | None) -> None:
                 continue
             shown += 1
             click.echo(f"{noun} kind {name!r}: {(cls.__doc__ or '').strip().splitlines()[0]}")
-            hints = hints_of(cls)
-            for field in keys_of(cls):
-                required = (
-                    field.default is dataclasses.MISSING
-                    and field.default_factory is dataclasses.MISSING
-                )
-                type_name = getattr(hints[field.name], "__name__", str(hints[field.name]))
-                mark = "required" if required else f"default {field.default!r}"
-                if field.default is dataclasses.MISSING and not required:
-                    mark = "optional"
-                click.echo(f"  {field.name:<22} {type_name:<10} {mark}")
-                if help_text := field.metadata.get("help"):
-                    click.echo(f"  {'':<22} {help_text}")
+            _keys(cls, "  ")
             click.echo()
     if kind and not shown:
         raise click.ClickException(f"no kind named {kind!r}; run `crossings kinds` to list them")
+
+
+def _keys(cls: type, indent: str) -> None:
+    """Each key of a settings class; the keys of a list of tables (facts, figures) below it."""
+    hints = hints_of(cls)
+    for field in keys_of(cls):
+        required = (
+            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        )
+        type_name = getattr(hints[field.name], "__name__", str(hints[field.name]))
+        mark = "required" if required else f"default {field.default!r}"
+        if field.default is dataclasses.MISSING and not required:
+            mark = "optional"
+        click.echo(f"{indent}{field.name:<22} {type_name:<10} {mark}")
+        if help_text := field.metadata.get("help"):
+            click.echo(f"{indent}{'':<22} {help_text}")
+        inner = typing.get_args(hints[field.name])
+        if inner and dataclasses.is_dataclass(inner[0]):
+            click.echo(f"{indent}{'':<22} each with the keys:")
+            _keys(inner[0], indent + "    ")
 
 
 COMMANDS = (init, check, kinds)

@@ -14,17 +14,20 @@ class Figure:
 
     metric: str = field(metadata={"help": "Metric name, e.g. 'eoir.pending'."})
     regex: str = field(
-        metadata={"help": "Regex over the page text; group 1 is the number, e.g. "
-                  "'Pending [Cc]ases:?\\\\s*([\\\\d,]+)'."}
-    )  # fmt: skip
+        metadata={
+            "help": "Regex over the page text; group 1 is the number, e.g. "
+            r"'Pending [Cc]ases:?\s*([\d,]+)'."
+        }
+    )
     unit: str = field(default="count", metadata={"help": "Unit of the value."})
     label: str = field(default="", metadata={"help": "Human label for the catalogue."})
 
 
 @dataclass(frozen=True, kw_only=True)
 class PdfSource(Tabular, kind="pdf"):
-    """A PDF at `url` (or the newest one linked from the page at `url` whose link matches
-    `link`): a table found by page and title, or figures found by regex in the text."""
+    """A table found by page and title, or figures by regex, in a PDF at or linked from `url`.
+
+    With `link`, `url` is a landing page and the newest PDF whose address matches is read."""
 
     streamed: ClassVar[bool] = True
 

@@ -10,8 +10,10 @@ from scrapers.kinds.tabular import Tabular
 
 @dataclass(frozen=True, kw_only=True)
 class XlsxSource(Tabular, kind="xlsx"):
-    """A table on a sheet of an .xlsx workbook at `url`, or the newest workbook linked
-    from the page at `url` whose link matches `link`."""
+    """A table on a sheet of an Excel workbook (.xlsx), at `url` or linked from it.
+
+    With `link`, `url` is a landing page and the newest workbook whose address matches
+    is read."""
 
     streamed: ClassVar[bool] = True
 

@@ -14,7 +14,7 @@ IMAGE_HINT     := echo "Image not built. If the base image could not be pulled (
   make image BASE_IMAGE=localhost/crossings-base:bookworm (see docs/container.md)" >&2
 
 .PHONY: run test lint format check demo image bench clean browser \
-        bench-checks bench-csv bench-rules bench-queries bench-daemon
+        bench-checks bench-csv bench-rules bench-queries bench-daemon bench-xlsx
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,13 +71,16 @@ image:
 ## bench: every benchmark, side by side with urlwatch and pandas (see bench/README.md);
 ##        results in bench/results/*.json. QUICK=1 for a short run of each.
 BENCH_ARGS := $(if $(QUICK),--quick,)
-bench: bench-checks bench-csv bench-rules bench-queries bench-daemon
+bench: bench-checks bench-csv bench-rules bench-queries bench-daemon bench-xlsx
 
 bench-checks: $(STAMP)
 	$(BIN)/python bench/checks.py $(BENCH_ARGS)
 
 bench-csv: $(STAMP)
 	$(BIN)/python bench/csv_ingest.py $(BENCH_ARGS)
+
+bench-xlsx: $(STAMP)
+	$(BIN)/python bench/xlsx_read.py $(BENCH_ARGS)
 
 bench-rules: $(STAMP)
 	$(BIN)/python bench/rules.py $(BENCH_ARGS)

@@ -33,6 +33,7 @@ class RunResult:
     status: str  # ok | unchanged | failed | broken | interrupted
     reason: str | None
     notice: str | None = None
+    sample: str | None = None  # an unverified source's first values, to check by eye
     values_new: int = 0
     values_revised: int = 0
     values_unchanged: int = 0

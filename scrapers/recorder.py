@@ -30,6 +30,7 @@ class SourceRun:
     status: str | None = None
     reason: str | None = None
     notice: str | None = None  # new rows or columns stored (allow_new): alerts carry it
+    sample: str | None = None  # what an unverified source found, for its first crawls
     seconds: float = 0.0
 
     @property
@@ -51,6 +52,7 @@ class SourceRun:
             "status": self.status,
             "reason": self.reason,
             "notice": self.notice,
+            "sample": self.sample,
             "values_new": self.values_new,
             "values_revised": self.values_revised,
             "values_unchanged": self.values_unchanged,
@@ -103,6 +105,8 @@ class Recorder:
             if problem := self.check_layout(run, extraction, snapshot.id):
                 return problem
             self.values(run, extraction, snapshot.id)
+        if getattr(run.source, "unverified", False):
+            run.sample = sample(extraction)
         return None
 
     def check_layout(self, run: SourceRun, extraction: Extraction, snapshot_id: int) -> str | None:
@@ -170,6 +174,17 @@ class Recorder:
         run.seconds = time.monotonic() - run.started
         notice = run.notice if status == "ok" else None
         self.store.runs.finish(run.run_id, status, reason=reason, counts=run.counts, notice=notice)
+
+
+def sample(extraction: Extraction, count: int = 3) -> str:
+    """A few of the values or news found, to check by eye against the page."""
+    said = [
+        f"{o.metric} {o.period} = {o.value:,.10g}{'%' if o.unit == 'percent' else ''}"
+        for o in extraction.observations[:count]
+    ]
+    said += [repr(item.title[:60]) for item in extraction.news[: count - len(said)]]
+    total = len(extraction.observations) + len(extraction.news)
+    return f"found {total}: {'; '.join(said)}{' ...' if total > len(said) else ''}"
 
 
 @dataclass(frozen=True)

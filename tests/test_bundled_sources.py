@@ -136,4 +136,10 @@ def test_bundled_sources_read_their_pages(crawled):
         for key, value in expected.items():
             assert current.get(key) == pytest.approx(value), (name, key)
     assert current[("trac.court.backlog", "2025-05-31")] == 3546863
+    # An unverified source's crawl shows what it found, to check against the page by eye.
+    assert results["trac-quickfacts"].sample.startswith(
+        "found 3: trac.court.backlog 2025-05-31 = 3,546,863; "
+    )
+    assert results["trac-whatsnew"].sample.startswith("found 3: 'Government Fails To Detain")
+    assert all(results[name].sample is None for name in VERIFIED)
     assert current[("trac.quickfacts.detention.held", "2026-02-07")] == 68289

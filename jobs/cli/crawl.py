@@ -47,6 +47,10 @@ def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts
         click.echo(_line(result, width))
         for said in dict.fromkeys(filter(None, [result.reason, result.notice])):
             click.echo(f"{'':<{width}}  -> {said}")
+        if result.sample:
+            click.echo(
+                f"{'':<{width}}  -> unverified source, check against the page: {result.sample}"
+            )
     if not no_alerts:
         _alert(context)
     if not all(result.succeeded for result in results):

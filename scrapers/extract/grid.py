@@ -265,12 +265,16 @@ def _periods_in_rows(
     label_columns = [c for c in range(len(names)) if c not in timed and c not in value_columns]
     extraction = Extraction()
     made: dict[tuple[str, str], int] = {}
+    periods: dict[tuple[str, str], Period] = {}  # long sheets repeat each period many times
     for line, cells in enumerate(body, start=1):
         text = cells[period_column].text
         if not text or text.lower().startswith("total"):
             continue
         month = cells[month_column].text if month_column is not None else ""
-        period = _row_period(source, text, month, names[period_column], grid)
+        if (period := periods.get((text, month))) is None:
+            period = periods[(text, month)] = _row_period(
+                source, text, month, names[period_column], grid
+            )
         labels = {slug(names[c]): slug(label(cells[c])[0]) for c in label_columns if names[c]}
         for column in value_columns:
             number = _number(source, cells[column], [text, month], headers[column], grid)
@@ -432,6 +436,8 @@ def _render(source: Tabular, template: str, names: dict[str, str], grid: Grid) -
 
 
 def _flags(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    if not any(groups):
+        return ()
     return tuple(dict.fromkeys(flag for group in groups for flag in group))
 
 

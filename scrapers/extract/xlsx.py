@@ -137,6 +137,11 @@ def _fill_merged(
 
 
 def _cell(value: Any) -> Cell:
+    kind = type(value)
+    if kind is str:
+        return Cell(" ".join(value.split()))
+    if kind is float:
+        return Cell(str(int(value)) if value.is_integer() else repr(value))
     if isinstance(value, bool) or value is None:
         return Cell("")
     if isinstance(value, float):

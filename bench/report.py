@@ -111,7 +111,20 @@ def daemon(data: dict) -> str:
     )
 
 
-RENDERERS = {"checks": checks, "csv": csv, "rules": rules, "queries": queries, "daemon": daemon}
+def xlsx(data: dict) -> str:
+    import xlsx_read
+
+    return xlsx_read.report(data) + _when(data) + f" Repetitions: {data['repeat']}."
+
+
+RENDERERS = {
+    "checks": checks,
+    "csv": csv,
+    "rules": rules,
+    "queries": queries,
+    "daemon": daemon,
+    "xlsx": xlsx,
+}
 
 
 def main() -> None:

@@ -185,7 +185,9 @@ def _periods_in_columns(
     row_filter = re.compile(source.rows) if source.rows else None
     extraction, group, made = Extraction(), "", {}
     layout_rows: list[str] = []
+    outer: list[Cell] = []  # the previous row's labels
     for cells in body:
+        cells, outer = _outline(cells, label_columns, outer)
         labels, marks = _labels(cells[column] for column in label_columns)
         if not labels:
             continue
@@ -241,6 +243,21 @@ def _column_period(text: str, as_of: Period | None) -> Period:
             raise
         fiscal_year = int(fiscal_year_of(as_of.text).removeprefix("FY"))
         return Period(fiscal_month(fiscal_year, month_number(text.strip())))
+
+
+def _outline(
+    cells: list[Cell], label_columns: list[int], above: list[Cell]
+) -> tuple[list[Cell], list[Cell]]:
+    """Spreadsheets leave an outer label blank under its first row ("Bonded Out" then
+    blanks beside "Convicted Criminal", ...): a blank label with a filled one to its
+    right takes the label above it."""
+    if above:
+        for index, column in enumerate(label_columns[:-1]):
+            later = label_columns[index + 1 :]
+            if not cells[column].text and any(cells[c].text for c in later):
+                cells = [*cells]
+                cells[column] = above[index]
+    return cells, [cells[column] for column in label_columns]
 
 
 def _periods_in_rows(

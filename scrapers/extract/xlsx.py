@@ -99,15 +99,19 @@ def _next_filled_row(values: list[list[Any]], row_index: int, column: int) -> in
 
 
 def _region(values: list[list[Any]], top: int, left: int) -> list[list[Any]]:
-    """From the top-left cell down to the next blank row and right to the next blank column
-    (blank over all the table's rows)."""
+    """From the top-left cell down to the next blank row (blank under the whole header) and
+    right to the next blank column (blank over all the table's rows)."""
+    header = values[top] if top < len(values) else []
+    edge = left + 1
+    while edge < len(header) and _filled(header[edge]):
+        edge += 1
     bottom = top
-    while bottom < len(values) and _filled(_at(values[bottom], left, None)):
+    while bottom < len(values) and any(_filled(v) for v in values[bottom][left:edge]):
         bottom += 1
     if bottom == top:
         return []
     width = max(len(row) for row in values[top:bottom])
-    right = left + 1
+    right = edge
     while right < width and any(_filled(_at(row, right, None)) for row in values[top:bottom]):
         right += 1
     return [row[left:right] for row in values[top:bottom]]

@@ -170,6 +170,20 @@ def test_several_tables_on_one_sheet_and_bare_month_columns():
     assert found[("ice.book_ins.cbp", "2026-02")][0] == 803
 
 
+def test_outline_labels_blank_under_their_first_row_are_carried_down():
+    book_outs = ice(
+        table_title="ICE Final Book Outs by Release Reason", periods="columns",
+        metric="ice.book_outs.{row}",
+    )  # fmt: skip
+    found = extract(book_outs, real("ice_detention_stats_fy2026_2026-02-12.xlsx", ICE_URL))
+    got = values(found)
+    assert got[("ice.book_outs.total", "2025-10")][0] == 37541
+    assert got[("ice.book_outs.bonded_out.total", "2025-10")][0] == 1086
+    assert got[("ice.book_outs.bonded_out.convicted_criminal", "2025-10")][0] == 115
+    assert got[("ice.book_outs.bond_set_by_ice.other_immigration_violator", "2025-12")][0] == 77
+    assert "Bonded Out / Pending Criminal Charges" in found.layout.rows
+
+
 @pytest.mark.parametrize(
     ("changes", "mentions"),
     [

@@ -84,7 +84,7 @@ def read(source: Tabular, grid: Grid, as_of: Period | None = None) -> Extraction
             raise LayoutError(f"{source.name}: no as-of date for {grid.where}")
         extraction = _as_of(source, headers, body, grid, as_of)
     if not extraction.observations:
-        if not _all_missing(extraction):
+        if not extraction.missing:  # no value cells at all, rather than all '-'
             raise LayoutError(
                 f"{source.name}: {grid.where} has {len(body)} data rows but no values"
             )
@@ -410,10 +410,6 @@ def _add(
             label=f"{label_text} (percent)",
             source=source.name,
         )
-
-
-def _all_missing(extraction: Extraction) -> bool:
-    return extraction.missing > 0
 
 
 def _labels(cells: Iterable[Cell]) -> tuple[list[str], tuple[str, ...]]:

@@ -8,7 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from jobs.cli import cli
 from jobs.demo.site import SITE
 from jobs.runner import LocalRunner
 from jobs.starter import starter_text
@@ -96,11 +98,18 @@ def bundled() -> dict:
     return tomllib.loads(starter_text())["sources"]
 
 
-def test_every_bundled_source_is_verified_on_a_real_capture_or_says_unverified():
+def test_every_bundled_source_is_verified_on_a_real_capture_or_says_unverified(tmp_path):
     sources = bundled()
     assert set(sources) == set(VERIFIED) | set(SHAPED) | set(NOT_CRAWLED)
     for name, table in sources.items():
         assert table.get("unverified", False) is (name not in VERIFIED), name
+    config = tmp_path / "crossings.toml"
+    config.write_text(starter_text())
+    checked = CliRunner().invoke(cli, ["--config", str(config), "check"])
+    assert checked.exit_code == 0, checked.output
+    blocks = re.split(r"\n  (?=\S)", checked.output.split("\nRules (")[0])
+    flagged = {block.split()[0] for block in blocks if "UNVERIFIED: no real copy" in block}
+    assert flagged == set(SHAPED) | set(NOT_CRAWLED)
 
 
 @pytest.fixture(scope="module")

@@ -183,7 +183,8 @@ def _periods_in_columns(
         slug(headers[column].texts[-1]) if headers[column].texts else "" for column in label_columns
     ]
     row_filter = re.compile(source.rows) if source.rows else None
-    extraction, group, made = Extraction(), "", {}
+    extraction, group = Extraction(), ""
+    made: dict[tuple[str, str], str] = {}
     layout_rows: list[str] = []
     outer: list[Cell] = []  # the previous row's labels
     for cells in body:
@@ -228,8 +229,8 @@ def _periods_in_columns(
             _add(source, extraction, metric, names, period.text, number, flags, grid,
                  " / ".join(filter(None, [*path, above])))  # fmt: skip
     fixed = [_joined(headers[column]) for column in range(len(headers)) if column not in periods]
-    above = [text for _, text in periods.values() if text]
-    extraction.layout = Layout(_unique([*fixed, *above]), _unique(layout_rows))
+    groups = [text for _, text in periods.values() if text]
+    extraction.layout = Layout(_unique([*fixed, *groups]), _unique(layout_rows))
     return extraction
 
 
@@ -400,6 +401,8 @@ def _add(
     grid: Grid,
     label_text: str,
 ) -> None:
+    if number.value is None:
+        return
     metric = metric or _render(source, source.metric, names, grid)
     observation = Observation(metric, period, number.value, number.unit or source.unit, flags)
     extraction.add(observation, label=label_text, source=source.name)

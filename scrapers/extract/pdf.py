@@ -1,6 +1,7 @@
 """The `pdf` extractor (pdfplumber): a table found on a page below its title, read by
 `grid` like an HTML table; or single figures found by regex in the page text."""
 
+import io
 import re
 
 import pdfplumber
@@ -17,8 +18,9 @@ from storage import Observation
 
 def extract(source: PdfSource, page: Page) -> Extraction:
     with page.open() as raw:
+        body = io.BytesIO(raw.read())  # a PDF is read by seeking; a stored body streams
         try:
-            document = pdfplumber.open(raw)
+            document = pdfplumber.open(body)
         except PdfminerException as error:
             raise LayoutError(
                 f"{source.name}: expected a PDF at {page.url}, but it cannot be read as one "

@@ -21,7 +21,7 @@ from twisted.internet import threads
 from twisted.python.failure import Failure
 
 from scrapers.extract import LayoutError, Page, extract, parser_failure
-from scrapers.extract.csvfile import find_file
+from scrapers.extract.links import find_file
 from scrapers.fetching import FetchSettings, after_retries
 from scrapers.items import Fetched
 from scrapers.middlewares import TRIES
@@ -56,12 +56,12 @@ class SourcesSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for run in self.runs:
             source = run.source
-            if source.kind == "csv" and not source.link:
+            if source.file_link:
+                yield self._request(run, source.url, self.parse_listing)
+            elif source.streamed:
                 # The file itself is streamed outside Scrapy; this HEAD request gives it
                 # robots.txt, the site's delay, and a cheap 304 when it has not changed.
                 yield self._request(run, source.url, self.parse_file_head, method="HEAD")
-            elif source.kind == "csv":
-                yield self._request(run, source.url, self.parse_listing)
             else:
                 yield self._request(run, source.url, self.parse_page)
 
@@ -130,9 +130,9 @@ class SourcesSpider(scrapy.Spider):
             run.trust_cache and known and hashlib.sha256(response.body).hexdigest() == known
         )
 
-    # -- CSV files: a listing page, then the file streamed -------------------------------
+    # -- files: a listing page, then the file (streamed or not) -------------------------------
 
-    async def parse_listing(self, response: Response) -> AsyncIterator[Fetched]:
+    async def parse_listing(self, response: Response) -> AsyncIterator[Fetched | scrapy.Request]:
         run = response.meta["run"]
         if response.status >= 400:
             yield Fetched(run, status="failed", reason=_http_reason(response))
@@ -150,7 +150,10 @@ class SourcesSpider(scrapy.Spider):
             yield Fetched(run, fetch, status="broken", reason=str(error))
             return
         yield Fetched(run, fetch)
-        yield await self._stream_file(run, file_url)
+        if run.source.streamed:
+            yield await self._stream_file(run, file_url)
+        else:
+            yield self._request(run, file_url, self.parse_page)
 
     async def parse_file_head(self, response: Response) -> AsyncIterator[Fetched]:
         run = response.meta["run"]

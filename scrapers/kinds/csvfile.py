@@ -12,6 +12,9 @@ class CsvSource(Source, kind="csv"):
     """A CSV file (streamed, any size) at `url`, or the newest file linked from the page at
     `url` whose link matches `link`; rows filtered, then summed per metric and period."""
 
+    extractor = "scrapers.extract.csvfile"
+    streamed = True
+
     link: str = field(
         default="",
         metadata={
@@ -48,6 +51,10 @@ class CsvSource(Source, kind="csv"):
     def group_columns(self) -> tuple[str, ...]:
         """The column slugs the metric template names (rows are summed per combination)."""
         return tuple(name for _, name, _, _ in string.Formatter().parse(self.metric) if name)
+
+    @property
+    def file_link(self) -> str:
+        return self.link
 
     def problems(self) -> list[str]:
         found = super().problems()

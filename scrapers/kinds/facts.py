@@ -39,6 +39,8 @@ class Fact:
 class FactsSource(Source, kind="facts"):
     """Figures picked from a page by selector and regex, dated by text on the page."""
 
+    extractor = "scrapers.extract.facts"
+
     facts: tuple[Fact, ...] = field(
         metadata={"help": "The figures: [[sources.NAME.facts]] tables (metric, selector...)."}
     )

@@ -11,6 +11,8 @@ from scrapers.source import Source
 class TableSource(Source, kind="table"):
     """An HTML table, found by CSS selector or by the text of its caption or title."""
 
+    extractor = "scrapers.extract.table"
+
     metric: str = field(
         metadata={
             "help": "Metric name template. Placeholders: {row} (row labels, with the group "

@@ -12,6 +12,9 @@ here. It lives in `storage`, the base every package may use, so that `scrapers` 
 Two classes claiming one kind name is a programming error caught at import time, with
 both places named, rather than the later one silently replacing the first."""
 
+import importlib
+import pkgutil
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 
@@ -45,3 +48,10 @@ class Registered:
 
 def _where(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def import_kinds(package: str, path: Iterable[str]) -> None:
+    """Import every module of a kinds package (`import_kinds(__name__, __path__)` in its
+    `__init__`), so that a new kind is one new file: nothing else lists it."""
+    for module in pkgutil.iter_modules(path, f"{package}."):
+        importlib.import_module(module.name)

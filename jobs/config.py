@@ -19,9 +19,10 @@ from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
 from jobs.schedule import trigger_for
-from jobs.typed import Problem, build, hints_of, keys_of, unknown_kind
+from jobs.typed import Problem, build, hints_of, keys_of, plain, unknown_kind
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
+from storage.checked import HostPort
 
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
@@ -70,7 +71,7 @@ class Settings:
             "(then they are cut off, marked interrupted, and caught up at the next start)."
         },
     )
-    listen: str = field(
+    listen: HostPort = field(
         default="127.0.0.1:8080",
         metadata={"help": "HOST:PORT of the health, metrics and web endpoint."},
     )
@@ -88,9 +89,6 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             found.append(f"timezone {self.timezone!r} is not an IANA zone (e.g. America/Chicago)")
-        host, _, port = self.listen.rpartition(":")
-        if not host or not port.isdigit():
-            found.append(f"listen {self.listen!r} must be HOST:PORT, e.g. 127.0.0.1:8080")
         for key in ("download_delay", "timeout", "shutdown_grace"):
             if getattr(self, key) < 0:
                 found.append(f"{key} must not be negative")
@@ -205,7 +203,7 @@ def _with_environment(table: Any) -> Any:
         raw = os.environ.get(ENV_SETTING_PREFIX + key.name.upper())
         if raw is None:
             continue
-        if hints[key.name] in (str, Path, Path | None):
+        if plain(hints[key.name]) in (str, Path, Path | None):
             merged[key.name] = raw
         else:  # numbers and booleans are written as in TOML: 2, 0.5, true
             try:

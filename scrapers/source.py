@@ -9,6 +9,7 @@ extractor is imported on first use."""
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from storage.checked import HttpUrl
 from storage.registry import Registered
 
 
@@ -25,7 +26,7 @@ class Source(Registered, family="source"):
     streamed: ClassVar[bool] = False
 
     name: str = field(metadata={"toml": False})
-    url: str = field(metadata={"help": "Where to fetch: the page, file, feed or listing URL."})
+    url: HttpUrl = field(metadata={"help": "Where to fetch: the page, file, feed or listing URL."})
     title: str = field(default="", metadata={"help": "A human name shown in alerts and pages."})
     schedule: str = field(
         default="17 6 * * *",
@@ -43,7 +44,5 @@ class Source(Registered, family="source"):
         return ""
 
     def problems(self) -> list[str]:
-        """Checks across keys; a kind extends this."""
-        if not self.url.startswith(("http://", "https://")):
-            return [f"url {self.url!r} must start with http:// or https://"]
+        """Checks across keys; a kind extends this (a single key's type checks itself)."""
         return []

@@ -6,11 +6,14 @@ import click
 
 from jobs.cli.context import Context, pass_context
 from jobs.logs import FORMATS, setup
+from jobs.typed import ClickType
+from storage.checked import HostPort
 
 
 @click.command()
 @click.option(
     "--listen",
+    type=ClickType(HostPort),
     metavar="HOST:PORT",
     help="Where /healthz, /metrics and the web pages answer [default: `listen` in [settings]].",
 )
@@ -31,12 +34,6 @@ def run(context: Context, listen: str | None, log_format: str) -> None:
     from jobs.daemon import Daemon, DaemonError
 
     config = context.config
-    if listen is not None:
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise click.BadParameter(
-                "must be HOST:PORT, e.g. 127.0.0.1:8080", param_hint="--listen"
-            )
     setup(log_format)
     try:
         status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())

@@ -1,10 +1,10 @@
 """The `csv` kind: a CSV file, possibly renamed every release, filtered and summed."""
 
-import re
 import string
 from dataclasses import dataclass, field
 
 from scrapers.source import Source
+from storage.checked import Regex
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -15,7 +15,7 @@ class CsvSource(Source, kind="csv"):
     extractor = "scrapers.extract.csvfile"
     streamed = True
 
-    link: str = field(
+    link: Regex = field(
         default="",
         metadata={
             "help": "Regex on link addresses: `url` is then a page listing files and the "
@@ -55,12 +55,3 @@ class CsvSource(Source, kind="csv"):
     @property
     def file_link(self) -> str:
         return self.link
-
-    def problems(self) -> list[str]:
-        found = super().problems()
-        if self.link:
-            try:
-                re.compile(self.link)
-            except re.error as error:
-                found.append(f"link {self.link!r} is not a valid regex: {error}")
-        return found

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from alerts.drawing import Drawing
 from storage import AlertState, Cursor
+from storage.checked import ChannelName
 from storage.registry import Registered
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class Rule(Registered, family="rule"):
     kinds: ClassVar[dict[str, type["Rule"]]]
 
     name: str = field(metadata={"toml": False})
-    channels: tuple[str, ...] = field(
+    channels: tuple[ChannelName, ...] = field(
         default=(), metadata={"help": "Names of the channels that receive this rule's alerts."}
     )
     labels: dict[str, str] = field(

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 import click
 
-from storage.checked import Check
+from storage.checked import Check, Refers
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -70,6 +70,22 @@ def type_name(hint: Any) -> str:
     if checks := checks_of(hint):
         return checks[0].name
     return getattr(hint, "__name__", str(hint))
+
+
+def references(instance: Any) -> list[tuple[str, Refers, str]]:
+    """Every (key, what it refers to, name) in a built settings object whose key type is
+    marked `Refers` (alone or in a tuple), for the loader to check against the config."""
+    found = []
+    for key, hint in hints_of(type(instance)).items():
+        value = getattr(instance, key, None)
+        inner = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint
+        if typing.get_origin(inner) is not Annotated:
+            continue
+        for refers in (m for m in inner.__metadata__ if isinstance(m, Refers)):
+            for name in value if isinstance(value, tuple) else (value,):
+                if name and name != refers.anything:
+                    found.append((key, refers, name))
+    return found
 
 
 class ClickType(click.ParamType):

@@ -1,9 +1,10 @@
 """How to fetch: the politeness and robustness settings every request follows, and the
-Scrapy settings made from them. `jobs` builds `FetchSettings` from the config's
-[settings] table; Scrapy is not imported here."""
+Scrapy settings made from them. Declared once here: the config's [settings] table
+(`jobs.config.Settings`) extends `FetchSettings`, so its keys, defaults and help are
+these. Scrapy is not imported here."""
 
 import email.utils
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 MB = 1024 * 1024
@@ -11,18 +12,43 @@ MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer makes the run fai
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FetchSettings:
-    user_agent: str = "crossings/0.1"
-    contact: str = ""
-    download_delay: float = 1.0
-    concurrent_requests: int = 16
-    timeout: float = 30.0
-    retries: int = 3
-    retry_backoff: float = 0.5
-    max_body_mb: int = 100
-    obey_robots_txt: bool = True
-    log_level: str = "WARNING"
+    """The keys of [settings] that say how every request is made."""
+
+    user_agent: str = field(
+        default="crossings/0.1 (+https://github.com/crossings-project/crossings)",
+        metadata={"help": "Sent with every request; include a contact address."},
+    )
+    contact: str = field(
+        default="",
+        metadata={"help": "An e-mail or URL where site operators can reach you (added to UA)."},
+    )
+    download_delay: float = field(
+        default=1.0, metadata={"help": "Seconds between requests to the same site."}
+    )
+    concurrent_requests: int = field(
+        default=16, metadata={"help": "Requests in flight at once, across all sites."}
+    )
+    timeout: float = field(default=30.0, metadata={"help": "Seconds before a request gives up."})
+    retries: int = field(default=3, metadata={"help": "Retries on 429, 5xx and timeouts."})
+    retry_backoff: float = field(
+        default=0.5, metadata={"toml": False}
+    )  # seconds before the first retry, doubling after (unless Retry-After says otherwise)
+    max_body_mb: int = field(
+        default=100, metadata={"help": "Refuse bodies larger than this many megabytes."}
+    )
+    obey_robots_txt: bool = field(default=True, metadata={"help": "Respect robots.txt."})
+
+    def problems(self) -> list[str]:
+        found = []
+        for key in ("download_delay", "timeout"):
+            if getattr(self, key) < 0:
+                found.append(f"{key} must not be negative")
+        for key in ("concurrent_requests", "max_body_mb"):
+            if getattr(self, key) < 1:
+                found.append(f"{key} must be at least 1")
+        return found
 
     @property
     def agent(self) -> str:
@@ -74,9 +100,8 @@ class FetchSettings:
             "TELNETCONSOLE_ENABLED": False,
             "COOKIES_ENABLED": False,
             "HTTPCACHE_ENABLED": False,
-            "LOG_LEVEL": self.log_level,
-            "LOG_INSTALL_ROOT_HANDLER": True,
-            "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
+            # Logging is the caller's: Scrapy's records go to the handlers `jobs.logs` set.
+            "LOG_INSTALL_ROOT_HANDLER": False,
         }
 
 

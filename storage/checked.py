@@ -43,6 +43,17 @@ def host_port(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+@dataclass(frozen=True)
+class Refers:
+    """Marks a key that names another entry of the config (a source, a channel); the
+    config loader checks the name exists. `anything` is the value that means "every"."""
+
+    to: str
+    anything: str = ""
+
+
 Regex = Annotated[str, Check("regex", compiled)]
 HttpUrl = Annotated[str, Check("url", http_url)]
 HostPort = Annotated[str, Check("host:port", host_port)]
+SourceName = Annotated[str, Refers("source", anything="*")]
+ChannelName = Annotated[str, Refers("channel")]

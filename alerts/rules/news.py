@@ -8,7 +8,7 @@ from functools import cached_property
 from alerts.rule import Notice, Rule, StateOf
 from alerts.view import View
 from storage import Cursor
-from storage.checked import Regex
+from storage.checked import Regex, SourceName
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,7 +19,9 @@ class NewsMatch(Rule, kind="news"):
         default=(), metadata={"help": "Words or phrases, any of which matches (any case)."}
     )
     regex: Regex = field(default="", metadata={"help": "A Python regular expression (any case)."})
-    source: str = field(default="*", metadata={"help": "Only items of this source ('*': all)."})
+    source: SourceName = field(
+        default="*", metadata={"help": "Only items of this source ('*': all)."}
+    )
 
     def problems(self) -> list[str]:
         found = []

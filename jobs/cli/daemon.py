@@ -1,11 +1,12 @@
 """`crossings run`: the daemon."""
 
 import asyncio
+import logging
 
 import click
 
 from jobs.cli.context import Context, pass_context
-from jobs.logs import FORMATS, setup
+from jobs.logs import FORMATS, LEVELS, setup
 from jobs.typed import ClickType
 from storage.checked import HostPort
 
@@ -24,8 +25,16 @@ from storage.checked import HostPort
     show_default=True,
     help="Readable lines, or one JSON object per line for a log collector.",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="The least important lines logged, by the daemon and by its crawl children "
+    "(DEBUG also shows Scrapy's progress lines).",
+)
 @pass_context
-def run(context: Context, listen: str | None, log_format: str) -> None:
+def run(context: Context, listen: str | None, log_format: str, log_level: str) -> None:
     """Run the daemon: crawl every source on its schedule, evaluate rules, send alerts and
     digests, and answer /healthz and /metrics. SIGTERM or Ctrl-C stops it cleanly.
 
@@ -34,7 +43,7 @@ def run(context: Context, listen: str | None, log_format: str) -> None:
     from jobs.daemon import Daemon, DaemonError
 
     config = context.config
-    setup(log_format)
+    setup(log_format, level=logging.getLevelName(log_level.upper()))
     try:
         status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())
     except DaemonError as error:

@@ -22,7 +22,15 @@ from twisted.python.failure import Failure
 
 from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.links import find_file
-from scrapers.fetching import FetchSettings, after_retries
+from scrapers.fetching import (
+    FetchSettings,
+    Pacer,
+    after_retries,
+    disallowed,
+    http_error,
+    no_answer,
+    too_large,
+)
 from scrapers.items import Fetched
 from scrapers.middlewares import TRIES
 from scrapers.recorder import Fetch, Recorder, SourceRun
@@ -49,6 +57,7 @@ class SourcesSpider(scrapy.Spider):
         self.fetch_settings = fetch
         self.on_finished = on_finished
         self.robots = RobotsCache()
+        self.pacer = Pacer(fetch.download_delay)
         self.close_reason = ""
         self.stopping = False  # set when the crawl is cut short: stop streaming, store nothing
         self._lock = threading.Lock()
@@ -187,6 +196,7 @@ class SourcesSpider(scrapy.Spider):
             self.fetch_settings,
             conditional=conditional,
             robots=self.robots,
+            pacer=self.pacer,
             cancelled=lambda: self.stopping or not self.crawler.crawling,
             counted=lambda requests, size: self._count(run, requests, size),
         )
@@ -225,14 +235,11 @@ class SourcesSpider(scrapy.Spider):
         tries = request.meta.get(TRIES, 0)
         after = after_retries(tries)
         if failure.check(IgnoreRequest):
-            return f"robots.txt of {host} disallows {url}"
+            return disallowed(url)
         if failure.check(DownloadTimeoutError, TimeoutError):
-            return f"no answer from {url} within {self.fetch_settings.timeout:g} s{after}"
+            return no_answer(url, self.fetch_settings, tries)
         if failure.check(DownloadCancelledError):
-            return (
-                f"{url} is larger than max_body_mb = {self.fetch_settings.max_body_mb} MB; "
-                "raise max_body_mb in [settings] if the page is expected to be that large"
-            )
+            return too_large(url, self.fetch_settings)
         if failure.check(CannotResolveHostError):
             return f"cannot find the host {host} (DNS){after}"
         if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError):
@@ -275,5 +282,4 @@ def _page(response: Response) -> Page:
 def _http_reason(response: Response) -> str:
     run = response.meta["run"]
     tries = response.meta.get(TRIES, 0)
-    after = after_retries(tries)
-    return f"{run.name}: {response.meta['url']} answered HTTP {response.status}{after}"
+    return f"{run.name}: {http_error(response.meta['url'], response.status, tries)}"

@@ -20,17 +20,10 @@ from scrapy.utils.defer import deferred_to_future
 from twisted.internet import threads
 from twisted.python.failure import Failure
 
+from scrapers import fetching
 from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.links import find_file
-from scrapers.fetching import (
-    FetchSettings,
-    Pacer,
-    after_retries,
-    disallowed,
-    http_error,
-    no_answer,
-    too_large,
-)
+from scrapers.fetching import FetchSettings, Pacer
 from scrapers.items import Fetched
 from scrapers.middlewares import TRIES
 from scrapers.recorder import Fetch, Recorder, SourceRun
@@ -233,13 +226,13 @@ class SourcesSpider(scrapy.Spider):
         request = failure.request
         url, host = request.url, urlsplit(request.url).netloc
         tries = request.meta.get(TRIES, 0)
-        after = after_retries(tries)
+        after = fetching.after_retries(tries)
         if failure.check(IgnoreRequest):
-            return disallowed(url)
+            return fetching.disallowed(url)
         if failure.check(DownloadTimeoutError, TimeoutError):
-            return no_answer(url, self.fetch_settings, tries)
+            return fetching.no_answer(url, self.fetch_settings, tries)
         if failure.check(DownloadCancelledError):
-            return too_large(url, self.fetch_settings)
+            return fetching.too_large(url, self.fetch_settings)
         if failure.check(CannotResolveHostError):
             return f"cannot find the host {host} (DNS){after}"
         if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError):
@@ -282,4 +275,4 @@ def _page(response: Response) -> Page:
 def _http_reason(response: Response) -> str:
     run = response.meta["run"]
     tries = response.meta.get(TRIES, 0)
-    return f"{run.name}: {http_error(response.meta['url'], response.status, tries)}"
+    return f"{run.name}: {fetching.http_error(response.meta['url'], response.status, tries)}"

@@ -5,18 +5,13 @@ import logging
 
 import click
 
-from jobs.cli.context import Context, pass_context
+from jobs.cli.context import Context, listen_option, pass_context
 from jobs.logs import FORMATS, LEVELS, setup
-from jobs.typed import ClickType
-from storage.checked import HostPort
 
 
 @click.command()
-@click.option(
-    "--listen",
-    type=ClickType(HostPort),
-    metavar="HOST:PORT",
-    help="Where /healthz, /metrics and the web pages answer [default: `listen` in [settings]].",
+@listen_option(
+    "Where /healthz, /metrics and the web pages answer [default: `listen` in [settings]]."
 )
 @click.option(
     "--log-format",

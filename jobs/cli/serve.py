@@ -4,19 +4,13 @@
 import click
 from aiohttp import web
 
-from jobs.cli.context import Context, pass_context
-from jobs.typed import ClickType
+from jobs.cli.context import Context, listen_option, pass_context
 from jobs.web.app import make_app
-from storage.checked import HostPort, host_port
+from storage.checked import host_port
 
 
 @click.command()
-@click.option(
-    "--listen",
-    type=ClickType(HostPort),
-    metavar="HOST:PORT",
-    help="Where to listen [default: settings.listen].",
-)
+@listen_option("Where to listen [default: `listen` in [settings]].")
 @pass_context
 def serve(context: Context, listen: str | None) -> None:
     """Serve the web pages (overview, metric charts, alerts, news, sources) read-only.

@@ -132,6 +132,7 @@ def build(cls: type, table: Any, where: str, problems: list[Problem], **given: A
             values[field.name] = _convert(hints[field.name], raw, f"{where}, key {key!r}", problems)
         except ValueError as error:
             problems.append(Problem(where, f"key {key!r}: {error}"))
+            values[field.name] = dataclasses.MISSING  # reported: not "missing" as well
     for name, field in fields.items():
         required = (
             field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING

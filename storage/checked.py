@@ -26,12 +26,12 @@ def compiled(text: str) -> re.Pattern[str]:
     try:
         return re.compile(text)
     except re.error as error:
-        raise ValueError(f"regex {text!r} is not valid: {error}") from None
+        raise ValueError(f"{text!r} is not valid as a regex: {error}") from None
 
 
 def http_url(text: str) -> str:
     if not text.startswith(("http://", "https://")):
-        raise ValueError(f"url {text!r} must start with http:// or https://")
+        raise ValueError(f"{text!r} must start with http:// or https://")
     return text
 
 

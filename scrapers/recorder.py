@@ -105,7 +105,7 @@ class Recorder:
             if problem := self.check_layout(run, extraction, snapshot.id):
                 return problem
             self.values(run, extraction, snapshot.id)
-        if getattr(run.source, "unverified", False):
+        if run.source.unverified:
             run.sample = sample(extraction)
         return None
 

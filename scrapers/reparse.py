@@ -30,11 +30,12 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
         )
         return Reparsed(run, None)
     sha256 = snapshot.sha256
-    page = Page(snapshot.url, opener=lambda: store.snapshots.open_body(sha256), link_text=link_text)
-    if not source.streamed:
-        page = Page(
-            snapshot.url, store.snapshots.body(sha256), content_type=snapshot.content_type or ""
-        )
+    if source.streamed:
+        opener = lambda: store.snapshots.open_body(sha256)  # noqa: E731
+        page = Page(snapshot.url, opener=opener, link_text=link_text)
+    else:
+        body = store.snapshots.body(sha256)
+        page = Page(snapshot.url, body, content_type=snapshot.content_type or "")
     try:
         extraction = extract(source, page)
     except LayoutError as error:
@@ -59,7 +60,7 @@ def _newest_body(store: Store, name: str, source: Source) -> tuple[Snapshot | No
     """The newest stored body, and the text of the link to it: for a file found via a
     landing page, the newest file the page currently points at (else the newest of any
     name)."""
-    if not source.streamed or not getattr(source, "link", ""):
+    if not source.file_link:
         return store.snapshots.latest(name, source.url, with_body=True), ""
     files = [snap for snap in store.snapshots.for_source(name) if snap.url != source.url]
     listing = store.snapshots.latest(name, source.url, with_body=True)

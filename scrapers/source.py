@@ -1,24 +1,32 @@
 """The base of every source kind: the keys all sources share. A kind subclasses it with
-`kind="..."`, declares its own keys as fields, and is then known to the config by name.
+`kind="..."`, declares its own keys as fields, names the module that extracts its pages
+(`extractor`) and says how its body is fetched (`streamed`); it is then known to the
+config, the crawl and `reparse` by name, with no switch on kind names anywhere else.
 
-Kept free of Scrapy imports, so that loading the config stays fast."""
+Kept free of Scrapy imports and parsers, so that loading the config stays fast: the
+extractor is imported on first use."""
 
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from storage.checked import HttpUrl
+from storage.registry import Registered
+
 
 @dataclass(frozen=True, kw_only=True)
-class Source:
+class Source(Registered, family="source"):
     """Something to fetch on a schedule and turn into series or news."""
 
-    kinds: ClassVar[dict[str, type["Source"]]] = {}
-    kind: ClassVar[str] = ""
-    # Files too large to hold in memory are streamed to disk outside Scrapy and parsed from
-    # there (csv, xlsx, pdf); such a kind may find its file on a landing page (`link`).
+    kinds: ClassVar[dict[str, type["Source"]]]
+    # The module whose `extract(source, page) -> Extraction` turns a fetched body into
+    # observations or news (e.g. "scrapers.extract.table").
+    extractor: ClassVar[str] = ""
+    # True: the body is streamed to a file outside Scrapy (any size, read as a stream);
+    # False: it is fetched by Scrapy and held in memory.
     streamed: ClassVar[bool] = False
 
     name: str = field(metadata={"toml": False})
-    url: str = field(metadata={"help": "Where to fetch: the page, file, feed or listing URL."})
+    url: HttpUrl = field(metadata={"help": "Where to fetch: the page, file, feed or listing URL."})
     title: str = field(default="", metadata={"help": "A human name shown in alerts and pages."})
     schedule: str = field(
         default="17 6 * * *",
@@ -48,11 +56,11 @@ class Source:
         metadata={"help": "More request headers, e.g. { Accept = 'text/csv' }."},
     )
 
-    def __init_subclass__(cls, kind: str = "", **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if kind:
-            cls.kind = kind
-            Source.kinds[kind] = cls
+    @property
+    def file_link(self) -> str:
+        """A regex on link addresses when `url` is a page listing files and the newest
+        matching link is what to fetch; empty when `url` is the thing itself."""
+        return ""
 
     def request_headers(self, agent: str) -> dict[str, str]:
         """What this source sends with each request, given the default User-Agent."""
@@ -63,11 +71,9 @@ class Source:
         return sent
 
     def problems(self) -> list[str]:
-        """Checks across keys; a kind extends this."""
-        found = []
-        if not self.url.startswith(("http://", "https://")):
-            found.append(f"url {self.url!r} must start with http:// or https://")
-        for name, value in {**self.headers, "referer": self.referer}.items():
-            if any(char in f"{name}{value}" for char in "\r\n"):
-                found.append(f"header {name!r} must not contain a line break")
-        return found
+        """Checks across keys; a kind extends this (a single key's type checks itself)."""
+        return [
+            f"header {name!r} must not contain a line break"
+            for name, value in {**self.headers, "Referer": self.referer}.items()
+            if any(char in f"{name}{value}" for char in "\r\n")
+        ]

@@ -10,10 +10,9 @@ from pathlib import Path
 import click
 
 from jobs.cli.context import Context, pass_context
-from jobs.crawl_child import fetch_settings
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
-from jobs.typed import hints_of, keys_of
+from jobs.typed import hints_of, keys_of, type_name
 
 
 @click.command()
@@ -50,7 +49,7 @@ def check(context: Context) -> None:
     state = "exists" if config.database.exists() else "will be created on first run"
     click.echo(f"Database {config.database} ({state}); timezone {config.settings.timezone}")
     click.echo(f"\nSources ({len(config.sources)})")
-    agent = fetch_settings(config.settings).agent
+    agent = config.settings.agent
     for name, source in config.sources.items():
         upcoming = next_run(source.schedule, zone, now=now) if source.enabled else None
         when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "disabled"
@@ -111,11 +110,10 @@ def _keys(cls: type, indent: str) -> None:
         required = (
             field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
         )
-        type_name = getattr(hints[field.name], "__name__", str(hints[field.name]))
         mark = "required" if required else f"default {field.default!r}"
         if field.default is dataclasses.MISSING and not required:
             mark = "optional"
-        click.echo(f"{indent}{field.name:<22} {type_name:<10} {mark}")
+        click.echo(f"{indent}{field.name:<22} {type_name(hints[field.name]):<10} {mark}")
         if help_text := field.metadata.get("help"):
             click.echo(f"{indent}{'':<22} {help_text}")
         inner = typing.get_args(hints[field.name])

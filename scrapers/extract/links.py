@@ -1,5 +1,5 @@
 """Finding the file a streamed source reads on its landing page: the newest link whose
-address matches the source's `link` (CBP and ICE rename their files every release)."""
+address matches the source's `file_link` (CBP and ICE rename their files every release)."""
 
 import re
 from typing import NamedTuple
@@ -28,7 +28,7 @@ def find_file(source: Source, page: Page) -> Link:
     a year-month folder or an MMDDYYYY name; the first on the page when they have none).
     A file linked twice counts once."""
     anchors = Selector(text=page.text).css("a[href]")
-    pattern = re.compile(getattr(source, "link", ""))
+    pattern = re.compile(source.file_link)
     matches: dict[str, str] = {}
     for anchor in anchors:
         href = urljoin(page.url, (anchor.attrib.get("href") or "").strip())

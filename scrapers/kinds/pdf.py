@@ -1,11 +1,10 @@
 """The `pdf` kind: a table or single figures in a PDF (EOIR's one-page adjudication
 statistics), possibly found on a landing page by link."""
 
-import re
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from scrapers.kinds.tabular import Tabular
+from storage.checked import Regex
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -13,7 +12,7 @@ class Figure:
     """One figure found in the page's text by a regex."""
 
     metric: str = field(metadata={"help": "Metric name, e.g. 'eoir.pending'."})
-    regex: str = field(
+    regex: Regex = field(
         metadata={
             "help": "Regex over the page text; group 1 is the number, e.g. "
             r"'Pending [Cc]ases:?\s*([\d,]+)'."
@@ -29,7 +28,8 @@ class PdfSource(Tabular, kind="pdf"):
 
     With `link`, `url` is a landing page and the newest PDF whose address matches is read."""
 
-    streamed: ClassVar[bool] = True
+    extractor = "scrapers.extract.pdf"
+    streamed = True
 
     metric: str = field(
         default="",
@@ -38,7 +38,7 @@ class PdfSource(Tabular, kind="pdf"):
             "when `figures` are given."
         },
     )
-    link: str = field(
+    link: Regex = field(
         default="",
         metadata={
             "help": "Regex on link addresses: `url` is then a landing page and the newest "
@@ -71,9 +71,8 @@ class PdfSource(Tabular, kind="pdf"):
             found.append("figures need as_of and as_of_regex: the date they are as of")
         if self.page < 0:
             found.append("page must be 1 or more (0: every page)")
-        for pattern in (self.link, *(figure.regex for figure in self.figures)):
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                found.append(f"regex {pattern!r} is not valid: {error}")
         return found
+
+    @property
+    def file_link(self) -> str:
+        return self.link

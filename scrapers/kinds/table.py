@@ -9,6 +9,8 @@ from scrapers.kinds.tabular import Tabular
 class TableSource(Tabular, kind="table"):
     """An HTML table, found by CSS selector or by the text of its caption or title."""
 
+    extractor = "scrapers.extract.table"
+
     selector: str = field(
         default="",
         metadata={"help": "CSS selector of the <table>, e.g. 'table#stats' or 'main table'."},

@@ -2,11 +2,11 @@
 table in a `pdf`): how header rows, labels, periods and values become series, and how a
 change of layout is treated."""
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from scrapers.source import Source
+from storage.checked import Regex
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +42,7 @@ class Tabular(Source):
             "file), 'text' (the page, the sheet's cells, or the PDF page's text)."
         },
     )
-    as_of_regex: str = field(
+    as_of_regex: Regex = field(
         default="",
         metadata={
             "help": "Regex finding that date: named groups year, month, day (month may be a "
@@ -78,7 +78,7 @@ class Tabular(Source):
             "Type']. With periods = 'rows', also the value columns to take (default all)."
         },
     )
-    rows: str = field(
+    rows: Regex = field(
         default="",
         metadata={"help": "Regex: keep only rows whose label matches (default all rows)."},
     )
@@ -107,16 +107,6 @@ class Tabular(Source):
 
     def problems(self) -> list[str]:
         found = super().problems()
-        if self.rows:
-            try:
-                re.compile(self.rows)
-            except re.error as error:
-                found.append(f"rows {self.rows!r} is not a valid regex: {error}")
-        if self.as_of_regex:
-            try:
-                re.compile(self.as_of_regex)
-            except re.error as error:
-                found.append(f"as_of_regex {self.as_of_regex!r} is not a valid regex: {error}")
         if self.periods == "as_of" and not (self.as_of and self.as_of_regex):
             found.append("periods = 'as_of' needs as_of ('file', 'link' or 'text') and as_of_regex")
         if self.header_rows < 0:

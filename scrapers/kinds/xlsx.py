@@ -1,11 +1,10 @@
 """The `xlsx` kind: a table on a sheet of an Excel workbook (ICE detention statistics,
 the DHS statistics office's workbooks), possibly found on a landing page by link."""
 
-import re
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from scrapers.kinds.tabular import Tabular
+from storage.checked import Regex
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -15,9 +14,10 @@ class XlsxSource(Tabular, kind="xlsx"):
     With `link`, `url` is a landing page and the newest workbook whose address matches
     is read."""
 
-    streamed: ClassVar[bool] = True
+    extractor = "scrapers.extract.xlsx"
+    streamed = True
 
-    link: str = field(
+    link: Regex = field(
         default="",
         metadata={
             "help": "Regex on link addresses: `url` is then a landing page and the newest "
@@ -48,11 +48,6 @@ class XlsxSource(Tabular, kind="xlsx"):
         },
     )
 
-    def problems(self) -> list[str]:
-        found = super().problems()
-        if self.link:
-            try:
-                re.compile(self.link)
-            except re.error as error:
-                found.append(f"link {self.link!r} is not a valid regex: {error}")
-        return found
+    @property
+    def file_link(self) -> str:
+        return self.link

@@ -117,7 +117,7 @@ def _keys(cls: type, indent: str) -> None:
         if help_text := field.metadata.get("help"):
             click.echo(f"{indent}{'':<22} {help_text}")
         inner = typing.get_args(hints[field.name])
-        if inner and dataclasses.is_dataclass(inner[0]):
+        if inner and isinstance(inner[0], type) and dataclasses.is_dataclass(inner[0]):
             click.echo(f"{indent}{'':<22} each with the keys:")
             _keys(inner[0], indent + "    ")
 

@@ -127,7 +127,7 @@ def _event_chart(store: Store, event: dict) -> bytes | None:
     which is what crossed them), for series alerts."""
     if not event.get("metric") or event.get("rule_kind") not in ("threshold", "change"):
         return None
-    points = store.alerts.tail(event["metric"], after=None, before=ALERT_CHART_PERIODS - 1)
+    points = store.observations.tail(event["metric"], after=None, before=ALERT_CHART_PERIODS - 1)
     if len(points) < 2:
         return None
     lines, judged, label = [], [], ""

@@ -103,7 +103,7 @@ def _values(store: Store, since: str, until: str) -> list[dict]:
     """Every revision (with its delta), and per metric only its newest new value with how
     many periods arrived: a week of daily series stays one line each."""
     revised, newest, counts = [], {}, {}
-    for row in store.alerts.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
+    for row in store.observations.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
         if row["old_value"] is not None:
             revised.append({**row, "kind": "revised", "delta": row["value"] - row["old_value"]})
             continue
@@ -119,7 +119,7 @@ def _values(store: Store, since: str, until: str) -> list[dict]:
 
 
 def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], index: int) -> Chart:
-    points = store.alerts.tail(metric, after=None, before=CHART_PERIODS - 1)
+    points = store.observations.tail(metric, after=None, before=CHART_PERIODS - 1)
     lines, judged, judged_label = [], [], ""
     for rule in rules.values():
         if isinstance(rule, Threshold) and rule.matches(metric):

@@ -239,7 +239,7 @@ def _payload(
     """What an alert must say: what crossed what, with the metric's label, and where the
     number came from (source, link, when fetched, snapshot)."""
     metric = store.catalog.metric(series)
-    provenance = store.alerts.provenance(snapshot_id)
+    provenance = store.snapshots.provenance(snapshot_id)
     source_name = provenance.get("source") or (metric.source if metric else "") or ""
     source = store.catalog.source(source_name) if source_name else store.catalog.source(series)
     return {

@@ -19,7 +19,7 @@ from scrapers.fetching import FetchSettings
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
 from scrapers.spider import SourcesSpider
-from storage import SourceEntry, Store
+from storage import RunStatus, SourceEntry, Store
 
 
 def crawl(
@@ -58,7 +58,7 @@ def crawl(
                 if run.status is None:
                     recorder.finish(
                         run,
-                        "interrupted",
+                        RunStatus.INTERRUPTED,
                         f"{run.name}: the crawl was stopped ({why}) before this source "
                         "finished; it will be fetched again on its next run",
                     )
@@ -85,12 +85,12 @@ def crawl(
             if run.status is None:
                 if close_reason == "finished":
                     recorder.finish(
-                        run, "failed", f"{run.name}: the crawl ended without an outcome"
+                        run, RunStatus.FAILED, f"{run.name}: the crawl ended without an outcome"
                     )
                 else:
                     recorder.finish(
                         run,
-                        "interrupted",
+                        RunStatus.INTERRUPTED,
                         f"{run.name}: the crawl was stopped ({close_reason or 'signal'}) before "
                         "this source finished; it will be fetched again on its next run",
                     )

@@ -8,7 +8,7 @@ from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.csvfile import find_file
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
-from storage import Change, Store
+from storage import Change, RunStatus, Store
 from storage.snapshots import Snapshot
 
 
@@ -26,7 +26,9 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     snapshot = _newest_body(store, name, source)
     if snapshot is None:
         recorder.finish(
-            run, "failed", f"{name}: nothing stored to reparse yet; run `crossings crawl {name}`"
+            run,
+            RunStatus.FAILED,
+            f"{name}: nothing stored to reparse yet; run `crossings crawl {name}`",
         )
         return Reparsed(run, None)
     sha256 = snapshot.sha256
@@ -38,14 +40,14 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     try:
         extraction = extract(source, page)
     except LayoutError as error:
-        recorder.finish(run, "broken", str(error))
+        recorder.finish(run, RunStatus.BROKEN, str(error))
         return Reparsed(run, snapshot)
     except Exception as error:  # a parser bug: recorded, not raised
-        recorder.finish(run, "failed", parser_failure(name, error))
+        recorder.finish(run, RunStatus.FAILED, parser_failure(name, error))
         return Reparsed(run, snapshot)
     with store.transaction():
         result = recorder.values(run, extraction, snapshot.id, describe_all=True)
-    recorder.finish(run, "ok")
+    recorder.finish(run, RunStatus.OK)
     return Reparsed(run, snapshot, [*result.new, *result.revised])
 
 

@@ -9,11 +9,12 @@ from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
-from storage.runs import RunCounts
+from storage.runs import COUNTERS, RunCounts, RunStatus
 from storage.snapshots import Snapshot
 from storage.store import Store
 
 __all__ = [
+    "COUNTERS",
     "AlertState",
     "Change",
     "Cursor",
@@ -26,6 +27,7 @@ __all__ = [
     "QueryResult",
     "Revision",
     "RunCounts",
+    "RunStatus",
     "Silence",
     "Snapshot",
     "SourceEntry",

@@ -1,5 +1,6 @@
 """The base of every storage area: one shared connection, so that writes from several
-areas can join one transaction (`Store.transaction`)."""
+areas can join one transaction (`Store.transaction`), and `where`, the one builder of
+optional filters."""
 
 import contextlib
 from collections.abc import Iterator
@@ -7,6 +8,21 @@ from collections.abc import Iterator
 import sqlite_utils
 
 from storage.database import transaction
+
+Term = tuple[str, object]
+
+
+def where(*terms: Term) -> tuple[str, list]:
+    """A `WHERE` clause and its parameters from (condition, value) terms. A term whose value
+    is None is left out (an unset filter); a tuple value fills several `?` (or none: `()`).
+    Conditions are fixed text written here in storage; only values are parameters."""
+    conditions, params = [], []
+    for condition, value in terms:
+        if value is None:
+            continue
+        conditions.append(condition)
+        params.extend(value if isinstance(value, tuple) else (value,))
+    return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
 
 
 class Repository:

@@ -235,6 +235,18 @@ class Snapshots(Repository):
         )
         return [_snapshot(row) for row in rows]
 
+    def provenance(self, snapshot_id: int | None) -> dict:
+        """Where a value came from: the fetch (URL, time) and the configured source."""
+        if snapshot_id is None:
+            return {}
+        row = self._one(
+            """SELECT s.id AS snapshot_id, s.url, s.fetched_at, s.source,
+                      src.title AS source_title, src.url AS source_url
+               FROM snapshots s LEFT JOIN sources src ON src.name = s.source WHERE s.id = ?""",
+            [snapshot_id],
+        )
+        return row or {}
+
     def counts(self) -> dict[str, int]:
         """How many fetch rows and bodies are stored, and their bytes."""
         row = self._one(

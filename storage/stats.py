@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.repository import Repository
+from storage.runs import SUCCEEDED
 
 DURATION = "(julianday(finished_at) - julianday(started_at)) * 86400.0"
-SUCCESS = ("ok", "unchanged")
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,6 @@ class Stats(Repository):
     def alerts_firing(self) -> int:
         return self._one("SELECT COUNT(*) AS n FROM alert_state WHERE state = 'firing'")["n"]
 
-    def outbox_by_status(self) -> dict[str, int]:
-        rows = self._rows("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
-        return {row["status"]: row["n"] for row in rows}
-
     def outbox_due(self, now: str) -> int:
         """Messages waiting to be sent whose time has come (new ones and retries)."""
         return self._one(
@@ -68,7 +64,7 @@ class Stats(Repository):
         rows = self._rows(
             """SELECT source, MAX(finished_at) AS at FROM runs
                WHERE status IN (?, ?) GROUP BY source""",
-            list(SUCCESS),
+            sorted(SUCCEEDED),
         )
         return {row["source"]: row["at"] for row in rows}
 

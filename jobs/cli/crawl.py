@@ -8,7 +8,7 @@ from jobs.aftermath import after_crawl
 from jobs.cli.context import Context, pass_context
 from jobs.crawl_child import crawl_here
 from jobs.runner import RunResult
-from storage import StorageError
+from storage import RunStatus, StorageError
 
 CHANGES_SHOWN = 20
 
@@ -92,7 +92,7 @@ def reparse(context: Context, source: str) -> None:
     with context.store(read_only=False) as store:
         done = reparse_source(store, source, config.sources[source])
     run = done.run
-    if run.status != "ok":
+    if run.status is not RunStatus.OK:
         click.echo(f"{source}: {run.status} - {run.reason}", err=True)
         sys.exit(1)
     click.echo(

@@ -36,7 +36,7 @@ from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
-from storage import SourceEntry, StorageError, Store, clock
+from storage import RunStatus, SourceEntry, StorageError, Store, clock
 
 log = logging.getLogger("crossings.daemon")
 
@@ -283,7 +283,11 @@ class Daemon:
         with Store(self.config.database) as store:
             for result in results:
                 run_id = store.runs.start(result.source, trigger=trigger, pid=None)
-                status = "interrupted" if result.status == "interrupted" else "failed"
+                status = (
+                    RunStatus.INTERRUPTED
+                    if result.status is RunStatus.INTERRUPTED
+                    else RunStatus.FAILED
+                )
                 store.runs.finish(run_id, status, reason=result.reason)
 
     async def _prune(self) -> None:

@@ -22,7 +22,6 @@ from storage.stats import probe_writable
 # `crossings run` sets this to a function returning {"running": bool, "jobs": int, ...}.
 SCHEDULER_STATUS = web.AppKey("scheduler_status", Callable)
 DURATION_BOUNDS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
-OUTBOX_STATUSES = ("pending", "sent", "dead")
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -132,9 +131,8 @@ def _stored(store: Store) -> Iterator[Metric]:
         "Alert and digest messages, by delivery state.",
         labels=["status"],
     )
-    by_status = stats.outbox_by_status()
-    for status in sorted({*OUTBOX_STATUSES, *by_status}):
-        outbox.add_metric([status], by_status.get(status, 0))
+    for status, count in sorted(store.outbox.counts().items()):
+        outbox.add_metric([status], count)
     yield outbox
 
     success = GaugeMetricFamily(

@@ -102,7 +102,9 @@ def collect(
 def _values(store: Store, since: str, until: str) -> list[dict]:
     """Every revision (with its delta), and per metric only its newest new value with how
     many periods arrived: a week of daily series stays one line each."""
-    revised, newest, counts = [], {}, {}
+    revised: list[dict] = []
+    newest: dict[str, dict] = {}
+    counts: dict[str, int] = {}
     for row in store.observations.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
         if row["old_value"] is not None:
             revised.append({**row, "kind": "revised", "delta": row["value"] - row["old_value"]})
@@ -120,7 +122,9 @@ def _values(store: Store, since: str, until: str) -> list[dict]:
 
 def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], index: int) -> Chart:
     points = store.observations.tail(metric, after=None, before=CHART_PERIODS - 1)
-    lines, judged, judged_label = [], [], ""
+    lines: list[tuple[str, float]] = []
+    judged: list[float | None] = []
+    judged_label = ""
     for rule in rules.values():
         if isinstance(rule, Threshold) and rule.matches(metric):
             if rule.window > 1 and not judged:

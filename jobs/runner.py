@@ -130,7 +130,8 @@ class LocalRunner:
             why = self._why(returncode, timed_out, stderr)
             rows = self._close_orphans(child.pid, why, [run_ids.get(name) for name in missing])
             for name in missing:
-                row = rows.get(run_ids.get(name))
+                run_id = run_ids.get(name)
+                row = rows.get(run_id) if run_id is not None else None
                 finished[name] = (
                     _from_row(name, row)
                     if row

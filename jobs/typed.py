@@ -13,6 +13,7 @@ import functools
 import re
 import types
 import typing
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -109,7 +110,7 @@ def _convert(hint: Any, raw: Any, where: str, problems: list[Problem]) -> Any:
         if not isinstance(raw, dict):
             raise ValueError(f"expected a table, found {_shown(raw)}")
         return {str(k): _convert(args[1], v, where, problems) for k, v in raw.items()}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         built = build(hint, raw, where, problems)
         if built is None:
             raise ValueError("see the problems above")
@@ -156,7 +157,7 @@ def _suggest(key: str, fields: dict[str, dataclasses.Field]) -> str:
     return f"did you mean {close[0]!r}?" if close else f"known keys: {known}"
 
 
-def unknown_kind(kind: Any, known: dict[str, type]) -> tuple[str, str]:
+def unknown_kind(kind: Any, known: Mapping[str, type]) -> tuple[str, str]:
     """The message and hint for a `kind` that no class registered."""
     names = ", ".join(sorted(known))
     if not isinstance(kind, str):

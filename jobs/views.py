@@ -61,7 +61,8 @@ def thresholds_for(config: Config, metric: str) -> list[Threshold]:
         patterns = [watched] if isinstance(watched, str) else list(watched)
         if not any(pattern and fnmatch.fnmatchcase(metric, pattern) for pattern in patterns):
             continue
-        measure = rule.measure() if callable(getattr(rule, "measure", None)) else "value"
+        measure_of = getattr(rule, "measure", None)
+        measure = measure_of() if callable(measure_of) else "value"
         for field in dataclasses.fields(rule):
             value = getattr(rule, field.name)
             numeric = isinstance(value, int | float) and not isinstance(value, bool)

@@ -12,6 +12,7 @@ import os
 import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
@@ -49,10 +50,12 @@ def crawl(
         process = CrawlerProcess(fetch.scrapy_settings())
         crawler = process.create_crawler(SourcesSpider)
         process.crawl(crawler, runs=runs, recorder=recorder, fetch=fetch, on_finished=on_finished)
-        from twisted.internet import reactor  # the one CrawlerProcess installed
+        from twisted.internet import reactor as installed  # the one CrawlerProcess installed
+
+        reactor: Any = installed  # Twisted's stubs type the module, not the reactor in it
 
         def interrupt(why: str) -> None:
-            if crawler.spider is not None:
+            if isinstance(crawler.spider, SourcesSpider):
                 crawler.spider.stopping = True
             for run in runs:
                 if run.status is None:

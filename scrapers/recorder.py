@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from scrapers.extract import Extraction
 from scrapers.source import Source
 from storage import RunCounts, RunStatus, Store, UpsertResult
-from storage.snapshots import Snapshot
+from storage.snapshots import BodyFile, Snapshot
 
 
 @dataclass(kw_only=True)
@@ -102,18 +102,17 @@ class Recorder:
             )
         return result
 
-    def _record(self, run: SourceRun, fetch: Fetch, body_file) -> Snapshot:
-        common = {
-            "source": run.name,
-            "url": fetch.url,
-            "http_status": fetch.http_status,
-            "run_id": run.run_id,
-            "etag": fetch.etag,
-            "last_modified": fetch.last_modified,
-            "content_type": fetch.content_type,
-        }
-        body = body_file if body_file is not None else fetch.body
-        return self.store.snapshots.record(body=body, **common)
+    def _record(self, run: SourceRun, fetch: Fetch, body_file: BodyFile | None) -> Snapshot:
+        return self.store.snapshots.record(
+            source=run.name,
+            url=fetch.url,
+            http_status=fetch.http_status,
+            body=body_file if body_file is not None else fetch.body,
+            run_id=run.run_id,
+            etag=fetch.etag,
+            last_modified=fetch.last_modified,
+            content_type=fetch.content_type,
+        )
 
     def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:
         run.status, run.reason = RunStatus(status), reason

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.csvfile import find_file
+from scrapers.kinds.csvfile import CsvSource
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
 from storage import Change, RunStatus, Store
@@ -24,14 +25,14 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     recorder = Recorder(store)
     run = recorder.start(name, source, trigger="reparse", pid=None)
     snapshot = _newest_body(store, name, source)
-    if snapshot is None:
+    if snapshot is None or snapshot.sha256 is None:
         recorder.finish(
             run,
             RunStatus.FAILED,
             f"{name}: nothing stored to reparse yet; run `crossings crawl {name}`",
         )
         return Reparsed(run, None)
-    sha256 = snapshot.sha256
+    sha256: str = snapshot.sha256
     page = Page(snapshot.url, opener=lambda: store.snapshots.open_body(sha256))
     if source.kind != "csv":
         page = Page(
@@ -54,11 +55,11 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
 def _newest_body(store: Store, name: str, source: Source) -> Snapshot | None:
     """The newest stored body: for a CSV found via a listing page, the newest file the
     listing currently points at (else the newest file of any name)."""
-    if source.kind != "csv" or not source.link:
+    if not isinstance(source, CsvSource) or not source.link:
         return store.snapshots.latest(name, source.url, with_body=True)
     files = [snap for snap in store.snapshots.for_source(name) if snap.url != source.url]
     listing = store.snapshots.latest(name, source.url, with_body=True)
-    if listing is not None:
+    if listing is not None and listing.sha256 is not None:
         try:
             wanted = find_file(source, Page(listing.url, store.snapshots.body(listing.sha256)))
         except LayoutError:

@@ -5,6 +5,7 @@ turns each response into a `Fetched` item for the store pipeline."""
 import hashlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -24,6 +25,7 @@ from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.csvfile import find_file
 from scrapers.fetching import FetchSettings, after_retries
 from scrapers.items import Fetched
+from scrapers.kinds.csvfile import CsvSource
 from scrapers.middlewares import TRIES
 from scrapers.recorder import Fetch, Recorder, SourceRun
 from scrapers.streaming import FetchError, RobotsCache, download
@@ -41,7 +43,7 @@ class SourcesSpider(scrapy.Spider):
         recorder: Recorder,
         fetch: FetchSettings,
         on_finished: Callable[[SourceRun], None],
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.runs = runs
@@ -56,7 +58,7 @@ class SourcesSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for run in self.runs:
             source = run.source
-            if source.kind == "csv" and not source.link:
+            if isinstance(source, CsvSource) and not source.link:
                 # The file itself is streamed outside Scrapy; this HEAD request gives it
                 # robots.txt, the site's delay, and a cheap 304 when it has not changed.
                 yield self._request(run, source.url, self.parse_file_head, method="HEAD")
@@ -143,7 +145,8 @@ class SourcesSpider(scrapy.Spider):
             latest = self.recorder.store.snapshots.latest(
                 run.name, response.meta["url"], with_body=True
             )
-            body = self.recorder.store.snapshots.body(latest.sha256) if latest else b""
+            found = latest.sha256 if latest else None
+            body = self.recorder.store.snapshots.body(found) if found else b""
         try:
             file_url = find_file(run.source, Page(response.meta["url"], body))
         except LayoutError as error:
@@ -212,12 +215,12 @@ class SourcesSpider(scrapy.Spider):
     # -- outcomes ------------------------------------------------------------------------
 
     def failed(self, failure: Failure) -> Iterator[Fetched]:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, not Twisted
         run = request.meta["run"]
         yield Fetched(run, status="failed", reason=f"{run.name}: {self._failure_reason(failure)}")
 
     def _failure_reason(self, failure: Failure) -> str:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, not Twisted
         url, host = request.url, urlsplit(request.url).netloc
         tries = request.meta.get(TRIES, 0)
         after = after_retries(tries)

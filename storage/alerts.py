@@ -84,7 +84,7 @@ class Alerts(Repository):
 
     def high_water(self) -> tuple[int, int, str]:
         """The newest observation id, news id and run finish time: the next cursors."""
-        row = self._one(
+        row = self._aggregate(
             """SELECT (SELECT COALESCE(MAX(id), 0) FROM observations) AS observation_id,
                       (SELECT COALESCE(MAX(id), 0) FROM news) AS news_id,
                       (SELECT COALESCE(MAX(finished_at), '') FROM runs) AS run_finished_at"""
@@ -163,11 +163,10 @@ class Alerts(Repository):
     # --- silences ---------------------------------------------------------------------------
 
     def silence(self, rule: str, *, until: str, comment: str = "") -> int:
-        cursor = self.db.execute(
+        return self._insert(
             "INSERT INTO silences (rule, until, comment, created_at) VALUES (?, ?, ?, ?)",
             (rule, until, comment, clock.now()),
         )
-        return cursor.lastrowid
 
     def silences(self, *, active_at: str | None = None) -> list[Silence]:
         """All silences, or those still in force at `active_at`."""

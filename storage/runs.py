@@ -48,11 +48,10 @@ COUNTERS = tuple(field.name for field in fields(RunCounts))
 class Runs(Repository):
     def start(self, source: str, *, trigger: str = "manual", pid: int | None = None) -> int:
         """Open a run row (status running) and return its id."""
-        cursor = self.db.execute(
+        return self._insert(
             "INSERT INTO runs (source, trigger, started_at, pid) VALUES (?, ?, ?, ?)",
             (source, trigger, clock.now(), pid),
         )
-        return cursor.lastrowid
 
     def finish(
         self,

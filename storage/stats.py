@@ -30,7 +30,7 @@ class Stats(Repository):
             f"SUM(CASE WHEN {DURATION} <= {float(bound)!r} THEN 1 ELSE 0 END) AS b{index}"
             for index, bound in enumerate(bounds)
         )
-        row = self._one(
+        row = self._aggregate(
             f"""SELECT COUNT(*) AS n, COALESCE(SUM({DURATION}), 0.0) AS total, {columns}
                 FROM runs WHERE finished_at IS NOT NULL AND status != 'interrupted'"""
         )
@@ -42,18 +42,18 @@ class Stats(Repository):
 
     def observation_counts(self) -> dict[str, int]:
         """`current`: one per metric and period; `vintages`: every version ever stored."""
-        row = self._one(
+        row = self._aggregate(
             """SELECT COUNT(*) AS vintages,
                       COALESCE(SUM(superseded_at IS NULL), 0) AS current FROM observations"""
         )
         return dict(row)
 
     def alerts_firing(self) -> int:
-        return self._one("SELECT COUNT(*) AS n FROM alert_state WHERE state = 'firing'")["n"]
+        return self._aggregate("SELECT COUNT(*) AS n FROM alert_state WHERE state = 'firing'")["n"]
 
     def outbox_due(self, now: str) -> int:
         """Messages waiting to be sent whose time has come (new ones and retries)."""
-        return self._one(
+        return self._aggregate(
             """SELECT COUNT(*) AS n FROM outbox
                WHERE status = 'pending' AND next_attempt_at <= ?""",
             [now],

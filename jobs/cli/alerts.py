@@ -27,7 +27,9 @@ def alerts(ctx: click.Context, limit: int) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    context: Context = ctx.find_object(Context)
+    context = ctx.find_object(Context)
+    if context is None:
+        raise click.UsageError("crossings alerts runs as a subcommand of crossings")
     config = context.config
     zone = config.settings.zone
     with context.store() as store:

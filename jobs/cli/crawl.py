@@ -91,12 +91,12 @@ def reparse(context: Context, source: str) -> None:
         raise click.ClickException(f"unknown source {source} (known: {known})")
     with context.store(read_only=False) as store:
         done = reparse_source(store, source, config.sources[source])
-    run = done.run
-    if run.status is not RunStatus.OK:
+    run, snapshot = done.run, done.snapshot
+    if run.status is not RunStatus.OK or snapshot is None:
         click.echo(f"{source}: {run.status} - {run.reason}", err=True)
         sys.exit(1)
     click.echo(
-        f"{source}: reparsed snapshot {done.snapshot.id} fetched {done.snapshot.fetched_at}: "
+        f"{source}: reparsed snapshot {snapshot.id} fetched {snapshot.fetched_at}: "
         f"{run.values_new} new, {run.values_revised} revised, {run.values_unchanged} unchanged, "
         f"{run.news_new} news items"
     )

@@ -5,7 +5,7 @@ import asyncio
 import click
 
 from jobs.cli.context import Context, pass_context
-from jobs.logs import FORMATS, setup
+from jobs.logs import FORMATS, LogFormat, setup
 
 
 @click.command()
@@ -22,7 +22,7 @@ from jobs.logs import FORMATS, setup
     help="Readable lines, or one JSON object per line for a log collector.",
 )
 @pass_context
-def run(context: Context, listen: str | None, log_format: str) -> None:
+def run(context: Context, listen: str | None, log_format: LogFormat) -> None:
     """Run the daemon: crawl every source on its schedule, evaluate rules, send alerts and
     digests, and answer /healthz and /metrics. SIGTERM or Ctrl-C stops it cleanly.
 

@@ -35,7 +35,12 @@ def output_options(command: Callable) -> Callable:
 
 
 def emit(
-    rows: Iterable[dict], fmt: str, *, columns: list[str], zone: tzinfo, out: IO | None = None
+    rows: Iterable[dict],
+    fmt: str | None,
+    *,
+    columns: list[str],
+    zone: tzinfo,
+    out: IO | None = None,
 ) -> None:
     """Write rows (to stdout, or `out`) in the chosen format; streamed except tables."""
     fmt = fmt or "table"  # no format option given

@@ -59,7 +59,7 @@ def unknown_metric(store: Store, name: str) -> click.ClickException:
 @click.command()
 @output_options
 @pass_context
-def sources(context: Context, fmt: str) -> None:
+def sources(context: Context, fmt: str | None) -> None:
     """Sources with their last run, its outcome and counts, and their next run.
 
     Example: crossings sources --csv
@@ -75,7 +75,7 @@ def sources(context: Context, fmt: str) -> None:
 @click.argument("pattern", required=False)
 @output_options
 @pass_context
-def metrics(context: Context, pattern: str | None, fmt: str) -> None:
+def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
     """Metrics with their latest value and period, the change from the period before,
     and when that value was last confirmed (as_of). PATTERN is a glob such as 'trac.*'
     or a part of the name.
@@ -102,7 +102,7 @@ def series(
     as_of: str | None,
     since_period: str | None,
     until_period: str | None,
-    fmt: str,
+    fmt: str | None,
 ) -> None:
     """A metric's values by period, each with how often it was revised and the value it
     replaced. --as-of shows what was known at that time (a bare date: its end).
@@ -128,13 +128,15 @@ def series(
 @click.option("--metric", help="Only this metric.")
 @output_options
 @pass_context
-def revisions(context: Context, since: str, metric: str | None, fmt: str) -> None:
+def revisions(context: Context, since: str, metric: str | None, fmt: str | None) -> None:
     """Published values that changed: old and new value, when, and which snapshots.
 
     Example: crossings revisions --since 30d
     """
     with reading(context) as store:
-        found = store.observations.revisions(since=moment(context, since, "--since"), metric=metric)
+        found = store.observations.revisions(
+            since=moment(context, since, "--since") or "", metric=metric
+        )
     rows = [{**vars(rev), "change": rev.new_value - rev.old_value} for rev in found]
     columns = ["metric", "period", "old_value", "new_value", "change", "old_first_seen",
                "revised_at", "old_snapshot_id", "new_snapshot_id"]  # fmt: skip
@@ -149,7 +151,12 @@ def revisions(context: Context, since: str, metric: str | None, fmt: str) -> Non
 @output_options
 @pass_context
 def news(
-    context: Context, text: str | None, since: str | None, source: str | None, limit: int, fmt: str
+    context: Context,
+    text: str | None,
+    since: str | None,
+    source: str | None,
+    limit: int,
+    fmt: str | None,
 ) -> None:
     """News items from feeds and listings, newest first, with full-text search.
 
@@ -168,7 +175,7 @@ def news(
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @output_options
 @pass_context
-def runs(context: Context, source: str | None, limit: int, fmt: str) -> None:
+def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> None:
     """Recent crawls, newest first, with their outcome and reason, for one SOURCE or all.
 
     Example: crossings runs trac_quickfacts --limit 5
@@ -185,7 +192,7 @@ def runs(context: Context, source: str | None, limit: int, fmt: str) -> None:
 @click.option("--info", is_flag=True, help="Show what was fetched, when and how, not the body.")
 @output_options
 @pass_context
-def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str) -> None:
+def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str | None) -> None:
     """Print the raw body of a stored fetch exactly as received (or --info about it).
 
     Example: crossings snapshot 42 > page.html
@@ -218,7 +225,7 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str) -> None:
 )  # fmt: skip
 @output_options
 @pass_context
-def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -> None:
+def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: str | None) -> None:
     """Run one SQL statement on a read-only connection; a write is refused.
 
     Tables: sources, runs, snapshots, bodies, metrics, observations (current values have
@@ -240,7 +247,9 @@ def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: 
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Write to this file instead of standard output.")  # fmt: skip
 @pass_context
-def export(context: Context, metric_names: tuple[str, ...], fmt: str, output: IO[str]) -> None:
+def export(
+    context: Context, metric_names: tuple[str, ...], fmt: str | None, output: IO[str]
+) -> None:
     """Current values of one or more metrics (names or globs), streamed, with provenance.
     Shows progress on stderr when it is a terminal.
 

@@ -18,6 +18,7 @@ import os
 import signal
 import sqlite3
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -231,6 +232,7 @@ class Daemon:
             if start:
                 await asyncio.sleep(CATCHUP_SPACING)
             for name in late[start : start + CATCHUP_CHUNK]:
+                assert self.queue is not None  # set by start-up, before catching up
                 self.queue.submit(name, "catch-up")
 
     # -- the jobs -----------------------------------------------------------------------
@@ -349,6 +351,7 @@ class Daemon:
             self._now.set()
 
     async def _shut_down(self) -> int:
+        assert self.scheduler is not None and self.queue is not None  # set by start-up
         self.scheduler.pause()
         dropped = await self.queue.stop()
         if dropped:
@@ -376,11 +379,11 @@ class Daemon:
         return 0
 
     async def _wait(
-        self, tasks: set[asyncio.Future], timeout: float, *, interruptible: bool
+        self, tasks: AbstractSet[asyncio.Future], timeout: float, *, interruptible: bool
     ) -> bool:
         """Wait up to `timeout` for the tasks (or, if interruptible, until a second
         signal); True if they all finished."""
-        waiters = {asyncio.ensure_future(asyncio.wait(tasks))}
+        waiters: set[asyncio.Future] = {asyncio.ensure_future(asyncio.wait(tasks))}
         if interruptible:
             waiters.add(asyncio.ensure_future(self._now.wait()))
         try:
@@ -390,7 +393,7 @@ class Daemon:
                 waiter.cancel()
         return all(task.done() for task in tasks)
 
-    async def _stop_children(self, batches: set[asyncio.Future]) -> None:
+    async def _stop_children(self, batches: AbstractSet[asyncio.Future]) -> None:
         """Scrapy finishes the requests in flight on a first SIGTERM (a slow site can
         hold it for the whole request timeout) and stops at once on a second: ask, then
         insist. Either way the child marks its cut-off runs interrupted."""

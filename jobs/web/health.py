@@ -20,7 +20,7 @@ from storage import StorageError, Store, clock
 from storage.stats import probe_writable
 
 # `crossings run` sets this to a function returning {"running": bool, "jobs": int, ...}.
-SCHEDULER_STATUS = web.AppKey("scheduler_status", Callable)
+SCHEDULER_STATUS = web.AppKey[Callable[[], dict]]("scheduler_status")
 DURATION_BOUNDS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -8,7 +8,7 @@ what was expected and what was found; the caller then stores nothing but the sna
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from scrapers.source import Source
 from storage import MetricEntry, NewsItem, Observation
@@ -64,7 +64,7 @@ def extract(source: Source, page: Page) -> Extraction:
     """Run the extractor of the source's kind (imported on first use: parsers are heavy)."""
     from scrapers.extract import csvfile, facts, feed, jsondoc, listing, table
 
-    extractors = {
+    extractors: dict[str, Callable[[Any, Page], Extraction]] = {
         "table": table.extract,
         "facts": facts.extract,
         "json": jsondoc.extract,

@@ -17,6 +17,7 @@ from alerts.message import DeliveryError, Message
 from alerts.rules.threshold import rolling
 from alerts.templates import render
 from storage import OutboxMessage, Store, clock
+from storage.formatting import number
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +133,10 @@ def _event_chart(store: Store, event: dict) -> bytes | None:
         return None
     lines, judged, label = [], [], ""
     if event.get("rule_kind") == "threshold":
-        lines.append((f"fires at {event['threshold']:,.0f}", event["threshold"]))
+        lines.append((f"fires at {number(event['threshold'])}", event["threshold"]))
         if event.get("resolve_threshold") not in (None, event["threshold"]):
             resolve = event["resolve_threshold"]
-            lines.append((f"resolves at {resolve:,.0f}", resolve))
+            lines.append((f"resolves at {number(resolve)}", resolve))
         if event.get("window", 1) > 1:
             judged = rolling([p.value for p in points], event["window"], event["aggregate"])
             label = event.get("measure", "")

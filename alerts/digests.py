@@ -18,6 +18,7 @@ from alerts.rule import Rule
 from alerts.rules.threshold import Threshold
 from alerts.templates import render
 from storage import Store, clock
+from storage.formatting import number
 
 DEFAULT_SPAN = timedelta(days=7)
 MAX_CHARTS = 12
@@ -130,10 +131,10 @@ def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], ind
             if rule.window > 1 and not judged:
                 judged = rule.judged_values([p.value for p in points])
                 judged_label = f"{rule.measure()} ({rule.name})"
-            lines.append((f"{rule.name}: {rule.level:,.0f}", rule.level))
+            lines.append((f"{rule.name}: {number(rule.level)}", rule.level))
             if rule.resolve_level != rule.level:
                 lines.append(
-                    (f"{rule.name} resolves: {rule.resolve_level:,.0f}", rule.resolve_level)
+                    (f"{rule.name} resolves: {number(rule.resolve_level)}", rule.resolve_level)
                 )
     png = line_chart(
         label, [(p.period, p.value) for p in points], lines,

@@ -9,6 +9,7 @@ from datetime import datetime
 from jobs.config import Config
 from jobs.schedule import next_run
 from storage import Store, clock
+from storage.formatting import number
 
 THRESHOLD_WORDS = ("above", "below", "threshold", "level")
 NEVER_RUN = {
@@ -28,7 +29,7 @@ class Threshold:
 
     @property
     def label(self) -> str:
-        shown = f"{self.value:,.0f}" if self.value.is_integer() else f"{self.value:,}"
+        shown = number(self.value)
         of = "" if self.measure == "value" else f" ({self.measure})"
         return f"{self.rule}: {self.key.replace('_', ' ')} {shown}{of}"
 

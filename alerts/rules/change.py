@@ -5,11 +5,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from alerts.numbers import number
 from alerts.rule import Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
 from storage import Point
+from storage.formatting import number
 from storage.periods import Period
 
 

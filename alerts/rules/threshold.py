@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from alerts.numbers import number
 from alerts.rule import Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
 from storage import Point
+from storage.formatting import number
 
 AGGREGATES: dict[str, Callable[[list[float]], float]] = {
     "last": lambda values: values[-1],

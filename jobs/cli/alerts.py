@@ -13,8 +13,9 @@ from alerts.message import DeliveryError, Message
 from jobs.cli.context import Context, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.typed import parse_duration
-from jobs.when import parse_moment, show
+from jobs.when import parse_moment
 from storage import clock
+from storage.formatting import moment
 
 
 @click.group(invoke_without_command=True)
@@ -49,12 +50,12 @@ def alerts(ctx: click.Context, limit: int) -> None:
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
         for state in firing:
             click.echo(
-                f"      {state.series} since {show(state.since, zone)} (period {state.period})"
+                f"      {state.series} since {moment(state.since, zone)} (period {state.period})"
             )
     click.echo(f"\nRecent events ({len(events)})")
     for event in events:
         silent = " (silenced)" if event.silenced else ""
-        click.echo(f"  {show(event.at, zone)}  {event.kind:<9} {event.summary}{silent}")
+        click.echo(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{silent}")
     click.echo(
         f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
     )
@@ -110,13 +111,13 @@ def silence(context: Context, rule: str, until: str, comment: str) -> None:
     if not any(fnmatch.fnmatchcase(name, rule) for name in config.rules):
         known = ", ".join(sorted(config.rules)) or "none configured"
         raise click.ClickException(f"no rule named {rule!r} (known: {known})")
-    moment = _moment(until, config.settings.zone)
-    if moment <= datetime.now(UTC):
+    ends = _moment(until, config.settings.zone)
+    if ends <= datetime.now(UTC):
         raise click.BadParameter(f"{until!r} is in the past", param_hint="--until")
-    until_text = clock.to_text(moment)
+    until_text = clock.to_text(ends)
     with context.store(read_only=False) as store:
         silence_id = store.alerts.silence(rule, until=until_text, comment=comment)
-    shown = show(until_text, config.settings.zone)
+    shown = moment(until_text, config.settings.zone)
     click.echo(f"Silenced {rule} until {shown} (silence {silence_id})")
 
 

@@ -20,8 +20,9 @@ from aiohttp import web
 
 from jobs.views import sources_overview, thresholds_for
 from jobs.web import CONFIG
-from jobs.when import parse_moment, show
+from jobs.when import parse_moment
 from storage import StorageError, Store
+from storage.formatting import moment, number
 from storage.periods import Period
 
 HERE = Path(__file__).parent
@@ -61,16 +62,8 @@ def _environment(user_templates: Path | None) -> jinja2.Environment:
         loaders.append(jinja2.FileSystemLoader(user_templates / "web"))
     loaders.append(jinja2.FileSystemLoader(HERE / "templates"))
     environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
-    environment.filters["number"] = _number
+    environment.filters["number"] = number
     return environment
-
-
-def _number(value: float | int | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{value:,.0f}"
 
 
 async def _read(request: web.Request, work: Callable[[Store], Any]) -> Any:
@@ -98,7 +91,7 @@ def _render(request: web.Request, template: str, **context: Any) -> str:
         request.app[TEMPLATES]
         .get_template(template)
         .render(
-            when=lambda stored: show(stored, zone), timezone=config.settings.timezone, **context
+            when=lambda stored: moment(stored, zone), timezone=config.settings.timezone, **context
         )
     )
 

@@ -22,6 +22,7 @@ from jobs.schedule import trigger_for
 from jobs.typed import Problem, build, hints_of, keys_of, unknown_kind
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
+from storage import CrossingsError
 
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
@@ -127,7 +128,7 @@ class Config:
         return self.path.parent / templates
 
 
-class ConfigError(Exception):
+class ConfigError(CrossingsError):
     """The config file cannot be used; `problems` lists every mistake found."""
 
     def __init__(self, path: Path, problems: list[Problem]) -> None:

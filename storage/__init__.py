@@ -4,7 +4,7 @@
 from storage import database  # noqa: F401
 from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
-from storage.database import StorageError
+from storage.errors import CrossingsError, StorageError
 from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
 from storage.outbox import OutboxMessage
@@ -17,6 +17,7 @@ __all__ = [
     "COUNTERS",
     "AlertState",
     "Change",
+    "CrossingsError",
     "Cursor",
     "Event",
     "MetricEntry",

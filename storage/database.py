@@ -10,6 +10,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from storage.errors import StorageError
+
 
 def _import_sqlite_utils() -> ModuleType:
     """sqlite-utils imports numpy, if installed, only to map numpy types (which crossings
@@ -32,10 +34,6 @@ else:
     sqlite_utils = _import_sqlite_utils()
 
 BUSY_TIMEOUT_MS = 15_000
-
-
-class StorageError(Exception):
-    """The database cannot be opened or used; the message says which file and what to do."""
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> sqlite_utils.Database:

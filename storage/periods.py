@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from storage.errors import CrossingsError
+
 MONTHS = {
     name: number
     for number, names in enumerate(
@@ -57,7 +59,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _FOOTNOTE = re.compile(r"(\*+|†+|\[\w{1,3}\])$")
 
 
-class PeriodError(ValueError):
+class PeriodError(CrossingsError, ValueError):
     """A label that should name a period but does not; the message quotes it."""
 
 

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from storage.database import StorageError
+from storage.errors import StorageError
 from storage.observations import known_at
 from storage.repository import Repository, where
 

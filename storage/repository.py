@@ -3,11 +3,16 @@ areas can join one transaction (`Store.transaction`), and `where`, the one build
 optional filters."""
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import inspect
+import sqlite3
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import sqlite_utils
 
-from storage.database import StorageError, transaction
+from storage.database import transaction
+from storage.errors import StorageError, sqlite_errors
 
 Term = tuple[str, object]
 
@@ -27,12 +32,21 @@ def where(*terms: Term) -> tuple[str, list]:
 
 
 class Repository:
+    """A storage area. Its public methods raise StorageError, never sqlite3.Error: what
+    goes wrong in SQLite stays inside storage, as an error the rest of crossings knows."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if inspect.isfunction(member) and not name.startswith("_"):
+                setattr(cls, name, _raising_storage_errors(member))
+
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        with transaction(self.db):
+        with sqlite_errors(), transaction(self.db):
             yield
 
     def _rows(self, sql: str, params: dict | list | tuple = ()) -> list[dict]:
@@ -54,3 +68,34 @@ class Repository:
         if row_id is None:
             raise StorageError(f"an insert stored no row: {sql}")
         return row_id
+
+
+def _raising_storage_errors(method: Callable) -> Callable:
+    """A Repository method (a function or a generator function) that raises StorageError
+    naming the database file, never sqlite3.Error."""
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def generator(self: Repository, *args: Any, **kwargs: Any) -> Any:
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.Error as error:
+                raise StorageError(f"{_file_of(self.db)}: {error}") from error
+
+        return generator
+
+    @functools.wraps(method)
+    def function(self: Repository, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as error:
+            raise StorageError(f"{_file_of(self.db)}: {error}") from error
+
+    return function
+
+
+def _file_of(db: sqlite_utils.Database) -> str:
+    try:
+        return f"database {db.conn.execute('PRAGMA database_list').fetchone()[2]}"
+    except sqlite3.Error:
+        return "the database"

@@ -28,7 +28,7 @@ def run(context: Context, listen: str | None, log_format: LogFormat) -> None:
 
     Example: crossings --config ~/crossings/crossings.toml run --listen 127.0.0.1:8080
     """
-    from jobs.daemon import Daemon, DaemonError
+    from jobs.daemon import Daemon
 
     config = context.config
     if listen is not None:
@@ -38,10 +38,7 @@ def run(context: Context, listen: str | None, log_format: LogFormat) -> None:
                 "must be HOST:PORT, e.g. 127.0.0.1:8080", param_hint="--listen"
             )
     setup(log_format)
-    try:
-        status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())
-    except DaemonError as error:
-        raise click.ClickException(str(error)) from None
+    status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())
     raise click.exceptions.Exit(status)
 
 

@@ -2,11 +2,9 @@
 snapshots, free SQL and exports. Every command opens the database read-only, so it is
 safe to run while the daemon writes."""
 
-import contextlib
 import difflib
 import fnmatch
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO
 
@@ -16,23 +14,11 @@ from jobs.cli.context import Context, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.views import sources_overview
 from jobs.when import parse_moment
-from storage import StorageError, Store
+from storage import Store
 
 EXPORT_FORMATS = ("csv", "json", "nl")
 EXPORT_COLUMNS = ["metric", "period", "value", "unit", "flags", "first_seen", "last_seen",
                   "snapshot_id"]  # fmt: skip
-
-
-@contextlib.contextmanager
-def reading(context: Context) -> Iterator[Store]:
-    """A read-only store whose errors become one-line messages."""
-    store = context.store(read_only=True)
-    try:
-        yield store
-    except StorageError as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        store.close()
 
 
 def moment(
@@ -64,7 +50,7 @@ def sources(context: Context, fmt: str | None) -> None:
 
     Example: crossings sources --csv
     """
-    with reading(context) as store:
+    with context.store() as store:
         rows = sources_overview(context.config, store, now=datetime.now(UTC))
     columns = ["source", "kind", "status", "last_run", "last_ok", "next_run", "runs",
                "failures", "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
@@ -82,7 +68,7 @@ def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
 
     Example: crossings metrics backlog
     """
-    with reading(context) as store:
+    with context.store() as store:
         rows = store.queries.metric_summaries(pattern)
     columns = ["metric", "period", "value", "unit", "previous_period", "previous_value",
                "change", "change_pct", "as_of", "revisions", "label"]  # fmt: skip
@@ -109,7 +95,7 @@ def series(
 
     Example: crossings series trac.court.backlog --since 2025-05 --until 2025-05
     """
-    with reading(context) as store:
+    with context.store() as store:
         rows = store.queries.series_with_revisions(
             metric,
             as_of=moment(context, as_of, "--as-of", whole_day=True),
@@ -133,7 +119,7 @@ def revisions(context: Context, since: str, metric: str | None, fmt: str | None)
 
     Example: crossings revisions --since 30d
     """
-    with reading(context) as store:
+    with context.store() as store:
         found = store.observations.revisions(
             since=moment(context, since, "--since") or "", metric=metric
         )
@@ -162,7 +148,7 @@ def news(
 
     Example: crossings news --search asylum --since 30d
     """
-    with reading(context) as store:
+    with context.store() as store:
         items = store.news.search(
             text, since=moment(context, since, "--since"), source=source, limit=limit
         )
@@ -180,7 +166,7 @@ def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> N
 
     Example: crossings runs trac_quickfacts --limit 5
     """
-    with reading(context) as store:
+    with context.store() as store:
         rows = store.runs.recent(source, limit=limit)
     columns = ["id", "source", "trigger", "status", "started_at", "finished_at", "requests",
                "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
@@ -197,7 +183,7 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str | None) ->
 
     Example: crossings snapshot 42 > page.html
     """
-    with reading(context) as store:
+    with context.store() as store:
         found = store.snapshots.get(snapshot_id)
         if found is None:
             raise click.ClickException(
@@ -234,7 +220,7 @@ def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: 
     Example: crossings query "select period, value from observations
     where metric = :m and superseded_at is null" -p m trac.court.backlog --csv
     """
-    with reading(context) as store:
+    with context.store() as store:
         result = store.queries.run_sql(sql, dict(params))
         rows = list(result.rows) if fmt == "table" else result.rows
         emit(rows, fmt, columns=result.columns, zone=context.config.settings.zone)
@@ -255,7 +241,7 @@ def export(
 
     Example: crossings export 'cbp.*' --format csv -o cbp.csv
     """
-    with reading(context) as store:
+    with context.store() as store:
         known = store.queries.metric_names()
         chosen: list[str] = []
         for name in metric_names:

@@ -16,7 +16,6 @@ import fcntl
 import logging
 import os
 import signal
-import sqlite3
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
@@ -37,7 +36,7 @@ from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
-from storage import RunStatus, SourceEntry, StorageError, Store, clock
+from storage import CrossingsError, RunStatus, SourceEntry, StorageError, Store, clock
 
 log = logging.getLogger("crossings.daemon")
 
@@ -55,7 +54,7 @@ STOP_WAIT = 15.0  # seconds children get to exit after being told twice
 FLUSH_WAIT = 30.0  # seconds the final outbox flush may take
 
 
-class DaemonError(Exception):
+class DaemonError(CrossingsError):
     """The daemon cannot start; the message says why and what to do."""
 
 
@@ -81,7 +80,7 @@ class Daemon:
         try:
             try:
                 await asyncio.to_thread(self._prepare_database)
-            except (StorageError, sqlite3.Error) as error:
+            except StorageError as error:
                 raise DaemonError(
                     f"cannot use the database {self.config.database}: {error}. Check that "
                     "the path (`database` in [settings]) is right and writable"

@@ -26,7 +26,7 @@ from jobs.config import ENV_PATH, ENV_SETTING_PREFIX, ConfigError, Settings, loa
 from jobs.demo.catcher import LOCALHOST, Mail, MailCatcher, Webhook, WebhookReceiver
 from jobs.demo.site import DemoSite, demo_sources_toml
 from jobs.typed import keys_of
-from storage import StorageError, Store
+from storage import CrossingsError, StorageError, Store
 
 CONFIG_NAME = "crossings.toml"
 LOG_NAME = "daemon.log"
@@ -42,7 +42,7 @@ BODY_LINES_SHOWN = 30
 Echo = Callable[[str], None]
 
 
-class DemoError(Exception):
+class DemoError(CrossingsError):
     """The demo cannot start; the message says why and what to do."""
 
 

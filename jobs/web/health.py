@@ -7,7 +7,6 @@ the database at each scrape by a custom collector (nothing is counted in memory,
 figures survive restarts and include runs made by other processes)."""
 
 import asyncio
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -53,7 +52,7 @@ def _health_report(database: Path, needs_writes: bool) -> dict:
                     sources[source] = {
                         key: run[key] for key in ("status", "started_at", "finished_at", "reason")
                     }
-        except (StorageError, sqlite3.Error) as error:
+        except StorageError as error:
             problem = str(error)
     check = "writable" if needs_writes else "readable"
     return {

@@ -188,13 +188,11 @@ class Observations(Repository):
 
     def revisions(self, *, since: str, metric: str | None = None) -> list[Revision]:
         """Values revised at or after `since`, newest first."""
-        clause, params = where(("new.first_seen >= ?", since), ("new.metric = ?", metric))
+        clause, params = where(("revised_at >= ?", since), ("metric = ?", metric))
         rows = self._rows(
-            f"""SELECT new.metric, new.period, old.value AS old_value, new.value AS new_value,
-                       old.first_seen AS old_first_seen, new.first_seen AS revised_at,
-                       old.snapshot_id AS old_snapshot_id, new.snapshot_id AS new_snapshot_id
-                FROM observations new JOIN observations old ON old.id = new.previous_id
-                {clause} ORDER BY new.first_seen DESC, new.id DESC""",
+            f"""SELECT metric, period, old_value, new_value, old_first_seen, revised_at,
+                       old_snapshot_id, new_snapshot_id
+                FROM revisions {clause} ORDER BY revised_at DESC, id DESC""",
             params,
         )
         return [Revision(**row) for row in rows]

@@ -169,8 +169,7 @@ class Queries(Repository):
     # ------------------------------------------------------------------------ alerts
     def firing_alerts(self) -> list[dict]:
         return self._tolerant(
-            """SELECT rule, series, state, since, value, period, last_notified_at
-               FROM alert_state WHERE state = 'firing' ORDER BY since DESC"""
+            "SELECT * FROM firing_alerts ORDER BY since DESC"
         )
 
     def alert_events(self, *, limit: int = 200) -> list[dict]:

@@ -1,0 +1,48 @@
+"""The Datasette canned queries read storage's own views (made by a migration), so their
+SQL cannot drift from what crossings stores: each one selects from a view and runs on a
+freshly migrated database."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+from storage import Store
+
+METADATA = Path(__file__).parent.parent / "datasette" / "metadata.yml"
+PARAMS = {"search": "", "metric": "m", "period": "2024-06"}
+
+
+def test_every_canned_query_reads_a_view_storage_made(tmp_path):
+    queries = yaml.safe_load(METADATA.read_text())["databases"]["crossings"]["queries"]
+    with Store(tmp_path / "crossings.db") as store:
+        views = {
+            row[0] for row in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'view'")
+        }
+        assert views >= {
+            "latest_values",
+            "value_history",
+            "revisions",
+            "firing_alerts",
+            "failed_runs",
+        }
+        for name, query in queries.items():
+            sql = query["sql"]
+            read = set(re.findall(r"\bFROM\s+(\w+)", sql, re.IGNORECASE))
+            assert read and read <= views, f"{name} reads {read - views} directly"
+            assert "JOIN" not in sql.upper(), name
+            wanted = {key: PARAMS[key] for key in re.findall(r":(\w+)", sql)}
+            store.db.execute(sql, wanted).fetchall()
+
+
+def test_revisions_read_the_same_through_storage_and_the_view(tmp_path):
+    from storage import Observation
+
+    with Store(tmp_path / "crossings.db") as store:
+        snapshot = store.snapshots.record(source="s", url="u", http_status=200, body=b"x")
+        store.observations.upsert([Observation("m", "2024-06", 1.0)], snapshot_id=snapshot.id)
+        store.observations.upsert([Observation("m", "2024-06", 2.5)], snapshot_id=snapshot.id)
+        [revision] = store.observations.revisions(since="2000-01-01")
+        [row] = store.db.query("SELECT * FROM revisions")
+        assert (revision.old_value, revision.new_value) == (row["old_value"], row["new_value"])
+        assert row["change"] == 1.5

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from alerts.rule import Notice, Rule, StatefulRule, Step
 from alerts.view import View
 from storage import AlertState, Cursor, Event, Store, clock
+from storage.formatting import moment
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class _RuleRun:
             self.store.alerts.save_state(state)
             self._raise(
                 "reminder", state.series, state.period, state.value,
-                f"still firing since {state.since[:16].replace('T', ' ')} UTC", {}, None,
+                f"still firing since {moment(state.since)}", {}, None,
                 key=f"reminder|{self.at}",
             )  # fmt: skip
 

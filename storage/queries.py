@@ -168,9 +168,7 @@ class Queries(Repository):
 
     # ------------------------------------------------------------------------ alerts
     def firing_alerts(self) -> list[dict]:
-        return self._tolerant(
-            "SELECT * FROM firing_alerts ORDER BY since DESC"
-        )
+        return self._tolerant("SELECT * FROM firing_alerts ORDER BY since DESC")
 
     def alert_events(self, *, limit: int = 200) -> list[dict]:
         """Alert history, newest first, with where each notice went and whether it was sent."""

@@ -172,11 +172,11 @@ def notify_test(context: Context, channel: str) -> None:
         known = ", ".join(sorted(config.channels)) or "none configured"
         raise click.ClickException(f"no channel named {channel!r} (known: {known})")
     at = clock.now()
+    shown = moment(at)
     message = Message(
         subject=f"crossings test message for channel {channel}",
-        text=f"This is a test from crossings ({at[:16]} UTC). If you read it, "
-        f"channel {channel!r} works.",
-        html=f"<p>This is a test from crossings ({at[:16]} UTC). If you read it, "
+        text=f"This is a test from crossings ({shown}). If you read it, channel {channel!r} works.",
+        html=f"<p>This is a test from crossings ({shown}). If you read it, "
         f"channel <b>{channel}</b> works.</p>",
         data={"test": True, "channel": channel, "at": at},
         idempotency_key=f"test-{channel}-{at}".replace(":", "").replace(".", ""),

@@ -228,43 +228,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WHERE superseded_at IS NULL;
         """,
     ),
-    Migration(
-        5,
-        "read models as views, shared by storage and the Datasette canned queries",
-        """
-        -- The newest period of every metric with its current value and when it was last
-        -- seen published (as_of).
-        CREATE VIEW latest_values AS
-            WITH ranked AS (
-                SELECT metric, period, value, unit, last_seen,
-                       ROW_NUMBER() OVER (PARTITION BY metric ORDER BY period DESC) AS rank
-                FROM observations WHERE superseded_at IS NULL
-            )
-            SELECT ranked.metric, metrics.label, ranked.period, ranked.value, ranked.unit,
-                   ranked.last_seen AS as_of
-            FROM ranked LEFT JOIN metrics ON metrics.name = ranked.metric
-            WHERE ranked.rank = 1;
-        -- Every vintage of every value with the fetch it came from.
-        CREATE VIEW value_history AS
-            SELECT o.id, o.metric, o.period, o.value, o.unit, o.first_seen, o.superseded_at,
-                   o.snapshot_id, s.url, s.fetched_at
-            FROM observations o LEFT JOIN snapshots s ON s.id = o.snapshot_id;
-        -- Every revision: the value a source replaced and the one it published instead.
-        CREATE VIEW revisions AS
-            SELECT new.id, new.metric, new.period, old.value AS old_value,
-                   new.value AS new_value, new.value - old.value AS change,
-                   old.first_seen AS old_first_seen, new.first_seen AS revised_at,
-                   old.snapshot_id AS old_snapshot_id, new.snapshot_id AS new_snapshot_id
-            FROM observations new JOIN observations old ON old.id = new.previous_id;
-        CREATE VIEW firing_alerts AS
-            SELECT rule, series, state, since, value, period, last_notified_at
-            FROM alert_state WHERE state = 'firing';
-        -- Crawls that failed (network, HTTP) or broke (the page changed shape).
-        CREATE VIEW failed_runs AS
-            SELECT id, source, status, started_at, finished_at, reason
-            FROM runs WHERE status IN ('failed', 'broken');
-        """,
-    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -10,6 +10,7 @@ from typing import Literal
 
 from storage import clock
 from storage.repository import Repository, Term, where
+from storage.views import with_views
 
 IN_CHUNK = 500  # names per IN (...) list, well under SQLite's variable limit
 
@@ -190,7 +191,8 @@ class Observations(Repository):
         """Values revised at or after `since`, newest first."""
         clause, params = where(("revised_at >= ?", since), ("metric = ?", metric))
         rows = self._rows(
-            f"""SELECT metric, period, old_value, new_value, old_first_seen, revised_at,
+            f"""{with_views("revisions")}
+                SELECT metric, period, old_value, new_value, old_first_seen, revised_at,
                        old_snapshot_id, new_snapshot_id
                 FROM revisions {clause} ORDER BY revised_at DESC, id DESC""",
             params,

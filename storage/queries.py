@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from storage.errors import StorageError
 from storage.observations import known_at
 from storage.repository import Repository, where
+from storage.views import with_views
 
 GLOB_MARKS = ("*", "?", "[")
 
@@ -168,7 +169,9 @@ class Queries(Repository):
 
     # ------------------------------------------------------------------------ alerts
     def firing_alerts(self) -> list[dict]:
-        return self._tolerant("SELECT * FROM firing_alerts ORDER BY since DESC")
+        return self._tolerant(
+            f"{with_views('firing_alerts')} SELECT * FROM firing_alerts ORDER BY since DESC"
+        )
 
     def alert_events(self, *, limit: int = 200) -> list[dict]:
         """Alert history, newest first, with where each notice went and whether it was sent."""

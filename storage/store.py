@@ -18,6 +18,7 @@ from storage.retention import Retention
 from storage.runs import Runs
 from storage.snapshots import Snapshots
 from storage.stats import Stats
+from storage.views import ensure_views
 
 
 class Store:
@@ -31,6 +32,7 @@ class Store:
             self.db = connect(self.path, read_only=read_only)
             if not read_only:
                 migrate(self.db)
+                ensure_views(self.db)
         self.runs = Runs(self.db)
         self.snapshots = Snapshots(self.db)
         self.observations = Observations(self.db)

@@ -22,7 +22,7 @@ def test_a_broken_table_is_a_storage_error_naming_the_file(tmp_path):
     path = tmp_path / "crossings.db"
     with Store(path) as store:
         store.db.execute("DROP TABLE outbox")
-        store.db.execute("ALTER TABLE observations RENAME COLUMN unit TO units")
+        store.db.execute("DROP TABLE observations")
         with pytest.raises(StorageError, match=f"database {path}: no such table: outbox"):
             store.outbox.counts()
         with pytest.raises(StorageError) as raised:

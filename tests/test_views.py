@@ -1,6 +1,6 @@
-"""The Datasette canned queries read storage's own views (made by a migration), so their
-SQL cannot drift from what crossings stores: each one selects from a view and runs on a
-freshly migrated database."""
+"""The Datasette canned queries read storage's own views (storage/views.py), so their SQL
+cannot drift from what crossings stores: each one selects from a view and runs on a fresh
+database; a file opened read-only before any writer updated it still answers."""
 
 import re
 from pathlib import Path
@@ -46,3 +46,23 @@ def test_revisions_read_the_same_through_storage_and_the_view(tmp_path):
         [row] = store.db.query("SELECT * FROM revisions")
         assert (revision.old_value, revision.new_value) == (row["old_value"], row["new_value"])
         assert row["change"] == 1.5
+
+
+def test_a_writer_replaces_a_stale_view_and_a_reader_needs_none(tmp_path):
+    from storage import Observation
+
+    path = tmp_path / "crossings.db"
+    with Store(path) as store:
+        snapshot = store.snapshots.record(source="s", url="u", http_status=200, body=b"x")
+        store.observations.upsert([Observation("m", "2024-06", 1.0)], snapshot_id=snapshot.id)
+        store.observations.upsert([Observation("m", "2024-06", 2.0)], snapshot_id=snapshot.id)
+        store.db.execute("DROP VIEW revisions")
+        store.db.execute("DROP VIEW firing_alerts")
+        store.db.execute("CREATE VIEW firing_alerts AS SELECT 1 AS stale")
+    with Store(path, read_only=True) as reader:  # an older file: no views, or old ones
+        assert [r.new_value for r in reader.observations.revisions(since="2000")] == [2.0]
+        assert reader.queries.firing_alerts() == []
+    with Store(path) as writer:
+        [row] = writer.db.query("SELECT new_value FROM revisions")
+        assert row == {"new_value": 2.0}
+        assert "rule" in writer.db["firing_alerts"].columns_dict

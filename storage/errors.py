@@ -7,6 +7,7 @@ layer, so that every part can derive from it.
     CrossingsError
      ├── StorageError       storage/errors.py      the database cannot be opened or used;
      │                                             wraps every sqlite3.Error storage meets
+     ├── DuplicateKind      storage/registry.py    two classes claim one kind name (also TypeError)
      ├── PeriodError        storage/periods.py     a label that is not a period (also ValueError)
      ├── NumberError        scrapers/numbers.py    a cell that is not a number (also ValueError)
      ├── LayoutError        scrapers/extract       a page no longer looks as its parser expects

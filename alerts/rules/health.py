@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 from alerts.rule import StatefulRule, StateOf, Step
 from alerts.view import View
 from storage import Cursor, RunStatus
+from storage.checked import SourceName
 
 
 @dataclass(frozen=True, kw_only=True)
 class SourceHealth(StatefulRule, kind="source_health"):
     """A source's run ended broken, or failed `failures` times in a row."""
 
-    source: str = field(default="*", metadata={"help": "The source name, or '*' for every one."})
+    source: SourceName = field(
+        default="*", metadata={"help": "The source name, or '*' for every one."}
+    )
     failures: int = field(
         default=3, metadata={"help": "Failed runs in a row before alerting (broken: at once)."}
     )

@@ -1,12 +1,15 @@
 """What every command needs: the config (loaded once) and the store (read-only unless the
 command writes). Their errors are shown by the `crossings` group (jobs/cli/__init__.py)."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from jobs.config import Config, load, locate
+from jobs.typed import ClickType
 from storage import Store
+from storage.checked import HostPort
 
 
 class Context:
@@ -26,3 +29,8 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def listen_option(help_text: str) -> Callable:
+    """`--listen HOST:PORT`, checked as `listen` in [settings] is."""
+    return click.option("--listen", type=ClickType(HostPort), metavar="HOST:PORT", help=help_text)

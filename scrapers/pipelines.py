@@ -6,6 +6,7 @@ import logging
 from scrapy.crawler import Crawler
 
 from scrapers.items import Fetched
+from storage import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -19,28 +20,31 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: Fetched) -> Fetched:
+        from scrapers.spider import SourcesSpider  # the spider imports this module's settings
+
         spider = self.crawler.spider
+        assert isinstance(spider, SourcesSpider)  # the only spider crossings runs
         if item.run.status is not None:  # the run was cut short (interrupted) meanwhile
             if item.body_file is not None:
                 item.body_file.discard()
             return item
         recorder, status, reason = spider.recorder, item.status, item.reason
+        fetch = item.fetch
         try:
-            if item.fetch is not None:
+            if fetch is not None:
                 if item.extraction is not None:
                     extraction = item.extraction
-                    problem = recorder.page(
-                        item.run, item.fetch, extraction, body_file=item.body_file
-                    )
+                    problem = recorder.page(item.run, fetch, extraction, body_file=item.body_file)
                     if problem:
-                        status, reason = "broken", problem
-                    elif status == "ok" and extraction.notes:
+                        status, reason = RunStatus.BROKEN, problem
+                    elif status == RunStatus.OK and extraction.notes:
                         reason = "; ".join(extraction.notes)
                 else:
-                    recorder.snapshot(item.run, item.fetch, body_file=item.body_file)
+                    recorder.snapshot(item.run, fetch, body_file=item.body_file)
         except Exception as error:  # a failed write is the run's outcome, not a crash
             log.exception("storing %s failed", item.run.name)
-            status, reason = "failed", f"{item.run.name}: could not store {item.fetch.url}: {error}"
+            where = fetch.url if fetch is not None else "its fetch"
+            status, reason = "failed", f"{item.run.name}: could not store {where}: {error}"
         finally:
             if item.body_file is not None:
                 item.body_file.discard()

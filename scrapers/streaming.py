@@ -31,12 +31,13 @@ from scrapers.fetching import (
     retry_wait,
     too_large,
 )
+from storage import CrossingsError
 from storage.snapshots import BodyFile
 
 CHUNK = 256 * 1024
 
 
-class FetchError(Exception):
+class FetchError(CrossingsError):
     """The file could not be fetched; the message says why, in plain words."""
 
 
@@ -85,9 +86,9 @@ def download(
     """GET `url` into a BodyFile (or nothing, on 304). Raises FetchError with a reason."""
     session = requests.Session()
     session.headers["User-Agent"] = settings.agent
-    if settings.obey_robots_txt and not robots.allowed(
-        session, url, settings.agent, settings.timeout
-    ):
+    session.headers.update(headers or {})  # the source's own User-Agent, Referer, ...
+    agent = str(session.headers["User-Agent"])
+    if settings.obey_robots_txt and not robots.allowed(session, url, agent, settings.timeout):
         raise FetchError(disallowed(url))
     with pacer.hold(url):
         return _get(session, url, settings, conditional, pacer, cancelled, counted)

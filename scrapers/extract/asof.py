@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 
 from scrapers.extract import LayoutError, Page
 from scrapers.kinds.tabular import Tabular
-from scrapers.periods import Period, PeriodError, month_number, parse_period
+from storage.periods import Period, PeriodError, month_number
 
 
 def find_as_of(source: Tabular, page: Page, text: Callable[[], str]) -> Period | None:
@@ -45,6 +45,6 @@ def _period(match: re.Match[str]) -> Period:
         month_text = named["month"]
         month = int(month_text) if month_text.isdigit() else month_number(month_text)
         if named.get("day"):
-            return parse_period(f"{year:04d}-{month:02d}-{int(named['day']):02d}")
-        return parse_period(f"{year:04d}-{month:02d}")
-    return parse_period(match.group(1) if match.groups() else match.group(0))
+            return Period.parse(f"{year:04d}-{month:02d}-{int(named['day']):02d}")
+        return Period.parse(f"{year:04d}-{month:02d}")
+    return Period.parse(match.group(1) if match.groups() else match.group(0))

@@ -16,15 +16,8 @@ from scrapers.extract import Extraction, Layout, LayoutError
 from scrapers.extract.text import shown, slug, squash
 from scrapers.kinds.tabular import Tabular
 from scrapers.numbers import Number, NumberError, parse_number
-from scrapers.periods import (
-    Period,
-    PeriodError,
-    fiscal_month,
-    fiscal_year_of,
-    month_number,
-    parse_period,
-)
 from storage import Observation
+from storage.periods import Period, PeriodError, fiscal_month, fiscal_year_of, month_number
 
 # Footnote marks after a label: "Total*", "Removals**", "Asylum†".
 LABEL_MARK = re.compile(r"\s*(\*+|†+|‡+)$")
@@ -238,7 +231,7 @@ def _column_period(text: str, as_of: Period | None) -> Period:
     """A period header; a bare month ('Oct') is a month of the fiscal year of the as-of
     date (ICE's monthly columns)."""
     try:
-        return parse_period(text)
+        return Period.parse(text)
     except PeriodError:
         if as_of is None or len(as_of.text) < 7 or " " in text.strip():
             raise
@@ -331,7 +324,7 @@ LEADING_NUMBER = re.compile(r"^\d{1,2}\s+")  # OHSS numbers its months: "01 Octo
 
 def _row_period(source: Tabular, year: str, month: str, column: str, grid: Grid) -> Period:
     try:
-        period = parse_period(year)
+        period = Period.parse(year)
         if month:
             number = int(period.text.removeprefix("FY"))
             name = LEADING_NUMBER.sub("", month)

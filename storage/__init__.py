@@ -9,12 +9,14 @@ from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
+from storage.releases import Arrival
 from storage.runs import RunCounts
 from storage.snapshots import Snapshot
 from storage.store import Store
 
 __all__ = [
     "AlertState",
+    "Arrival",
     "Change",
     "Cursor",
     "Event",

@@ -24,8 +24,18 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from urllib.parse import urlsplit
 
-from alerts.releases import Cadence, Hint, History, Window, learn, parse_hint, windows
+from alerts.releases import (
+    Cadence,
+    Hint,
+    History,
+    Window,
+    history,
+    learn,
+    parse_hint,
+    windows,
+)
 from scrapers.source import Source
+from storage import Store, clock
 
 AUTO = "auto"
 DENSE_FLOOR = timedelta(minutes=10)  # politeness: never more often than this
@@ -231,3 +241,17 @@ def _span(span: timedelta) -> str:
         return f"{minutes:.0f} min"
     hours = minutes / 60
     return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def plan_source(store: Store, source: Source, zone: tzinfo, *, budget: int, now: datetime) -> Plan:
+    """A configured source's plan from what storage knows of it now."""
+    spent = store.releases.polls(source.name, since=clock.to_text(now - MONTH))
+    return plan(
+        history(store, source.name),
+        hint_of(source),
+        zone,
+        now=now,
+        budget=budget,
+        spent=spent,
+        auto=source.schedule.strip() == AUTO,
+    )

@@ -12,13 +12,14 @@ from alerts.releases import History, Window, due, history, learn, parse_hint
 from alerts.rule import StatefulRule, StateOf, Step
 from alerts.view import View
 from storage import Cursor, clock
+from storage.checked import SourceName
 
 
 @dataclass(frozen=True, kw_only=True)
 class LateRelease(StatefulRule, kind="late_release"):
     """A source's release is later than its usual window by more than `grace`."""
 
-    source: str = field(metadata={"help": "The source whose releases are watched."})
+    source: SourceName = field(metadata={"help": "The source whose releases are watched."})
     grace: timedelta = field(
         default=timedelta(days=1),
         metadata={"help": "How long after the usual window closes before alerting, e.g. '1d'."},
@@ -26,6 +27,12 @@ class LateRelease(StatefulRule, kind="late_release"):
     # Filled from the config, not written in the rule: the source's hint and the zone.
     releases: str = field(default="", metadata={"toml": False})
     timezone: str = field(default="UTC", metadata={"toml": False})
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if self.source == "*":
+            found.append("source must name one source: each has its own rhythm")
+        return found
 
     def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Step]:
         zone = ZoneInfo(self.timezone)

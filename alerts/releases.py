@@ -183,7 +183,7 @@ def learn(releases: Sequence[Release], hint: Hint | None, zone: tzinfo) -> Caden
             hours=hint.hours, releases=count,
         )  # fmt: skip
     gaps = [b.seen_at - a.seen_at for a, b in itertools.pairwise(history)]
-    usual = statistics.median(gaps)
+    usual = timedelta(seconds=statistics.median(gap.total_seconds() for gap in gaps))
     hours = _union(_hours(history, zone), hint.hours if hint else None)
     if timedelta(days=25) <= usual <= timedelta(days=35):
         # a release far from the usual day (a late one) is not the rhythm: leave it out

@@ -107,9 +107,9 @@ def simulate(strategy: Strategy, published: list[tuple[str, datetime]]) -> dict:
             waiting = waiting[len(out) :]
             seen.append(Release(seen_at=now, period=out[-1][0], not_before=previous))
             for period, at in out:
-                usual = USUAL_HOURS[0] <= at.astimezone(ZONE).hour < USUAL_HOURS[1]
+                in_hours = USUAL_HOURS[0] <= at.astimezone(ZONE).hour < USUAL_HOURS[1]
                 delays.append({"period": period, "minutes": (now - at) / timedelta(minutes=1),
-                               "usual_hours": usual})  # fmt: skip
+                               "usual_hours": in_hours})  # fmt: skip
         previous = now
     days = (now - START) / timedelta(days=1)
     usual = [d["minutes"] for d in delays if d["usual_hours"]]

@@ -20,7 +20,7 @@ from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
 from alerts.rules.late import LateRelease
-from jobs.polling import AUTO, hint_of
+from jobs.polling import hint_of, is_auto
 from jobs.schedule import trigger_for
 from jobs.typed import Problem, build, hints_of, keys_of, plain, references, unknown_kind
 from scrapers.fetching import FetchSettings
@@ -266,7 +266,7 @@ def _check_schedules(
         return
     for noun, items in (("source", sources), ("digest", digests)):
         for name, item in items.items():
-            if noun == "source" and item.schedule.strip() == AUTO:
+            if isinstance(item, Source) and is_auto(item):
                 continue
             try:
                 trigger_for(item.schedule, zone)

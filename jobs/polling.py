@@ -196,9 +196,14 @@ def plan(
     return Plan(cadence, zone, budget, spent, window, due, dense, sparse)
 
 
+def is_auto(source: Source) -> bool:
+    """Whether the plan alone schedules this source (it has no cron line)."""
+    return source.schedule.strip() == AUTO
+
+
 def planned(source: Source) -> bool:
     """Whether the plan schedules polls of this source (alone, or beside its cron)."""
-    return source.schedule.strip() == AUTO or bool(source.releases)
+    return is_auto(source) or bool(source.releases)
 
 
 def hint_of(source: Source) -> Hint | None:
@@ -253,5 +258,5 @@ def plan_source(store: Store, source: Source, zone: tzinfo, *, budget: int, now:
         now=now,
         budget=budget,
         spent=spent,
-        auto=source.schedule.strip() == AUTO,
+        auto=is_auto(source),
     )

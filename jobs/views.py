@@ -59,7 +59,7 @@ def _polling(
     """next_run, releases (the rhythm), next_release and polling (the plan) of a source."""
     zone = config.settings.zone
     upcoming = None
-    if source.schedule.strip() != polling.AUTO:
+    if not polling.is_auto(source):
         upcoming = next_run(source.schedule, zone, now=now)
     if source.enabled and budget is not None:
         plan = polling.plan_source(store, source, zone, budget=budget, now=now)

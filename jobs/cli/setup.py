@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from jobs.cli.context import Context, pass_context
-from jobs.polling import AUTO
+from jobs.polling import is_auto
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
 from jobs.typed import hints_of, keys_of, type_name
@@ -50,7 +50,7 @@ def check(context: Context) -> None:
     click.echo(f"Database {config.database} ({state}); timezone {config.settings.timezone}")
     click.echo(f"\nSources ({len(config.sources)})")
     for name, source in config.sources.items():
-        if source.schedule.strip() == AUTO:
+        if is_auto(source):
             when = "by its release plan (crossings sources)" if source.enabled else "disabled"
         else:
             upcoming = next_run(source.schedule, zone, now=now) if source.enabled else None

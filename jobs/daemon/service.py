@@ -33,7 +33,7 @@ from jobs.daemon.catchup import due_after, overdue
 from jobs.daemon.planned import PlannedPolls
 from jobs.daemon.queue import CrawlQueue
 from jobs.logs import LogFormat, run_summary
-from jobs.polling import AUTO
+from jobs.polling import is_auto
 from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
@@ -174,7 +174,7 @@ class Daemon:
             last_started = store.stats.last_started()
         now = datetime.now(UTC)
         for name, source in self.sources.items():
-            if source.schedule.strip() == AUTO:
+            if is_auto(source):
                 continue  # the release plan schedules it (self.planned)
             trigger = trigger_for(source.schedule, self.zone, jitter=_jitter(source.schedule))
             first = None
@@ -230,7 +230,7 @@ class Daemon:
         schedules = {
             name: source.schedule
             for name, source in self.sources.items()
-            if source.schedule.strip() != AUTO  # caught up by its plan
+            if not is_auto(source)  # caught up by its plan
         }
         late = overdue(schedules, last, self.zone, now=datetime.now(UTC))
         if late:

@@ -18,7 +18,7 @@ from alerts.engine import evaluate
 from alerts.releases import History, Release, history, learn, parse_hint
 from alerts.rules.late import LateRelease
 from jobs import polling
-from storage import MetricEntry, Observation, Store, clock
+from storage import Event, MetricEntry, Observation, Store, clock
 
 ZONE = ZoneInfo("America/New_York")
 SOURCE = "cbp"
@@ -81,7 +81,9 @@ def _replay(moments: "Clock", folder):
             poll(store, moment, published)
     published += REPLAYED
     hint = parse_hint(HINT)
-    polls, events, plans = [], [], {}
+    polls: list[datetime] = []
+    events: list[Event] = []
+    plans: dict[str, polling.Plan] = {}
     now = at("2026-04-01 00:00")
     while now < at("2026-08-01 00:00"):
         moments.now = now

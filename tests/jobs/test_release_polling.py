@@ -221,3 +221,60 @@ def test_skipped_month_fires_from_the_hint_and_resolves_when_both_arrive(replay)
     assert "period 2026-04 first seen 14 May 2026" in april[1].summary  # with 2026-03
     # June's release came within the learned window's grace: nothing fired
     assert not [e for e in events if e.period.startswith("2026-06")]
+
+
+def polls_over(plan: polling.Plan, start: datetime, days: int) -> list[datetime]:
+    """Every poll a fixed plan makes from `start` for `days` days (no replanning)."""
+    found, moment = [], start
+    while (following := plan.next_poll(moment)) is not None and following < start + timedelta(
+        days=days
+    ):
+        found.append(following)
+        moment = following
+    return found
+
+
+def monthly(days: list[int], hour: int = 11) -> list[Release]:
+    return [
+        Release(at(f"2026-{month:02d}-{day:02d} {hour}:05"), f"2026-{month - 1:02d}",
+                at(f"2026-{month:02d}-{day:02d} {hour - 1}:55"))
+        for month, day in enumerate(days, start=2)
+    ]  # fmt: skip
+
+
+def test_beside_a_cron_line_only_the_window_is_planned():
+    known = History(monthly([14, 16, 13, 17, 15, 16, 14]), watching_since=at("2026-01-05 09:00"))
+    plan = polling.plan(known, None, ZONE, now=at("2026-09-01 00:00"), budget=300, auto=False)
+    assert plan.sparse is None and plan.window is not None
+    # nothing before the window: the cron polls there; the window's opening is polled
+    assert plan.next_poll(at("2026-09-01 00:00")) == plan.window.start
+    inside = plan.window.start + timedelta(hours=1)
+    assert plan.next_poll(inside) == inside + plan.dense
+
+
+def test_a_fortnightly_source_is_learned_as_an_interval():
+    seen = [at("2026-01-06 10:05") + timedelta(days=14 * k + k % 2) for k in range(6)]
+    releases = [Release(s, f"2026-W{k:02d}", s - timedelta(minutes=10)) for k, s in enumerate(seen)]
+    cadence = learn(releases, None, ZONE)
+    assert cadence.basis == "learned" and not cadence.monthly
+    assert timedelta(days=14) <= cadence.cycle <= timedelta(days=15)
+    assert cadence.words().startswith("every 15 days (12 days to 16 days)")  # 13 or 15
+    window = polling.plan(History(releases, None), None, ZONE, now=seen[-1], budget=300).window
+    assert window.start <= seen[-1] + timedelta(days=14) < window.end
+
+
+def test_irregular_releases_widen_the_window_never_the_request_count():
+    regular = polling.plan(
+        History(monthly([14, 16, 13, 17, 15, 16, 14]), None), None, ZONE,
+        now=at("2026-09-01 00:00"), budget=300,
+    )  # fmt: skip
+    scattered = polling.plan(
+        History(monthly([6, 18, 9, 16, 11, 17, 7]), None), None, ZONE,
+        now=at("2026-09-01 00:00"), budget=300,
+    )  # fmt: skip
+    assert scattered.cadence.irregular and not regular.cadence.irregular
+    width = scattered.window.end - scattered.window.start
+    assert width > regular.window.end - regular.window.start
+    assert scattered.dense > regular.dense
+    for plan in (regular, scattered):  # a release that never comes: the worst month
+        assert len(polls_over(plan, at("2026-09-01 00:00"), 30)) <= 300

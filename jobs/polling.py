@@ -104,20 +104,22 @@ class Plan:
             moment = changes[-1]
         return None
 
-    def words(self) -> str:
-        """The plan in a sentence, for `crossings sources` and the source page."""
-        budget = f"budget {self.budget} polls a month, {self.spent} used in the last 30 days"
+    def words(self, *, spending: bool = True) -> str:
+        """The plan in a sentence, for `crossings sources` and the source page; with
+        `spending`, the budget and what the last 30 days spent."""
+        budget = f" (budget {self.budget} polls a month, {self.spent} used in the last 30 days)"
+        budget = budget if spending else ""
         outside = f"every {_span(self.sparse)}" if self.sparse else "on the cron line"
         if self.over_budget:
-            return f"budget spent: polling {outside} only ({budget})"
+            return f"budget spent: polling {outside} only{budget}"
         if self.window is None:
             why = "release rhythm not known yet" if not self.cadence.known else "no window"
-            return f"{why}: polling {outside} ({budget})"
+            return f"{why}: polling {outside}{budget}"
         assert self.dense is not None
         hours = " in publishing hours" if self.cadence.hours else ""
         return (
             f"every {_span(self.dense)}{hours} during {self.window.words(self.zone)}, hourly "
-            f"for 3 days after it if the release is late, {outside} otherwise ({budget})"
+            f"for 3 days after it if the release is late, {outside} otherwise{budget}"
         )
 
     def _in_hours(self, moment: datetime) -> bool:

@@ -97,10 +97,10 @@ class PlannedPolls:
 
     def _log(self, name: str, plan: Plan) -> None:
         """Say the plan when it changes (not after every poll)."""
-        said = f"{plan.cadence.words()}; {plan.words()}"
-        if self._said.get(name) == said.split(" (budget")[0]:
+        said = f"{plan.cadence.words()}; {plan.words(spending=False)}"
+        if self._said.get(name) == said:
             return
-        self._said[name] = said.split(" (budget")[0]
+        self._said[name] = said
         upcoming = plan.next_poll(datetime.now(UTC))
         log.info(
             "%s: %s; %s",

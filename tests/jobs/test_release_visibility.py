@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from jobs.cli import cli
 from jobs.config import ConfigError, load
+from jobs.polling import budgets
 from storage import MetricEntry, Observation, Store, clock
 from tests.query.servers import serving
 
@@ -124,3 +125,25 @@ def test_a_bad_hint_is_a_config_problem_naming_the_forms(tmp_path, releases, say
 def test_the_late_rule_is_given_its_sources_hint_and_zone(config):
     rule = config.rules["cbp-late"]
     assert (rule.releases, rule.timezone) == ("monthly, days 10-20", "America/New_York")
+
+
+def test_a_sites_budget_is_shared_by_its_planned_sources(tmp_path):
+    path = tmp_path / "crossings.toml"
+    more = """
+[sources.cbp-table]
+kind = "table"
+url = "https://www.cbp.gov/newsroom/stats/other"
+schedule = "47 9 * * *"
+releases = "auto"
+
+[sources.cbp-own]
+kind = "table"
+url = "https://www.cbp.gov/newsroom/stats/third"
+schedule = "auto"
+budget = 40
+"""
+    path.write_text(CONFIG.replace("[rules.cbp-late]", more + "\n[rules.cbp-late]"))
+    loaded = load(path)
+    shares = budgets(loaded.sources, loaded.settings.polling_budget)
+    # cbp and cbp-table share www.cbp.gov's 300; cbp-own has its own; trac is not planned
+    assert shares == {"cbp": 150, "cbp-table": 150, "cbp-own": 40}

@@ -135,12 +135,14 @@ kind = "table"
 url = "https://www.cbp.gov/newsroom/stats/other"
 schedule = "47 9 * * *"
 releases = "auto"
+metric = "cbp.table.{row}"
 
 [sources.cbp-own]
 kind = "table"
 url = "https://www.cbp.gov/newsroom/stats/third"
 schedule = "auto"
 budget = 40
+metric = "cbp.third.{row}"
 """
     path.write_text(CONFIG.replace("[rules.cbp-late]", more + "\n[rules.cbp-late]"))
     loaded = load(path)

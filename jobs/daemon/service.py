@@ -300,6 +300,8 @@ class Daemon:
 
     async def _replan(self, sources: list[str]) -> None:
         """Release plans move with what a crawl found; a failure keeps the old plan."""
+        if self._stopping:
+            return
         try:
             await self.planned.after_crawl(sources)
         except Exception as error:

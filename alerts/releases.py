@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from storage import Store, clock
+from storage.formatting import duration
 
 MIN_RELEASES = 4  # fewer releases than this: too little history to learn from
 SURE = 6  # on-time releases before learned days replace the hint's (or a wider guess)
@@ -294,8 +295,9 @@ def _day_start(moment: datetime, zone: tzinfo) -> datetime:
 
 
 def _days(span: timedelta) -> str:
-    days = span / timedelta(days=1)
-    return f"{days:.0f} days" if days >= 2 else f"{span / timedelta(hours=1):.0f} hours"
+    """A rhythm's span in whole days (or hours, below two days)."""
+    unit = timedelta(days=1) if span >= timedelta(days=2) else timedelta(hours=1)
+    return duration(unit * round(span / unit))
 
 
 @dataclass(frozen=True)

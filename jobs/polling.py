@@ -36,6 +36,7 @@ from alerts.releases import (
 )
 from scrapers.source import Source
 from storage import Store, clock
+from storage.formatting import duration
 
 AUTO = "auto"
 DENSE_FLOOR = timedelta(minutes=10)  # politeness: never more often than this
@@ -109,7 +110,7 @@ class Plan:
         `spending`, the budget and what the last 30 days spent."""
         budget = f" (budget {self.budget} polls a month, {self.spent} used in the last 30 days)"
         budget = budget if spending else ""
-        outside = f"every {_span(self.sparse)}" if self.sparse else "on the cron line"
+        outside = f"every {duration(self.sparse)}" if self.sparse else "on the cron line"
         if self.over_budget:
             return f"budget spent: polling {outside} only{budget}"
         if self.window is None:
@@ -118,7 +119,7 @@ class Plan:
         assert self.dense is not None
         hours = " in publishing hours" if self.cadence.hours else ""
         return (
-            f"every {_span(self.dense)}{hours} during {self.window.words(self.zone)}, hourly "
+            f"every {duration(self.dense)}{hours} during {self.window.words(self.zone)}, hourly "
             f"for 3 days after it if the release is late, {outside} otherwise{budget}"
         )
 
@@ -240,14 +241,6 @@ def _hours_inside(
         total += max(timedelta(0), min(end, closes) - max(start, opens))
         day += timedelta(days=1)
     return total
-
-
-def _span(span: timedelta) -> str:
-    minutes = span / timedelta(minutes=1)
-    if minutes < 120:
-        return f"{minutes:.0f} min"
-    hours = minutes / 60
-    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
 
 
 def plan_source(store: Store, source: Source, zone: tzinfo, *, budget: int, now: datetime) -> Plan:

@@ -5,8 +5,7 @@ known to lie in between. Read by release-aware polling and the late-release rule
 from dataclasses import dataclass
 
 from storage.repository import Repository
-
-GOOD = ("ok", "unchanged")
+from storage.runs import SUCCEEDED
 
 
 @dataclass(frozen=True)
@@ -24,8 +23,10 @@ class Releases(Repository):
     def arrivals(self, source: str) -> list[Arrival]:
         """Oldest first. A metric's first crawl brings its whole back catalogue at once:
         that is where watching began, not a release, and is left out."""
+        good = {f"good{i}": status for i, status in enumerate(sorted(SUCCEEDED))}
+        succeeded = ", ".join(f":{key}" for key in good)
         rows = self._rows(
-            """WITH firsts AS (
+            f"""WITH firsts AS (
                    SELECT o.metric, o.period, MIN(o.first_seen) AS seen_at
                    FROM observations o JOIN metrics m ON m.name = o.metric
                    WHERE m.source = :source GROUP BY o.metric, o.period),
@@ -36,11 +37,11 @@ class Releases(Repository):
                    ) AS before FROM firsts)
                SELECT metric, period, seen_at,
                       (SELECT MAX(r.started_at) FROM runs r
-                       WHERE r.source = :source AND r.status IN ('ok', 'unchanged')
+                       WHERE r.source = :source AND r.status IN ({succeeded})
                          AND r.finished_at < ranked.seen_at) AS not_before
                FROM ranked WHERE before IS NOT NULL AND period > before
                ORDER BY seen_at, metric""",
-            {"source": source},
+            {"source": source, **good},
         )
         return [Arrival(**row) for row in rows]
 

@@ -13,6 +13,7 @@ from alerts.rule import StatefulRule, StateOf, Step
 from alerts.view import View
 from storage import Cursor, clock
 from storage.checked import SourceName
+from storage.formatting import duration
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +54,7 @@ class LateRelease(StatefulRule, kind="late_release"):
         late = view.now - window.end
         fire = late > self.grace
         expected = f"expected by {_day(window.end, zone)} (usual window {window.words(zone)})"
-        says = f"{expected}, not published yet: {_span(late)} late" if fire else expected
+        says = f"{expected}, not published yet: {duration(late)} late" if fire else expected
         if known.releases:
             newest = known.releases[-1]
             says += f"; latest period {newest.period}, first seen {_day(newest.seen_at, zone)}"
@@ -79,7 +80,7 @@ class LateRelease(StatefulRule, kind="late_release"):
             clear=True,
             value=late / timedelta(hours=1),
             says=(
-                f"published: period {newest.period} first seen {when}, {_span(late)} after "
+                f"published: period {newest.period} first seen {when}, {duration(late)} after "
                 f"the usual window ({window.words(zone)}) closed"
             ),
             facts={"expected_by": clock.to_text(window.end), "window": window.words(zone),
@@ -91,16 +92,3 @@ def _day(moment: datetime, zone: tzinfo, *, iso: bool = False) -> str:
     """The local day a moment falls in; a window ending at midnight ends the day before."""
     local = (moment - timedelta(microseconds=1)).astimezone(zone)
     return local.date().isoformat() if iso else f"{local:%-d %B %Y}"
-
-
-def _span(span: timedelta) -> str:
-    """'3 days 4 hours', '5 hours', '40 minutes'."""
-    minutes = int(span / timedelta(minutes=1))
-    days, hours = divmod(minutes // 60, 24)
-    if days:
-        return f"{days} day{'s' * (days != 1)}" + (
-            f" {hours} hour{'s' * (hours != 1)}" * bool(hours)
-        )
-    if hours:
-        return f"{hours} hour{'s' * (hours != 1)}"
-    return f"{minutes} minute{'s' * (minutes != 1)}"

@@ -154,7 +154,8 @@ def test_skipped_month_does_not_break_the_learned_window(replay):
     assert (july.window.start, july.window.end) == window
     assert july.due == july.window
     assert polling.DENSE_FLOOR <= july.dense <= timedelta(minutes=40)
-    assert f"every {july.dense.seconds // 60} min in publishing hours during 10 Jul" in july.words()
+    minutes = july.dense.seconds // 60
+    assert f"every {minutes} minutes in publishing hours during 10 Jul" in july.words()
 
 
 def test_enough_releases_narrow_the_window_and_a_late_one_does_not_widen_it():

@@ -18,6 +18,7 @@ from tests.scrapers.server import Route, Site
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
 CUSTODY = (REAL / "cbp_custody_and_transfer_statistics_page_2026-09-12.html").read_bytes()
 ICE_FILE = "/doclib/detention/FY26_detentionStats_02122026.xlsx"
+ICE_COPY = "/mirror/FY26_detentionStats_02122026.xlsx"  # ice-file's own address: one client
 LANDING = f"""<html><body><h2>Detention Statistics</h2><ul>
 <li><a href="/doclib/detention/FY25_detentionStats09252025.xlsx">FY2025 Detention Stats</a></li>
 <li><a href="{ICE_FILE}">FY2026 ICE Detention Statistics
@@ -45,7 +46,7 @@ referer = "https://www.ice.gov/detain/detention-management"
 
 [sources.ice-file]
 kind = "xlsx"
-url = "{url}{ice_file}"
+url = "{url}{ice_copy}"
 sheet = "detention fy*"
 table_title = "ICE Initial Book-Ins by Arresting Agency and Month"
 as_of = "file"
@@ -106,12 +107,13 @@ def world(tmp_path_factory):
     site.routes.update({
         "/detain/detention-management": Route(LANDING),
         ICE_FILE: Route(file=REAL / "ice_detention_stats_fy2026_2026-02-12.xlsx"),
+        ICE_COPY: Route(file=REAL / "ice_detention_stats_fy2026_2026-02-12.xlsx"),
         "/newsroom/stats/custody-and-transfer-statistics": Route(CUSTODY),
         "/welcoming/custody": Route(CUSTODY),
         "/october/custody": Route(CUSTODY),
     })  # fmt: skip
     config = folder / "crossings.toml"
-    config.write_text(CONFIG.format(url=site.url, ice_file=ICE_FILE))
+    config.write_text(CONFIG.format(url=site.url, ice_copy=ICE_COPY))
     first = crossings(config, "crawl", "--all")
     yield site, config, folder / "crossings.db", first
     site.close()
@@ -134,7 +136,7 @@ def test_each_source_sends_its_own_headers_and_the_default_agent_is_browser_comp
         f"Mozilla/5.0 (compatible; crossings/{_version()}; +desk@example.org)"
     )
     assert landing["Referer"] == "https://www.ice.gov/detain/detention-management"
-    workbook = site.request_headers[ICE_FILE]  # the last request: the streamed GET
+    workbook = site.request_headers[ICE_COPY]  # the last request: the streamed GET
     assert workbook["User-Agent"] == "Mozilla/5.0 (X11; Linux x86_64) newsroom-desk"
     assert workbook["Accept"].startswith("application/vnd.openxmlformats")
     checked = crossings(config, "check")

@@ -27,6 +27,7 @@ DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
 ENV_SETTING_PREFIX = "CROSSINGS_"
 SECTIONS = ("settings", "sources", "rules", "channels", "digests")
+RUNNERS = ("local", "scrapyd")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +82,25 @@ class Settings:
         default=0,
         metadata={"help": "Prune fetch records and unused bodies older than this; 0 keeps all."},
     )
+    runner: str = field(
+        default="local",
+        metadata={
+            "help": 'Where crawls run: "local" (child processes here) or "scrapyd" (the '
+            "Scrapyd nodes in scrapyd_nodes; see docs/scaling.md)."
+        },
+    )
+    scrapyd_nodes: tuple[str, ...] = field(
+        default=(),
+        metadata={"help": 'Scrapyd node URLs, e.g. ["http://10.0.0.5:6800"] (runner = "scrapyd").'},
+    )
+    scrapyd_username_env: str = field(
+        default="SCRAPYD_USERNAME",
+        metadata={"help": "The environment variable holding the nodes' basic-auth username."},
+    )
+    scrapyd_password_env: str = field(
+        default="SCRAPYD_PASSWORD",
+        metadata={"help": "The environment variable holding the nodes' basic-auth password."},
+    )
 
     def problems(self) -> list[str]:
         found = []
@@ -97,6 +117,13 @@ class Settings:
         for key in ("concurrent_requests", "max_body_mb", "max_concurrent_crawls"):
             if getattr(self, key) < 1:
                 found.append(f"{key} must be at least 1")
+        if self.runner not in RUNNERS:
+            found.append(f"runner {self.runner!r} is not one of {', '.join(RUNNERS)}")
+        if self.runner == "scrapyd" and not self.scrapyd_nodes:
+            found.append('runner = "scrapyd" needs scrapyd_nodes, e.g. ["http://127.0.0.1:6800"]')
+        for url in self.scrapyd_nodes:
+            if not url.startswith(("http://", "https://")):
+                found.append(f"scrapyd_nodes: {url!r} must be an http:// or https:// URL")
         return found
 
     @property

@@ -7,7 +7,8 @@ line per source; the runner turns those into `RunResult`s. A runner never raises
 that crashes, hangs past the timeout or is killed still yields one result per source, with
 a reason, and its runs left `running` are closed as `interrupted`.
 
-Another runner (Scrapyd, many machines) can replace it by offering the same `crawl`."""
+`Runner` is the seam: `jobs.scrapyd.runner.ScrapydRunner` (crawls on Scrapyd nodes) offers
+the same, and `[settings] runner` chooses (`runner_for`)."""
 
 import asyncio
 import contextlib
@@ -18,8 +19,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from jobs.config import ConfigError, load
+from jobs.config import Config, ConfigError, load
 from storage import StorageError, Store, clock
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
@@ -43,6 +45,27 @@ class RunResult:
     @property
     def succeeded(self) -> bool:
         return self.status in ("ok", "unchanged")
+
+
+class Runner(Protocol):
+    """Crawls sources somewhere and says how each run ended; never raises."""
+
+    async def crawl(
+        self, sources: Sequence[str], *, trigger: str = "schedule"
+    ) -> list[RunResult]: ...
+
+    def terminate(self) -> None:
+        """Ask the running crawls to stop (called twice: ask, then insist); their cut-off
+        runs end `interrupted`."""
+
+
+def runner_for(config: Config, *, timeout: float | None = None) -> Runner:
+    """The runner `[settings] runner` names."""
+    if config.settings.runner == "scrapyd":
+        from jobs.scrapyd.runner import ScrapydRunner
+
+        return ScrapydRunner(config, timeout=timeout)
+    return LocalRunner(config.path, timeout=timeout)
 
 
 class LocalRunner:
@@ -133,7 +156,7 @@ class LocalRunner:
             for name in missing:
                 row = rows.get(run_ids.get(name))
                 finished[name] = (
-                    _from_row(name, row)
+                    from_row(name, row)
                     if row
                     else RunResult(
                         name, None, "failed", f"{name}: {why}",
@@ -197,7 +220,7 @@ def _take(raw: bytes, run_ids: dict[str, int], finished: dict[str, RunResult]) -
         finished[line["source"]] = RunResult(**fields)
 
 
-def _from_row(name: str, row: dict) -> RunResult:
+def from_row(name: str, row: dict) -> RunResult:
     seconds = 0.0
     if row.get("finished_at"):
         seconds = (clock.parse(row["finished_at"]) - clock.parse(row["started_at"])).total_seconds()

@@ -1,11 +1,14 @@
-"""The one item pipeline: hands every fetch to the Recorder, then closes the source's run
-when its last fetch is in."""
+"""The item pipelines: `StorePipeline` hands every fetch to the Recorder, then closes the
+source's run when its last fetch is in; on a Scrapyd node, `RecordsPipeline` turns it into
+a record for the item feed instead (see scrapers.records)."""
 
 import logging
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
 from scrapers.items import Fetched
+from scrapers.records import record
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +43,26 @@ class StorePipeline:
         if status is not None:
             spider.finish(item.run, status, reason)
         return item
+
+
+class RecordsPipeline:
+    """The node's one item pipeline: every `Fetched` item becomes a record for the feed."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "RecordsPipeline":
+        return cls(crawler)
+
+    def process_item(self, item: Fetched) -> dict:
+        spider = self.crawler.spider
+        try:
+            if item.run.status is not None:  # the run was cut short meanwhile
+                raise DropItem(f"{item.run.name}: the run was already closed")
+            if item.status is not None:
+                spider.finish(item.run, item.status, item.reason)
+            return record(item)
+        finally:
+            if item.body_file is not None:
+                item.body_file.discard()

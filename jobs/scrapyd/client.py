@@ -2,6 +2,7 @@
 addversion, schedule, listjobs, cancel, and the item feed of a finished job. Every
 failure is a `NodeError` whose message names the node and says what to do."""
 
+import base64
 import os
 from dataclasses import dataclass
 from typing import IO, Any
@@ -26,10 +27,14 @@ class Credentials:
     username_env: str
     password_env: str
 
-    def auth(self) -> aiohttp.BasicAuth | None:
+    def headers(self) -> dict[str, str]:
+        """The Authorization header, or none when neither variable is set."""
         username = os.environ.get(self.username_env, "")
         password = os.environ.get(self.password_env, "")
-        return aiohttp.BasicAuth(username, password) if username or password else None
+        if not username and not password:
+            return {}
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
 
 
 class Node:
@@ -70,7 +75,9 @@ class Node:
     async def feed(self, path: str, into: IO[bytes]) -> None:
         """Copy a job's item feed (the `items_url` listjobs gives) into a file."""
         try:
-            async with self.session.get(self.url + path, auth=self.credentials.auth()) as answer:
+            async with self.session.get(
+                self.url + path, headers=self.credentials.headers()
+            ) as answer:
                 self._check(answer)
                 async for chunk in answer.content.iter_chunked(FEED_CHUNK):
                     into.write(chunk)
@@ -86,7 +93,7 @@ class Node:
                 f"{self.url}/{endpoint}",
                 params=params or None,
                 data=data,
-                auth=self.credentials.auth(),
+                headers=self.credentials.headers(),
             ) as answer:
                 self._check(answer)
                 found = await answer.json(content_type=None)
@@ -116,6 +123,40 @@ class Node:
             why = error.os_error.strerror or str(error.os_error)
             return f"cannot reach {self.url} ({why.lower()}): is its scrapyd running?"
         return f"the connection to {self.url} broke ({error})"
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    """How a node is: its load and deployed versions, or why it cannot be used."""
+
+    url: str
+    problem: str | None = None  # None: it answers, accepts us, and runs this code
+    running: int | None = None
+    pending: int | None = None
+    finished: int | None = None
+    versions: tuple[str, ...] = ()
+
+    @property
+    def load(self) -> int:
+        return (self.running or 0) + (self.pending or 0)
+
+
+async def inspect(node: Node, version: str) -> NodeReport:
+    """Ask a node how it is (daemonstatus.json, listversions.json). A node without
+    `version` (this code's) is reported with the problem, not used."""
+    try:
+        status = await node.status()
+        versions = tuple(await node.versions())
+    except NodeError as error:
+        return NodeReport(node.url, str(error))
+    counts = {key: int(status.get(key, 0)) for key in ("running", "pending", "finished")}
+    problem = None
+    if version not in versions:
+        has = f"version {versions[-1]}" if versions else "no version"
+        problem = (
+            f"{node.url} has {has} of crossings, not {version} (this one's): run `crossings deploy`"
+        )
+    return NodeReport(node.url, problem, versions=versions, **counts)
 
 
 def session() -> aiohttp.ClientSession:

@@ -30,7 +30,7 @@ from jobs.config import Config
 from jobs.crawl_child import fetch_settings
 from jobs.runner import RunResult, from_row
 from jobs.scrapyd import client, egg
-from jobs.scrapyd.client import Credentials, Node, NodeError
+from jobs.scrapyd.client import Credentials, Node, NodeError, inspect
 from jobs.scrapyd.job import SETTING, JobRun, JobSpec
 from scrapers.recorder import Recorder
 from scrapers.records import Ingested, Known, RecordError, ingest, read_lines
@@ -82,6 +82,7 @@ class ScrapydRunner:
         self.fetch = fetch_settings(settings)
         document = tomllib.loads(config.path.read_text(encoding="utf-8"))
         self.tables: dict[str, Any] = document.get("sources", {})
+        self.lost_after = LOST_AFTER
         self._jobs: dict[str, Job] = {}
         self._stops = 0
         self._cancelling: set[asyncio.Task] = set()
@@ -156,28 +157,14 @@ class ScrapydRunner:
     async def _usable(self, nodes: list[Node]) -> tuple[dict[str, tuple[Node, int]], dict]:
         """The nodes that answer, accept the credentials and run this code, with their
         load (jobs running and pending); and why each other node is not used."""
-
-        async def check(node: Node) -> int:
-            status = await node.status()
-            versions = await node.versions()
-            if self.version not in versions:
-                has = f"version {versions[-1]}" if versions else "no version"
-                raise NodeError(
-                    f"{node.url} has {has} of crossings, not {self.version} (this daemon's): "
-                    "run `crossings deploy`"
-                )
-            return int(status.get("running", 0)) + int(status.get("pending", 0))
-
-        answers = await asyncio.gather(*(check(node) for node in nodes), return_exceptions=True)
+        reports = await asyncio.gather(*(inspect(node, self.version) for node in nodes))
         usable, problems = {}, {}
-        for node, answer in zip(nodes, answers, strict=True):
-            if isinstance(answer, NodeError):
-                problems[node.url] = str(answer)
-            elif isinstance(answer, BaseException):
-                problems[node.url] = f"{node.url} could not be asked: {answer!r}"
+        for node, report in zip(nodes, reports, strict=True):
+            if report.problem is None:
+                usable[node.url] = (node, report.load)
             else:
-                usable[node.url] = (node, answer)
-            self._report(node.url, problems.get(node.url))
+                problems[node.url] = report.problem
+            self._report(node.url, report.problem)
         return usable, problems
 
     def _report(self, url: str, problem: str | None) -> None:
@@ -275,7 +262,7 @@ class ScrapydRunner:
             listing = await node.jobs()
         except NodeError as error:
             for job in jobs:
-                if now - job.seen > LOST_AFTER:
+                if now - job.seen > self.lost_after:
                     job.lost = f"the Scrapyd node {node.url} stopped answering ({error})"
                     await self._end(job)
             return
@@ -293,7 +280,7 @@ class ScrapydRunner:
                 job.seen = now
             elif job.cancelled:  # cancelled while pending: it never ran
                 await self._end(job)
-            elif now - job.seen > LOST_AFTER:
+            elif now - job.seen > self.lost_after:
                 job.lost = (
                     f"the Scrapyd node {node.url} no longer lists the job {job.job_id} "
                     "(was it restarted?)"

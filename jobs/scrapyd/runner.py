@@ -43,6 +43,7 @@ LOST_AFTER = 10.0  # seconds a node may fail to answer for, or to list a job, be
 JOB_SOURCES = 50  # sources per Scrapyd job at most
 MAX_SPEC = 96 * 1024  # bytes of a job's spec: one command-line argument on the node (128 KiB)
 RETRIES = 1  # times a source cut off by a lost node is crawled again on another
+INSIST_AFTER = 10.0  # seconds after the time limit's SIGINT before SIGTERM stops a job at once
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Job:
     runs: list[Opened]
     seen: float  # monotonic time the node last listed it
     cancelled: str | None = None  # why it was asked to stop
+    insisted: bool = False  # told to stop at once (SIGTERM)
     lost: str | None = None  # why it is given up on
     items_url: str | None = None
     log_url: str | None = None
@@ -83,6 +85,7 @@ class ScrapydRunner:
         document = tomllib.loads(config.path.read_text(encoding="utf-8"))
         self.tables: dict[str, Any] = document.get("sources", {})
         self.lost_after = LOST_AFTER
+        self.insist_after = INSIST_AFTER
         self._jobs: dict[str, Job] = {}
         self._stops = 0
         self._cancelling: set[asyncio.Task] = set()
@@ -132,6 +135,7 @@ class ScrapydRunner:
         jobs = [job for job in self._jobs.values() if not job.done]
         for job in jobs:
             job.cancelled = job.cancelled or "the daemon is stopping"
+            job.insisted = job.insisted or signal == "TERM"
         if jobs:
             task = asyncio.get_running_loop().create_task(self._cancel(jobs, signal))
             self._cancelling.add(task)
@@ -244,10 +248,7 @@ class ScrapydRunner:
             while open_jobs := [job for job in jobs if not job.done]:
                 await asyncio.sleep(POLL)
                 if deadline is not None and time.monotonic() > deadline:
-                    late = [job for job in open_jobs if not job.cancelled]
-                    for job in late:
-                        job.cancelled = f"it took longer than {self.timeout:g} s"
-                    await self._cancel(late, "INT")
+                    await self._past_time_limit(open_jobs, time.monotonic() - deadline)
                 by_node: dict[str, list[Job]] = {}
                 for job in open_jobs:
                     by_node.setdefault(job.node.url, []).append(job)
@@ -255,6 +256,19 @@ class ScrapydRunner:
         finally:
             for job in jobs:
                 self._jobs.pop(job.job_id, None)
+
+    async def _past_time_limit(self, jobs: list[Job], late_by: float) -> None:
+        """Ask the jobs to stop (Scrapy finishes the requests in flight), then insist (at
+        once), as the local runner cuts a crawl off at its time limit."""
+        asked = [job for job in jobs if not job.cancelled]
+        for job in asked:
+            job.cancelled = f"it took longer than {self.timeout:g} s"
+        await self._cancel(asked, "INT")
+        if late_by > self.insist_after:
+            stubborn = [job for job in jobs if not job.insisted]
+            for job in stubborn:
+                job.insisted = True
+            await self._cancel(stubborn, "TERM")
 
     async def _look(self, jobs: list[Job]) -> None:
         node, now = jobs[0].node, time.monotonic()

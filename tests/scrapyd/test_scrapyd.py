@@ -227,6 +227,38 @@ def test_a_node_refusing_the_credentials_is_not_used_and_when_none_is_left_runs_
     assert [event.rule for event in events] == ["slow-health"]
 
 
+def test_stopping_cancels_the_jobs_and_their_cut_off_runs_end_interrupted(
+    tmp_path, two_nodes, node_credentials
+):
+    site = Site()
+    site.routes["/slow.xml"] = Route(RSS, "application/rss+xml", delay=60)
+    node = two_nodes[0]
+    try:
+        config = write_config(
+            tmp_path, FEED_SOURCE.format(url=site.url), runner="scrapyd", nodes=[node]
+        )
+        assert crossings(config, "deploy").exit_code == 0
+        runner = ScrapydRunner(load(config), timeout=120)
+
+        async def crawl_then_stop():
+            crawl = asyncio.create_task(runner.crawl(["slow"]))
+            while not site.hits["/slow.xml"]:
+                await asyncio.sleep(0.05)
+            runner.terminate()  # as the daemon does: ask (SIGINT) ...
+            await asyncio.sleep(0.5)
+            runner.terminate()  # ... then insist (SIGTERM)
+            return await crawl
+
+        [result] = asyncio.run(crawl_then_stop())
+    finally:
+        site.close()
+    assert result.status == "interrupted"
+    assert result.reason == (
+        f"slow: the crawl on {node.url} was stopped (the daemon is stopping) before this "
+        "source finished; it will be fetched again on its next run"
+    )
+
+
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 <item><title>One</title><link>https://example.org/1</link></item></channel></rss>"""
 FEED_SOURCE = """[sources.slow]

@@ -149,8 +149,8 @@ def ingest(store: Store, sources: Mapping[str, Source], records: Iterable[dict])
         runs.setdefault(int(found["run_id"]), []).append(found)
     stored, closed = [], []
     recorder = Recorder(store)
-    for run_id, found in runs.items():
-        if "outcome" not in found[-1]:
+    for run_id, its in runs.items():
+        if "outcome" not in its[-1]:
             continue  # cut off mid-source: the caller closes the run
         try:
             with store.transaction():
@@ -158,10 +158,10 @@ def ingest(store: Store, sources: Mapping[str, Source], records: Iterable[dict])
                 if row is None or row["status"] != "running":
                     closed.append(run_id)
                     continue
-                _replay(recorder, sources, row, found)
+                _replay(recorder, sources, row, its)
             stored.append(run_id)
         except Exception as error:  # a bad record is this run's outcome, not a crash
-            name = found[0].get("source", "?")
+            name = its[0].get("source", "?")
             store.runs.finish(
                 run_id, "failed", reason=f"{name}: could not store the node's results: {error}"
             )
@@ -169,7 +169,9 @@ def ingest(store: Store, sources: Mapping[str, Source], records: Iterable[dict])
     return Ingested(tuple(stored), tuple(closed))
 
 
-def _replay(recorder: Recorder, sources: Mapping[str, Source], row: dict, found: list[dict]):
+def _replay(
+    recorder: Recorder, sources: Mapping[str, Source], row: dict, found: list[dict]
+) -> None:
     name = row["source"]
     run = SourceRun(name=name, source=sources[name], run_id=row["id"], trust_cache=True)
     for each in found:

@@ -35,6 +35,7 @@ from jobs.scrapyd.job import SETTING, JobRun, JobSpec
 from scrapers.recorder import Recorder
 from scrapers.records import Ingested, Known, RecordError, ingest, read_lines
 from storage import StorageError, Store
+from storage.runs import RunStatus
 
 log = logging.getLogger("crossings.scrapyd")
 
@@ -277,20 +278,20 @@ class ScrapydRunner:
         except NodeError as error:
             for job in jobs:
                 if now - job.seen > self.lost_after:
-                    job.lost = f"the Scrapyd node {node.url} stopped answering ({error})"
+                    job.lost = f"the Scrapyd node {node.url} stopped answering mid-crawl ({error})"
                     await self._end(job)
             return
-        states = {
+        states: dict[str, tuple[str, dict]] = {
             entry["id"]: (state, entry)
             for state in ("pending", "running", "finished")
             for entry in listing.get(state, [])
         }
         for job in jobs:
-            state, entry = states.get(job.job_id, (None, {}))
+            state, entry = states.get(job.job_id, ("", {}))
             if state == "finished":
                 job.items_url, job.log_url = entry.get("items_url"), entry.get("log_url")
                 await self._end(job)
-            elif state is not None:
+            elif state:
                 job.seen = now
             elif job.cancelled:  # cancelled while pending: it never ran
                 await self._end(job)
@@ -339,7 +340,7 @@ class ScrapydRunner:
                 run = recorder.start(
                     name, self.config.sources[name], trigger=trigger, pid=os.getpid()
                 )
-                known = ()
+                known: tuple[Known, ...] = ()
                 if run.trust_cache:
                     known = tuple(
                         Known(s.url, s.etag, s.last_modified, s.sha256)
@@ -361,36 +362,13 @@ class ScrapydRunner:
                 for run in job.runs:
                     if run.run_id in done.stored or run.run_id in done.already_closed:
                         continue
-                    if job.cancelled:
-                        status, why = (
-                            "interrupted",
-                            (
-                                f"the crawl on {node} was stopped ({job.cancelled}) before this "
-                                "source finished; it will be fetched again on its next run"
-                            ),
-                        )
-                    elif job.lost:
-                        status, why = (
-                            "interrupted",
-                            (
-                                f"{job.lost} while crawling this source; it is crawled again on "
-                                "another node if one can take it, else on its next run"
-                            ),
-                        )
-                    else:
-                        status, why = (
-                            "failed",
-                            (
-                                f"the crawl on {node} ended without an outcome for this source; "
-                                f"its log: {node}{job.log_url or ''}"
-                            ),
-                        )
+                    status, why = _why(job)
                     if _close(store, run.run_id, status, f"{run.source}: {why}") and job.lost:
                         job.retry.add(run.run_id)
         except (StorageError, OSError) as error:
             log.error("could not store the results of job %s from %s: %s", job.job_id, node, error)
 
-    def _close_all(self, closing: list[tuple[Opened, str, str]]) -> None:
+    def _close_all(self, closing: list[tuple[Opened, RunStatus, str]]) -> None:
         with Store(self.config.database) as store:
             for run, status, reason in closing:
                 _close(store, run.run_id, status, reason)
@@ -400,7 +378,26 @@ class ScrapydRunner:
             return {run_id: row for run_id in run_ids if (row := store.runs.get(run_id))}
 
 
-def _close(store: Store, run_id: int, status: str, reason: str) -> bool:
+def _why(job: Job) -> tuple[RunStatus, str]:
+    """How a run the job left without an outcome ends, and why."""
+    node = job.node.url
+    if job.cancelled:
+        return "interrupted", (
+            f"the crawl on {node} was stopped ({job.cancelled}) before this source finished; "
+            "it will be fetched again on its next run"
+        )
+    if job.lost:
+        return "interrupted", (
+            f"{job.lost}; this source is crawled again on another node if one can take it, "
+            "else on its next run"
+        )
+    return "failed", (
+        f"the crawl on {node} ended without an outcome for this source; its log: "
+        f"{node}{job.log_url or ''}"
+    )
+
+
+def _close(store: Store, run_id: int, status: RunStatus, reason: str) -> bool:
     """Close a run still open; False if it was closed already."""
     with store.transaction():
         row = store.runs.get(run_id)

@@ -17,6 +17,7 @@ from jobs.aftermath import after_crawl
 from jobs.cli import cli
 from jobs.config import load
 from jobs.demo.site import DemoSite, demo_sources_toml
+from jobs.runner import LocalRunner
 from jobs.scrapyd.runner import ScrapydRunner
 from scrapers.records import ingest, read_lines
 from storage import Store
@@ -90,6 +91,22 @@ def dump(database: Path) -> dict[str, list[tuple]]:
         conn.close()
 
 
+def outcomes(results: list) -> list[tuple]:
+    return sorted(
+        (r.source, r.status, r.values_new, r.values_revised, r.values_unchanged, r.news_new)
+        for r in results
+    )
+
+
+def not_modified(database: Path) -> set[tuple[str, str]]:
+    """(source, url) of the fetches answered 304."""
+    conn = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+    try:
+        return set(conn.execute("SELECT source, url FROM snapshots WHERE http_status = 304"))
+    finally:
+        conn.close()
+
+
 def finished_jobs(node: ScrapydNode) -> list[dict]:
     return node.call("listjobs.json?project=crossings")["finished"]
 
@@ -101,9 +118,10 @@ def test_deploy_then_the_daemon_on_two_nodes_stores_what_the_local_runner_stores
         sources = demo_sources(site)
         remote = write_config(tmp_path / "remote", sources, runner="scrapyd", nodes=two_nodes)
 
-        before = crossings(remote, "nodes")
-        assert before.exit_code == 1
-        assert "no version of crossings" in before.stdout and "crossings deploy" in before.stdout
+        undeployed = crossings(remote, "nodes")
+        assert undeployed.exit_code == 1
+        assert "no version of crossings" in undeployed.stdout
+        assert "crossings deploy" in undeployed.stdout
 
         deployed = crossings(remote, "deploy")
         assert deployed.exit_code == 0, deployed.output
@@ -120,11 +138,23 @@ def test_deploy_then_the_daemon_on_two_nodes_stores_what_the_local_runner_stores
         )
         remote_db = crawl_with_daemon(remote, count)
 
-    local, scrapyd = dump(local_db), dump(remote_db)
-    assert len(local["runs"]) == count and {run[2] for run in local["runs"]} == {"ok"}
-    assert local["observations"] and local["news"]
-    for table in local:
-        assert scrapyd[table] == local[table], table
+        local, scrapyd = dump(local_db), dump(remote_db)
+        assert len(local["runs"]) == count and {run[2] for run in local["runs"]} == {"ok"}
+        assert local["observations"] and local["news"]
+        for table in local:
+            assert scrapyd[table] == local[table], table
+
+        # a second crawl: the node sends the ETags the daemon sent it (conditional GET)
+        names = list(load(remote).sources)
+        again_local = asyncio.run(LocalRunner(tmp_path / "local" / "crossings.toml").crawl(names))
+        again_remote = asyncio.run(ScrapydRunner(load(remote)).crawl(names))
+    assert outcomes(again_remote) == outcomes(again_local)
+    assert {result.status for result in again_local} == {"unchanged"}
+    for table in ("observations", "news", "metrics", "bodies"):
+        assert dump(remote_db)[table] == dump(local_db)[table], table
+    listing = load(remote).sources["cbp-sbo-encounters"].url
+    # the node keeps no bodies, so a listing page (where a file's link is found) comes whole
+    assert not_modified(local_db) - not_modified(remote_db) == {("cbp-sbo-encounters", listing)}
 
     # split across both nodes: each ran at least one job, and together every source
     feeds = {node.url: [job["items_url"] for job in finished_jobs(node)] for node in two_nodes}
@@ -141,10 +171,11 @@ def test_deploy_then_the_daemon_on_two_nodes_stores_what_the_local_runner_stores
     # a feed ingested again changes nothing
     node = two_nodes[0]
     records = list(read_lines(io.BytesIO(node.feed(feeds[node.url][0])).readlines()))
+    before = dump(remote_db)
     with Store(remote_db) as store:
         again = ingest(store, load(remote).sources, records)
     assert again.stored == () and again.already_closed
-    assert dump(remote_db) == scrapyd
+    assert dump(remote_db) == before
 
 
 def test_a_node_killed_mid_job_leaves_an_interrupted_run_and_the_source_is_crawled_on_the_other(

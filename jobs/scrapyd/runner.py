@@ -112,15 +112,23 @@ class ScrapydRunner:
                 again = await self._attempt(nodes, runs, avoid)
                 if not again or attempt == RETRIES or self._stops:
                     break
+                retry = [run.source for run in again]
                 log.info(
                     "crawling %d source(s) again on another node: %s",
-                    len(again),
-                    ", ".join(run.source for run in again),
-                    extra={"fields": {"event": "scrapyd-retry", "sources": again}},
+                    len(retry),
+                    ", ".join(retry),
+                    extra={"fields": {"event": "scrapyd-retry", "sources": retry}},
                 )
-                runs = await asyncio.to_thread(self._open, [run.source for run in again], trigger)
+                try:
+                    runs = await asyncio.to_thread(self._open, retry, trigger)
+                except (StorageError, OSError):
+                    break  # the cut-off runs are closed already, with why
                 final.update({run.source: run.run_id for run in runs})
-        rows = await asyncio.to_thread(self._rows, list(final.values()))
+        try:
+            rows = await asyncio.to_thread(self._rows, list(final.values()))
+        except (StorageError, OSError) as error:
+            why = f"cannot read the database {self.config.database}: {error}"
+            return [RunResult(name, final[name], "failed", f"{name}: {why}") for name in names]
         return [
             from_row(name, rows[final[name]])
             if final[name] in rows

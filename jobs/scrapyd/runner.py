@@ -18,6 +18,7 @@ import asyncio
 import logging
 import math
 import os
+import sqlite3
 import tempfile
 import time
 import tomllib
@@ -101,7 +102,7 @@ class ScrapydRunner:
             return []
         try:
             runs = await asyncio.to_thread(self._open, names, trigger)
-        except (StorageError, OSError) as error:
+        except (StorageError, sqlite3.Error, OSError) as error:
             why = f"cannot open the database {self.config.database}: {error}"
             return [RunResult(name, None, "failed", f"{name}: {why}") for name in names]
         final = {run.source: run.run_id for run in runs}
@@ -121,12 +122,12 @@ class ScrapydRunner:
                 )
                 try:
                     runs = await asyncio.to_thread(self._open, retry, trigger)
-                except (StorageError, OSError):
+                except (StorageError, sqlite3.Error, OSError):
                     break  # the cut-off runs are closed already, with why
                 final.update({run.source: run.run_id for run in runs})
         try:
             rows = await asyncio.to_thread(self._rows, list(final.values()))
-        except (StorageError, OSError) as error:
+        except (StorageError, sqlite3.Error, OSError) as error:
             why = f"cannot read the database {self.config.database}: {error}"
             return [RunResult(name, final[name], "failed", f"{name}: {why}") for name in names]
         return [
@@ -373,7 +374,7 @@ class ScrapydRunner:
                     status, why = _why(job)
                     if _close(store, run.run_id, status, f"{run.source}: {why}") and job.lost:
                         job.retry.add(run.run_id)
-        except (StorageError, OSError) as error:
+        except (StorageError, sqlite3.Error, OSError) as error:
             log.error("could not store the results of job %s from %s: %s", job.job_id, node, error)
 
     def _close_all(self, closing: list[tuple[Opened, RunStatus, str]]) -> None:

@@ -13,6 +13,7 @@ the same, and `[settings] runner` chooses (`runner_for`)."""
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import sys
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from jobs.config import Config, ConfigError, load
+from jobs.logs import relog
 from storage import StorageError, Store, clock
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
@@ -91,6 +93,8 @@ class LocalRunner:
                 str(self.config_path),
                 "--trigger",
                 trigger,
+                "--log-level",
+                logging.getLevelName(logging.getLogger().getEffectiveLevel()),
                 *(["--time-limit", str(self.timeout)] if self.timeout is not None else []),
                 *names,
                 stdout=asyncio.subprocess.PIPE,
@@ -121,7 +125,8 @@ class LocalRunner:
     ) -> list[RunResult]:
         run_ids: dict[str, int] = {}
         finished: dict[str, RunResult] = {}
-        stderr: list[str] = []
+        stderr: list[str] = []  # the last lines' text, to explain a crash
+        fields = {"source": ",".join(names), "pid": child.pid}
 
         async def read_stdout() -> None:
             assert child.stdout is not None
@@ -131,7 +136,7 @@ class LocalRunner:
         async def read_stderr() -> None:
             assert child.stderr is not None
             async for raw in child.stderr:
-                stderr.append(raw.decode("utf-8", "replace").rstrip())
+                stderr.append(relog(raw, fields))
                 del stderr[:-STDERR_TAIL]
 
         readers = asyncio.gather(read_stdout(), read_stderr())

@@ -85,9 +85,9 @@ def test_the_scrapyd_runner_needs_node_urls(tmp_path):
     assert 'runner = "scrapyd" needs scrapyd_nodes' in str(raised.value)
 
     path.write_text('[settings]\nrunner = "scrapyd"\nscrapyd_nodes = ["10.0.0.5:6800"]\n')
-    with pytest.raises(ConfigError, match="must be an http:// or https:// URL"):
+    with pytest.raises(ConfigError, match="'10.0.0.5:6800' must start with http:// or https://"):
         load(path)
 
     path.write_text('[settings]\nrunner = "remote"\n')
-    with pytest.raises(ConfigError, match="runner 'remote' is not one of local, scrapyd"):
+    with pytest.raises(ConfigError, match="text 'remote' is not one of 'local', 'scrapyd'"):
         load(path)

@@ -30,7 +30,7 @@ class JobRun:
 
 @dataclass(frozen=True)
 class JobSpec:
-    fetch: FetchSettings
+    fetch: FetchSettings  # the config's [settings] will do: only these keys travel
     tables: Mapping[str, Any]  # source name -> its [sources.NAME] table from the config
     runs: tuple[JobRun, ...]
 
@@ -38,7 +38,10 @@ class JobSpec:
         return json.dumps(
             {
                 "format": FORMAT,
-                "fetch": dataclasses.asdict(self.fetch),
+                "fetch": {
+                    key.name: getattr(self.fetch, key.name)
+                    for key in dataclasses.fields(FetchSettings)
+                },
                 "sources": {run.source: self.tables[run.source] for run in self.runs},
                 "runs": [
                     [

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from jobs.config import Config
-from jobs.crawl_child import fetch_settings
 from jobs.runner import RunResult, from_row
 from jobs.scrapyd import client, egg
 from jobs.scrapyd.client import Credentials, Node, NodeError, inspect
@@ -83,7 +82,6 @@ class ScrapydRunner:
         self.urls = list(settings.scrapyd_nodes)
         self.credentials = Credentials(settings.scrapyd_username_env, settings.scrapyd_password_env)
         self.version = egg.version()
-        self.fetch = fetch_settings(settings)
         document = tomllib.loads(config.path.read_text(encoding="utf-8"))
         self.tables: dict[str, Any] = document.get("sources", {})
         self.lost_after = LOST_AFTER
@@ -240,7 +238,7 @@ class ScrapydRunner:
         while pending:
             chunk = pending.pop(0)
             spec = JobSpec(
-                self.fetch,
+                self.config.settings,
                 self.tables,
                 tuple(JobRun(r.source, r.run_id, r.trust_cache, r.known) for r in chunk),
             ).encode()

@@ -5,3 +5,4 @@ BOT_NAME = "crossings"
 SPIDER_MODULES = ["jobs.scrapyd.node"]
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"  # the job's log on the node (Scrapyd's logs_dir)

@@ -1,6 +1,7 @@
 """Config loading: every mistake reported at once with its location; init and check work
 as a new user would try them."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +86,7 @@ def test_the_scrapyd_runner_needs_node_urls(tmp_path):
     assert 'runner = "scrapyd" needs scrapyd_nodes' in str(raised.value)
 
     path.write_text('[settings]\nrunner = "scrapyd"\nscrapyd_nodes = ["10.0.0.5:6800"]\n')
-    with pytest.raises(ConfigError, match="'10.0.0.5:6800' must start with http:// or https://"):
+    with pytest.raises(ConfigError, match=re.escape("'10.0.0.5:6800' must start with http://")):
         load(path)
 
     path.write_text('[settings]\nrunner = "remote"\n')

@@ -8,6 +8,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from scrapers.items import Fetched
+from scrapers.recorder import Recorder
 from scrapers.records import record
 
 log = logging.getLogger(__name__)
@@ -22,21 +23,27 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: Fetched) -> Fetched:
+        from scrapers.spider import SourcesSpider  # the spider imports this module's settings
+
         spider = self.crawler.spider
+        assert isinstance(spider, SourcesSpider)  # the only spider crossings runs
         if item.run.status is not None:  # the run was cut short (interrupted) meanwhile
             if item.body_file is not None:
                 item.body_file.discard()
             return item
         recorder, status, reason = spider.recorder, item.status, item.reason
+        assert isinstance(recorder, Recorder)  # on a node, RecordsPipeline stores nothing
+        fetch = item.fetch
         try:
-            if item.fetch is not None:
+            if fetch is not None:
                 if item.extraction is not None:
-                    recorder.page(item.run, item.fetch, item.extraction, body_file=item.body_file)
+                    recorder.page(item.run, fetch, item.extraction, body_file=item.body_file)
                 else:
-                    recorder.snapshot(item.run, item.fetch, body_file=item.body_file)
+                    recorder.snapshot(item.run, fetch, body_file=item.body_file)
         except Exception as error:  # a failed write is the run's outcome, not a crash
             log.exception("storing %s failed", item.run.name)
-            status, reason = "failed", f"{item.run.name}: could not store {item.fetch.url}: {error}"
+            where = fetch.url if fetch is not None else "its fetch"
+            status, reason = "failed", f"{item.run.name}: could not store {where}: {error}"
         finally:
             if item.body_file is not None:
                 item.body_file.discard()
@@ -56,7 +63,10 @@ class RecordsPipeline:
         return cls(crawler)
 
     def process_item(self, item: Fetched) -> dict:
+        from scrapers.spider import SourcesSpider  # the spider imports this module's settings
+
         spider = self.crawler.spider
+        assert isinstance(spider, SourcesSpider)
         try:
             if item.run.status is not None:  # the run was cut short meanwhile
                 raise DropItem(f"{item.run.name}: the run was already closed")

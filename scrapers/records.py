@@ -27,7 +27,7 @@ from scrapers.extract import Extraction
 from scrapers.items import Fetched
 from scrapers.recorder import Fetch, Recorder, SourceRun
 from scrapers.source import Source
-from storage import MetricEntry, NewsItem, Observation, Store, clock
+from storage import MetricEntry, NewsItem, Observation, RunStatus, Store, clock
 from storage.snapshots import ZSTD_LEVEL, BodyFile, Snapshot
 
 FORMAT = 1  # the records' layout; a daemon refuses records of another
@@ -69,8 +69,8 @@ class NodeMemory:
     def body(self, sha256: str) -> bytes:
         raise KeyError(f"no stored body on a node (SHA-256 {sha256})")
 
-    def finish(self, run: SourceRun, status: str, reason: str | None = None) -> None:
-        run.status, run.reason = status, reason
+    def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:
+        run.status, run.reason = RunStatus(status), reason
         run.seconds = time.monotonic() - run.started
 
 

@@ -34,8 +34,7 @@ from jobs.scrapyd.client import Credentials, Node, NodeError, inspect
 from jobs.scrapyd.job import SETTING, JobRun, JobSpec
 from scrapers.recorder import Recorder
 from scrapers.records import Ingested, Known, RecordError, ingest, read_lines
-from storage import StorageError, Store
-from storage.runs import RunStatus
+from storage import RunStatus, StorageError, Store
 
 log = logging.getLogger("crossings.scrapyd")
 
@@ -102,7 +101,7 @@ class ScrapydRunner:
             runs = await asyncio.to_thread(self._open, names, trigger)
         except (StorageError, sqlite3.Error, OSError) as error:
             why = f"cannot open the database {self.config.database}: {error}"
-            return [RunResult(name, None, "failed", f"{name}: {why}") for name in names]
+            return [RunResult(name, None, RunStatus.FAILED, f"{name}: {why}") for name in names]
         final = {run.source: run.run_id for run in runs}
         avoid: set[str] = set()
         async with client.session() as session:
@@ -127,11 +126,13 @@ class ScrapydRunner:
             rows = await asyncio.to_thread(self._rows, list(final.values()))
         except (StorageError, sqlite3.Error, OSError) as error:
             why = f"cannot read the database {self.config.database}: {error}"
-            return [RunResult(name, final[name], "failed", f"{name}: {why}") for name in names]
+            return [
+                RunResult(name, final[name], RunStatus.FAILED, f"{name}: {why}") for name in names
+            ]
         return [
             from_row(name, rows[final[name]])
             if final[name] in rows
-            else RunResult(name, final[name], "failed", f"{name}: its run row is gone")
+            else RunResult(name, final[name], RunStatus.FAILED, f"{name}: its run row is gone")
             for name in names
         ]
 
@@ -223,7 +224,7 @@ class ScrapydRunner:
             why = "; ".join(problems.values()) or "no Scrapyd node is configured"
             await asyncio.to_thread(
                 self._close_all,
-                [(run, "failed", f"{run.source}: no Scrapyd node can crawl it: {why}")
+                [(run, RunStatus.FAILED, f"{run.source}: no Scrapyd node can crawl it: {why}")
                  for run in unplaced],
             )  # fmt: skip
         return jobs
@@ -389,16 +390,16 @@ def _why(job: Job) -> tuple[RunStatus, str]:
     """How a run the job left without an outcome ends, and why."""
     node = job.node.url
     if job.cancelled:
-        return "interrupted", (
+        return RunStatus.INTERRUPTED, (
             f"the crawl on {node} was stopped ({job.cancelled}) before this source finished; "
             "it will be fetched again on its next run"
         )
     if job.lost:
-        return "interrupted", (
+        return RunStatus.INTERRUPTED, (
             f"{job.lost}; this source is crawled again on another node if one can take it, "
             "else on its next run"
         )
-    return "failed", (
+    return RunStatus.FAILED, (
         f"the crawl on {node} ended without an outcome for this source; its log: "
         f"{node}{job.log_url or ''}"
     )

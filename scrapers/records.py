@@ -27,7 +27,15 @@ from scrapers.extract import Extraction
 from scrapers.items import Fetched
 from scrapers.recorder import Fetch, Recorder, SourceRun
 from scrapers.source import Source
-from storage import MetricEntry, NewsItem, Observation, RunStatus, Store, clock
+from storage import (
+    CrossingsError,
+    MetricEntry,
+    NewsItem,
+    Observation,
+    RunStatus,
+    Store,
+    clock,
+)
 from storage.snapshots import ZSTD_LEVEL, BodyFile, Snapshot
 
 FORMAT = 1  # the records' layout; a daemon refuses records of another
@@ -123,7 +131,7 @@ def _pack(body: bytes | None, body_file: BodyFile | None) -> str | None:
 # -- in the daemon -----------------------------------------------------------------------
 
 
-class RecordError(Exception):
+class RecordError(CrossingsError):
     """A record cannot be read; the message says which and why."""
 
 

@@ -9,13 +9,15 @@ from typing import IO, Any
 
 import aiohttp
 
+from storage import CrossingsError
+
 PROJECT = "crossings"  # the Scrapyd project crossings deploys and schedules
 SPIDER = "crossings"
 TIMEOUT = 30.0  # seconds for one API call (addversion runs `scrapy list` on the node)
 FEED_CHUNK = 1024 * 1024
 
 
-class NodeError(Exception):
+class NodeError(CrossingsError):
     """A node cannot be used for this call; the message says why in plain words."""
 
 

@@ -13,8 +13,8 @@ IMAGE_HINT     := echo "Image not built. If the base image could not be pulled (
   access), make one from Debian packages: .ci/base-image, then \
   make image BASE_IMAGE=localhost/crossings-base:bookworm (see docs/container.md)" >&2
 
-.PHONY: run test lint format check demo image bench clean browser \
-        bench-checks bench-csv bench-rules bench-queries bench-daemon bench-scaleout
+.PHONY: run test lint format check demo image image-check bench clean browser \
+        bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling bench-scaleout
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,10 +71,15 @@ image:
 	    --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) . || { $(IMAGE_HINT); exit 1; }; \
 	fi
 
+## image-check: build the image, then run `crossings check` and the daemon's /healthz in it as
+##              the image's own user (opt-in, not part of `make test`; docs/container.md)
+image-check: image
+	STORAGE_DRIVER=$(STORAGE_DRIVER) .ci/image-check $(IMAGE)
+
 ## bench: every benchmark, side by side with urlwatch and pandas (see bench/README.md);
 ##        results in bench/results/*.json. QUICK=1 for a short run of each.
 BENCH_ARGS := $(if $(QUICK),--quick,)
-bench: bench-checks bench-csv bench-rules bench-queries bench-daemon bench-scaleout
+bench: bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling bench-scaleout
 
 bench-checks: $(STAMP)
 	$(BIN)/python bench/checks.py $(BENCH_ARGS)
@@ -90,6 +95,9 @@ bench-queries: $(STAMP)
 
 bench-daemon: $(STAMP)
 	$(BIN)/python bench/daemon.py $(BENCH_ARGS)
+
+bench-polling: $(STAMP)
+	$(BIN)/python bench/polling.py
 
 bench-scaleout: $(STAMP)
 	$(BIN)/python bench/scaleout.py $(BENCH_ARGS)

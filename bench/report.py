@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
+import polling as polling_bench
 
 
 def _load(name: str) -> dict | None:
@@ -147,6 +148,7 @@ RENDERERS = {
     "rules": rules,
     "queries": queries,
     "daemon": daemon,
+    "polling": polling_bench.render,
     "scaleout": scaleout,
 }
 

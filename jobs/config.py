@@ -9,12 +9,14 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.channel import Channel
+from alerts.delivery import RETRY_FOR
 from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
@@ -81,6 +83,13 @@ class Settings:
         default=0,
         metadata={"help": "Prune fetch records and unused bodies older than this; 0 keeps all."},
     )
+    retry_alerts_for: timedelta = field(
+        default=RETRY_FOR,
+        metadata={
+            "help": "How long an alert that cannot be delivered is retried (e.g. '2d'); then "
+            "it is marked dead and the other channels are told."
+        },
+    )
 
     def problems(self) -> list[str]:
         found = []
@@ -94,6 +103,8 @@ class Settings:
         for key in ("download_delay", "timeout", "shutdown_grace"):
             if getattr(self, key) < 0:
                 found.append(f"{key} must not be negative")
+        if self.retry_alerts_for < timedelta(hours=1):
+            found.append("retry_alerts_for must be at least '1h' (an outage often lasts longer)")
         for key in ("concurrent_requests", "max_body_mb", "max_concurrent_crawls"):
             if getattr(self, key) < 1:
                 found.append(f"{key} must be at least 1")

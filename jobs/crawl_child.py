@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from jobs.config import Config, ConfigError, Settings, load
+from jobs.lifeline import die_with_parent
 from scrapers.fetching import FetchSettings
 from scrapers.recorder import SourceRun
 
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, help="cut the crawl off after SECONDS")
     parser.add_argument("sources", nargs="+")
     args = parser.parse_args(argv)
+    die_with_parent()
     try:
         config = load(args.config)
     except ConfigError as error:

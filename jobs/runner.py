@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import ConfigError, load
+from jobs.lifeline import child_environment
 from storage import StorageError, Store, clock
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
@@ -72,6 +73,7 @@ class LocalRunner:
                 *names,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                env=child_environment(),  # it dies with this process (jobs.lifeline)
             )
         except OSError as error:
             return [_failed(name, f"could not start the crawl process: {error}") for name in names]
@@ -84,6 +86,18 @@ class LocalRunner:
     def crawl_sync(self, sources: Sequence[str], *, trigger: str = "manual") -> list[RunResult]:
         """`crawl` for callers without an event loop (the CLI)."""
         return asyncio.run(self.crawl(sources, trigger=trigger))
+
+    def pids(self) -> list[int]:
+        """The crawl children still running."""
+        return sorted(child.pid for child in self._children if child.returncode is None)
+
+    def kill(self) -> None:
+        """Kill every running child (it did not stop when asked): its runs left `running`
+        are closed as interrupted by `crawl`, which is waiting for it."""
+        for child in list(self._children):
+            if child.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.kill()
 
     def terminate(self) -> None:
         """Ask every running child to stop (daemon shutdown): each cuts its crawl short and

@@ -1,6 +1,8 @@
 """Email over SMTP: SSL or STARTTLS, login with a password from an environment variable,
 multipart text + HTML with inline chart images. Scraped text never reaches a header
-unflattened, so a title with CR/LF cannot add headers."""
+unflattened, so a title with CR/LF cannot add headers. `timeout` bounds the whole
+conversation (alerts.deadline), not each read, so a server that drips its answers delays
+one message by at most that."""
 
 import smtplib
 import ssl
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from alerts.channel import Channel
+from alerts.deadline import Deadline
 from alerts.message import DeliveryError, Message, one_line
 
 
@@ -29,7 +32,10 @@ class Email(Channel, kind="email"):
     )
     sender: str = field(metadata={"help": "The From address, e.g. 'crossings <me@example.org>'."})
     to: tuple[str, ...] = field(metadata={"help": "Recipient addresses."})
-    timeout: float = field(default=30.0, metadata={"help": "Seconds before giving up."})
+    timeout: float = field(
+        default=30.0,
+        metadata={"help": "Seconds the whole conversation with the server may take."},
+    )
     ca_file: Path | None = field(
         default=None, metadata={"help": "Trust this CA certificate file (self-hosted servers)."}
     )
@@ -67,13 +73,18 @@ class Email(Channel, kind="email"):
         mail = self.compose(message)
         password = self.secret(self.password_env, "SMTP password") if self.username else ""
         where = f"channel {self.name!r}: SMTP {self.host}:{self.port}"
+        deadline = Deadline(self.timeout)
         try:
             context = ssl.create_default_context(cafile=self.ca_file)
             if self.security == "ssl":
-                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(timeout=self.timeout, context=context)
             else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with smtp:
+                smtp = smtplib.SMTP(timeout=self.timeout)
+            # Connected inside the deadline's guard (the greeting counts too); smtplib
+            # takes the TLS server name from the constructor's host, so it is set here.
+            smtp._host = self.host
+            with deadline.guarding(lambda: getattr(smtp, "sock", None)), smtp:
+                smtp.connect(self.host, self.port)
                 if self.security == "starttls":
                     smtp.ehlo()
                     if not smtp.has_extn("starttls"):
@@ -85,12 +96,22 @@ class Email(Channel, kind="email"):
                 if self.username:
                     smtp.login(self.username, password)
                 smtp.send_message(mail)
-        except smtplib.SMTPAuthenticationError as error:
-            raise DeliveryError(
+        except (DeliveryError, smtplib.SMTPException, ssl.SSLError, OSError) as error:
+            if deadline.expired:
+                raise DeliveryError(
+                    f"{where}: no complete answer within {self.timeout:g} s (the channel's timeout)"
+                ) from None
+            raise self._explained(error, where) from None
+
+    def _explained(self, error: Exception, where: str) -> DeliveryError:
+        """An SMTP failure as a DeliveryError that says what to check."""
+        if isinstance(error, DeliveryError):
+            return error
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            return DeliveryError(
                 f"{where}: login as {self.username!r} refused ({error.smtp_code}); check the "
                 f"password in {self.password_env}"
-            ) from None
-        except smtplib.SMTPNotSupportedError as error:
-            raise DeliveryError(f"{where}: {error} (check `security` and `username`)") from None
-        except (smtplib.SMTPException, ssl.SSLError, OSError) as error:
-            raise DeliveryError(f"{where}: {type(error).__name__}: {error}") from None
+            )
+        if isinstance(error, smtplib.SMTPNotSupportedError):
+            return DeliveryError(f"{where}: {error} (check `security` and `username`)")
+        return DeliveryError(f"{where}: {type(error).__name__}: {error}")

@@ -35,6 +35,7 @@ def alerts(ctx: click.Context, limit: int) -> None:
         events = store.alerts.events(limit=limit)
         silenced = [s.rule for s in store.alerts.silences(active_at=clock.now())]
         counts = store.outbox.counts()
+        pending = store.outbox.recent(status="pending", limit=10)
         dead = store.outbox.recent(status="dead", limit=5)
     click.echo(f"Rules ({len(config.rules)})")
     by_rule: dict[str, list] = {}
@@ -56,8 +57,22 @@ def alerts(ctx: click.Context, limit: int) -> None:
     click.echo(
         f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
     )
+    for message in pending:
+        tried = (
+            f"{message.attempts} attempt(s), last error: {message.last_error}"
+            if message.last_error
+            else "not tried yet"
+        )
+        click.echo(
+            f"  pending {message.id}: {message.subject} -> {message.channel}: {tried}; "
+            f"next try {show(message.next_attempt_at, zone)}"
+        )
     for message in dead:
-        click.echo(f"  dead: {message.subject} -> {message.channel}: {message.last_error}")
+        click.echo(
+            f"  dead {message.id}: {message.subject} -> {message.channel}: {message.last_error}"
+        )
+    if dead:
+        click.echo("  Send dead messages again: crossings alerts retry --dead (or retry ID)")
 
 
 @alerts.command()
@@ -89,6 +104,49 @@ def events(
 
 
 EVENT_COLUMNS = ("at", "kind", "rule", "series", "period", "silenced", "summary")
+
+
+@alerts.command()
+@click.argument("message_id", type=int, required=False)
+@click.option("--dead", "all_dead", is_flag=True, help="Every message given up (dead).")
+@pass_context
+def retry(context: Context, message_id: int | None, all_dead: bool) -> None:
+    """Send an outbox message again now: one by ID (a dead one, or a pending one without
+    waiting for its next try), or every dead one. Its retries start over.
+
+    Example: crossings alerts retry --dead
+    """
+    if (message_id is None) == (not all_dead):
+        raise click.UsageError("give exactly one of a message ID or --dead")
+    config = context.config
+    with context.store(read_only=False) as store:
+        if all_dead:
+            ids = store.outbox.ids(status="dead")
+        else:
+            found = store.outbox.get(message_id)
+            if found is None:
+                raise click.ClickException(
+                    f"no outbox message {message_id}: `crossings alerts` lists them"
+                )
+            if found.status == "sent":
+                raise click.ClickException(
+                    f"message {message_id} was already sent "
+                    f"({show(found.sent_at, config.settings.zone)})"
+                )
+            ids = [message_id]
+        queued = store.outbox.requeue(ids, at=clock.now())
+        report = deliver_due(
+            store,
+            config.channels,
+            templates=config.templates,
+            retry_for=config.settings.retry_alerts_for,
+        )
+    click.echo(f"Queued {queued} message(s) again; sent {report.sent} due message(s).")
+    for error in report.errors:
+        click.echo(
+            f"  not yet delivered (retried for {config.settings.retry_alerts_for}): {error}",
+            err=True,
+        )
 
 
 @alerts.command()
@@ -215,7 +273,12 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
         return
     with context.store(read_only=False) as store:
         queued = queue_digest(store, settings, config.rules, templates=config.templates)
-        report = deliver_due(store, config.channels, templates=config.templates)
+        report = deliver_due(
+            store,
+            config.channels,
+            templates=config.templates,
+            retry_for=config.settings.retry_alerts_for,
+        )
     click.echo(f"Queued {len(queued)} message(s); sent {report.sent} due message(s) in all.")
     for error in report.errors:
         click.echo(f"  not yet delivered (will be retried): {error}", err=True)

@@ -46,21 +46,23 @@ class Lane:
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     _waiting: set[tuple[str, ...]] = field(default_factory=set)
 
-    async def run(self, what: str, *task: str) -> None:
-        """Run `task` in a worker after the one in hand; if the same task is already
-        waiting its turn, that run will see everything this one would: return."""
-        if task in self._waiting or self.closed:
-            return
+    async def run(self, what: str, *task: str) -> bool:
+        """Run `task` in a worker after the one in hand; True if it did its work. If the
+        same task is already waiting its turn, that run will see everything this one
+        would: return at once (True)."""
+        if self.closed:
+            return False
+        if task in self._waiting:
+            return True
         self._waiting.add(task)
         try:
             async with self._turn:
                 self._waiting.discard(task)
-                if not self.closed:
-                    await self._work(what, task)
+                return not self.closed and await self._work(what, task)
         finally:
             self._waiting.discard(task)
 
-    async def _work(self, what: str, task: tuple[str, ...]) -> None:
+    async def _work(self, what: str, task: tuple[str, ...]) -> bool:
         try:
             self.worker = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "jobs.daemon.alert_worker",
@@ -69,7 +71,7 @@ class Lane:
             )  # fmt: skip
         except OSError as error:
             log.error("could not start the alert worker for %s: %s", what, error)
-            return
+            return False
         try:
             status = await self.worker.wait()
         finally:
@@ -83,21 +85,19 @@ class Lane:
                 status,
                 extra={"fields": {"event": "alert-error", "what": what, "status": status}},
             )
+        return status == 0
 
-    async def stop(self) -> int | None:
-        """Stop the worker in hand (SIGTERM, then SIGKILL); its pid if there was one."""
-        worker = self.worker
-        if worker is None or worker.returncode is not None:
-            return None
+
+async def _stop(worker: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL if it does not exit within STOP_WAIT."""
+    with contextlib.suppress(ProcessLookupError):
+        worker.terminate()
+    try:
+        await asyncio.wait_for(worker.wait(), STOP_WAIT)
+    except TimeoutError:
         with contextlib.suppress(ProcessLookupError):
-            worker.terminate()
-        try:
-            await asyncio.wait_for(worker.wait(), STOP_WAIT)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                worker.kill()
-            await worker.wait()
-        return worker.pid
+            worker.kill()
+        await worker.wait()
 
 
 class Alerting:
@@ -111,9 +111,22 @@ class Alerting:
     def busy(self) -> bool:
         return any(not task.done() for task in self.tasks)
 
-    def soon(self, work: Coroutine[None, None, None], name: str) -> None:
-        """Start alert work in the background (a crawl must not wait for it)."""
-        task = asyncio.create_task(work, name=name)
+    def soon(self, what: str, work: Coroutine[None, None, None]) -> None:
+        """Start alert work in the background: a crawl or the scheduler must not wait
+        for it. Its failure is logged, never raised."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception as error:
+                log.exception(
+                    "%s failed: %s; the daemon goes on and tries again on schedule",
+                    what,
+                    error,
+                    extra={"fields": {"event": "job-error", "job": what}},
+                )
+
+        task = asyncio.create_task(guarded(), name=what)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -135,8 +148,8 @@ class Alerting:
             await self.delivery.run("alert delivery", "deliver")
 
     async def digest(self, name: str) -> None:
-        await self.evaluation.run(f'digest "{name}"', "digest", name)
-        await self.deliver()
+        if await self.evaluation.run(f'digest "{name}"', "digest", name):
+            await self.deliver()
 
     async def finish(self, timeout: float) -> list[str]:
         """At shutdown: let the work in hand end within `timeout` seconds, then stop
@@ -147,17 +160,23 @@ class Alerting:
 
     async def stop_now(self) -> list[str]:
         """Stop every worker at once: SQLite rolls back what was not committed, and a
-        message whose sending was cut off is sent again later (its lease runs out)."""
-        stopped = []
-        self.evaluation.closed = self.delivery.closed = True
+        message whose sending was cut off is sent again later (its lease runs out).
+        Returns what was stopped."""
+        lanes = (self.evaluation, self.delivery)
+        running = [
+            (lane.name, lane.worker)
+            for lane in lanes
+            if lane.worker is not None and lane.worker.returncode is None
+        ]
+        for lane in lanes:
+            lane.closed = True  # no new work; then nothing waits for the running work
         for task in list(self.tasks):
             task.cancel()
-        for lane in (self.evaluation, self.delivery):
-            if (pid := await lane.stop()) is not None:
-                stopped.append(f"{lane.name} (pid {pid})")
+        for _, worker in running:
+            await _stop(worker)
         if self.tasks:
             await asyncio.wait(set(self.tasks))
-        return stopped
+        return [f"{name} (pid {worker.pid})" for name, worker in running]
 
     def _anything_due(self) -> bool:
         with Store(self.config.database, read_only=True) as store:

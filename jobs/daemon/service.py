@@ -12,9 +12,9 @@ crawled by one process at a time: its `running` run is held by a live process.
 
 Stopping (SIGTERM or SIGINT): scheduling stops, running crawls get `shutdown_grace`
 seconds to finish, then their children are asked to stop (they mark their runs
-interrupted); the rules are evaluated and the outbox flushed (at most FLUSH_WAIT); any
-process still running then is stopped, and the last log line says which; exit status 0.
-A second signal stops at once."""
+interrupted); the rules are evaluated and the outbox flushed (again at most
+`shutdown_grace` seconds); any process still running then is stopped, and the last log
+line says which; exit status 0. A second signal stops at once."""
 
 import asyncio
 import contextlib
@@ -24,7 +24,7 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -53,14 +53,13 @@ MAX_BATCH = 100  # sources per child process
 CATCHUP_CHUNK = 50  # overdue sources fed to the queue at a time after downtime ...
 CATCHUP_SPACING = 5.0  # ... this many seconds apart (1,000 sources: 95 s)
 DELIVERY_TICK = timedelta(seconds=30)  # retries of messages that could not be sent
-EVALUATION_TICK = timedelta(seconds=60)  # rules over what was stored, if anything was
+EVALUATION_TICK = timedelta(seconds=15)  # rules over what was stored, if anything was
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_FIRST = timedelta(minutes=10)  # after start-up, once the catch-up has settled
 CRAWL_TIMEOUT = timedelta(hours=2)  # a child still crawling after this is stopped (hung)
 INSIST_AFTER = 5.0  # seconds between asking crawl children to stop and insisting
 INSIST_AFTER_FORCED = 0.5  # the same after a second signal (two signals must not merge)
 STOP_WAIT = 15.0  # seconds children get to exit after being told twice
-FLUSH_WAIT = 30.0  # seconds the final evaluation and outbox flush may take
 ORPHAN_WAIT = 5.0  # seconds an orphaned crawl child gets to die after SIGKILL
 
 
@@ -191,19 +190,19 @@ class Daemon:
             )  # fmt: skip
         for name, digest in self.config.digests.items():
             scheduler.add_job(
-                self._guarded(f'digest "{name}"', self.alerting.digest),
+                self._in_background(f'digest "{name}"', self.alerting.digest),
                 trigger_for(digest.schedule, self.zone),
                 args=[name],
                 id=f"digest:{name}",
             )
         scheduler.add_job(
-            self._guarded("alert delivery", self.alerting.deliver),
+            self._in_background("alert delivery", self.alerting.deliver),
             IntervalTrigger(seconds=DELIVERY_TICK.total_seconds()),
             id="deliver",
         )
         if self.config.rules:  # at start-up (what was stored before a stop), then often
             scheduler.add_job(
-                self._guarded("rule evaluation", self.alerting.evaluate_if_due),
+                self._in_background("rule evaluation", self.alerting.evaluate_if_due),
                 IntervalTrigger(seconds=EVALUATION_TICK.total_seconds()),
                 id="evaluate",
                 next_run_time=now,
@@ -258,6 +257,15 @@ class Daemon:
         if self.queue is not None and not self._stopping:
             self.queue.submit(name, "schedule")
 
+    def _in_background(self, what: str, work: Callable[..., Coroutine]) -> Callable:
+        """A scheduled job that starts alert work and returns: the work's lane decides
+        when it runs, and the scheduler never waits on a mail server."""
+
+        async def start(*args: object) -> None:
+            self.alerting.soon(what, work(*args))
+
+        return start
+
     def _guarded(self, what: str, job: Callable) -> Callable:
         """A scheduled job whose failure is logged with what to do, never raised."""
 
@@ -300,7 +308,7 @@ class Daemon:
                 extra={"fields": fields},
             )
         if not self._now.is_set():  # stopping at once: the next start evaluates
-            self.alerting.soon(self.alerting.evaluate(), "rule evaluation after a crawl")
+            self.alerting.soon("rule evaluation after a crawl", self.alerting.evaluate())
 
     def _not_held(self, sources: list[str]) -> list[str]:
         """The sources no live process is crawling (a `crossings crawl` by hand, a child
@@ -405,12 +413,12 @@ class Daemon:
         cut = await self._stop_children(batches) if batches else []
         self.scheduler.shutdown(wait=False)
         if not self._now.is_set():
-            self.alerting.soon(self.alerting.evaluate(), "final rule evaluation and flush")
-            if not await self._wait(set(self.alerting.tasks), FLUSH_WAIT, interruptible=True):
+            self.alerting.soon("the final rule evaluation and flush", self.alerting.evaluate())
+            if not await self._wait(set(self.alerting.tasks), grace, interruptible=True):
                 log.warning(
                     "rule evaluation and delivery did not finish within %.0fs: stopping them; "
                     "what they had not done is done at the next start",
-                    FLUSH_WAIT,
+                    grace,
                 )
         cut += await self.alerting.stop_now()
         fields = {"event": "stopped", "cut_off": cut}
@@ -424,7 +432,8 @@ class Daemon:
         if cut:
             log.warning(
                 "stopped; these processes had to be stopped: %s (cut-off runs are marked "
-                "interrupted; messages being sent are sent again at the next start)",
+                "interrupted; a message that was being sent is sent again once its 5-minute "
+                "lease runs out)",
                 ", ".join(cut),
                 extra={"fields": fields},
             )

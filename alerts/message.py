@@ -4,6 +4,8 @@ content id) and the structured data webhooks send. The idempotency key travels w
 
 from dataclasses import dataclass, field
 
+from storage import printable
+
 
 class DeliveryError(Exception):
     """A message could not be delivered; the text says which channel, what failed and
@@ -21,6 +23,7 @@ class Message:
 
 
 def one_line(text: str, limit: int = 250) -> str:
-    """A header-safe line: scraped text may carry CR/LF (header injection) or be long."""
-    flat = " ".join(text.split())
+    """A header-safe line: scraped text may carry CR/LF (header injection), control
+    characters or be long."""
+    flat = " ".join(printable(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

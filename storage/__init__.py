@@ -12,6 +12,7 @@ from storage.queries import QueryResult
 from storage.runs import RunCounts
 from storage.snapshots import Snapshot
 from storage.store import Store
+from storage.text import printable
 
 __all__ = [
     "AlertState",
@@ -32,4 +33,5 @@ __all__ = [
     "StorageError",
     "Store",
     "UpsertResult",
+    "printable",
 ]

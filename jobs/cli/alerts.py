@@ -11,7 +11,7 @@ from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import DeliveryError, Message
 from jobs.cli.context import Context, pass_context
-from jobs.cli.output import emit, output_options
+from jobs.cli.output import emit, output_options, say
 from jobs.typed import parse_duration
 from jobs.when import parse_moment, show
 from storage import clock
@@ -47,13 +47,11 @@ def alerts(ctx: click.Context, limit: int) -> None:
         summary = f"{len(firing)} firing" if firing else "ok"
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
         for state in firing:
-            click.echo(
-                f"      {state.series} since {show(state.since, zone)} (period {state.period})"
-            )
+            say(f"      {state.series} since {show(state.since, zone)} (period {state.period})")
     click.echo(f"\nRecent events ({len(events)})")
     for event in events:
         silent = " (silenced)" if event.silenced else ""
-        click.echo(f"  {show(event.at, zone)}  {event.kind:<9} {event.summary}{silent}")
+        say(f"  {show(event.at, zone)}  {event.kind:<9} {event.summary}{silent}")
     click.echo(
         f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
     )
@@ -63,14 +61,12 @@ def alerts(ctx: click.Context, limit: int) -> None:
             if message.last_error
             else "not tried yet"
         )
-        click.echo(
+        say(
             f"  pending {message.id}: {message.subject} -> {message.channel}: {tried}; "
             f"next try {show(message.next_attempt_at, zone)}"
         )
     for message in dead:
-        click.echo(
-            f"  dead {message.id}: {message.subject} -> {message.channel}: {message.last_error}"
-        )
+        say(f"  dead {message.id}: {message.subject} -> {message.channel}: {message.last_error}")
     if dead:
         click.echo("  Send dead messages again: crossings alerts retry --dead (or retry ID)")
 
@@ -143,7 +139,7 @@ def retry(context: Context, message_id: int | None, all_dead: bool) -> None:
         )
     click.echo(f"Queued {queued} message(s) again; sent {report.sent} due message(s).")
     for error in report.errors:
-        click.echo(
+        say(
             f"  not yet delivered (retried for {config.settings.retry_alerts_for}): {error}",
             err=True,
         )
@@ -281,7 +277,7 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
         )
     click.echo(f"Queued {len(queued)} message(s); sent {report.sent} due message(s) in all.")
     for error in report.errors:
-        click.echo(f"  not yet delivered (will be retried): {error}", err=True)
+        say(f"  not yet delivered (will be retried): {error}", err=True)
 
 
 def _moment(text: str, zone) -> datetime:

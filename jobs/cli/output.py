@@ -16,6 +16,7 @@ import click
 from tabulate import tabulate
 
 from jobs.when import show
+from storage import printable
 
 FORMATS = ("table", "csv", "json", "nl")
 STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -59,14 +60,23 @@ def emit(
         raise ValueError(fmt)
 
 
+def say(text: str, *, err: bool = False) -> None:
+    """Print a line that may hold scraped text, without its control characters (a page
+    title must not send escape sequences to the user's terminal)."""
+    click.echo(printable(text), err=err)
+
+
 def _json(row: dict, columns: list[str]) -> str:
     return json.dumps({column: _plain(row.get(column)) for column in columns}, ensure_ascii=False)
 
 
 def _plain(value: Any) -> Any:
-    """3546863.0 is shown as 3546863: stored values are floats, most are counts."""
+    """3546863.0 is shown as 3546863: stored values are floats, most are counts. Text
+    loses its control characters (see `say`)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):
+        return printable(value)
     return value
 
 
@@ -77,4 +87,4 @@ def _readable(value: Any, zone: tzinfo) -> str:
         return f"{value:,.0f}" if value.is_integer() else f"{value:,}"
     if isinstance(value, str) and STORED_TIME.match(value):
         return show(value, zone)
-    return str(value)
+    return printable(str(value))

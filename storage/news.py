@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from storage import clock
 from storage.repository import Repository
+from storage.text import printable
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,9 @@ class News(Repository):
     ) -> list[NewsItem]:
         """Newest first; `text` is matched with full-text search (words, "phrases", OR)."""
         where, params = [], []
-        if text:
+        if text and (query := _fts_query(text)):
             where.append("news.id IN (SELECT rowid FROM news_fts WHERE news_fts MATCH ?)")
-            params.append(_fts_query(text))
+            params.append(query)
         if since:
             where.append("news.first_seen >= ?")
             params.append(since)
@@ -69,10 +70,17 @@ class News(Repository):
 
 
 def _fts_query(text: str) -> str:
-    """Quote each word so user text never breaks FTS syntax; keep explicit OR."""
+    """A user's words as FTS5 phrases, so no input is FTS syntax: each word is quoted,
+    control characters (a NUL ends an FTS5 string) are dropped, and OR is an operator
+    only between two words ('OR' alone, or at either end, is searched as a word)."""
+    words = printable(text).split()
     terms = []
-    for word in text.split():
-        terms.append("OR" if word == "OR" else '"' + word.replace('"', '""') + '"')
+    for index, word in enumerate(words):
+        between = 0 < index < len(words) - 1 and words[index - 1] != "OR"
+        if word == "OR" and between and words[index + 1] != "OR":
+            terms.append("OR")
+        else:
+            terms.append('"' + word.replace('"', '""') + '"')
     return " ".join(terms)
 
 

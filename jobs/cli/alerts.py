@@ -11,7 +11,7 @@ from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import DeliveryError, Message
 from jobs.cli.context import Context, pass_context
-from jobs.cli.output import emit, output_options, say
+from jobs.cli.output import ROW_ID, emit, output_options, say
 from jobs.typed import parse_duration
 from jobs.when import parse_moment, show
 from storage import clock
@@ -103,7 +103,7 @@ EVENT_COLUMNS = ("at", "kind", "rule", "series", "period", "silenced", "summary"
 
 
 @alerts.command()
-@click.argument("message_id", type=int, required=False)
+@click.argument("message_id", type=ROW_ID, required=False)
 @click.option("--dead", "all_dead", is_flag=True, help="Every message given up (dead).")
 @pass_context
 def retry(context: Context, message_id: int | None, all_dead: bool) -> None:
@@ -189,7 +189,7 @@ def silences(context: Context, show_all: bool, fmt: str | None) -> None:
 
 
 @alerts.command()
-@click.argument("silence_id", type=int)
+@click.argument("silence_id", type=ROW_ID)
 @pass_context
 def unsilence(context: Context, silence_id: int) -> None:
     """Remove the silence with id SILENCE_ID (see `crossings alerts silences`).

@@ -19,6 +19,9 @@ from jobs.when import show
 from storage import printable
 
 FORMATS = ("table", "csv", "json", "nl")
+# The id of a stored row (snapshot, message, silence): SQLite ids are 64-bit, and a larger
+# number would not even bind as a query parameter, so it is refused as a usage error.
+ROW_ID = click.IntRange(1, 2**63 - 1)
 STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 

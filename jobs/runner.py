@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -193,7 +194,7 @@ class LocalRunner:
             with Store(database) as store:
                 store.runs.mark_interrupted(reason=why, pid=pid)
                 return {run_id: row for run_id in wanted if (row := store.runs.get(run_id))}
-        except (ConfigError, StorageError, OSError):
+        except (ConfigError, StorageError, sqlite3.Error, OSError):
             return {}  # nothing was written, or nothing can be: the results still say why
 
 

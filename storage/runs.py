@@ -23,11 +23,13 @@ class RunCounts:
 
 class Runs(Repository):
     def start(self, source: str, *, trigger: str = "manual", pid: int | None = None) -> int:
-        """Open a run row (status running) and return its id."""
-        cursor = self.db.execute(
-            "INSERT INTO runs (source, trigger, started_at, pid) VALUES (?, ?, ?, ?)",
-            (source, trigger, clock.now(), pid),
-        )
+        """Open a run row (status running) and return its id. Like every write of a run,
+        it waits out a write lock held by another process (storage.database)."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO runs (source, trigger, started_at, pid) VALUES (?, ?, ?, ?)",
+                (source, trigger, clock.now(), pid),
+            )
         return cursor.lastrowid
 
     def finish(
@@ -41,23 +43,24 @@ class Runs(Repository):
         """Close a run with its outcome; `reason` says in plain words what went wrong."""
         if status not in FINAL_STATUSES:
             raise ValueError(f"a run ends as one of {FINAL_STATUSES}, not {status!r}")
-        self.db.execute(
-            """UPDATE runs SET finished_at = ?, status = ?, reason = ?, requests = ?, bytes = ?,
-                   values_new = ?, values_revised = ?, values_unchanged = ?, news_new = ?
-               WHERE id = ?""",
-            (
-                clock.now(),
-                status,
-                reason,
-                counts.requests,
-                counts.bytes,
-                counts.values_new,
-                counts.values_revised,
-                counts.values_unchanged,
-                counts.news_new,
-                run_id,
-            ),
-        )
+        with self.transaction():
+            self.db.execute(
+                """UPDATE runs SET finished_at = ?, status = ?, reason = ?, requests = ?, bytes = ?,
+                       values_new = ?, values_revised = ?, values_unchanged = ?, news_new = ?
+                   WHERE id = ?""",
+                (
+                    clock.now(),
+                    status,
+                    reason,
+                    counts.requests,
+                    counts.bytes,
+                    counts.values_new,
+                    counts.values_revised,
+                    counts.values_unchanged,
+                    counts.news_new,
+                    run_id,
+                ),
+            )
 
     def get(self, run_id: int) -> dict | None:
         return self._one("SELECT * FROM runs WHERE id = ?", [run_id])
@@ -93,8 +96,10 @@ class Runs(Repository):
         where, params = "status = 'running'", []
         if pid is not None:
             where, params = "status = 'running' AND pid = ?", [pid]
-        cursor = self.db.execute(
-            f"UPDATE runs SET status = 'interrupted', finished_at = ?, reason = ? WHERE {where}",
-            [clock.now(), reason, *params],
-        )
+        with self.transaction():
+            cursor = self.db.execute(
+                f"UPDATE runs SET status = 'interrupted', finished_at = ?, reason = ? "
+                f"WHERE {where}",
+                [clock.now(), reason, *params],
+            )
         return cursor.rowcount

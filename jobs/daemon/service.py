@@ -299,7 +299,15 @@ class Daemon:
         results = await self.runner.crawl(sources, trigger=trigger)
         unrecorded = [result for result in results if result.run_id is None]
         if unrecorded:
-            await asyncio.to_thread(self._record, unrecorded, trigger)
+            try:
+                await asyncio.to_thread(self._record, unrecorded, trigger)
+            except (StorageError, sqlite3.Error) as error:
+                log.error(
+                    "could not record the failed run(s) of %s: %s (the database stayed locked "
+                    "or unwritable; see the reasons in the lines below)",
+                    ", ".join(result.source for result in unrecorded),
+                    error,
+                )
         for result in results:
             text, fields = run_summary(result, trigger)
             log.log(

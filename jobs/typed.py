@@ -41,6 +41,15 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=float(match[1]) * DURATION_UNITS[match[2]])
 
 
+def format_duration(duration: timedelta) -> str:
+    """timedelta -> the largest unit that writes it whole: 2 days -> '2d', 90 s -> '90s'."""
+    seconds = duration.total_seconds()
+    for unit, size in sorted(DURATION_UNITS.items(), key=lambda item: -item[1]):
+        if seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
 @functools.cache
 def hints_of(cls: type) -> dict[str, Any]:
     """The resolved type of every field (cached: resolving is slow and a config may hold

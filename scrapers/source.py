@@ -4,7 +4,7 @@
 Kept free of Scrapy imports, so that loading the config stays fast."""
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +25,13 @@ class Source:
         },
     )
     enabled: bool = field(default=True, metadata={"help": "false keeps it configured but idle."})
+    duplicates: Literal["error", "same", "sum", "mean", "min", "max"] = field(
+        default="error",
+        metadata={
+            "help": "When a page gives one period twice: error (the run is broken, naming "
+            "the rows), same (identical repeats only), or combine them: sum, mean, min, max."
+        },
+    )
 
     def __init_subclass__(cls, kind: str = "", **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

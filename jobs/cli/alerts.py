@@ -12,7 +12,7 @@ from alerts.digests import preview, queue_digest
 from alerts.message import DeliveryError, Message
 from jobs.cli.context import Context, pass_context
 from jobs.cli.output import ROW_ID, emit, output_options, say
-from jobs.typed import parse_duration
+from jobs.typed import format_duration, parse_duration
 from jobs.when import parse_moment, show
 from storage import clock
 
@@ -138,11 +138,9 @@ def retry(context: Context, message_id: int | None, all_dead: bool) -> None:
             retry_for=config.settings.retry_alerts_for,
         )
     click.echo(f"Queued {queued} message(s) again; sent {report.sent} due message(s).")
+    retried = format_duration(config.settings.retry_alerts_for)
     for error in report.errors:
-        say(
-            f"  not yet delivered (retried for {config.settings.retry_alerts_for}): {error}",
-            err=True,
-        )
+        say(f"  not yet delivered (retried for {retried}): {error}", err=True)
 
 
 @alerts.command()

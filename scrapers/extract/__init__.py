@@ -3,7 +3,8 @@
 and `reparse` over stored snapshots run the very same code.
 
 A page that no longer looks as configured raises `LayoutError` with a reason that names
-what was expected and what was found; the caller then stores nothing but the snapshot."""
+what was expected and what was found; the caller then stores nothing but the snapshot.
+So does a page that gives one period twice (extract.duplicates), for every kind."""
 
 import io
 from collections.abc import Callable
@@ -43,9 +44,14 @@ class Extraction:
     observations: list[Observation] = field(default_factory=list)
     news: list[NewsItem] = field(default_factory=list)
     metrics: dict[str, MetricEntry] = field(default_factory=dict)
+    # Where each observation was read ("row 'FY 2024' (line 7)"), to name it in a reason.
+    origins: list[str] = field(default_factory=list)
 
-    def add(self, observation: Observation, label: str = "", source: str = "") -> None:
+    def add(
+        self, observation: Observation, label: str = "", source: str = "", origin: str = ""
+    ) -> None:
         self.observations.append(observation)
+        self.origins.append(origin)
         if observation.metric not in self.metrics:
             self.metrics[observation.metric] = MetricEntry(
                 observation.metric, label=label, unit=observation.unit, source=source
@@ -72,4 +78,6 @@ def extract(source: Source, page: Page) -> Extraction:
         "feed": feed.extract,
         "listing": listing.extract,
     }
-    return extractors[source.kind](source, page)
+    from scrapers.extract.duplicates import one_per_period
+
+    return one_per_period(source.name, extractors[source.kind](source, page), source.duplicates)

@@ -5,9 +5,11 @@ channel kinds and digests in `alerts/` — and this module hands each table to t
 its `kind` names. Every problem in the file is reported at once, each with its location
 and a hint (`ConfigError`)."""
 
+import fnmatch
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +22,7 @@ from alerts.delivery import RETRY_FOR
 from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
-from jobs.schedule import trigger_for
+from jobs.schedule import check_schedule
 from jobs.typed import Problem, build, hints_of, keys_of, unknown_kind
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
@@ -29,6 +31,19 @@ DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
 ENV_SETTING_PREFIX = "CROSSINGS_"
 SECTIONS = ("settings", "sources", "rules", "channels", "digests")
+MAX_NESTING = 20  # the deepest key crossings reads is 4 tables down
+# [settings] numbers and the values that make sense (beyond them: a typo, or a crawl
+# that never ends).
+RANGES = (
+    ("download_delay", 0, 3600),
+    ("timeout", 0, 3600),
+    ("shutdown_grace", 0, 3600),
+    ("retries", 0, 20),
+    ("concurrent_requests", 1, 1000),
+    ("max_body_mb", 1, 100_000),
+    ("max_concurrent_crawls", 1, 64),
+    ("retention_days", 0, 36_500),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,14 +115,14 @@ class Settings:
         host, _, port = self.listen.rpartition(":")
         if not host or not port.isdigit():
             found.append(f"listen {self.listen!r} must be HOST:PORT, e.g. 127.0.0.1:8080")
-        for key in ("download_delay", "timeout", "shutdown_grace"):
-            if getattr(self, key) < 0:
-                found.append(f"{key} must not be negative")
+        for key, low, high in RANGES:
+            value = getattr(self, key)
+            if not low <= value <= high:
+                found.append(f"{key} = {value!r} is out of range: use {low} to {high:,}")
+        if self.timeout == 0:
+            found.append("timeout must be more than 0 seconds")
         if self.retry_alerts_for < timedelta(hours=1):
             found.append("retry_alerts_for must be at least '1h' (an outage often lasts longer)")
-        for key in ("concurrent_requests", "max_body_mb", "max_concurrent_crawls"):
-            if getattr(self, key) < 1:
-                found.append(f"{key} must be at least 1")
         return found
 
     @property
@@ -158,19 +173,61 @@ def load(path: str | Path | None = None) -> Config:
     """Read and validate the config file; raises ConfigError listing every problem."""
     path = locate(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         hint = "create one with `crossings init`, or pass --config / set CROSSINGS_CONFIG"
         raise ConfigError(path, [Problem(str(path), "file not found", hint)]) from None
     except OSError as error:
         raise ConfigError(path, [Problem(str(path), f"cannot read: {error.strerror}")]) from None
+    return parse(_document(path, raw), path)
+
+
+def _document(path: Path, raw: bytes) -> dict[str, Any]:
+    """The TOML document in `raw`; ConfigError for what is not UTF-8 TOML (UTF-16, a
+    Latin-1 file, a byte-order mark, tables nested beyond reason)."""
+
+    def refuse(message: str, hint: str) -> ConfigError:
+        return ConfigError(path, [Problem(str(path), message, hint)])
+
+    save_as = (
+        "save it as UTF-8 without a byte-order mark (most editors: 'UTF-8', not 'UTF-8 with BOM')"
+    )
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise refuse("the file is UTF-16, not UTF-8", save_as)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise refuse("the file starts with a UTF-8 byte-order mark (BOM)", save_as)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise refuse(
+            f"not UTF-8 text: byte {raw[error.start]:#04x} on line {line} cannot be decoded",
+            "save it as UTF-8",
+        ) from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(
-            path, [Problem(str(path), f"not valid TOML: {error}", "check quotes and brackets")]
-        ) from None
-    return parse(document, path)
+        raise refuse(f"not valid TOML: {error}", "check quotes and brackets") from None
+    except RecursionError:
+        raise refuse("tables or lists are nested too deeply to read", "flatten them") from None
+    if _depth(document) > MAX_NESTING:
+        raise refuse(
+            f"tables or lists are nested more than {MAX_NESTING} deep", "no key needs that"
+        )
+    return document
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and lists nest (iteratively: a hostile file must not recurse)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def parse(document: Mapping[str, Any], path: Path) -> Config:
@@ -272,7 +329,7 @@ def _check_schedules(
     for noun, items in (("source", sources), ("digest", digests)):
         for name, item in items.items():
             try:
-                trigger_for(item.schedule, zone)
+                check_schedule(item.schedule, zone)
             except ValueError as error:
                 problems.append(Problem(f'{noun} "{name}"', str(error)))
 
@@ -304,3 +361,46 @@ def _check_references(
                     f"known: {', '.join(sorted(sources)) or 'none configured'}",
                 )
             )
+
+
+def declared_metrics(sources: Mapping[str, Source]) -> dict[str, str]:
+    """The metrics the configured sources publish, as names or patterns (a template's
+    `{row}` becomes `*`), with their units."""
+    found: dict[str, str] = {}
+    for source in sources.values():
+        unit = getattr(source, "unit", "")
+        named: list[tuple[str, str]] = []
+        if isinstance(metric := getattr(source, "metric", None), str):
+            named.append((metric, unit))
+        named += [(fact.metric, fact.unit) for fact in getattr(source, "facts", ())]
+        if isinstance(values := getattr(source, "values", None), dict):
+            named += [(name, unit) for name in values.values()]
+        for name, its_unit in named:
+            found[re.sub(r"\{[^}]*\}", "*", name)] = its_unit
+    return found
+
+
+def unproduced_metrics(config: Config, stored: Iterable[str]) -> list[Problem]:
+    """Rules on a metric that nothing produces: no source publishes it (by name or
+    template) and the database holds none - a typo, or a source removed. `crossings
+    check` and the daemon's start-up warn about them (a rule may wait for a metric still
+    to come). A producer of metrics other than sources (a derived metric) adds its names
+    to `known`."""
+    known = [*declared_metrics(config.sources), *stored]
+    problems = []
+    for name, rule in config.rules.items():
+        metric = getattr(rule, "metric", None)
+        if not isinstance(metric, str) or not metric:
+            continue
+        if not any(
+            fnmatch.fnmatchcase(pattern, metric) or fnmatch.fnmatchcase(metric, pattern)
+            for pattern in known
+        ):
+            problems.append(
+                Problem(
+                    f'rule "{name}"',
+                    f"no source publishes metric {metric!r} and the database holds none",
+                    "check the name against the sources' `metric` keys and `crossings metrics`",
+                )
+            )
+    return problems

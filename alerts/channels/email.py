@@ -42,6 +42,10 @@ class Email(Channel, kind="email"):
 
     def problems(self) -> list[str]:
         found = []
+        if not 1 <= self.port <= 65535:
+            found.append(f"port {self.port} is not a TCP port (1 to 65535)")
+        if not 0 < self.timeout <= 600:
+            found.append(f"timeout {self.timeout:g} is out of range: use more than 0, up to 600 s")
         if not self.to:
             found.append("`to` needs at least one address")
         if self.username and not self.password_env:

@@ -53,6 +53,8 @@ class Webhook(Channel, kind="webhook"):
     )
 
     def problems(self) -> list[str]:
+        if not 0 < self.timeout <= 600:
+            return [f"timeout {self.timeout:g} is out of range: use more than 0, up to 600 s"]
         if bool(self.url) == bool(self.url_env):
             return ["give exactly one of `url` or `url_env` (a variable holding the URL)"]
         if self.url and not self.url.startswith(("http://", "https://")):

@@ -34,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs.config import Config
+from jobs.config import Config, unproduced_metrics
 from jobs.daemon.alerting import Alerting
 from jobs.daemon.catchup import due_after, overdue
 from jobs.daemon.queue import CrawlQueue
@@ -143,6 +143,8 @@ class Daemon:
                     marked,
                     extra={"fields": {"event": "interrupted-marked", "runs": marked}},
                 )
+            for problem in unproduced_metrics(self.config, store.queries.metric_names()):
+                log.warning("%s", problem, extra={"fields": {"event": "config-warning"}})
             store.catalog.sync_sources(
                 SourceEntry(name=name, kind=source.kind, url=source.url, title=source.title)
                 for name, source in self.config.sources.items()

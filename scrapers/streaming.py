@@ -8,6 +8,7 @@ other request: robots.txt (Protego, Scrapy's own parser), the User-Agent, the pe
 delay, conditional GET, the timeout, the maximum body size, and retries on 429/5xx that
 honour Retry-After."""
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from scrapers.fetching import (
     after_retries,
     retry_after,
 )
+from storage.deadline import Deadline
 from storage.snapshots import BodyFile
 
 CHUNK = 256 * 1024
@@ -84,6 +86,7 @@ def download(
     while True:
         if settings.download_delay:
             time.sleep(settings.download_delay)
+        deadline = Deadline(settings.timeout)
         try:
             response = session.get(url, headers=conditional, stream=True, timeout=settings.timeout)
         except requests.Timeout:
@@ -97,7 +100,7 @@ def download(
         else:
             with response:
                 if response.status_code not in RETRY_STATUSES:
-                    return _receive(url, response, settings, cancelled, counted)
+                    return _receive(url, response, settings, deadline, cancelled, counted)
                 counted(1, 0)
                 reason = f"{url} answered HTTP {response.status_code}"
                 wait = retry_after(response.headers.get("Retry-After"))
@@ -113,9 +116,12 @@ def _receive(
     url: str,
     response: requests.Response,
     settings: FetchSettings,
+    deadline: Deadline,
     cancelled: Callable[[], bool],
     counted: Callable[[int, int], None],
 ) -> Streamed:
+    """The body into a BodyFile, within the request's `timeout` in all (a socket timeout
+    alone bounds each read, and a trickling server would never be cut off)."""
     headers = response.headers
     found = Streamed(
         response.status_code,
@@ -137,15 +143,21 @@ def _receive(
         raise FetchError(_too_large(url, settings))
     body_file = BodyFile()
     try:
-        for chunk in response.iter_content(CHUNK):
-            if cancelled():
-                raise FetchError(f"the crawl was stopped while {url} was downloading")
-            body_file.write(chunk)
-            if body_file.size > limit:
-                raise FetchError(_too_large(url, settings))
+        with deadline.guarding(lambda: _socket_of(response)):
+            for chunk in response.iter_content(CHUNK):
+                if cancelled():
+                    raise FetchError(f"the crawl was stopped while {url} was downloading")
+                body_file.write(chunk)
+                if body_file.size > limit:
+                    raise FetchError(_too_large(url, settings))
         body_file.finish()
-    except requests.RequestException as error:
+    except (requests.RequestException, OSError) as error:
         body_file.discard()
+        if deadline.expired:
+            raise FetchError(
+                f"{url} did not finish downloading within {settings.timeout:g} s (`timeout` in "
+                "[settings] limits a whole download; raise it for a large file on a slow site)"
+            ) from None
         raise FetchError(f"the download of {url} broke off: {error}") from None
     except BaseException:
         body_file.discard()
@@ -154,6 +166,15 @@ def _receive(
         counted(1, body_file.size)
     found.body_file = body_file
     return found
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket a streamed response is read from: its connection's, or, when the
+    server closes the connection after the body (HTTP/1.0), the one its file reads."""
+    if (sock := getattr(response.raw.connection, "sock", None)) is not None:
+        return sock
+    reader = getattr(getattr(response.raw, "_fp", None), "fp", None)
+    return getattr(getattr(reader, "raw", None), "_sock", None)
 
 
 def _too_large(url: str, settings: FetchSettings) -> str:

@@ -1,7 +1,9 @@
-"""A total time limit for one send: connect, write and read together. A socket timeout
-bounds each read, so a receiver that drips its answer a byte at a time could hold a send
-for as long as it likes; at the deadline a watchdog shuts the socket down, which ends
-whatever read or write is in progress."""
+"""A total time limit for one conversation over a socket (an alert sent by SMTP, a file
+downloaded): a socket timeout bounds each read, so a server that drips its answer a byte
+at a time could hold it for as long as it likes; at the deadline a watchdog shuts the
+socket down, which ends whatever read or write is in progress. Kept here, beside
+storage.clock, because both alerts and scrapers need it and neither may import the
+other."""
 
 import contextlib
 import socket

@@ -3,8 +3,10 @@ Scrapy settings made from them. `jobs` builds `FetchSettings` from the config's
 [settings] table; Scrapy is not imported here."""
 
 import email.utils
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 MB = 1024 * 1024
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer makes the run fail now
@@ -78,6 +80,41 @@ class FetchSettings:
             "LOG_INSTALL_ROOT_HANDLER": True,
             "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
         }
+
+
+def came_back_after(asked: float) -> str:
+    """What a failure reason adds when the server asked for longer than crossings waits."""
+    if asked >= 3600:
+        shown = f"{asked / 3600:.3g} h"
+    elif asked >= 60:
+        shown = f"{asked / 60:.3g} min"
+    else:
+        shown = f"{asked:.0f} s"
+    return (
+        f" and asked to come back after {asked:.0f} s ({shown}); crossings waits at most "
+        f"{MAX_RETRY_AFTER:.0f} s within a crawl, so the next run tries again"
+    )
+
+
+def dropped(url: str, message: str, redirects: list[str], max_body_mb: int) -> str:
+    """Why Scrapy dropped a request (IgnoreRequest): its message names the middleware
+    that did, and each gets its own words."""
+    if "robots.txt" in message:
+        return f"robots.txt of {urlsplit(url).netloc} disallows {url}"
+    if "redirections" in message:
+        chain = [*redirects, url]
+        shown = " -> ".join(dict.fromkeys(chain)) + (" -> …" if len(set(chain)) > 1 else "")
+        if len(set(chain)) < len(chain):
+            return f"{chain[0]} redirects in a loop ({shown})"
+        return f"{chain[0]} redirects too many times ({len(chain) - 1}; last to {url})"
+    if "decompressed" in message:
+        packed = re.search(r"\((\d+) B compressed", message)
+        size = f" (a {int(packed[1]):,}-byte compressed body)" if packed else ""
+        return (
+            f"{url} is larger than max_body_mb = {max_body_mb} MB once decompressed{size}: "
+            "a compression bomb, or raise max_body_mb in [settings] if that is expected"
+        )
+    return f"fetching {url} was dropped: {message}"
 
 
 def after_retries(tries: int) -> str:

@@ -25,6 +25,7 @@ RETRY_EXCEPTIONS = (
     ConnectionError,
 )
 TRIES = "crossings_tries"
+ASKED_TO_WAIT = "crossings_retry_after"  # seconds a Retry-After asked for, beyond our wait
 
 
 class RetryAfterMiddleware:
@@ -48,6 +49,7 @@ class RetryAfterMiddleware:
             return response
         asked = retry_after(response.headers.get("Retry-After"))
         if asked is not None and asked > MAX_RETRY_AFTER:
+            request.meta[ASKED_TO_WAIT] = asked  # the failure reason says how long
             return response
         return await self._again(request, asked)
 

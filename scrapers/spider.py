@@ -22,9 +22,9 @@ from twisted.python.failure import Failure
 
 from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.csvfile import find_file
-from scrapers.fetching import FetchSettings, after_retries
+from scrapers.fetching import FetchSettings, after_retries, came_back_after, dropped
 from scrapers.items import Fetched
-from scrapers.middlewares import TRIES
+from scrapers.middlewares import ASKED_TO_WAIT, TRIES
 from scrapers.recorder import Fetch, Recorder, SourceRun
 from scrapers.streaming import FetchError, RobotsCache, download
 
@@ -222,7 +222,12 @@ class SourcesSpider(scrapy.Spider):
         tries = request.meta.get(TRIES, 0)
         after = after_retries(tries)
         if failure.check(IgnoreRequest):
-            return f"robots.txt of {host} disallows {url}"
+            return dropped(
+                request.meta.get("url", url),
+                str(failure.value),
+                request.meta.get("redirect_urls", []),
+                self.fetch_settings.max_body_mb,
+            )
         if failure.check(DownloadTimeoutError, TimeoutError):
             return f"no answer from {url} within {self.fetch_settings.timeout:g} s{after}"
         if failure.check(DownloadCancelledError):
@@ -273,4 +278,6 @@ def _http_reason(response: Response) -> str:
     run = response.meta["run"]
     tries = response.meta.get(TRIES, 0)
     after = after_retries(tries)
-    return f"{run.name}: {response.meta['url']} answered HTTP {response.status}{after}"
+    asked = response.meta.get(ASKED_TO_WAIT)
+    waited = came_back_after(asked) if asked is not None else ""
+    return f"{run.name}: {response.meta['url']} answered HTTP {response.status}{waited}{after}"

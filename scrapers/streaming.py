@@ -23,6 +23,7 @@ from scrapers.fetching import (
     RETRY_STATUSES,
     FetchSettings,
     after_retries,
+    came_back_after,
     retry_after,
 )
 from storage.deadline import Deadline
@@ -105,7 +106,7 @@ def download(
                 reason = f"{url} answered HTTP {response.status_code}"
                 wait = retry_after(response.headers.get("Retry-After"))
                 if wait is not None and wait > MAX_RETRY_AFTER:
-                    raise FetchError(f"{reason} and asked to come back after {wait:.0f} s")
+                    raise FetchError(reason + came_back_after(wait))
         if tries >= settings.retries or cancelled():
             raise FetchError(reason + after_retries(tries))
         time.sleep(wait if wait is not None else settings.retry_backoff * 2**tries)

@@ -8,20 +8,14 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from alerts.message import DeliveryError, Message
+from storage.registry import Registered
 
 
 @dataclass(frozen=True, kw_only=True)
-class Channel:
-    kinds: ClassVar[dict[str, type["Channel"]]] = {}
-    kind: ClassVar[str] = ""
+class Channel(Registered, family="channel"):
+    kinds: ClassVar[dict[str, type["Channel"]]]
 
     name: str = field(metadata={"toml": False})
-
-    def __init_subclass__(cls, kind: str = "", **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if kind:
-            cls.kind = kind
-            Channel.kinds[kind] = cls
 
     def send(self, message: Message) -> None:
         """Deliver one message or raise DeliveryError."""

@@ -242,6 +242,7 @@ def _payload(
     provenance = store.alerts.provenance(snapshot_id)
     source_name = provenance.get("source") or (metric.source if metric else "") or ""
     source = store.catalog.source(source_name) if source_name else store.catalog.source(series)
+    drawing = rule.drawing() if rule.watches(series) else None
     return {
         "rule": rule.name,
         "rule_kind": rule.kind,
@@ -266,5 +267,6 @@ def _payload(
             "url": provenance.get("url"),
             "fetched_at": provenance.get("fetched_at"),
         },
+        **(drawing.facts() if drawing else {}),
         **facts,
     }

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
+from alerts.drawing import Drawing
 from storage import AlertState, Cursor
+from storage.checked import ChannelName
+from storage.registry import Registered
 
 if TYPE_CHECKING:
     from alerts.view import View
@@ -56,14 +59,13 @@ StateOf = Callable[[str], AlertState]
 
 
 @dataclass(frozen=True, kw_only=True)
-class Rule:
+class Rule(Registered, family="rule"):
     """A condition over stored series, news or runs that fires and resolves alerts."""
 
-    kinds: ClassVar[dict[str, type["Rule"]]] = {}
-    kind: ClassVar[str] = ""
+    kinds: ClassVar[dict[str, type["Rule"]]]
 
     name: str = field(metadata={"toml": False})
-    channels: tuple[str, ...] = field(
+    channels: tuple[ChannelName, ...] = field(
         default=(), metadata={"help": "Names of the channels that receive this rule's alerts."}
     )
     labels: dict[str, str] = field(
@@ -79,12 +81,6 @@ class Rule:
     send_resolved: bool = field(
         default=True, metadata={"help": "Also notify when the condition is over."}
     )
-
-    def __init_subclass__(cls, kind: str = "", **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if kind:
-            cls.kind = kind
-            Rule.kinds[kind] = cls
 
     @property
     def title(self) -> str:
@@ -103,6 +99,14 @@ class Rule:
     def observe(self, view: "View", cursor: Cursor, state_of: StateOf) -> Iterator[Step | Notice]:
         """What changed since `cursor`, per series, oldest first."""
         raise NotImplementedError(f"rule kind {self.kind!r} does not implement observe()")
+
+    def watches(self, metric: str) -> bool:
+        """Whether this rule judges the series `metric` (its charts then show `drawing`)."""
+        return False
+
+    def drawing(self) -> Drawing | None:
+        """What a chart of a watched series draws for this rule; None: no chart."""
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,3 +140,10 @@ class SeriesRule(StatefulRule):
 
     def matches(self, metric: str) -> bool:
         return fnmatch.fnmatchcase(metric, self.metric)
+
+    def watches(self, metric: str) -> bool:
+        return self.matches(metric)
+
+    def drawing(self) -> Drawing | None:
+        """The series itself, with no levels (a kind with levels says so)."""
+        return Drawing()

@@ -13,6 +13,7 @@ kind = "table"
 url = "https://tracreports.org/"
 metric = "trac.{{row}}"
 schedule = "{schedule}"
+{source_extra}
 """
 RULE = """
 [channels.hook]
@@ -35,8 +36,8 @@ channels = ["hook"]
 """
 
 
-def config(schedule="6h", timeout="5", port="587", above="1000", settings="") -> bytes:
-    text = "[settings]\n" + settings + SOURCE.format(schedule=schedule)
+def config(schedule="6h", timeout="5", port="587", above="1000", settings="", source="") -> bytes:
+    text = "[settings]\n" + settings + SOURCE.format(schedule=schedule, source_extra=source)
     text += RULE.format(timeout=timeout, port=port, above=above)
     return text.encode()
 
@@ -58,6 +59,9 @@ CASES = [
     ("a huge port", config(port="70000"), "port 70000 is not a TCP port"),
     ("a negative channel timeout", config(timeout="-5"), "timeout -5 is out of range"),
     ("a level of nan", config(above="nan"), "expected a finite number"),
+    ("a broken CSS selector", config(source='selector = "table[["'), "not a valid CSS selector"),
+    ("a listen port too big", config(settings='listen = "127.0.0.1:70000"\n'), "not a TCP port"),
+    ("a broken regex", config(source='rows = "(unclosed"'), "not valid as a regex"),
     ("repeat for ever", config() + b'repeat_interval = "99999999999999d"\n', "ten years"),
 ]
 

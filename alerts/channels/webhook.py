@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from alerts.channel import Channel
 from alerts.message import DeliveryError, Message
+from storage.checked import HttpUrl
 
 SIGNATURE_HEADER = "X-Crossings-Signature"
 TIMESTAMP_HEADER = "X-Crossings-Timestamp"
@@ -34,7 +35,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 class Webhook(Channel, kind="webhook"):
     """POST alerts as JSON to a URL (generic, Slack- or Discord-compatible)."""
 
-    url: str = field(
+    url: HttpUrl = field(
         default="", metadata={"help": "Where to POST (or use url_env if the URL is a secret)."}
     )
     url_env: str = field(
@@ -57,8 +58,6 @@ class Webhook(Channel, kind="webhook"):
             return [f"timeout {self.timeout:g} is out of range: use more than 0, up to 600 s"]
         if bool(self.url) == bool(self.url_env):
             return ["give exactly one of `url` or `url_env` (a variable holding the URL)"]
-        if self.url and not self.url.startswith(("http://", "https://")):
-            return [f"url {redacted(self.url)!r} must start with http:// or https://"]
         return []
 
     def target(self) -> str:

@@ -3,35 +3,16 @@ or below) a level — resolving at another level (hysteresis), optionally only a
 periods in a row. The 2024 border proclamation is one such rule: it activates when the
 7-day mean is at or above 2,500 and lifts after 28 days in a row below 1,500."""
 
-import math
-import statistics
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from alerts.drawing import AGGREGATES, Drawing, Level
 from alerts.numbers import number
 from alerts.rule import Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
 from storage import Point
-
-AGGREGATES: dict[str, Callable[[list[float]], float]] = {
-    "last": lambda values: values[-1],
-    "mean": statistics.fmean,
-    "sum": math.fsum,
-    "min": min,
-    "max": max,
-}
-
-
-def rolling(values: Sequence[float], window: int, aggregate: str) -> list[float | None]:
-    """The `aggregate` over the last `window` values at each position (None before a full
-    window): what a windowed rule compares, and what charts draw."""
-    combine = AGGREGATES[aggregate]
-    return [
-        combine(list(values[i - window + 1 : i + 1])) if i >= window - 1 else None
-        for i in range(len(values))
-    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,9 +76,13 @@ class Threshold(ReplayedRule, kind="threshold"):
             return "value"
         return f"{self.window}-period {self.aggregate}"
 
-    def judged_values(self, values: Sequence[float]) -> list[float | None]:
-        """The aggregate this rule compares, per period (None before a full window)."""
-        return rolling(values, self.window, self.aggregate)
+    def drawing(self) -> Drawing:
+        direction = "above" if self.above is not None else "below"
+        levels = [Level(direction, self.level)]
+        if self.resolve_level != self.level:
+            resolve_key = "resolve_below" if direction == "above" else "resolve_above"
+            levels.append(Level(resolve_key, self.resolve_level, resolves=True))
+        return Drawing(tuple(levels), self.window, self.aggregate, self.measure())
 
     def judge(self, metric: str, points: Sequence[Point], start: int, view: View) -> Iterator[Step]:
         aggregate = AGGREGATES[self.aggregate]

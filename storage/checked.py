@@ -1,0 +1,99 @@
+"""Checked text types that kinds and settings declare their keys with, so that each check
+is written once: the config loader (`jobs.typed`) runs it on every key so declared, and
+the CLI reuses it as a click parameter type (`jobs.typed.ClickType`).
+
+    link: Regex = field(default="", metadata={"help": ...})
+
+Each check raises ValueError saying what is wrong and what would be right. Like the
+registry, this lives in `storage`, the base every package may use."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+
+@dataclass(frozen=True)
+class Check:
+    """Marks an `Annotated[str, Check(...)]`: `name` is shown in `crossings kinds`;
+    `check(text)` raises ValueError when `text` is not acceptable."""
+
+    name: str
+    check: Callable[[str], object]
+
+
+def compiled(text: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as error:
+        raise ValueError(f"{text!r} is not valid as a regex: {error}") from None
+
+
+def http_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise ValueError(f"{text!r} must start with http:// or https://")
+    return text
+
+
+def host_port(text: str) -> tuple[str, int]:
+    """'127.0.0.1:8080' -> ('127.0.0.1', 8080); '[::1]:8080' -> ('::1', 8080)."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"{text!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
+    if not 1 <= int(port) <= 65535:
+        raise ValueError(f"{text!r}: port {port} is not a TCP port (1 to 65535)")
+    return host.strip("[]"), int(port)
+
+
+def css_selector(text: str) -> str:
+    """A CSS selector as parsel reads it (cssselect, with Scrapy's ::text and ::attr)."""
+    from parsel.csstranslator import HTMLTranslator  # here: loading a config stays light
+
+    if not text:
+        return text  # an optional selector left empty
+    try:
+        HTMLTranslator().css_to_xpath(text)
+    except Exception as error:  # cssselect's SelectorError and ExpressionError
+        raise ValueError(f"{text!r} is not a valid CSS selector: {error}") from None
+    return text
+
+
+def css_or_xpath(text: str) -> str:
+    """A CSS selector, or an XPath expression when it starts with '/' or '('."""
+    if not text or not text.startswith(("/", "(")):
+        return css_selector(text)
+    from lxml import etree
+
+    try:
+        etree.XPath(text)
+    except etree.XPathError as error:
+        raise ValueError(f"{text!r} is not a valid XPath expression: {error}") from None
+    return text
+
+
+def out_of_range(item: object, ranges: tuple[tuple[str, float, float], ...]) -> list[str]:
+    """A problem for each (key, lowest, highest) whose value on `item` is outside."""
+    found = []
+    for key, low, high in ranges:
+        value = getattr(item, key)
+        if not low <= value <= high:
+            found.append(f"{key} = {value!r} is out of range: use {low:,} to {high:,}")
+    return found
+
+
+@dataclass(frozen=True)
+class Refers:
+    """Marks a key that names another entry of the config (a source, a channel); the
+    config loader checks the name exists. `anything` is the value that means "every"."""
+
+    to: str
+    anything: str = ""
+
+
+Regex = Annotated[str, Check("regex", compiled)]
+HttpUrl = Annotated[str, Check("url", http_url)]
+HostPort = Annotated[str, Check("host:port", host_port)]
+Selector = Annotated[str, Check("css", css_selector)]
+SelectorOrXPath = Annotated[str, Check("css|xpath", css_or_xpath)]
+SourceName = Annotated[str, Refers("source", anything="*")]
+ChannelName = Annotated[str, Refers("channel")]

@@ -86,7 +86,7 @@ class Email(Channel, kind="email"):
                 smtp = smtplib.SMTP(timeout=self.timeout)
             # Connected inside the deadline's guard (the greeting counts too); smtplib
             # takes the TLS server name from the constructor's host, so it is set here.
-            smtp._host = self.host
+            vars(smtp)["_host"] = self.host
             with deadline.guarding(lambda: getattr(smtp, "sock", None)), smtp:
                 smtp.connect(self.host, self.port)
                 if self.security == "starttls":

@@ -116,7 +116,7 @@ def retry(context: Context, message_id: int | None, all_dead: bool) -> None:
         raise click.UsageError("give exactly one of a message ID or --dead")
     config = context.config
     with context.store(read_only=False) as store:
-        if all_dead:
+        if message_id is None:
             ids = store.outbox.ids(status="dead")
         else:
             found = store.outbox.get(message_id)

@@ -61,7 +61,11 @@ def run(config: Config, task: str, digest: str | None) -> None:
             from alerts.digests import queue_digest
 
             queue_digest(
-                store, config.digests[digest], config.rules, now=now, templates=config.templates
+                store,
+                config.digests[digest or ""],
+                config.rules,
+                now=now,
+                templates=config.templates,
             )
         else:
             from alerts.delivery import deliver_due

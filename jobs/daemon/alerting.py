@@ -139,7 +139,9 @@ class Alerting:
     async def evaluate_if_due(self) -> None:
         """The short timer: evaluate when something was stored since the rules last
         looked, or time alone may have moved a rule (data late: `stale`)."""
-        if self.config.rules and await asyncio.to_thread(self._evaluation_due):
+        if not self.config.rules:
+            return
+        if await asyncio.to_thread(self._evaluation_due):
             await self.evaluate()
 
     async def deliver(self) -> None:

@@ -8,12 +8,13 @@ in a way that does not depend on the order of the rows."""
 import math
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 
 from scrapers.extract import Extraction, LayoutError
 from storage import Observation
 
 # How a source may combine the values a page gives for one period; none depends on order.
-COMBINE = {
+COMBINE: dict[str, Callable[[list[float]], float]] = {
     "sum": math.fsum,  # exact: the same total in any order
     "min": min,
     "max": max,

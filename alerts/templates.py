@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from alerts.numbers import number
+from storage.formatting import moment, number
 
 
 @cache
@@ -27,7 +27,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
     )
     env.filters["number"] = number
-    env.filters["when"] = when
+    env.filters["when"] = moment  # alerts and digests speak UTC
     env.filters["link"] = link
     return env
 
@@ -44,13 +44,6 @@ def link(url: str | None) -> str:
     except ValueError:
         return ""
     return url.strip() if scheme in SAFE_SCHEMES else ""
-
-
-def when(stamp: str | None) -> str:
-    """'2024-06-04T12:00:00.000000Z' -> '2024-06-04 12:00 UTC'."""
-    if not stamp:
-        return ""
-    return f"{stamp[:16].replace('T', ' ')} UTC" if "T" in stamp else stamp
 
 
 def render(name: str, user_dir: Path | None = None, **context: object) -> str:

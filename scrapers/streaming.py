@@ -33,13 +33,14 @@ from scrapers.fetching import (
     too_large,
     too_slow,
 )
+from storage import CrossingsError
 from storage.deadline import Deadline
 from storage.snapshots import BodyFile
 
 CHUNK = 256 * 1024
 
 
-class FetchError(Exception):
+class FetchError(CrossingsError):
     """The file could not be fetched; the message says why, in plain words."""
 
 

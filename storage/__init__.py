@@ -4,19 +4,21 @@
 from storage import database  # noqa: F401
 from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
-from storage.database import StorageError
+from storage.errors import CrossingsError, StorageError
 from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
-from storage.runs import RunCounts
+from storage.runs import COUNTERS, RunCounts, RunStatus
 from storage.snapshots import Snapshot
 from storage.store import Store
 from storage.text import printable
 
 __all__ = [
+    "COUNTERS",
     "AlertState",
     "Change",
+    "CrossingsError",
     "Cursor",
     "Event",
     "MetricEntry",
@@ -27,6 +29,7 @@ __all__ = [
     "QueryResult",
     "Revision",
     "RunCounts",
+    "RunStatus",
     "Silence",
     "Snapshot",
     "SourceEntry",

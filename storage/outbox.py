@@ -6,7 +6,7 @@ deliverer that dies leaves its rows to be retried."""
 import json
 from dataclasses import dataclass
 
-from storage.repository import Repository
+from storage.repository import Repository, where
 
 
 @dataclass(frozen=True)
@@ -101,13 +101,11 @@ class Outbox(Repository):
 
     def recent(self, *, status: str | None = None, limit: int = 50) -> list[OutboxMessage]:
         """Newest first, optionally of one status (pending ones: the next due first)."""
-        if status is None:
-            rows = self._rows("SELECT * FROM outbox ORDER BY id DESC LIMIT ?", [limit])
-        else:
-            order = "next_attempt_at, id" if status == "pending" else "id DESC"
-            rows = self._rows(
-                f"SELECT * FROM outbox WHERE status = ? ORDER BY {order} LIMIT ?", [status, limit]
-            )
+        clause, params = where(("status = ?", status))
+        order = "next_attempt_at, id" if status == "pending" else "id DESC"
+        rows = self._rows(
+            f"SELECT * FROM outbox {clause} ORDER BY {order} LIMIT ?", [*params, limit]
+        )
         return [_message(row) for row in rows]
 
     def counts(self) -> dict[str, int]:

@@ -68,7 +68,8 @@ class Email(Channel, kind="email"):
         mail.set_content(message.text)
         mail.add_alternative(message.html, subtype="html")
         if message.images:
-            html = mail.get_payload()[1]
+            html = mail.get_body(("html",))
+            assert isinstance(html, EmailMessage)  # added just above
             for cid, png in message.images.items():
                 html.add_related(png, "image", "png", cid=f"<{cid}>")
         return mail
@@ -80,8 +81,9 @@ class Email(Channel, kind="email"):
         deadline = Deadline(self.timeout)
         try:
             context = ssl.create_default_context(cafile=self.ca_file)
+            smtp: smtplib.SMTP
             if self.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(timeout=self.timeout, context=context)
+                smtp = smtplib.SMTP_SSL(timeout=self.timeout, context=context)
             else:
                 smtp = smtplib.SMTP(timeout=self.timeout)
             # Connected inside the deadline's guard (the greeting counts too); smtplib

@@ -60,6 +60,8 @@ def run(config: Config, task: str, digest: str | None) -> None:
         elif task == "digest":
             from alerts.digests import queue_digest
 
+            if digest is None:
+                raise ValueError("the task `digest` needs the digest's name")
             queue_digest(
                 store,
                 config.digests[digest or ""],

@@ -22,9 +22,9 @@ import fcntl
 import logging
 import os
 import signal
-import sqlite3
 import time
 from collections.abc import Callable, Coroutine
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -44,7 +44,7 @@ from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
-from storage import SourceEntry, StorageError, Store, clock
+from storage import CrossingsError, RunStatus, SourceEntry, StorageError, Store, clock
 from storage.checked import host_port
 
 log = logging.getLogger("crossings.daemon")
@@ -64,7 +64,7 @@ STOP_WAIT = 15.0  # seconds children get to exit after being told twice
 ORPHAN_WAIT = 5.0  # seconds an orphaned crawl child gets to die after SIGKILL
 
 
-class DaemonError(Exception):
+class DaemonError(CrossingsError):
     """The daemon cannot start; the message says why and what to do."""
 
 
@@ -90,7 +90,7 @@ class Daemon:
         try:
             try:
                 await asyncio.to_thread(self._prepare_database)
-            except (StorageError, sqlite3.Error) as error:
+            except StorageError as error:
                 raise DaemonError(
                     f"cannot use the database {self.config.database}: {error}. Check that "
                     "the path (`database` in [settings]) is right and writable"
@@ -252,6 +252,7 @@ class Daemon:
             if start:
                 await asyncio.sleep(CATCHUP_SPACING)
             for name in late[start : start + CATCHUP_CHUNK]:
+                assert self.queue is not None  # set by start-up, before catching up
                 self.queue.submit(name, "catch-up")
 
     # -- the jobs -----------------------------------------------------------------------
@@ -304,7 +305,7 @@ class Daemon:
         if unrecorded:
             try:
                 await asyncio.to_thread(self._record, unrecorded, trigger)
-            except (StorageError, sqlite3.Error) as error:
+            except StorageError as error:
                 log.error(
                     "could not record the failed run(s) of %s: %s (the database stayed locked "
                     "or unwritable; see the reasons in the lines below)",
@@ -345,7 +346,11 @@ class Daemon:
         with Store(self.config.database) as store:
             for result in results:
                 run_id = store.runs.start(result.source, trigger=trigger, pid=None)
-                status = "interrupted" if result.status == "interrupted" else "failed"
+                status = (
+                    RunStatus.INTERRUPTED
+                    if result.status is RunStatus.INTERRUPTED
+                    else RunStatus.FAILED
+                )
                 store.runs.finish(run_id, status, reason=result.reason)
 
     async def _prune(self) -> None:
@@ -407,6 +412,7 @@ class Daemon:
             self._now.set()
 
     async def _shut_down(self) -> int:
+        assert self.scheduler is not None and self.queue is not None  # set by start-up
         self.scheduler.pause()
         dropped = await self.queue.stop()
         if dropped:
@@ -455,11 +461,11 @@ class Daemon:
         return 0
 
     async def _wait(
-        self, tasks: set[asyncio.Future], timeout: float, *, interruptible: bool
+        self, tasks: AbstractSet[asyncio.Future], timeout: float, *, interruptible: bool
     ) -> bool:
         """Wait up to `timeout` for the tasks (or, if interruptible, until a second
         signal); True if they all finished."""
-        waiters = {asyncio.ensure_future(asyncio.wait(tasks))}
+        waiters: set[asyncio.Future] = {asyncio.ensure_future(asyncio.wait(tasks))}
         if interruptible:
             waiters.add(asyncio.ensure_future(self._now.wait()))
         try:
@@ -469,7 +475,7 @@ class Daemon:
                 waiter.cancel()
         return all(task.done() for task in tasks)
 
-    async def _stop_children(self, batches: set[asyncio.Future]) -> list[str]:
+    async def _stop_children(self, batches: AbstractSet[asyncio.Future]) -> list[str]:
         """Scrapy finishes the requests in flight on a first SIGTERM (a slow site can
         hold it for the whole request timeout) and stops at once on a second: ask, then
         insist, then kill. The child marks its cut-off runs interrupted (a killed one's

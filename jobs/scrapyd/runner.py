@@ -150,6 +150,23 @@ class ScrapydRunner:
             self._cancelling.add(task)
             task.add_done_callback(self._cancelling.discard)
 
+    def pids(self) -> list[int]:
+        """None here: the crawls run on the nodes."""
+        return []
+
+    def kill(self) -> None:
+        """Cancel every job still running with SIGKILL: what they did not send is lost,
+        and their runs end `interrupted`."""
+        self._stops += 1
+        jobs = [job for job in self._jobs.values() if not job.done]
+        for job in jobs:
+            job.cancelled = job.cancelled or "the daemon is stopping"
+            job.insisted = True
+        if jobs:
+            task = asyncio.get_running_loop().create_task(self._cancel(jobs, "KILL"))
+            self._cancelling.add(task)
+            task.add_done_callback(self._cancelling.discard)
+
     # -- one attempt: place, follow, store ----------------------------------------------
 
     async def _attempt(

@@ -1,7 +1,6 @@
 """What the CLI and the web pages show that joins the config with stored data: sources
-with their next run, and the rule thresholds drawn on a metric's chart."""
+with their next run."""
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from jobs.config import Config
@@ -14,20 +13,6 @@ NEVER_RUN = {
     "runs": 0,
     "failures": 0,
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Threshold:
-    rule: str
-    key: str
-    value: float
-    measure: str = "value"  # or e.g. "7-period mean": what the rule compares
-
-    @property
-    def label(self) -> str:
-        shown = f"{self.value:,.0f}" if self.value.is_integer() else f"{self.value:,}"
-        of = "" if self.measure == "value" else f" ({self.measure})"
-        return f"{self.rule}: {self.key.replace('_', ' ')} {shown}{of}"
 
 
 def sources_overview(config: Config, store: Store, *, now: datetime) -> list[dict]:
@@ -47,13 +32,3 @@ def sources_overview(config: Config, store: Store, *, now: datetime) -> list[dic
         row["next_run"] = clock.to_text(upcoming) if source.enabled and upcoming else None
         row["schedule"] = source.schedule if source.enabled else "disabled"
     return [rows[name] for name in sorted(rows)]
-
-
-def thresholds_for(config: Config, metric: str) -> list[Threshold]:
-    """The levels of the rules that watch `metric`, as each rule kind draws them."""
-    found = []
-    for name, rule in config.rules.items():
-        if not rule.watches(metric) or (drawing := rule.drawing()) is None:
-            continue
-        found += [Threshold(name, lvl.key, lvl.value, drawing.measure) for lvl in drawing.levels]
-    return found

@@ -9,6 +9,7 @@ from typing import Literal
 
 from alerts.drawing import AGGREGATES, Drawing, Level
 from alerts.numbers import number
+from alerts.periods import grain
 from alerts.rule import Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
@@ -86,6 +87,7 @@ class Threshold(ReplayedRule, kind="threshold"):
 
     def judge(self, metric: str, points: Sequence[Point], start: int, view: View) -> Iterator[Step]:
         aggregate = AGGREGATES[self.aggregate]
+        drawing = self.drawing()
         for i in range(max(start, self.window - 1), len(points)):
             value = aggregate([p.value for p in points[i - self.window + 1 : i + 1]])
             previous = None
@@ -98,18 +100,19 @@ class Threshold(ReplayedRule, kind="threshold"):
                 fire, clear = value <= self.level, value > self.resolve_level
                 relation = "at or below" if fire else "above"
             shown = self.level if fire or not clear else self.resolve_level
+            measured = drawing.measured(grain(points[i].period))
             yield Step(
                 series=metric,
                 period=points[i].period,
                 fire=fire,
                 clear=clear,
                 value=value,
-                says=f"{self.measure()} {number(value)} is {relation} {number(shown)}",
+                says=f"{measured} {number(value)} is {relation} {number(shown)}",
                 facts={
                     "threshold": self.level,
                     "resolve_threshold": self.resolve_level,
                     "direction": "above" if self.above is not None else "below",
-                    "measure": self.measure(),
+                    "measure": measured,
                     "window": self.window,
                     "aggregate": self.aggregate,
                     "previous_value": previous,

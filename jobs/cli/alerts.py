@@ -10,11 +10,14 @@ import click
 from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import DeliveryError, Message
+from alerts.standing import standing
 from jobs.cli.context import Context, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.typed import parse_duration
 from jobs.when import parse_moment, show
 from storage import clock
+
+SHOWN_SERIES = 10  # per rule: a pattern rule may watch hundreds
 
 
 @click.group(invoke_without_command=True)
@@ -42,13 +45,15 @@ def alerts(ctx: click.Context, limit: int) -> None:
         by_rule.setdefault(state.rule, []).append(state)
     for name, rule in config.rules.items():
         mark = " (silenced)" if any(fnmatch.fnmatchcase(name, p) for p in silenced) else ""
-        firing = [s for s in by_rule.get(name, []) if s.state == "firing"]
+        held = by_rule.get(name, [])
+        firing = [s for s in held if s.state == "firing"]
         summary = f"{len(firing)} firing" if firing else "ok"
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
-        for state in firing:
-            click.echo(
-                f"      {state.series} since {show(state.since, zone)} (period {state.period})"
-            )
+        for state in sorted(held, key=lambda s: (s.state != "firing", s.series))[:SHOWN_SERIES]:
+            words = standing(rule, state, lambda stored: show(stored, zone))
+            click.echo(f"      {state.series}: {words}")
+        if len(held) > SHOWN_SERIES:
+            click.echo(f"      ... and {len(held) - SHOWN_SERIES} more series")
     click.echo(f"\nRecent events ({len(events)})")
     for event in events:
         silent = " (silenced)" if event.silenced else ""

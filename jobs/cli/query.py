@@ -12,6 +12,8 @@ from typing import IO
 
 import click
 
+from alerts.drawing import metric_chart
+from alerts.rule import Rule, drawings_for
 from jobs.cli.context import Context, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.views import sources_overview
@@ -94,6 +96,11 @@ def metrics(context: Context, pattern: str | None, fmt: str) -> None:
 @click.option("--as-of", help="As the sources had published it then: 2025-06-01, 7d, ...")
 @click.option("--since", "since_period", help="First period to show, e.g. 2024-10 or 2024.")
 @click.option("--until", "until_period", help="Last period to show, e.g. 2025-05.")
+@click.option(
+    "--rule", "rule_name",
+    help="Beside each value, what this rule measures (e.g. the 7-day mean) and whether its "
+    "alert was firing.",
+)  # fmt: skip
 @output_options
 @pass_context
 def series(
@@ -102,25 +109,56 @@ def series(
     as_of: str | None,
     since_period: str | None,
     until_period: str | None,
+    rule_name: str | None,
     fmt: str,
 ) -> None:
     """A metric's values by period, each with how often it was revised and the value it
-    replaced. --as-of shows what was known at that time (a bare date: its end).
+    replaced. --as-of shows what was known at that time (a bare date: its end). --rule
+    adds what a rule compares with its levels, as the charts draw it.
 
-    Example: crossings series trac.court.backlog --since 2025-05 --until 2025-05
+    Example: crossings series demo.swb.daily_encounters --rule border-week-high
     """
+    rule = None if rule_name is None else known_rule(context, rule_name, metric)
+    known_as_of = moment(context, as_of, "--as-of", whole_day=True)
     with reading(context) as store:
         rows = store.queries.series_with_revisions(
-            metric,
-            as_of=moment(context, as_of, "--as-of", whole_day=True),
-            since=since_period,
-            until=until_period,
+            metric, as_of=known_as_of, since=since_period, until=until_period
         )
-        if not rows and metric not in store.queries.metric_names():
+        if metric not in store.queries.metric_names():
             raise unknown_metric(store, metric)
-    columns = ["period", "value", "unit", "flags", "revisions", "replaced_value",
+        if not rows and (since_period or until_period):
+            raise click.ClickException(
+                f"{metric!r} has no period between {since_period or 'the first'} and "
+                f"{until_period or 'the last'}: periods are written like "
+                f"{store.queries.series_with_revisions(metric)[-1]['period']!r}"
+            )
+        extra = []
+        if rule is not None:
+            drawn = metric_chart(store, metric, drawings_for([rule], metric), as_of=known_as_of)
+            extra = [line.label for line in drawn.measured] + ["alert"]
+            beside = {period: {} for period in drawn.periods}
+            for line in drawn.measured:
+                for period, value in zip(drawn.periods, line.values, strict=True):
+                    beside[period][line.label] = value
+            for band in drawn.bands:
+                for period in drawn.periods[band.first : band.last + 1]:
+                    beside[period]["alert"] = "firing"
+            rows = [{**row, **beside.get(row["period"], {})} for row in rows]
+    columns = ["period", "value", *extra, "unit", "flags", "revisions", "replaced_value",
                "first_seen", "last_seen", "snapshot_id"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+
+
+def known_rule(context: Context, name: str, metric: str) -> Rule:
+    """A configured rule that draws on `metric`, or a one-line error naming those that do."""
+    rules = context.config.rules
+    watching = sorted(n for n, rule in rules.items() if rule.watches(metric) and rule.drawing())
+    if name in rules and name in watching:
+        return rules[name]
+    listed = ", ".join(watching) or "none"
+    problem = "does not watch" if name in rules else "no rule named"
+    start = f"rule {name!r} {problem} {metric!r}" if name in rules else f"{problem} {name!r}"
+    raise click.BadParameter(f"{start} (rules on {metric!r}: {listed})", param_hint="--rule")
 
 
 @click.command()

@@ -51,17 +51,24 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 FIRST_DAY = date(2024, 5, 27)
+# The site corrects one published day: once day REVISED_FROM is out, day REVISED_DAY shows
+# its revised figure (as agencies revise preliminary counts), so the demo shows a revision.
+REVISED_DAY, REVISED_VALUE, REVISED_FROM = 9, 5185, 11
 
 
-def daily_series() -> list[tuple[date, int]]:
+def daily_series(days: int | None = None) -> list[tuple[date, int]]:
     """ILLUSTRATIVE, synthetic: Border Patrol encounters per day shaped like the 2024
-    proclamation story. The 7-day mean rises above 4,000 within the first four days,
-    stays high for about three weeks, falls over two, then stays below 1,500 for months."""
+    proclamation story, as published once `days` days are out (all: the final figures).
+    The 7-day mean passes 4,000 with the seventh day, stays high for a week, falls below
+    3,000 on the twentieth day and stays low for months."""
     values = [3600, 3900, 4400, 4800, 5100, 5000, 4900]
-    values += [4700 + _jitter(day) for day in range(7, 21)]
-    values += [round(4500 - (4500 - 1300) * step / 13) + _jitter(21 + step) for step in range(14)]
-    values += [1150 + _jitter(day) for day in range(35, 120)]
-    return [(FIRST_DAY + timedelta(days=day), value) for day, value in enumerate(values)]
+    values += [4700 + _jitter(day) for day in range(7, 12)]
+    values += [round(4500 - (4500 - 1300) * step / 8) + _jitter(12 + step) for step in range(9)]
+    values += [1150 + _jitter(day) for day in range(21, 120)]
+    if days is None or days >= REVISED_FROM:
+        values[REVISED_DAY] = REVISED_VALUE
+    series = [(FIRST_DAY + timedelta(days=day), value) for day, value in enumerate(values)]
+    return series if days is None else series[:days]
 
 
 def _jitter(day: int) -> int:
@@ -76,7 +83,7 @@ def demo_sources_toml(base_url: str) -> str:
 class DemoSite:
     """The demo site in a background thread. `port=0` picks a free port."""
 
-    def __init__(self, port: int = 0, *, host: str = "127.0.0.1", day_seconds: float = 10.0):
+    def __init__(self, port: int = 0, *, host: str = "127.0.0.1", day_seconds: float = 2.5):
         self.day_seconds = day_seconds
         self.started = time.time()
         self._server = ThreadingHTTPServer((host, port), _handler(self))
@@ -127,7 +134,7 @@ class DemoSite:
 def _daily_page(days: int) -> bytes:
     rows = "\n".join(
         f"    <tr><td>{day.strftime('%B')} {day.day}, {day.year}</td><td>{value:,}</td></tr>"
-        for day, value in daily_series()[:days]
+        for day, value in daily_series(days)
     )
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -137,7 +144,8 @@ def _daily_page(days: int) -> bytes:
 <h1>ILLUSTRATIVE: daily Border Patrol encounters at the Southwest border</h1>
 <p class="warning"><strong>Synthetic numbers for the crossings demo, not CBP data.</strong>
 There is no official daily dataset; this series imitates the shape of the 2024 proclamation
-story so that a 7-day-average rule can fire and resolve. A new day appears every few seconds.</p>
+story so that a 7-day-average rule can fire and resolve. A new day appears every few seconds,
+and one early figure is revised later, as agencies revise preliminary counts.</p>
 <table id="daily-encounters">
   <caption>{html.escape("Illustrative daily encounters (synthetic)")}</caption>
   <thead><tr><th>Date</th><th>Encounters</th></tr></thead>
@@ -207,7 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m jobs.demo.site")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--day-seconds", type=float, default=10.0)
+    parser.add_argument("--day-seconds", type=float, default=2.5)
     args = parser.parse_args()
     with DemoSite(args.port, host=args.host, day_seconds=args.day_seconds) as site:
         print(f"crossings demo site at {site.base_url}/ (Ctrl-C to stop)")

@@ -11,14 +11,17 @@ import io
 import mimetypes
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
 
-from jobs.views import sources_overview, thresholds_for
+from alerts.drawing import metric_chart
+from alerts.rule import drawings_for
+from alerts.standing import standing
+from jobs.views import sources_overview
 from jobs.web import CONFIG
 from jobs.when import parse_moment, show
 from storage import StorageError, Store
@@ -119,10 +122,19 @@ def _not_found(request: web.Request, message: str) -> web.HTTPNotFound:
 async def overview(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
 
+    zone = config.settings.zone
+
     def work(store: Store) -> dict:
+        firing = []
+        for row in store.queries.firing_alerts():
+            rule = config.rules.get(row["rule"])
+            state = store.alerts.state(row["rule"], row["series"])
+            words = standing(rule, state, lambda t: show(t, zone)) if rule else row["state"]
+            chart = rule is not None and rule.watches(row["series"])
+            firing.append({**row, "words": words, "chart": chart})
         return {
             "sources": sources_overview(config, store, now=datetime.now(UTC)),
-            "firing": store.queries.firing_alerts(),
+            "firing": firing,
             "changes": store.queries.latest_changes(limit=20),
         }
 
@@ -149,27 +161,26 @@ async def metric(request: web.Request) -> web.Response:
         except ValueError as error:
             problem = str(error)
 
+    rules = [rule for rule in config.rules.values() if rule.watches(name)]
+    zone = config.settings.zone
+
     def work(store: Store) -> dict:
         return {
             "rows": store.queries.series_with_revisions(name, as_of=as_of),
             "revisions": store.observations.revisions(since="", metric=name),
             "entry": store.catalog.metric(name),
             "known": name in store.queries.metric_names(),
+            "chart": metric_chart(store, name, drawings_for(rules, name), as_of=as_of),
+            "standings": [
+                (rule, standing(rule, store.alerts.state(rule.name, name), lambda t: show(t, zone)))
+                for rule in rules
+            ],
         }
 
     found = await _read(request, work)
     if not found["known"]:
         raise _not_found(request, f"No values are stored for metric {name!r}.")
     rows = found["rows"]
-    thresholds = thresholds_for(config, name)
-    chart = {
-        "label": (found["entry"].label if found["entry"] else "") or name,
-        "labels": [row["period"] for row in rows],
-        "x": _positions([row["period"] for row in rows]),
-        "values": [row["value"] for row in rows],
-        "revised": [row["revisions"] > 0 for row in rows],
-        "thresholds": [{"label": t.label, "value": t.value} for t in thresholds],
-    }
     return _page(
         request,
         "metric.html",
@@ -178,8 +189,8 @@ async def metric(request: web.Request) -> web.Response:
         rows=rows,
         latest=rows[-1] if rows else None,
         revisions=found["revisions"],
-        thresholds=thresholds,
-        chart=chart,
+        standings=found["standings"],
+        chart=found["chart"].as_json(),
         as_of=as_of_text,
         problem=problem,
     )
@@ -288,32 +299,6 @@ async def snapshot_raw(request: web.Request) -> web.Response:
         body=body, content_type="text/plain", charset=_charset(found.content_type),
         headers=RAW_HEADERS,
     )  # fmt: skip
-
-
-def _positions(periods: list[str]) -> list[float] | None:
-    """Periods as decimal years, so a chart spaces them by time (a gap of four years
-    looks like one); None when some period has a form we cannot place."""
-    placed = [_decimal_year(period) for period in periods]
-    return None if None in placed else placed
-
-
-def _decimal_year(period: str) -> float | None:
-    """'2024-06' -> mid June 2024, '2024-06-03' -> that day, 'FY2024' -> mid FY (April),
-    '2024' -> mid-year."""
-    if match := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", period):
-        try:
-            day = date(*map(int, match.groups()))
-        except ValueError:
-            return None
-        length = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
-        return day.year + (day.timetuple().tm_yday - 0.5) / length
-    if match := re.fullmatch(r"(\d{4})-(\d{2})", period):
-        return int(match[1]) + (int(match[2]) - 0.5) / 12
-    if match := re.fullmatch(r"FY ?(\d{4})", period):
-        return int(match[1]) - 0.25 + 0.5
-    if re.fullmatch(r"\d{4}", period):
-        return int(period) + 0.5
-    return None
 
 
 def _charset(content_type: str | None) -> str:

@@ -1,8 +1,10 @@
 """Schedules as written in the config: a cron line in the configured timezone, or an
-interval such as '6h'. Turned into APScheduler triggers here, and nowhere else."""
+interval such as '6h'. Turned into APScheduler triggers here, and nowhere else. Also when
+a source whose run failed is tried again: after 5 min, 15 min, 1 h, 3 h, then every 6 h,
+never later than its next scheduled run."""
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -14,6 +16,22 @@ from jobs.typed import DURATION, parse_duration
 # Numbers are rewritten as names so that a cron line means what it means everywhere.
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 WEEKDAY_NUMBER = re.compile(r"(?<![/\d])\d(?!\d)")
+
+
+RETRY_WAITS = (
+    timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3),
+    timedelta(hours=6),
+)  # fmt: skip
+
+
+def retry_at(
+    failures: int, failed_at: datetime, next_scheduled: datetime | None
+) -> datetime | None:
+    """When a source that failed `failures` runs in a row (the last ending `failed_at`)
+    is tried again; None when its next scheduled run comes first."""
+    wait = RETRY_WAITS[min(max(failures, 1), len(RETRY_WAITS)) - 1]
+    at = failed_at + wait
+    return at if next_scheduled is None or at < next_scheduled else None
 
 
 def trigger_for(schedule: str, timezone: tzinfo, *, jitter: int | None = None) -> BaseTrigger:

@@ -62,14 +62,17 @@ def unknown_metric(store: Store, name: str) -> click.ClickException:
 @output_options
 @pass_context
 def sources(context: Context, fmt: str) -> None:
-    """Sources with their last run, its outcome and counts, and their next run.
+    """Sources with their last run, its outcome and counts, their next run, and when a
+    source whose last run failed is tried again (retry_at; `crossings crawl SOURCE` tries
+    now).
 
     Example: crossings sources --csv
     """
     with reading(context) as store:
         rows = sources_overview(context.config, store, now=datetime.now(UTC))
-    columns = ["source", "kind", "status", "last_run", "last_ok", "next_run", "runs",
-               "failures", "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
+    columns = ["source", "kind", "status", "last_run", "last_ok", "next_run", "retry_at",
+               "runs", "failures", "values_new", "values_revised", "news_new",
+               "reason"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
 
 

@@ -25,6 +25,7 @@ from typing import IO
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.config import Config
@@ -33,7 +34,7 @@ from jobs.daemon.catchup import due_after, overdue
 from jobs.daemon.queue import CrawlQueue
 from jobs.logs import LogFormat, run_summary
 from jobs.runner import LocalRunner, RunResult
-from jobs.schedule import trigger_for
+from jobs.schedule import retry_at, trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
 from storage import SourceEntry, StorageError, Store, clock
@@ -219,8 +220,9 @@ class Daemon:
     async def _feed_overdue(self) -> None:
         with Store(self.config.database, read_only=True) as store:
             last = {name: clock.parse(at) for name, at in store.stats.last_started().items()}
+            failing = store.stats.failing()
         schedules = {name: source.schedule for name, source in self.sources.items()}
-        late = overdue(schedules, last, self.zone, now=datetime.now(UTC))
+        late = overdue(schedules, last, self.zone, now=datetime.now(UTC), failing=failing)
         if late:
             log.info(
                 "catching up %d overdue source(s): %s",
@@ -236,9 +238,41 @@ class Daemon:
 
     # -- the jobs -----------------------------------------------------------------------
 
-    async def _source_due(self, name: str) -> None:
+    async def _source_due(self, name: str, trigger: str = "schedule") -> None:
         if self.queue is not None and not self._stopping:
-            self.queue.submit(name, "schedule")
+            self.queue.submit(name, trigger)
+
+    def _failing(self) -> dict[str, tuple[int, str]]:
+        with Store(self.config.database, read_only=True) as store:
+            return store.stats.failing()
+
+    def _plan_retries(self, results: list[RunResult], failing: dict[str, tuple[int, str]]) -> None:
+        """A failed source is tried again soon (with backoff), unless its schedule comes
+        first; a source that succeeded forgets its pending retry."""
+        scheduler = self.scheduler
+        if scheduler is None or self._stopping:
+            return
+        for result in results:
+            job_id = f"retry:{result.source}"
+            if result.source not in failing or result.source not in self.sources:
+                if scheduler.get_job(job_id):
+                    scheduler.remove_job(job_id)
+                continue
+            failures, failed_at = failing[result.source]
+            scheduled = scheduler.get_job(f"source:{result.source}")
+            at = retry_at(failures, clock.parse(failed_at), scheduled and scheduled.next_run_time)
+            if at is None:
+                continue
+            scheduler.add_job(
+                self._source_due, DateTrigger(run_date=at), args=[result.source, "retry"],
+                id=job_id, replace_existing=True,
+            )  # fmt: skip
+            log.info(
+                "%s failed %d time(s) in a row: trying again at %s",
+                result.source, failures, clock.to_text(at),
+                extra={"fields": {"event": "retry-planned", "source": result.source,
+                                  "failures": failures, "at": clock.to_text(at)}},
+            )  # fmt: skip
 
     def _guarded(self, what: str, job: Callable) -> Callable:
         """A scheduled job whose failure is logged with what to do, never raised."""
@@ -277,6 +311,7 @@ class Daemon:
                 text,
                 extra={"fields": fields},
             )
+        self._plan_retries(results, await asyncio.to_thread(self._failing))
         if not self._now.is_set():  # stopping at once: the next start evaluates
             await self.alerting.after_crawl()
 

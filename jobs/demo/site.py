@@ -51,21 +51,23 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 FIRST_DAY = date(2024, 5, 27)
-# The site corrects one published day: once day REVISED_FROM is out, day REVISED_DAY shows
-# its revised figure (as agencies revise preliminary counts), so the demo shows a revision.
-REVISED_DAY, REVISED_VALUE, REVISED_FROM = 9, 5185, 11
+# The site corrects one published day (as agencies revise preliminary counts), so the demo
+# shows a revision: day REVISED_DAY shows its revised figure once REVISED_FROM days are out
+# and the preliminary one was served at least once.
+REVISED_DAY, REVISED_VALUE, REVISED_FROM = 8, 5092, 10
 
 
-def daily_series(days: int | None = None) -> list[tuple[date, int]]:
+def daily_series(days: int | None = None, *, revised: bool = True) -> list[tuple[date, int]]:
     """ILLUSTRATIVE, synthetic: Border Patrol encounters per day shaped like the 2024
-    proclamation story, as published once `days` days are out (all: the final figures).
-    The 7-day mean passes 4,000 with the seventh day, stays high for a week, falls below
-    3,000 on the twentieth day and stays low for months."""
+    proclamation story, as published once `days` days are out (all: the final figures;
+    `revised=False`: day REVISED_DAY still preliminary). The 7-day mean passes 4,000 with
+    the seventh day, stays high for a week, falls below 3,000 on the twentieth day and stays
+    low for months."""
     values = [3600, 3900, 4400, 4800, 5100, 5000, 4900]
     values += [4700 + _jitter(day) for day in range(7, 12)]
     values += [round(4500 - (4500 - 1300) * step / 8) + _jitter(12 + step) for step in range(9)]
     values += [1150 + _jitter(day) for day in range(21, 120)]
-    if days is None or days >= REVISED_FROM:
+    if revised and (days is None or days >= REVISED_FROM):
         values[REVISED_DAY] = REVISED_VALUE
     series = [(FIRST_DAY + timedelta(days=day), value) for day, value in enumerate(values)]
     return series if days is None else series[:days]
@@ -86,6 +88,8 @@ class DemoSite:
     def __init__(self, port: int = 0, *, host: str = "127.0.0.1", day_seconds: float = 2.5):
         self.day_seconds = day_seconds
         self.started = time.time()
+        self._lock = threading.Lock()
+        self._preliminary_served = False
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -119,8 +123,11 @@ class DemoSite:
         """Body, content type and modification time of a path, or None (404)."""
         if path == DAILY_PATH:
             days = self.revealed_days()
+            with self._lock:  # a crawler must see the preliminary figure before its revision
+                revised = self._preliminary_served
+                self._preliminary_served |= days > REVISED_DAY
             return (
-                _daily_page(days),
+                _daily_page(days, revised=revised),
                 CONTENT_TYPES[".html"],
                 self.started + (days - 1) * self.day_seconds,
             )
@@ -131,10 +138,10 @@ class DemoSite:
         return file.read_bytes(), CONTENT_TYPES[file.suffix], self.started
 
 
-def _daily_page(days: int) -> bytes:
+def _daily_page(days: int, *, revised: bool) -> bytes:
     rows = "\n".join(
         f"    <tr><td>{day.strftime('%B')} {day.day}, {day.year}</td><td>{value:,}</td></tr>"
-        for day, value in daily_series(days)
+        for day, value in daily_series(days, revised=revised)
     )
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -7,7 +7,7 @@ thread); imported only when a chart is drawn."""
 import io
 
 from alerts.drawing import Chart
-from alerts.numbers import number
+from storage.formatting import number
 
 # The web page's colours (jobs/web/static/metric-chart.js), so both pictures read alike.
 VALUE = "#0b7a75"

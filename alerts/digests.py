@@ -102,8 +102,10 @@ def collect(
 def _values(store: Store, since: str, until: str) -> list[dict]:
     """Every revision (with its delta), and per metric only its newest new value with how
     many periods arrived: a week of daily series stays one line each."""
-    revised, newest, counts = [], {}, {}
-    for row in store.alerts.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
+    revised: list[dict] = []
+    newest: dict[str, dict] = {}
+    counts: dict[str, int] = {}
+    for row in store.observations.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
         if row["old_value"] is not None:
             revised.append({**row, "kind": "revised", "delta": row["value"] - row["old_value"]})
             continue

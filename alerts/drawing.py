@@ -19,9 +19,9 @@ import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from alerts.numbers import number
-from alerts.periods import grain_of, position, tick
 from storage import Store
+from storage.formatting import number
+from storage.periods import Period, grain_of
 
 AGGREGATES: dict[str, Callable[[list[float]], float]] = {
     "last": lambda values: values[-1],
@@ -146,15 +146,22 @@ class Chart:
     def ticks(self) -> list[str]:
         """A short label per period for the x axis (the year shown when it varies)."""
         with_year = len({period[:4] for period in self.periods}) > 1
-        return [tick(period, with_year=with_year) for period in self.periods]
+        return [Period(period).tick(with_year=with_year) for period in self.periods]
 
     def as_json(self) -> dict:
-        """For the web page's script: also each period's place on a time axis (`x`, in
-        units of the grain; indexes when the periods are of mixed forms)."""
-        grain = self.grain
-        places = [position(period) for period in self.periods] if grain != "period" else []
-        x = places if places and None not in places else list(range(len(self.periods)))
-        return {**asdict(self), "grain": grain, "ticks": self.ticks(), "x": x}
+        """For the web page's script: also each period's place on a time axis (`x`): in
+        whole periods of the grain; for periods of mixed forms in (decimal) years, `axis`
+        then saying so; else in indexes."""
+        grain, axis = self.grain, "periods"
+        steps = [Period(period).step for period in self.periods]
+        years = [Period(period).position for period in self.periods]
+        if grain != "period" and None not in steps:
+            x: list = steps
+        elif self.periods and None not in years:
+            x, axis = years, "years"
+        else:
+            x, grain = list(range(len(self.periods))), "period"
+        return {**asdict(self), "grain": grain, "axis": axis, "ticks": self.ticks(), "x": x}
 
 
 def chart(

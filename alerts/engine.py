@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from alerts.rule import Notice, Rule, StatefulRule, Step
 from alerts.view import View
 from storage import AlertState, Cursor, Event, Store, clock
+from storage.formatting import moment
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class _RuleRun:
             self.store.alerts.save_state(state)
             self._raise(
                 "reminder", state.series, state.period, state.value,
-                f"still firing since {state.since[:16].replace('T', ' ')} UTC", {}, None,
+                f"still firing since {moment(state.since)}", {}, None,
                 key=f"reminder|{self.at}",
             )  # fmt: skip
 
@@ -239,7 +240,7 @@ def _payload(
     """What an alert must say: what crossed what, with the metric's label, and where the
     number came from (source, link, when fetched, snapshot)."""
     metric = store.catalog.metric(series)
-    provenance = store.alerts.provenance(snapshot_id)
+    provenance = store.snapshots.provenance(snapshot_id)
     source_name = provenance.get("source") or (metric.source if metric else "") or ""
     source = store.catalog.source(source_name) if source_name else store.catalog.source(series)
     drawing = rule.drawing() if rule.watches(series) else None

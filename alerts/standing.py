@@ -6,10 +6,10 @@ drawing, so these words match the chart."""
 from collections.abc import Callable
 
 from alerts.drawing import Level
-from alerts.numbers import number
-from alerts.periods import grain
 from alerts.rule import Rule
 from storage import AlertState
+from storage.formatting import number
+from storage.periods import Period
 
 STATE_WORDS = {"firing": "firing", "resolved": "resolved", "inactive": "not firing"}
 
@@ -21,7 +21,7 @@ def standing(rule: Rule, state: AlertState | None, when: Callable[[str], str]) -
     drawing = rule.drawing() if rule.watches(state.series) else None
     parts = []
     if state.value is not None and drawing is not None:
-        measured = drawing.measured(grain(state.period or ""))
+        measured = drawing.measured(Period(state.period or "").grain)
         of = f" ({state.period})" if state.period else ""
         parts.append(f"{measured} {number(state.value)}{of}:")
     words = STATE_WORDS.get(state.state, state.state)

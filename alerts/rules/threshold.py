@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from alerts.drawing import AGGREGATES, Drawing, Level
-from alerts.numbers import number
-from alerts.periods import grain
 from alerts.rule import Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
 from storage import Point
+from storage.formatting import number
+from storage.periods import Period
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,9 +49,17 @@ class Threshold(ReplayedRule, kind="threshold"):
             found.append("`resolve_above` goes with `below`; with `above` use `resolve_below`")
         if self.below is not None and self.resolve_below is not None:
             found.append("`resolve_below` goes with `above`; with `below` use `resolve_above`")
-        if None not in (self.above, self.resolve_below) and self.resolve_below > self.above:
+        if (
+            self.above is not None
+            and self.resolve_below is not None
+            and self.resolve_below > self.above
+        ):
             found.append("`resolve_below` must not be higher than `above`")
-        if None not in (self.below, self.resolve_above) and self.resolve_above < self.below:
+        if (
+            self.below is not None
+            and self.resolve_above is not None
+            and self.resolve_above < self.below
+        ):
             found.append("`resolve_above` must not be lower than `below`")
         if self.window < 1:
             found.append("window must be at least 1")
@@ -100,7 +108,7 @@ class Threshold(ReplayedRule, kind="threshold"):
                 fire, clear = value <= self.level, value > self.resolve_level
                 relation = "at or below" if fire else "above"
             shown = self.level if fire or not clear else self.resolve_level
-            measured = drawing.measured(grain(points[i].period))
+            measured = drawing.measured(Period(points[i].period).grain)
             yield Step(
                 series=metric,
                 period=points[i].period,

@@ -3,6 +3,7 @@ what will run when, `kinds` explains every key."""
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -80,7 +81,11 @@ def kinds(kind: str | None) -> None:
     from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
     from scrapers.kinds import SOURCE_KINDS
 
-    groups = {"source": SOURCE_KINDS, "rule": RULE_KINDS, "channel": CHANNEL_KINDS}
+    groups: dict[str, Mapping[str, type]] = {
+        "source": SOURCE_KINDS,
+        "rule": RULE_KINDS,
+        "channel": CHANNEL_KINDS,
+    }
     shown = 0
     for noun, registry in groups.items():
         for name, cls in sorted(registry.items()):

@@ -23,8 +23,9 @@ from alerts.rule import drawings_for
 from alerts.standing import standing
 from jobs.views import sources_overview
 from jobs.web import CONFIG
-from jobs.when import parse_moment, show
+from jobs.when import parse_moment
 from storage import StorageError, Store
+from storage.formatting import moment, number
 
 HERE = Path(__file__).parent
 TEMPLATES = web.AppKey("page_templates", jinja2.Environment)
@@ -63,16 +64,8 @@ def _environment(user_templates: Path | None) -> jinja2.Environment:
         loaders.append(jinja2.FileSystemLoader(user_templates / "web"))
     loaders.append(jinja2.FileSystemLoader(HERE / "templates"))
     environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
-    environment.filters["number"] = _number
+    environment.filters["number"] = number
     return environment
-
-
-def _number(value: float | int | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{value:,.0f}"
 
 
 async def _read(request: web.Request, work: Callable[[Store], Any]) -> Any:
@@ -100,7 +93,7 @@ def _render(request: web.Request, template: str, **context: Any) -> str:
         request.app[TEMPLATES]
         .get_template(template)
         .render(
-            when=lambda stored: show(stored, zone), timezone=config.settings.timezone, **context
+            when=lambda stored: moment(stored, zone), timezone=config.settings.timezone, **context
         )
     )
 
@@ -129,7 +122,7 @@ async def overview(request: web.Request) -> web.Response:
         for row in store.queries.firing_alerts():
             rule = config.rules.get(row["rule"])
             state = store.alerts.state(row["rule"], row["series"])
-            words = standing(rule, state, lambda t: show(t, zone)) if rule else row["state"]
+            words = standing(rule, state, lambda t: moment(t, zone)) if rule else row["state"]
             chart = rule is not None and rule.watches(row["series"])
             firing.append({**row, "words": words, "chart": chart})
         return {
@@ -164,6 +157,9 @@ async def metric(request: web.Request) -> web.Response:
     rules = [rule for rule in config.rules.values() if rule.watches(name)]
     zone = config.settings.zone
 
+    def shown(stored: str) -> str:
+        return moment(stored, zone)
+
     def work(store: Store) -> dict:
         return {
             "rows": store.queries.series_with_revisions(name, as_of=as_of),
@@ -172,8 +168,7 @@ async def metric(request: web.Request) -> web.Response:
             "known": name in store.queries.metric_names(),
             "chart": metric_chart(store, name, drawings_for(rules, name), as_of=as_of),
             "standings": [
-                (rule, standing(rule, store.alerts.state(rule.name, name), lambda t: show(t, zone)))
-                for rule in rules
+                (rule, standing(rule, store.alerts.state(rule.name, name), shown)) for rule in rules
             ],
         }
 

@@ -25,6 +25,7 @@
   xs.forEach(function (x, i) { atX[x] = i; });
 
   function tick(v) {
+    if (data.axis === "years") { return String(v); }  // periods of mixed forms, by year
     if (data.grain === "day") {
       var day = new Date(v * 86400000);
       var text = MONTHS[day.getUTCMonth()] + " " + day.getUTCDate();

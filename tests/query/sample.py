@@ -162,7 +162,8 @@ def fill(store: Store) -> dict[str, int]:
         summary="Backlog <i>3,685,200</i> is at or above 3,600,000", payload={},
         key="backlog_high:2025-02", silenced=False,
     )  # fmt: skip
-    for at, days in ((FIRST_CRAWL, 10), (SECOND_CRAWL, 40)):  # the second revises day 9
+    daily_crawls = (("2025-03-01T06:00:00.000000Z", 10), ("2025-03-05T06:00:00.000000Z", 40))
+    for at, days in daily_crawls:  # the second revises day 8, before the TRAC crawls
         store.observations.upsert(
             [Observation(DAILY, day.isoformat(), float(v), "encounters")
              for day, v in daily_series(days)],

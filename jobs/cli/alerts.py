@@ -11,7 +11,7 @@ from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
 from alerts.standing import standing
-from jobs.cli.context import Context, pass_context
+from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.typed import parse_duration
 from jobs.when import parse_moment
@@ -86,6 +86,8 @@ def events(
         start = parse_moment(since, zone, now=datetime.now(UTC)) if since else None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
+    if rule is not None:
+        one_of("rule", rule, context.config.rules)
     with context.store() as store:
         found = store.alerts.events(since=start, rule=rule, limit=limit)
     rows = [
@@ -173,9 +175,7 @@ def notify_test(context: Context, channel: str) -> None:
     Example: crossings notify test newsroom
     """
     config = context.config
-    if channel not in config.channels:
-        known = ", ".join(sorted(config.channels)) or "none configured"
-        raise click.ClickException(f"no channel named {channel!r} (known: {known})")
+    one_of("channel", channel, config.channels)
     at = clock.now()
     shown = moment(at)
     message = Message(
@@ -206,9 +206,7 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
     Example: crossings digest weekly --preview weekly.html
     """
     config = context.config
-    if name not in config.digests:
-        known = ", ".join(sorted(config.digests)) or "none configured"
-        raise click.ClickException(f"no digest named {name!r} (known: {known})")
+    one_of("digest", name, config.digests)
     if (preview_path is None) == (not send):
         raise click.UsageError("give exactly one of --preview FILE.html or --send")
     settings = config.digests[name]

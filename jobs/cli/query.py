@@ -12,7 +12,7 @@ import click
 
 from alerts.drawing import metric_chart
 from alerts.rule import Rule, drawings_for
-from jobs.cli.context import Context, pass_context
+from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.views import sources_overview
 from jobs.when import parse_moment
@@ -161,6 +161,8 @@ def revisions(context: Context, since: str, metric: str | None, fmt: str | None)
     Example: crossings revisions --since 30d
     """
     with context.store() as store:
+        if metric is not None and metric not in store.queries.metric_names():
+            raise unknown_metric(store, metric)
         found = store.observations.revisions(
             since=moment(context, since, "--since") or "", metric=metric
         )
@@ -190,6 +192,8 @@ def news(
     Example: crossings news --search asylum --since 30d
     """
     with context.store() as store:
+        if source is not None:
+            one_of("source", source, [*context.config.sources, *store.stats.last_started()])
         items = store.news.search(
             text, since=moment(context, since, "--since"), source=source, limit=limit
         )
@@ -208,6 +212,8 @@ def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> N
     Example: crossings runs trac_quickfacts --limit 5
     """
     with context.store() as store:
+        if source is not None:
+            one_of("source", source, [*context.config.sources, *store.stats.last_started()])
         rows = store.runs.recent(source, limit=limit)
     columns = ["id", "source", "trigger", "status", "started_at", "finished_at", "requests",
                "values_new", "values_revised", "news_new", "reason"]  # fmt: skip

@@ -48,8 +48,9 @@ def alerts(ctx: click.Context, limit: int) -> None:
         by_rule.setdefault(state.rule, []).append(state)
     for name, rule in config.rules.items():
         mark = " (silenced)" if any(fnmatch.fnmatchcase(name, p) for p in silenced) else ""
-        held = by_rule.get(name, [])
-        firing = [s for s in held if s.state == "firing"]
+        firing = [s for s in by_rule.get(name, []) if s.state == "firing"]
+        # what a rule measures is worth a line per series; "not firing" alone is not
+        held = by_rule.get(name, []) if rule.drawing() is not None else firing
         summary = f"{len(firing)} firing" if firing else "ok"
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
         for state in sorted(held, key=lambda s: (s.state != "firing", s.series))[:SHOWN_SERIES]:

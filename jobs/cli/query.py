@@ -56,9 +56,9 @@ def sources(context: Context, fmt: str | None) -> None:
     """
     with context.store() as store:
         rows = sources_overview(context.config, store, now=datetime.now(UTC))
-    columns = ["source", "kind", "status", "last_run", "last_ok", "next_run", "retry_at",
-               "runs", "failures", "values_new", "values_revised", "news_new",
-               "reason"]  # fmt: skip
+    columns = ["source", "status", "last_run", "next_run", "retry_at", "reason", "kind",
+               "last_ok", "runs", "failures", "values_new", "values_revised",
+               "news_new"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
 
 
@@ -269,7 +269,7 @@ def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: 
     """
     with context.store() as store:
         result = store.queries.run_sql(sql, dict(params))
-        rows = list(result.rows) if fmt == "table" else result.rows
+        rows = list(result.rows) if fmt in (None, "table", "wide") else result.rows
         emit(rows, fmt, columns=result.columns, zone=context.config.settings.zone)
 
 

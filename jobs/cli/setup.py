@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from jobs.cli.context import Context, pass_context
+from jobs.invocation import program
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
 from jobs.typed import hints_of, keys_of, type_name
@@ -30,7 +31,7 @@ def init(directory: Path, force: bool) -> None:
             f"{error.args[0]} already exists: edit it, or pass --force to replace it"
         ) from None
     click.echo(f"Wrote {path}")
-    click.echo(f"Next: crossings --config {path} check")
+    click.echo(f"Next: {program()} --config {path} check")
 
 
 @click.command()

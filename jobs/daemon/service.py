@@ -93,7 +93,7 @@ class Daemon:
             catch_up = asyncio.create_task(self._catch_up(), name="catch-up")
             log.info(
                 "crossings is running: %d source(s), %d rule(s), %d digest(s); database %s; "
-                "health at http://%s/healthz",
+                "web pages at http://%s/ (health at /healthz)",
                 len(self.sources),
                 len(self.config.rules),
                 len(self.config.digests),

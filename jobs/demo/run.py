@@ -37,6 +37,7 @@ MARKER = "# Written by `crossings demo`"
 DAILY_METRIC = "demo.swb.daily_encounters"  # the illustrative series of jobs/demo/sources.toml
 DEFAULT_DAY_SECONDS = 2.5  # the alert fires within about 25 s and resolves within about 65 s
 DIGEST_EVERY = "70s"
+DAYS_PER_FETCH = 5  # on a busy machine the story still takes four crawls, not more
 SECRET_ENV = "CROSSINGS_DEMO_WEBHOOK_SECRET"  # noqa: S105 (a variable name, not a secret)
 POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 30.0
@@ -162,7 +163,7 @@ class Demo:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, self._interrupted, signum)
-        site = DemoSite(day_seconds=self.day_seconds)
+        site = DemoSite(day_seconds=self.day_seconds, days_per_fetch=DAYS_PER_FETCH)
         catcher = MailCatcher(self._show_mail)
         receiver = WebhookReceiver(self.secret, self._show_webhook)
         async with contextlib.AsyncExitStack() as stack:

@@ -48,17 +48,18 @@ def unknown_metric(store: Store, name: str) -> click.ClickException:
 @output_options
 @pass_context
 def sources(context: Context, fmt: str | None) -> None:
-    """Sources with their last run, its outcome and counts, their next run, and when a
-    source whose last run failed is tried again (retry_at; `crossings crawl SOURCE` tries
-    now).
+    """Sources with their last run, its outcome and counts, their next run, when a source
+    whose last run failed is tried again (retry_at; `crossings crawl SOURCE` tries now),
+    and their release rhythm: how often they publish (learned or from the `releases`
+    hint), the release expected next, and how they are polled (see docs/sources.md).
 
     Example: crossings sources --csv
     """
     with context.store() as store:
         rows = sources_overview(context.config, store, now=datetime.now(UTC))
     columns = ["source", "status", "last_run", "next_run", "retry_at", "reason", "kind",
-               "last_ok", "runs", "failures", "values_new", "values_revised",
-               "news_new"]  # fmt: skip
+               "last_ok", "runs", "failures", "values_new", "values_revised", "news_new",
+               "releases", "next_release", "polling"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
 
 

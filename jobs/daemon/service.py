@@ -31,8 +31,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from jobs.config import Config
 from jobs.daemon.alerting import Alerting
 from jobs.daemon.catchup import due_after, overdue
+from jobs.daemon.planned import PlannedPolls
 from jobs.daemon.queue import CrawlQueue
 from jobs.logs import LogFormat, run_summary
+from jobs.polling import is_auto
 from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import retry_at, trigger_for
 from jobs.web.app import make_app
@@ -72,6 +74,9 @@ class Daemon:
         self.runner = LocalRunner(config.path, timeout=CRAWL_TIMEOUT.total_seconds())
         self.scheduler: AsyncIOScheduler | None = None
         self.queue: CrawlQueue | None = None
+        self.planned = PlannedPolls(
+            config.database, self.sources, self.zone, config.settings.polling_budget, self._submit
+        )
         self._stop = asyncio.Event()
         self._now = asyncio.Event()
         self._stopping = False
@@ -170,6 +175,8 @@ class Daemon:
             last_started = store.stats.last_started()
         now = datetime.now(UTC)
         for name, source in self.sources.items():
+            if is_auto(source):
+                continue  # the release plan schedules it (self.planned)
             trigger = trigger_for(source.schedule, self.zone, jitter=_jitter(source.schedule))
             first = None
             if isinstance(trigger, IntervalTrigger) and name in last_started:
@@ -205,6 +212,7 @@ class Daemon:
             max_batch=MAX_BATCH,
         )
         self.queue.start()
+        self.planned.start(scheduler)
         scheduler.start()
         self.scheduler = scheduler
 
@@ -221,7 +229,11 @@ class Daemon:
         with Store(self.config.database, read_only=True) as store:
             last = {name: clock.parse(at) for name, at in store.stats.last_started().items()}
             failing = store.stats.failing()
-        schedules = {name: source.schedule for name, source in self.sources.items()}
+        schedules = {
+            name: source.schedule
+            for name, source in self.sources.items()
+            if not is_auto(source)  # caught up by its plan
+        }
         late = overdue(schedules, last, self.zone, now=datetime.now(UTC), failing=failing)
         if late:
             log.info(
@@ -240,6 +252,9 @@ class Daemon:
     # -- the jobs -----------------------------------------------------------------------
 
     async def _source_due(self, name: str, trigger: str = "schedule") -> None:
+        self._submit(name, trigger)
+
+    def _submit(self, name: str, trigger: str) -> None:
         if self.queue is not None and not self._stopping:
             self.queue.submit(name, trigger)
 
@@ -301,7 +316,10 @@ class Daemon:
             ", ".join(sources[:10]) + (" …" if len(sources) > 10 else ""),
             extra={"fields": {"event": "crawl-start", "sources": sources, "trigger": trigger}},
         )
-        results = await self.runner.crawl(sources, trigger=trigger)
+        try:
+            results = await self.runner.crawl(sources, trigger=trigger)
+        finally:
+            await self._replan(sources)
         unrecorded = [result for result in results if result.run_id is None]
         if unrecorded:
             await asyncio.to_thread(self._record, unrecorded, trigger)
@@ -315,6 +333,15 @@ class Daemon:
         self._plan_retries(results, await asyncio.to_thread(self._failing))
         if not self._now.is_set():  # stopping at once: the next start evaluates
             await self.alerting.after_crawl()
+
+    async def _replan(self, sources: list[str]) -> None:
+        """Release plans move with what a crawl found; a failure keeps the old plan."""
+        if self._stopping:
+            return
+        try:
+            await self.planned.after_crawl(sources)
+        except Exception as error:
+            log.exception("could not replan polling of %s: %s", ", ".join(sources), error)
 
     def _record(self, results: list[RunResult], trigger: str) -> None:
         with Store(self.config.database) as store:

@@ -11,7 +11,7 @@ from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
 from alerts.standing import standing
-from jobs.cli.context import Context, one_of, pass_context
+from jobs.cli.context import BadArgument, Context, one_of, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.typed import parse_duration
 from jobs.when import parse_moment
@@ -86,7 +86,7 @@ def events(
     try:
         start = parse_moment(since, zone, now=datetime.now(UTC)) if since else None
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--since") from None
+        raise BadArgument(f"--since: {error}") from None
     if rule is not None:
         one_of("rule", rule, context.config.rules)
     with context.store() as store:
@@ -121,7 +121,7 @@ def silence(context: Context, rule: str, until: str, comment: str) -> None:
         raise click.ClickException(f"no rule named {rule!r} (known: {known})")
     ends = _moment(until, config.settings.zone)
     if ends <= datetime.now(UTC):
-        raise click.BadParameter(f"{until!r} is in the past", param_hint="--until")
+        raise BadArgument(f"--until: {until!r} is in the past")
     until_text = clock.to_text(ends)
     with context.store(read_only=False) as store:
         silence_id = store.alerts.silence(rule, until=until_text, comment=comment)
@@ -234,9 +234,8 @@ def _moment(text: str, zone) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is neither a time (2025-01-31T18:00) nor a duration (6h, 3d)",
-            param_hint="--until",
+        raise BadArgument(
+            f"--until: {text!r} is neither a time (2025-01-31T18:00) nor a duration (6h, 3d)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 

@@ -37,6 +37,12 @@ def listen_option(help_text: str) -> Callable:
     return click.option("--listen", type=ClickType(HostPort), metavar="HOST:PORT", help=help_text)
 
 
+class BadArgument(click.ClickException):
+    """An argument or option the command cannot use: one line (no usage text), exit 2."""
+
+    exit_code = 2
+
+
 def one_of(what: str, name: str, known: Iterable[str]) -> str:
     """`name` when it is one of the `known` names of a `what` (source, rule, channel,
     digest), else a one-line error that lists them and the closest."""

@@ -12,7 +12,7 @@ import click
 
 from alerts.drawing import metric_chart
 from alerts.rule import Rule, drawings_for
-from jobs.cli.context import Context, one_of, pass_context
+from jobs.cli.context import BadArgument, Context, one_of, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.views import sources_overview
 from jobs.when import parse_moment
@@ -34,7 +34,7 @@ def moment(
             text, context.config.settings.zone, now=datetime.now(UTC), whole_day=whole_day
         )
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint=option) from None
+        raise BadArgument(f"{option}: {error}") from None
 
 
 def unknown_metric(store: Store, name: str) -> click.ClickException:
@@ -148,7 +148,7 @@ def known_rule(context: Context, name: str, metric: str) -> Rule:
     listed = ", ".join(watching) or "none"
     problem = "does not watch" if name in rules else "no rule named"
     start = f"rule {name!r} {problem} {metric!r}" if name in rules else f"{problem} {name!r}"
-    raise click.BadParameter(f"{start} (rules on {metric!r}: {listed})", param_hint="--rule")
+    raise BadArgument(f"--rule: {start} (rules on {metric!r}: {listed})")
 
 
 @click.command()

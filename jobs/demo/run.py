@@ -84,7 +84,7 @@ def check_directory(directory: Path) -> None:
     path = directory / CONFIG_NAME
     if path.exists() and not path.read_text(encoding="utf-8").startswith(MARKER):
         raise DemoError(
-            f"{path} exists and was not written by `crossings demo`; "
+            f"{path} exists and was not written by the crossings demo; "
             "choose another --dir so that your own config is not replaced"
         )
 
@@ -379,7 +379,10 @@ class Demo:
             f"  Alerts delivered:  {tally.mails} email(s), {tally.webhooks} webhook(s)"
             + (f", {tally.bad_signatures} with a bad signature" if tally.bad_signatures else "")
         )
-        story = [e for e in reversed(store.alerts.events(limit=200)) if e.series == DAILY_METRIC]
+        story = sorted(
+            (e for e in store.alerts.events(limit=200) if e.series == DAILY_METRIC),
+            key=lambda e: (e.period or "", e.id),
+        )  # in the order of the days they are about
         if story:
             self.echo(f"  What happened to {DAILY_METRIC}:")
             for event in story:

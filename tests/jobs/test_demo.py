@@ -164,7 +164,7 @@ def test_demo_will_not_replace_a_config_it_did_not_write(tmp_path):
     mine.write_text("# my own config\n[settings]\n")
     result = crossings("demo", "--dir", str(tmp_path), "--for", "5")
     assert result.returncode == 1
-    assert "was not written by `crossings demo`" in result.stderr
+    assert "was not written by the crossings demo" in result.stderr
     assert mine.read_text() == "# my own config\n[settings]\n"
 
 

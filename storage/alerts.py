@@ -183,6 +183,16 @@ class Alerts(Repository):
             for row in rows
         ]
 
+    def firing_history(self, series: str) -> list[tuple[str, str, str | None]]:
+        """(rule, 'firing' or 'resolved', period) of a series' events, oldest first:
+        what charts shade as firing periods."""
+        rows = self._rows(
+            """SELECT rule, kind, period FROM events
+               WHERE series = ? AND kind IN ('firing', 'resolved') ORDER BY id""",
+            [series],
+        )
+        return [(row["rule"], row["kind"], row["period"]) for row in rows]
+
     # --- silences ---------------------------------------------------------------------------
 
     def silence(self, rule: str, *, until: str, comment: str = "") -> int:

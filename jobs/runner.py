@@ -7,20 +7,24 @@ line per source; the runner turns those into `RunResult`s. A runner never raises
 that crashes, hangs past the timeout or is killed still yields one result per source, with
 a reason, and its runs left `running` are closed as `interrupted`.
 
-Another runner (Scrapyd, many machines) can replace it by offering the same `crawl`."""
+`Runner` is the seam: `jobs.scrapyd.runner.ScrapydRunner` (crawls on Scrapyd nodes) offers
+the same, and `[settings] runner` chooses (`runner_for`)."""
 
 import asyncio
 import contextlib
 import json
 import logging
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from jobs.config import ConfigError, load
+from jobs.config import Config, ConfigError, load
+from jobs.lifeline import child_environment
 from jobs.logs import relog
 from storage import COUNTERS, RunCounts, RunStatus, StorageError, Store, clock
 
@@ -46,6 +50,34 @@ class RunResult(RunCounts):
     @property
     def succeeded(self) -> bool:
         return self.status.succeeded
+
+
+class Runner(Protocol):
+    """Crawls sources somewhere and says how each run ended; never raises."""
+
+    async def crawl(
+        self, sources: Sequence[str], *, trigger: str = "schedule"
+    ) -> list[RunResult]: ...
+
+    def terminate(self) -> None:
+        """Ask the running crawls to stop (called twice: ask, then insist); their cut-off
+        runs end `interrupted`."""
+
+    def pids(self) -> list[int]:
+        """The crawl processes of this machine still running (none for remote crawls)."""
+        ...
+
+    def kill(self) -> None:
+        """Stop the crawls that did not stop when asked, at once."""
+
+
+def runner_for(config: Config, *, timeout: float | None = None) -> Runner:
+    """The runner `[settings] runner` names."""
+    if config.settings.runner == "scrapyd":
+        from jobs.scrapyd.runner import ScrapydRunner
+
+        return ScrapydRunner(config, timeout=timeout)
+    return LocalRunner(config.path, timeout=timeout)
 
 
 class LocalRunner:
@@ -77,6 +109,7 @@ class LocalRunner:
                 *names,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                env=child_environment(),  # it dies with this process (jobs.lifeline)
             )
         except OSError as error:
             return [_failed(name, f"could not start the crawl process: {error}") for name in names]
@@ -89,6 +122,18 @@ class LocalRunner:
     def crawl_sync(self, sources: Sequence[str], *, trigger: str = "manual") -> list[RunResult]:
         """`crawl` for callers without an event loop (the CLI)."""
         return asyncio.run(self.crawl(sources, trigger=trigger))
+
+    def pids(self) -> list[int]:
+        """The crawl children still running."""
+        return sorted(child.pid for child in self._children if child.returncode is None)
+
+    def kill(self) -> None:
+        """Kill every running child (it did not stop when asked): its runs left `running`
+        are closed as interrupted by `crawl`, which is waiting for it."""
+        for child in list(self._children):
+            if child.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.kill()
 
     def terminate(self) -> None:
         """Ask every running child to stop (daemon shutdown): each cuts its crawl short and
@@ -140,7 +185,7 @@ class LocalRunner:
                 run_id = run_ids.get(name)
                 row = rows.get(run_id) if run_id is not None else None
                 finished[name] = (
-                    _from_row(name, row)
+                    from_row(name, row)
                     if row
                     else RunResult(
                         name, None, RunStatus.FAILED, f"{name}: {why}",
@@ -186,7 +231,7 @@ class LocalRunner:
             with Store(database) as store:
                 store.runs.mark_interrupted(reason=why, pid=pid)
                 return {run_id: row for run_id in wanted if (row := store.runs.get(run_id))}
-        except (ConfigError, StorageError, OSError):
+        except (ConfigError, StorageError, sqlite3.Error, OSError):
             return {}  # nothing was written, or nothing can be: the results still say why
 
 
@@ -204,7 +249,7 @@ def _take(raw: bytes, run_ids: dict[str, int], finished: dict[str, RunResult]) -
         finished[line["source"]] = RunResult(**fields)
 
 
-def _from_row(name: str, row: dict) -> RunResult:
+def from_row(name: str, row: dict) -> RunResult:
     seconds = 0.0
     if row.get("finished_at"):
         seconds = (clock.parse(row["finished_at"]) - clock.parse(row["started_at"])).total_seconds()

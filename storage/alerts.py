@@ -91,6 +91,29 @@ class Alerts(Repository):
         )
         return row["observation_id"], row["news_id"], row["run_finished_at"]
 
+    def evaluation_due(self, rules: list[str], *, evaluated_before: str) -> bool:
+        """Whether evaluating `rules` may find something: one of them never evaluated,
+        something stored since the oldest cursor, or a cursor older than
+        `evaluated_before`. Cheap: the cursors and three maxima."""
+        if not rules:
+            return False
+        marks = ", ".join("?" * len(rules))
+        row = self._one(
+            f"""SELECT COUNT(*) AS n, MIN(observation_id) AS observation_id,
+                       MIN(news_id) AS news_id, MIN(run_finished_at) AS run_finished_at,
+                       MIN(evaluated_at) AS evaluated_at
+                FROM alert_cursors WHERE rule IN ({marks})""",
+            rules,
+        )
+        if row is None or row["n"] < len(set(rules)) or row["evaluated_at"] < evaluated_before:
+            return True
+        observation_id, news_id, run_finished_at = self.high_water()
+        return (
+            observation_id > row["observation_id"]
+            or news_id > row["news_id"]
+            or run_finished_at > row["run_finished_at"]
+        )
+
     # --- state ------------------------------------------------------------------------------
 
     def state(self, rule: str, series: str) -> AlertState | None:
@@ -159,6 +182,16 @@ class Alerts(Repository):
             )
             for row in rows
         ]
+
+    def firing_history(self, series: str) -> list[tuple[str, str, str | None]]:
+        """(rule, 'firing' or 'resolved', period) of a series' events, oldest first:
+        what charts shade as firing periods."""
+        rows = self._rows(
+            """SELECT rule, kind, period FROM events
+               WHERE series = ? AND kind IN ('firing', 'resolved') ORDER BY id""",
+            [series],
+        )
+        return [(row["rule"], row["kind"], row["period"]) for row in rows]
 
     # --- silences ---------------------------------------------------------------------------
 

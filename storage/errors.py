@@ -12,9 +12,11 @@ layer, so that every part can derive from it.
      ├── NumberError        scrapers/numbers.py    a cell that is not a number (also ValueError)
      ├── LayoutError        scrapers/extract       a page no longer looks as its parser expects
      ├── FetchError         scrapers/streaming.py  a streamed download failed
+     ├── RecordError        scrapers/records.py    a node's records cannot be read (other version)
      ├── DeliveryError      alerts/message.py      a channel could not deliver a message
      ├── ConfigError        jobs/config.py         the config file is broken (every problem)
      ├── DaemonError        jobs/daemon/service.py the daemon cannot start
+     ├── NodeError          jobs/scrapyd/client.py a Scrapyd node cannot be used for a call
      └── DemoError          jobs/demo/run.py       the offline demo cannot start
 """
 

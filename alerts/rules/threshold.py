@@ -13,6 +13,7 @@ from alerts.rules.series import ReplayedRule
 from alerts.view import View
 from storage import Point
 from storage.formatting import number
+from storage.periods import Period
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +95,7 @@ class Threshold(ReplayedRule, kind="threshold"):
 
     def judge(self, metric: str, points: Sequence[Point], start: int, view: View) -> Iterator[Step]:
         aggregate = AGGREGATES[self.aggregate]
+        drawing = self.drawing()
         for i in range(max(start, self.window - 1), len(points)):
             value = aggregate([p.value for p in points[i - self.window + 1 : i + 1]])
             previous = None
@@ -106,18 +108,19 @@ class Threshold(ReplayedRule, kind="threshold"):
                 fire, clear = value <= self.level, value > self.resolve_level
                 relation = "at or below" if fire else "above"
             shown = self.level if fire or not clear else self.resolve_level
+            measured = drawing.measured(Period(points[i].period).grain)
             yield Step(
                 series=metric,
                 period=points[i].period,
                 fire=fire,
                 clear=clear,
                 value=value,
-                says=f"{self.measure()} {number(value)} is {relation} {number(shown)}",
+                says=f"{measured} {number(value)} is {relation} {number(shown)}",
                 facts={
                     "threshold": self.level,
                     "resolve_threshold": self.resolve_level,
                     "direction": "above" if self.above is not None else "below",
-                    "measure": self.measure(),
+                    "measure": measured,
                     "window": self.window,
                     "aggregate": self.aggregate,
                     "previous_value": previous,

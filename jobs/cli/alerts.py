@@ -10,12 +10,15 @@ import click
 from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
-from jobs.cli.context import Context, pass_context
-from jobs.cli.output import emit, output_options
-from jobs.typed import parse_duration
+from alerts.standing import standing
+from jobs.cli.context import BadArgument, Context, one_of, pass_context
+from jobs.cli.output import ROW_ID, emit, output_options, say
+from jobs.typed import format_duration, parse_duration
 from jobs.when import parse_moment
 from storage import clock
 from storage.formatting import moment
+
+SHOWN_SERIES = 10  # per rule: a pattern rule may watch hundreds
 
 
 @click.group(invoke_without_command=True)
@@ -38,6 +41,7 @@ def alerts(ctx: click.Context, limit: int) -> None:
         events = store.alerts.events(limit=limit)
         silenced = [s.rule for s in store.alerts.silences(active_at=clock.now())]
         counts = store.outbox.counts()
+        pending = store.outbox.recent(status="pending", limit=10)
         dead = store.outbox.recent(status="dead", limit=5)
     click.echo(f"Rules ({len(config.rules)})")
     by_rule: dict[str, list] = {}
@@ -46,21 +50,36 @@ def alerts(ctx: click.Context, limit: int) -> None:
     for name, rule in config.rules.items():
         mark = " (silenced)" if any(fnmatch.fnmatchcase(name, p) for p in silenced) else ""
         firing = [s for s in by_rule.get(name, []) if s.state == "firing"]
+        # what a rule measures is worth a line per series; "not firing" alone is not
+        held = by_rule.get(name, []) if rule.drawing() is not None else firing
         summary = f"{len(firing)} firing" if firing else "ok"
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
-        for state in firing:
-            click.echo(
-                f"      {state.series} since {moment(state.since, zone)} (period {state.period})"
-            )
+        for state in sorted(held, key=lambda s: (s.state != "firing", s.series))[:SHOWN_SERIES]:
+            words = standing(rule, state, lambda stored: moment(stored, zone))
+            say(f"      {state.series}: {words}")
+        if len(held) > SHOWN_SERIES:
+            click.echo(f"      ... and {len(held) - SHOWN_SERIES} more series")
     click.echo(f"\nRecent events ({len(events)})")
     for event in events:
         silent = " (silenced)" if event.silenced else ""
-        click.echo(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{silent}")
+        say(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{silent}")
     click.echo(
         f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
     )
+    for message in pending:
+        tried = (
+            f"{message.attempts} attempt(s), last error: {message.last_error}"
+            if message.last_error
+            else "not tried yet"
+        )
+        say(
+            f"  pending {message.id}: {message.subject} -> {message.channel}: {tried}; "
+            f"next try {moment(message.next_attempt_at, zone)}"
+        )
     for message in dead:
-        click.echo(f"  dead: {message.subject} -> {message.channel}: {message.last_error}")
+        say(f"  dead {message.id}: {message.subject} -> {message.channel}: {message.last_error}")
+    if dead:
+        click.echo("  Send dead messages again: crossings alerts retry --dead (or retry ID)")
 
 
 @alerts.command()
@@ -80,7 +99,9 @@ def events(
     try:
         start = parse_moment(since, zone, now=datetime.now(UTC)) if since else None
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--since") from None
+        raise BadArgument(f"--since: {error}") from None
+    if rule is not None:
+        one_of("rule", rule, context.config.rules)
     with context.store() as store:
         found = store.alerts.events(since=start, rule=rule, limit=limit)
     rows = [
@@ -92,6 +113,47 @@ def events(
 
 
 EVENT_COLUMNS = ("at", "kind", "rule", "series", "period", "silenced", "summary")
+
+
+@alerts.command()
+@click.argument("message_id", type=ROW_ID, required=False)
+@click.option("--dead", "all_dead", is_flag=True, help="Every message given up (dead).")
+@pass_context
+def retry(context: Context, message_id: int | None, all_dead: bool) -> None:
+    """Send an outbox message again now: one by ID (a dead one, or a pending one without
+    waiting for its next try), or every dead one. Its retries start over.
+
+    Example: crossings alerts retry --dead
+    """
+    if (message_id is None) == (not all_dead):
+        raise click.UsageError("give exactly one of a message ID or --dead")
+    config = context.config
+    with context.store(read_only=False) as store:
+        if message_id is None:
+            ids = store.outbox.ids(status="dead")
+        else:
+            found = store.outbox.get(message_id)
+            if found is None:
+                raise click.ClickException(
+                    f"no outbox message {message_id}: `crossings alerts` lists them"
+                )
+            if found.status == "sent":
+                raise click.ClickException(
+                    f"message {message_id} was already sent "
+                    f"({moment(found.sent_at, config.settings.zone)})"
+                )
+            ids = [message_id]
+        queued = store.outbox.requeue(ids, at=clock.now())
+        report = deliver_due(
+            store,
+            config.channels,
+            templates=config.templates,
+            retry_for=config.settings.retry_alerts_for,
+        )
+    click.echo(f"Queued {queued} message(s) again; sent {report.sent} due message(s).")
+    retried = format_duration(config.settings.retry_alerts_for)
+    for error in report.errors:
+        say(f"  not yet delivered (retried for {retried}): {error}", err=True)
 
 
 @alerts.command()
@@ -113,7 +175,7 @@ def silence(context: Context, rule: str, until: str, comment: str) -> None:
         raise click.ClickException(f"no rule named {rule!r} (known: {known})")
     ends = _moment(until, config.settings.zone)
     if ends <= datetime.now(UTC):
-        raise click.BadParameter(f"{until!r} is in the past", param_hint="--until")
+        raise BadArgument(f"--until: {until!r} is in the past")
     until_text = clock.to_text(ends)
     with context.store(read_only=False) as store:
         silence_id = store.alerts.silence(rule, until=until_text, comment=comment)
@@ -138,7 +200,7 @@ def silences(context: Context, show_all: bool, fmt: str | None) -> None:
 
 
 @alerts.command()
-@click.argument("silence_id", type=int)
+@click.argument("silence_id", type=ROW_ID)
 @pass_context
 def unsilence(context: Context, silence_id: int) -> None:
     """Remove the silence with id SILENCE_ID (see `crossings alerts silences`).
@@ -168,9 +230,7 @@ def notify_test(context: Context, channel: str) -> None:
     Example: crossings notify test newsroom
     """
     config = context.config
-    if channel not in config.channels:
-        known = ", ".join(sorted(config.channels)) or "none configured"
-        raise click.ClickException(f"no channel named {channel!r} (known: {known})")
+    one_of("channel", channel, config.channels)
     at = clock.now()
     shown = moment(at)
     message = Message(
@@ -201,9 +261,7 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
     Example: crossings digest weekly --preview weekly.html
     """
     config = context.config
-    if name not in config.digests:
-        known = ", ".join(sorted(config.digests)) or "none configured"
-        raise click.ClickException(f"no digest named {name!r} (known: {known})")
+    one_of("digest", name, config.digests)
     if (preview_path is None) == (not send):
         raise click.UsageError("give exactly one of --preview FILE.html or --send")
     settings = config.digests[name]
@@ -215,10 +273,15 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
         return
     with context.store(read_only=False) as store:
         queued = queue_digest(store, settings, config.rules, templates=config.templates)
-        report = deliver_due(store, config.channels, templates=config.templates)
+        report = deliver_due(
+            store,
+            config.channels,
+            templates=config.templates,
+            retry_for=config.settings.retry_alerts_for,
+        )
     click.echo(f"Queued {len(queued)} message(s); sent {report.sent} due message(s) in all.")
     for error in report.errors:
-        click.echo(f"  not yet delivered (will be retried): {error}", err=True)
+        say(f"  not yet delivered (will be retried): {error}", err=True)
 
 
 def _moment(text: str, zone) -> datetime:
@@ -230,9 +293,8 @@ def _moment(text: str, zone) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is neither a time (2025-01-31T18:00) nor a duration (6h, 3d)",
-            param_hint="--until",
+        raise BadArgument(
+            f"--until: {text!r} is neither a time (2025-01-31T18:00) nor a duration (6h, 3d)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 

@@ -18,12 +18,14 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from jobs.views import sources_overview, thresholds_for
+from alerts.drawing import metric_chart
+from alerts.rule import drawings_for
+from alerts.standing import standing
+from jobs.views import sources_overview
 from jobs.web import CONFIG
 from jobs.when import parse_moment
 from storage import StorageError, Store
 from storage.formatting import moment, number
-from storage.periods import Period
 
 HERE = Path(__file__).parent
 TEMPLATES = web.AppKey("page_templates", jinja2.Environment)
@@ -50,8 +52,10 @@ def register(app: web.Application) -> None:
     app.router.add_get("/alerts", alerts)
     app.router.add_get("/news", news)
     app.router.add_get("/sources/{name}", source)
-    app.router.add_get("/snapshots/{id:\\d+}", snapshot)
-    app.router.add_get("/snapshots/{id:\\d+}/raw", snapshot_raw)
+    # At most 18 digits: a larger id cannot exist (SQLite ids are 64-bit) and would not
+    # even bind as a query parameter; it is a 404 like any other missing snapshot.
+    app.router.add_get("/snapshots/{id:\\d{1,18}}", snapshot)
+    app.router.add_get("/snapshots/{id:\\d{1,18}}/raw", snapshot_raw)
     app.router.add_static("/static", HERE / "static")
 
 
@@ -113,10 +117,19 @@ def _not_found(request: web.Request, message: str) -> web.HTTPNotFound:
 async def overview(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
 
+    zone = config.settings.zone
+
     def work(store: Store) -> dict:
+        firing = []
+        for row in store.queries.firing_alerts():
+            rule = config.rules.get(row["rule"])
+            state = store.alerts.state(row["rule"], row["series"])
+            words = standing(rule, state, lambda t: moment(t, zone)) if rule else row["state"]
+            chart = rule is not None and rule.watches(row["series"])
+            firing.append({**row, "words": words, "chart": chart})
         return {
             "sources": sources_overview(config, store, now=datetime.now(UTC)),
-            "firing": store.queries.firing_alerts(),
+            "firing": firing,
             "changes": store.queries.latest_changes(limit=20),
         }
 
@@ -143,27 +156,28 @@ async def metric(request: web.Request) -> web.Response:
         except ValueError as error:
             problem = str(error)
 
+    rules = [rule for rule in config.rules.values() if rule.watches(name)]
+    zone = config.settings.zone
+
+    def shown(stored: str) -> str:
+        return moment(stored, zone)
+
     def work(store: Store) -> dict:
         return {
             "rows": store.queries.series_with_revisions(name, as_of=as_of),
             "revisions": store.observations.revisions(since="", metric=name),
             "entry": store.catalog.metric(name),
             "known": name in store.queries.metric_names(),
+            "chart": metric_chart(store, name, drawings_for(rules, name), as_of=as_of),
+            "standings": [
+                (rule, standing(rule, store.alerts.state(rule.name, name), shown)) for rule in rules
+            ],
         }
 
     found = await _read(request, work)
     if not found["known"]:
         raise _not_found(request, f"No values are stored for metric {name!r}.")
     rows = found["rows"]
-    thresholds = thresholds_for(config, name)
-    chart = {
-        "label": (found["entry"].label if found["entry"] else "") or name,
-        "labels": [row["period"] for row in rows],
-        "x": _positions([row["period"] for row in rows]),
-        "values": [row["value"] for row in rows],
-        "revised": [row["revisions"] > 0 for row in rows],
-        "thresholds": [{"label": t.label, "value": t.value} for t in thresholds],
-    }
     return _page(
         request,
         "metric.html",
@@ -172,8 +186,8 @@ async def metric(request: web.Request) -> web.Response:
         rows=rows,
         latest=rows[-1] if rows else None,
         revisions=found["revisions"],
-        thresholds=thresholds,
-        chart=chart,
+        standings=found["standings"],
+        chart=found["chart"].as_json(),
         as_of=as_of_text,
         problem=problem,
     )
@@ -282,13 +296,6 @@ async def snapshot_raw(request: web.Request) -> web.Response:
         body=body, content_type="text/plain", charset=_charset(found.content_type),
         headers=RAW_HEADERS,
     )  # fmt: skip
-
-
-def _positions(periods: list[str]) -> list[float] | None:
-    """Periods as decimal years, so a chart spaces them by time (a gap of four years
-    looks like one); None when some period has a form we cannot place."""
-    placed = [Period(period).position for period in periods]
-    return None if any(at is None for at in placed) else [at for at in placed if at is not None]
 
 
 def _charset(content_type: str | None) -> str:

@@ -177,7 +177,7 @@ def _periods_in_columns(
     ]
     row_filter = re.compile(source.rows) if source.rows else None
     extraction, group = Extraction(), ""
-    made: dict[tuple[str, str], str] = {}
+    made: dict[tuple[str, str], str] = {}  # (metric, period) -> the row that gave it first
     layout_rows: list[str] = []
     outer: list[Cell] = []  # the previous row's labels
     for cells in body:
@@ -211,16 +211,15 @@ def _periods_in_columns(
             if (metric := metrics.get(above)) is None:
                 names["column"] = slug(above)
                 metric = metrics[above] = _render(source, source.metric, names, grid)
-            key = (metric, period.text)
-            if key in made:
+            key, row = (metric, period.text), " / ".join(path)
+            if made.setdefault(key, row) != row and source.duplicates == "error":
                 raise LayoutError(
-                    f"{source.name}: rows {made[key]!r} and {' / '.join(path)!r} both give "
+                    f"{source.name}: rows {made[key]!r} and {row!r} both give "
                     f"{metric} for {period.text}: put {{row}} or {{group}} in the metric template"
                 )
-            made[key] = " / ".join(path)
             flags = _flags(period.flags, headers[column].marks, marks, number.flags)
             _add(source, extraction, metric, names, period.text, number, flags, grid,
-                 " / ".join(filter(None, [*path, above])))  # fmt: skip
+                 " / ".join(filter(None, [*path, above])), f"row {row!r}")  # fmt: skip
     fixed = [_joined(headers[column]) for column in range(len(headers)) if column not in periods]
     groups = [text for _, text in periods.values() if text]
     extraction.layout = Layout(_unique([*fixed, *groups]), _unique(layout_rows))
@@ -275,7 +274,7 @@ def _periods_in_rows(
     ]
     label_columns = [c for c in range(len(names)) if c not in timed and c not in value_columns]
     extraction = Extraction()
-    made: dict[tuple[str, str], int] = {}
+    made: dict[tuple[str, str], tuple[int, dict[str, str]]] = {}  # -> (line, its labels)
     periods: dict[tuple[str, str], Period] = {}  # long sheets repeat each period many times
     for line, cells in enumerate(body, start=1):
         text = cells[period_column].text
@@ -294,17 +293,16 @@ def _periods_in_rows(
                 continue
             values = {**labels, "column": slug(names[column])}
             metric = _render(source, source.metric, values, grid)
-            if (metric, period.text) in made:
-                raise LayoutError(
-                    f"{source.name}: data rows {made[(metric, period.text)]} and {line} of "
+            first, first_labels = made.setdefault((metric, period.text), (line, labels))
+            if first_labels != labels and source.duplicates == "error":
+                raise LayoutError(  # rows told apart by a label the template leaves out
+                    f"{source.name}: data rows {first} and {line} of "
                     f"{grid.where} both give {metric} for {period.text}: name the label "
                     f"columns in the metric template ({', '.join('{' + k + '}' for k in labels)})"
                 )
-            made[(metric, period.text)] = line
             flags = _flags(period.flags, headers[column].marks, cells[column].marks, number.flags)
-            _add(
-                source, extraction, metric, values, period.text, number, flags, grid, names[column]
-            )
+            _add(source, extraction, metric, values, period.text, number, flags, grid,
+                 names[column], f"row {line} ({text!r})")  # fmt: skip
     extraction.layout = Layout(_unique(name for name in names if name), ())
     return extraction
 
@@ -377,7 +375,8 @@ def _as_of(
             values = {**names, "column": slug(_joined(headers[column]))}
             flags = _flags(as_of.flags, headers[column].marks, marks, number.flags)
             _add(source, extraction, None, values, as_of.text, number, flags, grid,
-                 " / ".join([*labels, _joined(headers[column])]))  # fmt: skip
+                 " / ".join([*labels, _joined(headers[column])]),
+                 f"row {' / '.join(labels)!r}")  # fmt: skip
     fixed = [_joined(headers[column]) for column in range(len(headers)) if headers[column].texts]
     extraction.layout = Layout(_unique(fixed), _unique(layout_rows))
     return extraction
@@ -393,18 +392,22 @@ def _add(
     flags: tuple[str, ...],
     grid: Grid,
     label_text: str,
+    origin: str = "",
 ) -> None:
+    """Add one value (and its share, with `percent_metric`); `origin` names the row it
+    came from, so that a period given twice is reported by its rows (extract.duplicates)."""
     if number.value is None:
         return
     metric = metric or _render(source, source.metric, names, grid)
     observation = Observation(metric, period, number.value, number.unit or source.unit, flags)
-    extraction.add(observation, label=label_text, source=source.name)
+    extraction.add(observation, label=label_text, source=source.name, origin=origin)
     if number.share is not None and source.percent_metric:
         share = _render(source, source.percent_metric, names, grid)
         extraction.add(
             Observation(share, period, number.share, "percent", flags),
             label=f"{label_text} (percent)",
             source=source.name,
+            origin=origin,
         )
 
 

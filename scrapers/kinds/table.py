@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from scrapers.kinds.tabular import Tabular
+from storage.checked import Selector
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -11,7 +12,7 @@ class TableSource(Tabular, kind="table"):
 
     extractor = "scrapers.extract.table"
 
-    selector: str = field(
+    selector: Selector = field(
         default="",
         metadata={"help": "CSS selector of the <table>, e.g. 'table#stats' or 'main table'."},
     )

@@ -52,6 +52,7 @@ class Fetch:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+    previous: Snapshot | None = None  # the newest fetch with a body, if already looked up
 
 
 class Recorder:
@@ -112,6 +113,7 @@ class Recorder:
             etag=fetch.etag,
             last_modified=fetch.last_modified,
             content_type=fetch.content_type,
+            previous=fetch.previous,
         )
 
     def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:

@@ -72,7 +72,13 @@ class SourcesSpider(scrapy.Spider):
         self, run: SourceRun, url: str, callback: Callable, method: str = "GET"
     ) -> scrapy.Request:
         headers = {}
-        latest = self.recorder.store.snapshots.latest(run.name, url) if run.trust_cache else None
+        # The newest fetch that has a body: its validators make the request conditional,
+        # and a 304 answer is stored pointing at its body (looked up once, here).
+        latest = (
+            self.recorder.store.snapshots.latest(run.name, url, with_body=True)
+            if run.trust_cache
+            else None
+        )
         if latest is not None:
             if latest.etag:
                 headers["If-None-Match"] = latest.etag
@@ -81,6 +87,7 @@ class SourcesSpider(scrapy.Spider):
         meta = {
             "run": run,
             "url": url,
+            "latest": latest,
             "known_sha256": latest.sha256 if latest else None,
             "handle_httpstatus_list": HANDLED,
         }
@@ -143,7 +150,7 @@ class SourcesSpider(scrapy.Spider):
         fetch = _fetch(response)
         body = response.body
         if response.status == 304:
-            latest = self.recorder.store.snapshots.latest(
+            latest = response.meta.get("latest") or self.recorder.store.snapshots.latest(
                 run.name, response.meta["url"], with_body=True
             )
             found = latest.sha256 if latest else None
@@ -259,6 +266,7 @@ def _fetch(response: Response) -> Fetch:
         etag=_header(headers.get("ETag")),
         last_modified=_header(headers.get("Last-Modified")),
         content_type=_header(headers.get("Content-Type")),
+        previous=response.meta.get("latest"),
     )
 
 

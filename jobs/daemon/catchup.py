@@ -1,7 +1,7 @@
 """Catch-up after downtime, from the runs table: a source whose schedule fired while the
 daemon was down (or that never ran) is overdue and runs once, soon after start-up; the
-overdue are fed to the crawl queue a few at a time, so a long outage never turns into a
-stampede."""
+crawl queue takes the overdue all at once, and never lets two children crawl one site at
+the same time, so a long outage costs one crawl of them, never a stampede on a site."""
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo

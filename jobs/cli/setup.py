@@ -132,9 +132,7 @@ def migrate(context: Context) -> None:
     started = time.monotonic()
     with context.store(read_only=False):
         pass  # opening for writing migrates
-    click.echo(
-        f"{database}: schema {before} -> {LATEST} in {time.monotonic() - started:.1f} s"
-    )
+    click.echo(f"{database}: schema {before} -> {LATEST} in {time.monotonic() - started:.1f} s")
 
 
 COMMANDS = (init, check, kinds, migrate)

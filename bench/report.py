@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import checks as checks_bench
 import daemon as daemon_bench
 import harness
+import polling as polling_bench
 
 
 def _load(name: str) -> dict | None:
@@ -117,7 +118,8 @@ def daemon(data: dict) -> str:
     return daemon_bench.report(summaries) + _when(data) + f" Repetitions: {runs}."
 
 
-RENDERERS = {"checks": checks, "csv": csv, "rules": rules, "queries": queries, "daemon": daemon}
+RENDERERS = {"checks": checks, "csv": csv, "rules": rules, "queries": queries, "daemon": daemon,
+             "polling": polling_bench.render}  # fmt: skip
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from jobs.cli.context import Context, pass_context
+from jobs.polling import is_auto
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
 from jobs.typed import hints_of, keys_of, type_name
@@ -51,9 +52,14 @@ def check(context: Context) -> None:
     click.echo(f"Database {config.database} ({state}); timezone {config.settings.timezone}")
     click.echo(f"\nSources ({len(config.sources)})")
     for name, source in config.sources.items():
-        upcoming = next_run(source.schedule, zone, now=now) if source.enabled else None
-        when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "disabled"
+        if is_auto(source):
+            when = "by its release plan (crossings sources)" if source.enabled else "disabled"
+        else:
+            upcoming = next_run(source.schedule, zone, now=now) if source.enabled else None
+            when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "disabled"
         click.echo(f"  {name:<28} {source.kind:<8} {source.schedule:<14} next {when}")
+        if source.releases:
+            click.echo(f"  {'':<28} releases: {source.releases}")
         click.echo(f"  {'':<28} {source.url}")
     click.echo(f"\nRules ({len(config.rules)})")
     for name, rule in config.rules.items():

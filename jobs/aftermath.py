@@ -20,5 +20,11 @@ class Aftermath:
 def after_crawl(config: Config, store: Store, *, now: datetime | None = None) -> Aftermath:
     """Evaluate every rule, then send every due message (retries included)."""
     events = evaluate(store, config.rules, now=now)
-    delivery = deliver_due(store, config.channels, templates=config.templates, now=now)
+    delivery = deliver_due(
+        store,
+        config.channels,
+        templates=config.templates,
+        now=now,
+        retry_for=config.settings.retry_alerts_for,
+    )
     return Aftermath(events, delivery)

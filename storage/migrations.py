@@ -228,6 +228,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WHERE superseded_at IS NULL;
         """,
     ),
+    Migration(
+        5,
+        "outbox messages remember when their retries began, so retrying has a horizon",
+        """
+        -- Set at a message's first failed attempt, cleared when it is queued again by hand;
+        -- delivery gives up (dead) once retries have lasted [settings] retry_alerts_for.
+        ALTER TABLE outbox ADD COLUMN retry_since TEXT;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from jobs.cli.context import Context, pass_context
+from jobs.config import unproduced_metrics
 from jobs.polling import is_auto
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
@@ -40,11 +41,19 @@ def init(directory: Path, force: bool) -> None:
 def check(context: Context) -> None:
     """Validate the config and show sources with their next runs, rules and channels.
 
-    Exits with status 2 and lists every problem when the config is broken.
+    Exits with status 2 and lists every problem when the config is broken. Warns about
+    a rule on a metric that no source publishes and the database does not hold (a typo,
+    or a metric still to come).
 
     Example: crossings --config ~/crossings/crossings.toml check
     """
     config = context.config
+    stored: list[str] = []
+    if config.rules and config.database.exists():
+        with context.store() as store:
+            stored = store.queries.metric_names()
+    for problem in unproduced_metrics(config, stored):
+        click.echo(f"Warning: {problem}", err=True)
     zone = config.settings.zone
     now = datetime.now(UTC).astimezone(zone)
     click.echo(f"Config {config.path}: OK")

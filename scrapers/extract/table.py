@@ -172,21 +172,27 @@ def _periods_in_columns(
                 for key, column in zip(label_keys, label_columns, strict=True)
             },
         }
-        metrics: dict[str, str] = {}  # by the header text above the period
+        row_path = " / ".join(path)
+        # by the header text above the period: (metric, label), made once per row
+        metrics: dict[str, tuple[str, str]] = {}
         for column, (period, above) in periods.items():
             number = _number(source, cells[column].text, path, headers[column], page)
             if number.value is None:
                 continue
-            if (metric := metrics.get(above)) is None:
+            if (named := metrics.get(above)) is None:
                 names["column"] = slug(above)
-                metric = metrics[above] = _render(source, source.metric, names, headers, page)
+                named = metrics[above] = (
+                    _render(source, source.metric, names, headers, page),
+                    " / ".join(filter(None, [*path, above])),
+                )
+            metric, label = named
             key = (metric, period.text)
             if key in made:
                 raise LayoutError(
-                    f"{source.name}: rows {made[key]!r} and {' / '.join(path)!r} both give "
+                    f"{source.name}: rows {made[key]!r} and {row_path!r} both give "
                     f"{metric} for {period.text}: put {{row}} or {{group}} in the metric template"
                 )
-            made[key] = " / ".join(path)
+            made[key] = row_path
             extraction.add(
                 Observation(
                     metric,
@@ -195,7 +201,7 @@ def _periods_in_columns(
                     number.unit or source.unit,
                     _flags(period.flags, number.flags),
                 ),
-                label=" / ".join(filter(None, [*path, above])),
+                label=label,
                 source=source.name,
             )
     return extraction

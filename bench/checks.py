@@ -24,6 +24,9 @@ from sources import table_source
 from storage import Store
 
 PASSES = ("first", "changed", "same")
+TARGETS = {"first": 1.0, "changed": 1.5, "same": 2.0}  # crossings / urlwatch pages/s (issue 14)
+GROWTH_TARGET = 1.5  # N = 10,000 against N = 1,000, per page
+LARGE = 10_000
 
 
 # --- urlwatch ------------------------------------------------------------------------------
@@ -169,8 +172,11 @@ def summarise(runs: list[list[dict]]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--pages", type=int, nargs="+", default=[200, 1000, 10000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--large-repeat", type=int, default=1, help=f"repetitions for N >= {LARGE:,}"
+    )
     parser.add_argument("--tools", nargs="+", default=["urlwatch", "crossings"])
     parser.add_argument("--quick", action="store_true", help="200 pages, 1 repetition")
     args = parser.parse_args()
@@ -181,7 +187,7 @@ def main() -> None:
     data: dict = {"pages": {}, "repeat": args.repeat, "settings": SETTINGS}
     for pages in args.pages:
         runs: dict[str, list] = {tool: [] for tool in args.tools}
-        for rep in range(args.repeat):
+        for rep in range(args.repeat if pages < LARGE else min(args.repeat, args.large_repeat)):
             order = args.tools if rep % 2 == 0 else list(reversed(args.tools))
             for tool in order:
                 runs[tool].append(three_passes(tool, pages, work / f"{tool}-{pages}-{rep}"))
@@ -200,6 +206,7 @@ def report(data: dict) -> str:
         for index, name in enumerate(PASSES):
             c = ours[index] if ours else None
             u = theirs[index] if theirs else None
+            ratio = harness.ratio(c["pages_per_s"], u["pages_per_s"]) if c and u else None
             rows.append(
                 [
                     pages,
@@ -208,23 +215,66 @@ def report(data: dict) -> str:
                     c["wall_s"] if c else "-",
                     u["pages_per_s"] if u else "-",
                     c["pages_per_s"] if c else "-",
-                    harness.ratio(c["pages_per_s"], u["pages_per_s"]) if c and u else "-",
+                    ratio if ratio is not None else "-",
+                    _verdict(ratio is not None and ratio >= TARGETS[name], f">= {TARGETS[name]}x"),
                     u["cpu_s"] if u else "-",
                     c["cpu_s"] if c else "-",
                     u["peak_rss_mb"] if u else "-",
                     c["peak_rss_mb"] if c else "-",
+                    _verdict(bool(c and u and c["peak_rss_mb"] <= u["peak_rss_mb"]), "<= urlwatch"),
                     int(c["stored"].get("bodies", 0)) if c else "-",
                     int(c["stored"].get("stored_bytes", 0)) if c else "-",
                 ]
             )
-    return harness.table(
+    text = harness.table(
         rows,
         [
             "N", "pass", "urlwatch s", "crossings s", "urlwatch pages/s", "crossings pages/s",
-            "ratio", "urlwatch CPU s", "crossings CPU s", "urlwatch peak MB",
-            "crossings peak MB", "new bodies", "stored bytes",
+            "ratio", "target", "urlwatch CPU s", "crossings CPU s", "urlwatch peak MB",
+            "crossings peak MB", "RSS target", "new bodies", "stored bytes",
         ],
     )  # fmt: skip
+    return text + "\n\n" + growth(data)
+
+
+def growth(data: dict) -> str:
+    """crossings at the largest N against N = 1,000 (or the smallest): CPU and wall seconds
+    per page, and peak RSS, each as a factor (target: within GROWTH_TARGET)."""
+    sizes = sorted(int(n) for n in data["pages"])
+    small = 1000 if 1000 in sizes else sizes[0]
+    if len(sizes) < 2 or sizes[-1] == small:
+        return "(growth: run at least two sizes, e.g. --pages 1000 10000)"
+    large = sizes[-1]
+    rows = []
+    for index, name in enumerate(PASSES):
+        a = _pages(data, small)["crossings"][index]
+        b = _pages(data, large)["crossings"][index]
+        cpu = (b["cpu_s"] / large) / (a["cpu_s"] / small)
+        wall = (b["wall_s"] / large) / (a["wall_s"] / small)
+        rss = b["peak_rss_mb"] / a["peak_rss_mb"]
+        worst = max(cpu, wall, rss)
+        rows.append(
+            [name, 1000 * a["cpu_s"] / small, 1000 * b["cpu_s"] / large, cpu,
+             1000 * a["wall_s"] / small, 1000 * b["wall_s"] / large, wall,
+             a["peak_rss_mb"], b["peak_rss_mb"], rss,
+             _verdict(worst <= GROWTH_TARGET, f"<= {GROWTH_TARGET}x")]
+        )  # fmt: skip
+    return harness.table(
+        rows,
+        [
+            "pass", f"CPU ms/page N={small:,}", f"N={large:,}", "factor",
+            f"wall ms/page N={small:,}", f"N={large:,}", "factor",
+            f"peak MB N={small:,}", f"N={large:,}", "factor", "growth target",
+        ],
+    )  # fmt: skip
+
+
+def _pages(data: dict, size: int) -> dict:
+    return data["pages"].get(size) or data["pages"][str(size)]
+
+
+def _verdict(met: bool, target: str) -> str:
+    return f"met ({target})" if met else f"**missed** ({target})"
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
-"""The daemon with 1,000 `table` sources configured (one per page of the synthetic site):
-- start-up: `crossings run` on a new database until /healthz answers; it then catches up
-  (every source is overdue: one crawl child for all of them), measured until every page
-  was fetched: peak RSS of the daemon and of the crawl child, separately;
+"""The daemon with N `table` sources configured (one per page of the synthetic site),
+N = 1,000 and 10,000:
+- catch-up: `crossings run` on a new database until /healthz answers; every source is
+  overdue and is caught up, timed until every page was fetched and no child is left, side
+  by side with `crossings crawl --all` of the same sources on a fresh database (the
+  target: catch-up within 2x of it); peak RSS of the daemon and of its children;
 - idle: the daemon restarted on that database (nothing overdue), RSS sampled for a while
   once /healthz answers (median and peak), then SIGTERM and the time to exit;
-- crawl child: `python -m jobs.crawl_child` for one source and for all 1,000 (the
-  process the daemon starts): wall time, time to its first request, peak RSS.
+- crawl child: `python -m jobs.crawl_child` for one source and for all N (the process
+  the daemon starts): wall time, time to its first request, peak RSS.
+The last column compares N = 10,000 with N = 1,000 per source (the growth target: 1.5x).
 
-  .venv/bin/python bench/daemon.py --repeat 3
+  .venv/bin/python bench/daemon.py --sources 1000 10000 --repeat 3
   .venv/bin/python bench/daemon.py --quick       # 200 sources, 1 repetition
 """
 
@@ -184,35 +187,41 @@ def crawl_child(config: Path, site: harness.SiteProcess, names: list[str]) -> di
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sources", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="200 sources, 1 repetition")
-    parser.add_argument("--catch-up", action="store_true", help="also time a first start")
-    args = parser.parse_args()
-    if args.quick:
-        args.sources, args.repeat = 200, 1
-    names = [f"report{i:05d}" for i in range(args.sources)]
-    runs = []
-    for rep in range(args.repeat):
-        directory = harness.WORK / "daemon"
-        shutil.rmtree(directory, ignore_errors=True)
-        with harness.site(args.sources) as site:
-            port = free_port()
-            config = write_config(directory, site.url, args.sources, port)
-            run = {}
-            if args.catch_up:
-                run["first_start"] = first_start(config, port, site, args.sources)
-            else:  # every source crawled once: nothing is overdue when the daemon starts
-                prime = [*harness.crossings_command(), "--config", str(config), "crawl", "--all"]
-                harness.measure(prime, cwd=directory).check("crawl --all")
-            run["idle"] = idle(config, port)
-            run["child_one"] = crawl_child(config, site, names[:1])
-            run["child_all"] = crawl_child(config, site, names)
-        print(f"  rep {rep + 1}: {run}", flush=True)
-        runs.append(run)
-    summary = {
+def one_size(sources: int, rep: int) -> dict:
+    """Catch-up on a new database against `crawl --all` of the same sources (each on its
+    own fresh database, alternating which goes first); then, on the caught-up database,
+    the idle daemon and the crawl child."""
+    names = [f"report{i:05d}" for i in range(sources)]
+    directory = harness.WORK / "daemon"
+    shutil.rmtree(directory, ignore_errors=True)
+    run: dict = {}
+    with harness.site(sources) as site:
+        port = free_port()
+        config = write_config(directory, site.url, sources, port)
+        baseline = write_config(directory / "crawl-all", site.url, sources, free_port())
+        crawl_all = [*harness.crossings_command(), "--config", str(baseline), "crawl", "--all"]
+
+        def timed_crawl_all() -> None:
+            site.reset()
+            measured = harness.measure(crawl_all, cwd=baseline.parent).check("crawl --all")
+            run["crawl_all"] = {"wall_s": measured.wall_s, "cpu_s": measured.cpu_s}
+
+        if rep % 2:
+            timed_crawl_all()
+        run["first_start"] = first_start(config, port, site, sources)
+        if not rep % 2:
+            timed_crawl_all()
+        run["first_start"]["catch_up_vs_crawl_all"] = (
+            run["first_start"]["catch_up_s"] / run["crawl_all"]["wall_s"]
+        )
+        run["idle"] = idle(config, port)
+        run["child_one"] = crawl_child(config, site, names[:1])
+        run["child_all"] = crawl_child(config, site, names)
+    return run
+
+
+def summarise(runs: list[dict], sources: int) -> dict:
+    summary: dict = {
         part: {
             key: harness.median([run[part][key] for run in runs])
             for key, value in runs[0][part].items()
@@ -221,18 +230,54 @@ def main() -> None:
         for part in runs[0]
     }
     summary["idle"]["children"] = sorted({c for run in runs for c in run["idle"]["children"]})
-    summary["sources"] = args.sources
+    summary["sources"] = sources
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="200 sources, 1 repetition")
+    args = parser.parse_args()
+    if args.quick:
+        args.sources, args.repeat = [200], 1
+    summaries, all_runs = {}, {}
+    for sources in args.sources:
+        runs = []
+        for rep in range(args.repeat):
+            runs.append(one_size(sources, rep))
+            print(f"  N={sources} rep {rep + 1}: {runs[-1]}", flush=True)
+        summaries[sources], all_runs[sources] = summarise(runs, sources), runs
     path = harness.write_results(
-        "daemon" + "-quick" * args.quick, {"summary": summary, "runs": runs}
+        "daemon" + "-quick" * args.quick, {"summaries": summaries, "runs": all_runs}
     )
-    rows = [
-        [f"{part}.{key}", value]
-        for part, values in summary.items()
+    print(report(summaries))
+    print(f"\nwrote {path}")
+
+
+def report(summaries: dict) -> str:
+    """Every measure side by side for each N; growth = per-source figure at the largest N
+    over the same at the smallest (idle RSS: the whole figure, it should not grow)."""
+    sizes = sorted(summaries)
+    keys = [
+        (part, key)
+        for part, values in summaries[sizes[0]].items()
         if isinstance(values, dict)
         for key, value in values.items()
+        if isinstance(value, int | float)
     ]
-    print(harness.table(rows, ["measure", "median"]))
-    print(f"\nwrote {path}")
+    rows = []
+    for part, key in keys:
+        values = [summaries[n][part].get(key, float("nan")) for n in sizes]
+        growth: object = "-"
+        if len(sizes) > 1 and values[0]:
+            per_source = part in ("crawl_all", "child_all") or key == "catch_up_s"
+            scale = sizes[-1] / sizes[0] if per_source else 1.0
+            growth = values[-1] / values[0] / scale
+        rows.append([f"{part}.{key}", *values, growth])
+    header = ["measure", *[f"N = {n:,}" for n in sizes], "growth (largest / smallest, per source)"]
+    return harness.table(rows, header)
 
 
 if __name__ == "__main__":

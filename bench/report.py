@@ -13,6 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import checks as checks_bench
+import daemon as daemon_bench
 import harness
 import polling as polling_bench
 
@@ -41,8 +43,14 @@ def checks(data: dict) -> str:
                     f"{u['wall_s']:.2f} / {c['wall_s']:.2f}",
                     f"{u['pages_per_s']:.0f} / {c['pages_per_s']:.0f}",
                     f"**{harness.ratio(c['pages_per_s'], u['pages_per_s']):.2f}x**",
+                    checks_bench._verdict(
+                        harness.ratio(c["pages_per_s"], u["pages_per_s"])
+                        >= checks_bench.TARGETS[c["pass"]],
+                        f">= {checks_bench.TARGETS[c['pass']]}x",
+                    ),
                     f"{u['cpu_s']:.2f} / {c['cpu_s']:.2f}",
                     f"{u['peak_rss_mb']:.0f} / {c['peak_rss_mb']:.0f}",
+                    checks_bench._verdict(c["peak_rss_mb"] <= u["peak_rss_mb"], "<= urlwatch"),
                     f"{c['to_first_request_s']:.2f}",
                     int(c["stored"].get("bodies", 0)),
                     int(c["stored"].get("stored_bytes", 0)),
@@ -50,11 +58,17 @@ def checks(data: dict) -> str:
                 ]
             )  # fmt: skip
     header = [
-        "N", "pass", "wall s (urlwatch / crossings)", "pages/s (u / c)", "ratio c/u",
-        "CPU s (u / c)", "peak RSS MB (u / c)", "crossings s to 1st request",
+        "N", "pass", "wall s (urlwatch / crossings)", "pages/s (u / c)", "ratio c/u", "target",
+        "CPU s (u / c)", "peak RSS MB (u / c)", "RSS target", "crossings s to 1st request",
         "new bodies", "bytes stored", "values stored",
     ]  # fmt: skip
-    return harness.table(rows, header) + _when(data) + f" Repetitions: {data['repeat']}."
+    return (
+        harness.table(rows, header)
+        + "\n\nGrowth, crossings:\n\n"
+        + checks_bench.growth(data)
+        + _when(data)
+        + f" Repetitions: {data['repeat']} (1 at N = {checks_bench.LARGE:,} and above)."
+    )
 
 
 def csv(data: dict) -> str:
@@ -99,17 +113,9 @@ def queries(data: dict) -> str:
 
 
 def daemon(data: dict) -> str:
-    rows = [
-        [f"{part}.{key}", value if not isinstance(value, list) else "; ".join(value) or "none"]
-        for part, values in data["summary"].items()
-        if isinstance(values, dict)
-        for key, value in values.items()
-    ]
-    return (
-        harness.table(rows, ["measure", "median"])
-        + _when(data)
-        + f" Sources: {data['summary']['sources']}; repetitions: {len(data['runs'])}."
-    )
+    summaries = {int(n): summary for n, summary in data["summaries"].items()}
+    runs = len(next(iter(data["runs"].values())))
+    return daemon_bench.report(summaries) + _when(data) + f" Repetitions: {runs}."
 
 
 def xlsx(data: dict) -> str:

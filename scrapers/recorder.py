@@ -58,6 +58,7 @@ class Fetch:
     last_modified: str | None = None
     content_type: str | None = None
     fetched_at: str | None = None  # when it was fetched elsewhere (a Scrapyd node); else now
+    previous: Snapshot | None = None  # the newest fetch with a body, if already looked up
 
 
 class Memory(Protocol):
@@ -176,6 +177,7 @@ class Recorder:
             last_modified=fetch.last_modified,
             content_type=fetch.content_type,
             fetched_at=fetch.fetched_at,
+            previous=fetch.previous,
         )
 
     def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:

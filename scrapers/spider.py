@@ -72,7 +72,9 @@ class SourcesSpider(scrapy.Spider):
         self, run: SourceRun, url: str, callback: Callable, method: str = "GET"
     ) -> scrapy.Request:
         headers = run.source.request_headers(self.fetch_settings.agent)
-        latest = self.recorder.latest(run.name, url) if run.trust_cache else None
+        # The newest fetch that has a body: its validators make the request conditional,
+        # and a 304 answer is stored pointing at its body (looked up once, here).
+        latest = self.recorder.latest(run.name, url, with_body=True) if run.trust_cache else None
         if callback == self.parse_listing and not self.recorder.keeps_bodies:
             latest = None  # a 304 would leave nothing to find the file's link in
         if latest is not None:
@@ -83,6 +85,7 @@ class SourcesSpider(scrapy.Spider):
         meta = {
             "run": run,
             "url": url,
+            "latest": latest,
             "known_sha256": latest.sha256 if latest else None,
             "handle_httpstatus_list": HANDLED,
         }
@@ -145,7 +148,9 @@ class SourcesSpider(scrapy.Spider):
         fetch = _fetch(response)
         body = response.body
         if response.status == 304:
-            latest = self.recorder.latest(run.name, response.meta["url"], with_body=True)
+            latest = response.meta.get("latest") or self.recorder.latest(
+                run.name, response.meta["url"], with_body=True
+            )
             body = self.recorder.body(latest.sha256) if latest and latest.sha256 else b""
         try:
             link = find_file(run.source, Page(response.meta["url"], body))
@@ -271,6 +276,7 @@ def _fetch(response: Response) -> Fetch:
         etag=_header(headers.get("ETag")),
         last_modified=_header(headers.get("Last-Modified")),
         content_type=_header(headers.get("Content-Type")),
+        previous=response.meta.get("latest"),
     )
 
 

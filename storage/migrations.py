@@ -263,6 +263,18 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
+def require(db: sqlite_utils.Database, version: int, what: str) -> None:
+    """Refuse, with how to update the file, a read that would be unbearably slow without
+    migration `version` (a read-only command never migrates)."""
+    if (current := schema_version(db)) < version:
+        file = db.execute("PRAGMA database_list").fetchone()[2]
+        raise StorageError(
+            f"database {file} was written by an older crossings (schema {current}; {what} "
+            f"needs schema {version}: {MIGRATIONS[version - 1].description}); update it once "
+            "with `crossings migrate` (a crawl or `crossings run` also does it), then try again"
+        )
+
+
 def migrate(db: sqlite_utils.Database, *, upto: int = LATEST) -> list[Migration]:
     """Apply every migration newer than the file's version (up to `upto`); return those run."""
     current = schema_version(db)

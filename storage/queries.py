@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from storage.errors import StorageError
+from storage.migrations import require
 from storage.observations import known_at
 from storage.repository import Repository, where
 from storage.views import with_views
@@ -70,7 +71,10 @@ class Queries(Repository):
         """One row per metric: its latest period and value, the change from the period
         before, when the value was last confirmed (`as_of`) and how often it was revised.
         `pattern` is a glob (`trac.*`) or, without wildcards, a substring. Each metric
-        costs a few index lookups, so listing stays quick however long the histories."""
+        costs a few index lookups, so listing stays quick however long the histories;
+        a file older than those indexes is refused with how to update it (it would take
+        a minute on ten million values)."""
+        require(self.db, 3, "listing metrics")
         condition, params = "", []
         if pattern:
             if any(mark in pattern for mark in GLOB_MARKS):

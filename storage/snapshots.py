@@ -126,9 +126,11 @@ class Snapshots(Repository):
         last_modified: str | None = None,
         content_type: str | None = None,
         fetched_at: str | None = None,
+        previous: Snapshot | None = None,
     ) -> Snapshot:
         """Store one fetch. The body is bytes, or a `BodyFile` for one streamed to disk;
-        `body=None` with status 304 points at the body last seen at this URL. A body is
+        `body=None` with status 304 points at the body last seen at this URL (`previous`,
+        when the caller looked it up already for its conditional request). A body is
         stored only if its hash is new."""
         fetched_at = fetched_at or clock.now()
         sha256, size, new_body = None, 0, False
@@ -138,7 +140,9 @@ class Snapshots(Repository):
         elif body is not None:
             sha256, size = hashlib.sha256(body).hexdigest(), len(body)
             new_body = self._put_body(sha256, body, fetched_at)
-        elif http_status == 304 and (previous := self.latest(source, url, with_body=True)):
+        elif http_status == 304 and (
+            previous := previous or self.latest(source, url, with_body=True)
+        ):
             sha256, size = previous.sha256, previous.size
             etag = etag or previous.etag
             last_modified = last_modified or previous.last_modified

@@ -22,6 +22,7 @@ COMMAND_PATHS = {
     "init": "jobs.cli.setup:init",
     "check": "jobs.cli.setup:check",
     "kinds": "jobs.cli.setup:kinds",
+    "migrate": "jobs.cli.setup:migrate",
     "crawl": "jobs.cli.crawl:crawl",
     "reparse": "jobs.cli.crawl:reparse",
     "alerts": "jobs.cli.alerts:alerts",

@@ -3,6 +3,7 @@ what will run when, `kinds` explains every key."""
 
 import dataclasses
 import os
+import time
 import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -143,4 +144,28 @@ def _keys(cls: type, indent: str) -> None:
             _keys(inner[0], indent + "    ")
 
 
-COMMANDS = (init, check, kinds)
+@click.command()
+@pass_context
+def migrate(context: Context) -> None:
+    """Update the database to this crossings' schema (new indexes and tables), in place.
+
+    Crawls and the daemon do this whenever they open the file; query commands never write,
+    so they ask for it when an older file would make them slow. Safe to run again.
+
+    Example: crossings migrate
+    """
+    from storage.migrations import LATEST, schema_version
+
+    database = context.config.database
+    with context.store() as store:
+        before = schema_version(store.db)
+    if before == LATEST:
+        click.echo(f"{database} is up to date (schema {LATEST})")
+        return
+    started = time.monotonic()
+    with context.store(read_only=False):
+        pass  # opening for writing migrates
+    click.echo(f"{database}: schema {before} -> {LATEST} in {time.monotonic() - started:.1f} s")
+
+
+COMMANDS = (init, check, kinds, migrate)

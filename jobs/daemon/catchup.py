@@ -1,8 +1,9 @@
 """Catch-up after downtime and retries after failures, from the runs table.
 
 A source whose schedule fired while the daemon was down, that never ran, or whose last
-run failed is overdue and runs once, soon after start-up; the overdue are fed to the crawl
-queue a few at a time, so a long outage never turns into a stampede. A failed run is tried
+run failed is overdue and runs once, soon after start-up; the crawl queue takes the
+overdue all at once and never lets two children crawl one site at the same time, so a
+long outage costs one crawl of them, never a stampede on a site. A failed run is tried
 again with backoff (`jobs.schedule.retry_at`)."""
 
 from collections.abc import Collection, Mapping

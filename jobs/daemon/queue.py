@@ -4,7 +4,9 @@ process starts, not 1,000).
 
 Rules it keeps: a source is never crawled twice at once (a source due again while pending
 or running is coalesced into the run already coming); at most `limit` batches run at a
-time; while every slot is busy, due sources keep joining the next batch."""
+time; while every slot is busy, due sources keep joining the next batch; and a site is
+crawled by one child at a time (a batch never takes a source whose site a running batch
+holds), so the site's download delay, which each child keeps, holds across children."""
 
 import asyncio
 import logging
@@ -16,12 +18,24 @@ Crawl = Callable[[list[str], str], Awaitable[None]]
 
 
 class CrawlQueue:
-    def __init__(self, crawl: Crawl, *, limit: int, window: float, max_batch: int) -> None:
+    def __init__(
+        self,
+        crawl: Crawl,
+        *,
+        limit: int,
+        window: float,
+        max_batch: int,
+        batch_sizes: dict[str, int] | None = None,
+        site_of: Callable[[str], str] = lambda source: source,
+    ) -> None:
         self.crawl = crawl
         self.window = window
         self.max_batch = max_batch
+        self.batch_sizes = batch_sizes or {}  # by trigger, where it differs from max_batch
+        self.site_of = site_of
         self.pending: dict[str, str] = {}  # source -> trigger, in the order they fell due
         self.running: set[str] = set()
+        self.busy_sites: dict[str, int] = {}  # site -> running sources on it
         self.batches: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(limit)
         self._due = asyncio.Event()
@@ -62,8 +76,8 @@ class CrawlQueue:
             await asyncio.sleep(self.window)  # let the sources due together arrive
             await self._slots.acquire()
             batch, trigger = self._take()
-            if not self.pending:
-                self._due.clear()
+            if not self.pending or not batch:
+                self._due.clear()  # a finishing batch sets it again for those left waiting
             if not batch:
                 self._slots.release()
                 continue
@@ -72,13 +86,18 @@ class CrawlQueue:
             task.add_done_callback(self.batches.discard)
 
     def _take(self) -> tuple[list[str], str]:
-        """The oldest pending trigger's sources, up to `max_batch`, moved to running."""
-        if not self.pending:
+        """Up to a batch of the oldest pending trigger's sources whose sites no running
+        batch holds, moved to running (none, if every one of them waits for its site)."""
+        free = [name for name in self.pending if self.site_of(name) not in self.busy_sites]
+        if not free:
             return [], ""
-        trigger = next(iter(self.pending.values()))
-        batch = [name for name, due in self.pending.items() if due == trigger][: self.max_batch]
+        trigger = self.pending[free[0]]
+        size = self.batch_sizes.get(trigger, self.max_batch)
+        batch = [name for name in free if self.pending[name] == trigger][:size]
         for name in batch:
             del self.pending[name]
+            site = self.site_of(name)
+            self.busy_sites[site] = self.busy_sites.get(site, 0) + 1
         self.running.update(batch)
         return batch, trigger
 
@@ -89,4 +108,11 @@ class CrawlQueue:
             log.exception("crawl of %s failed in the daemon; the daemon goes on", ", ".join(batch))
         finally:
             self.running.difference_update(batch)
+            for name in batch:
+                site = self.site_of(name)
+                self.busy_sites[site] -= 1
+                if not self.busy_sites[site]:
+                    del self.busy_sites[site]
             self._slots.release()
+            if self.pending:
+                self._due.set()  # sources that waited for a site held by this batch

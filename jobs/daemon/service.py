@@ -28,6 +28,7 @@ from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -54,8 +55,10 @@ log = logging.getLogger("crossings.daemon")
 
 BATCH_WINDOW = 1.5  # seconds a due source waits for others due at the same moment
 MAX_BATCH = 100  # sources per child process
-CATCHUP_CHUNK = 50  # overdue sources fed to the queue at a time after downtime ...
-CATCHUP_SPACING = 5.0  # ... this many seconds apart (1,000 sources: 95 s)
+# After downtime every overdue source is queued at once and crawled in batches this large
+# (1,000 overdue sources: about the time of one `crawl --all`): the queue runs one child
+# per site at a time, and the child keeps each site's download delay, as `crawl --all` does.
+CATCHUP_BATCH = 1000
 DELIVERY_TICK = timedelta(seconds=30)  # retries of messages that could not be sent
 EVALUATION_TICK = timedelta(seconds=15)  # rules over what was stored, if anything was
 RETENTION_EVERY = timedelta(hours=24)
@@ -230,6 +233,8 @@ class Daemon:
             limit=self.config.settings.max_concurrent_crawls,
             window=BATCH_WINDOW,
             max_batch=MAX_BATCH,
+            batch_sizes={"catch-up": CATCHUP_BATCH},
+            site_of=lambda name: urlsplit(self.sources[name].url).netloc.lower(),
         )
         self.queue.start()
         self.planned.start(scheduler)
@@ -237,7 +242,7 @@ class Daemon:
         self.scheduler = scheduler
 
     async def _catch_up(self) -> None:
-        """Feed overdue sources to the queue a chunk at a time."""
+        """Queue every overdue source (the queue batches them by site)."""
         try:
             await self._feed_overdue()
         except Exception as error:
@@ -262,12 +267,9 @@ class Daemon:
                 ", ".join(late[:10]) + (" …" if len(late) > 10 else ""),
                 extra={"fields": {"event": "catch-up", "sources": late}},
             )
-        for start in range(0, len(late), CATCHUP_CHUNK):
-            if start:
-                await asyncio.sleep(CATCHUP_SPACING)
-            for name in late[start : start + CATCHUP_CHUNK]:
-                assert self.queue is not None  # set by start-up, before catching up
-                self.queue.submit(name, "catch-up")
+        assert self.queue is not None  # set by start-up, before catching up
+        for name in late:
+            self.queue.submit(name, "catch-up")
 
     # -- the jobs -----------------------------------------------------------------------
 

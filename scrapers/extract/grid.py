@@ -202,16 +202,22 @@ def _periods_in_columns(
                 for key, column in zip(label_keys, label_columns, strict=True)
             },
         }
-        metrics: dict[str, str] = {}  # by the header text above the period
+        row, origin = " / ".join(path), f"row {' / '.join(path)!r}"
+        # by the header text above the period: (metric, label), made once per row
+        metrics: dict[str, tuple[str, str]] = {}
         for column, (period, above) in periods.items():
             number = _number(source, cells[column], path, headers[column], grid)
             if number.value is None:
                 extraction.missing += 1
                 continue
-            if (metric := metrics.get(above)) is None:
+            if (named := metrics.get(above)) is None:
                 names["column"] = slug(above)
-                metric = metrics[above] = _render(source, source.metric, names, grid)
-            key, row = (metric, period.text), " / ".join(path)
+                named = metrics[above] = (
+                    _render(source, source.metric, names, grid),
+                    " / ".join(filter(None, [*path, above])),
+                )
+            metric, label_text = named
+            key = (metric, period.text)
             if made.setdefault(key, row) != row and source.duplicates == "error":
                 raise LayoutError(
                     f"{source.name}: rows {made[key]!r} and {row!r} both give "
@@ -219,7 +225,7 @@ def _periods_in_columns(
                 )
             flags = _flags(period.flags, headers[column].marks, marks, number.flags)
             _add(source, extraction, metric, names, period.text, number, flags, grid,
-                 " / ".join(filter(None, [*path, above])), f"row {row!r}")  # fmt: skip
+                 label_text, origin)  # fmt: skip
     fixed = [_joined(headers[column]) for column in range(len(headers)) if column not in periods]
     groups = [text for _, text in periods.values() if text]
     extraction.layout = Layout(_unique([*fixed, *groups]), _unique(layout_rows))

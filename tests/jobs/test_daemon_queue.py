@@ -70,3 +70,32 @@ def test_stopping_returns_what_was_waiting_and_accepts_nothing_more():
         await until(lambda: not queue.batches)
 
     asyncio.run(scenario())
+
+
+def test_a_site_is_crawled_by_one_child_at_a_time_and_catch_up_batches_are_larger():
+    async def scenario():
+        crawls = Crawls()
+        sites = {"a1": "a.example", "a2": "a.example", "b1": "b.example", "c1": "c.example"}
+        queue = CrawlQueue(
+            crawls,
+            limit=2,
+            window=0.05,
+            max_batch=1,
+            batch_sizes={"catch-up": 10},
+            site_of=sites.__getitem__,
+        )
+        queue.start()
+        assert queue.submit("a1", "schedule")
+        await crawls.started.wait()
+        for name in ("a2", "b1", "c1"):
+            assert queue.submit(name, "catch-up")
+        await until(lambda: len(crawls.batches) == 2)
+        await asyncio.sleep(0.2)  # a2 waits for its site although a slot is free
+        assert crawls.batches == [(["a1"], "schedule"), (["b1", "c1"], "catch-up")]
+        crawls.finish.set()
+        await until(lambda: len(crawls.batches) == 3)
+        assert crawls.batches[2] == (["a2"], "catch-up")
+        assert crawls.most_at_once == 2
+        assert await queue.stop() == []
+
+    asyncio.run(scenario())

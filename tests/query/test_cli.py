@@ -197,6 +197,32 @@ def test_missing_database_is_one_clear_line(tmp_path) -> None:
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_metrics_on_an_older_database_says_how_to_migrate_and_migrate_does_it(tmp_path) -> None:
+    from storage.database import connect
+    from storage.migrations import migrate
+
+    db = connect(tmp_path / "old.db")  # schema 2: no index to count revisions by metric
+    migrate(db, upto=2)
+    db.execute(
+        "INSERT INTO observations (metric, period, value, first_seen, last_seen) "
+        "VALUES ('m', '2024-06', 83532, '2024-07-01', '2024-07-01')"
+    )
+    db.conn.commit()
+    db.close()
+    config = tmp_path / "crossings.toml"
+    config.write_text('[settings]\ndatabase = "old.db"\n')
+    refused = CliRunner().invoke(cli, ["--config", str(config), "metrics"])
+    assert refused.exit_code == 1
+    assert "schema 2" in refused.output and "`crossings migrate`" in refused.output
+    migrated = CliRunner().invoke(cli, ["--config", str(config), "migrate"])
+    assert migrated.exit_code == 0, migrated.output
+    assert f"schema 2 -> {LATEST}" in migrated.output
+    listed = CliRunner().invoke(cli, ["--config", str(config), "metrics", "--json"])
+    assert listed.exit_code == 0 and '"m"' in listed.output
+    again = CliRunner().invoke(cli, ["--config", str(config), "migrate"])
+    assert "up to date" in again.output
+
+
 def test_export_shows_progress_on_a_terminal_only(tmp_path) -> None:
     (tmp_path / "crossings.toml").write_text('[settings]\ndatabase = "crossings.db"\n')
     with Store(tmp_path / "crossings.db") as store:

@@ -123,7 +123,7 @@ def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], ind
     lines, judged, judged_label = [], [], ""
     for rule in rules.values():
         if isinstance(rule, Threshold) and rule.matches(metric):
-            if rule.window > 1 and not judged:
+            if rule.window.length > 1 and not judged:
                 judged = rule.judged_values([p.value for p in points])
                 judged_label = f"{rule.measure()} ({rule.name})"
             lines.append((f"{rule.name}: {rule.level:,.0f}", rule.level))

@@ -14,8 +14,9 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
+from alerts.periods import Span
 from storage import AlertState, Cursor
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Step:
     facts: dict = field(default_factory=dict)
     snapshot_id: int | None = None
     remember: dict = field(default_factory=dict)  # kept in the state for the next step
+    missing: bool = False  # no data to judge (a window with missing days): see `no_data`
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class Rule:
 
     kinds: ClassVar[dict[str, type["Rule"]]] = {}
     kind: ClassVar[str] = ""
+    # True for rules about sources themselves (source health): evaluated first, and while
+    # one fires for a source, alerts on that source's metrics are held back.
+    inhibits: ClassVar[bool] = False
 
     name: str = field(metadata={"toml": False})
     channels: tuple[str, ...] = field(
@@ -105,24 +110,66 @@ class Rule:
         raise NotImplementedError(f"rule kind {self.kind!r} does not implement observe()")
 
 
+Policy = Literal["keep", "alert", "resolve"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class StatefulRule(Rule):
-    """A rule whose condition holds for a while: it fires, and later resolves."""
+    """A rule whose condition holds for a while: it fires, and later resolves. The words
+    for timing are Prometheus's: `for` (pending before firing) and, after the resolve
+    condition held `resolve_for`, `lift_after` (its `keep_firing_for`)."""
 
-    for_periods: int = field(
-        default=1,
-        metadata={"help": "Fire only after the condition held this many periods in a row."},
+    for_: Span = field(
+        default=Span(periods=1),
+        metadata={
+            "key": "for",
+            "help": "Fire only after the condition held this long: periods in a row (3) or "
+            "calendar days ('3d').",
+        },
     )
-    resolve_for: int = field(
-        default=1,
-        metadata={"help": "Resolve only after the condition was over this many periods in a row."},
+    resolve_for: Span = field(
+        default=Span(periods=1),
+        metadata={
+            "help": "The resolve condition must hold this long: periods in a row (28) or "
+            "calendar days ('28d')."
+        },
     )
+    lift_after: Span | None = field(
+        default=None,
+        metadata={
+            "help": "Once the resolve condition held `resolve_for`, stay firing this many "
+            "calendar days more, then resolve ('14d'); the fire condition cancels it."
+        },
+    )
+    no_data: Policy = field(
+        default="keep",
+        metadata={
+            "help": "When there is nothing to judge (a window with missing days): keep the "
+            "state, alert (a 'nodata' event), or resolve."
+        },
+    )
+    on_error: Policy = field(
+        default="keep",
+        metadata={
+            "help": "When the rule cannot be evaluated: keep the state (the log says why), "
+            "alert (an 'error' event), or resolve what is firing."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        """Spans given in Python as in TOML (3, '28d') become `Span`s."""
+        for name in ("for_", "resolve_for", "lift_after", "window"):
+            value = getattr(self, name, None)
+            if value is not None and not isinstance(value, Span):
+                object.__setattr__(self, name, Span.from_toml(value))
 
     def problems(self) -> list[str]:
         found = []
-        for key in ("for_periods", "resolve_for"):
-            if getattr(self, key) < 1:
-                found.append(f"{key} must be at least 1")
+        for key, span in (("for", self.for_), ("resolve_for", self.resolve_for)):
+            if span.length < 1:
+                found.append(f"{key} must be at least 1 period or 1 day")
+        if self.lift_after is not None and not self.lift_after.calendar:
+            found.append("lift_after is calendar time: write it in days, e.g. '14d'")
         return found
 
 

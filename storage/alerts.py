@@ -48,6 +48,8 @@ class Event:
     summary: str
     payload: dict
     silenced: bool
+    historical: bool = False  # found in stored history when the rule first looked
+    inhibited_by: str | None = None  # held back while this source was broken
 
 
 @dataclass(frozen=True)
@@ -243,13 +245,16 @@ class Alerts(Repository):
         payload: dict,
         key: str,
         silenced: bool,
+        historical: bool = False,
+        inhibited_by: str | None = None,
     ) -> int | None:
         """Record an event; None when an event with this key exists (already raised)."""
         cursor = self.db.execute(
             """INSERT OR IGNORE INTO events (rule, series, kind, at, period, summary, payload,
-                   key, silenced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   key, silenced, historical, inhibited_by)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (rule, series, kind, at, period, summary, json.dumps(payload, default=str), key,
-             int(silenced)),
+             int(silenced), int(historical), inhibited_by),
         )  # fmt: skip
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -279,9 +284,30 @@ class Alerts(Repository):
                 summary=row["summary"],
                 payload=json.loads(row["payload"]),
                 silenced=bool(row["silenced"]),
+                historical=bool(row["historical"]),
+                inhibited_by=row["inhibited_by"],
             )
             for row in rows
         ]
+
+    def firing_spans(self, series: str) -> list[dict]:
+        """The periods in which each rule was firing for one series, from its events in
+        period order (a span still open has `until` None): what a chart shades."""
+        rows = self._rows(
+            """SELECT rule, kind, period FROM events WHERE series = ? AND period IS NOT NULL
+                   AND kind IN ('firing', 'resolved') ORDER BY rule, period, id""",
+            [series],
+        )
+        spans: list[dict] = []
+        open_spans: dict[str, dict] = {}
+        for row in rows:
+            if row["kind"] == "firing" and row["rule"] not in open_spans:
+                open_spans[row["rule"]] = {"rule": row["rule"], "since": row["period"],
+                                           "until": None}  # fmt: skip
+                spans.append(open_spans[row["rule"]])
+            elif row["kind"] == "resolved" and row["rule"] in open_spans:
+                open_spans.pop(row["rule"])["until"] = row["period"]
+        return spans
 
     # --- silences ---------------------------------------------------------------------------
 

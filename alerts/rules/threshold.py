@@ -1,15 +1,25 @@
-"""Threshold: a value, or a rolling mean/sum/min/max over N periods, at or above (or at
-or below) a level — resolving at another level (hysteresis), optionally only after N
-periods in a row. The 2024 border proclamation is one such rule: it activates when the
-7-day mean is at or above 2,500 and lifts after 28 days in a row below 1,500."""
+"""Threshold: a value, or a rolling mean/sum/min/max over a window, compared with a level
+(`above`, `at_or_above`, `below`, `at_or_below`), resolving at another level (hysteresis)
+compared as configured too (`resolve_below`, `resolve_at_or_below`, ...).
+
+A window is a number of stored periods (`window = 7`) or calendar days (`window = "7d"`):
+a calendar window covers exactly those days and is incomplete when one is missing — the
+rule then has no data for that day (see `no_data`), it never stretches over the gap.
+
+The 2024 border proclamation (as amended from 1 October 2024) is one such rule: in force
+when the 7-day mean is at or above 2,500; lifted 14 days after that mean has stayed below
+1,500 for 28 days in a row."""
 
 import math
 import statistics
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Literal
 
 from alerts.numbers import number
+from alerts.periods import Span, is_day
 from alerts.rule import Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
@@ -22,6 +32,16 @@ AGGREGATES: dict[str, Callable[[list[float]], float]] = {
     "min": min,
     "max": max,
 }
+# key -> (comparison in words, test)
+COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
+    "above": ("above", lambda value, level: value > level),
+    "at_or_above": ("at or above", lambda value, level: value >= level),
+    "below": ("below", lambda value, level: value < level),
+    "at_or_below": ("at or below", lambda value, level: value <= level),
+}
+OPPOSITE = {"above": "at_or_below", "at_or_above": "below", "below": "at_or_above",
+            "at_or_below": "above"}  # fmt: skip
+UPWARD = ("above", "at_or_above")
 
 
 def rolling(values: Sequence[float], window: int, aggregate: str) -> list[float | None]:
@@ -34,26 +54,73 @@ def rolling(values: Sequence[float], window: int, aggregate: str) -> list[float 
     ]
 
 
+def calendar_rolling(
+    points: Iterable[tuple[str, float]], days: int, aggregate: str, *, first: date | None = None
+) -> Iterator[tuple[str, float | None, list[str]]]:
+    """Over daily (period, value) pairs in order: for every calendar day from `first` (or
+    the first full window) to the last day given, (day, aggregate over the `days` days
+    ending there or None if one is missing, the missing days). Streams: it holds one
+    window, however long the series."""
+    combine = AGGREGATES[aggregate]
+    window: deque[tuple[date, float]] = deque()
+    cursor: date | None = None
+    for period, value in points:
+        if not is_day(period):
+            raise ValueError(
+                f"a window in days ('{days}d') needs daily periods, found {period!r}: "
+                f"write the window as a number of periods (window = {days})"
+            )
+        today = date.fromisoformat(period)
+        if cursor is None:
+            cursor = first or today + timedelta(days=days - 1)
+        while cursor < today:  # days with no value: judged incomplete
+            yield cursor.isoformat(), None, _missing(window, cursor, days)
+            cursor += timedelta(days=1)
+        window.append((today, value))
+        while window and window[0][0] <= today - timedelta(days=days):
+            window.popleft()
+        if today < cursor:
+            continue
+        cursor = today + timedelta(days=1)
+        if len(window) == days:
+            yield period, combine([v for _, v in window]), []
+        else:
+            yield period, None, _missing(window, today, days)
+
+
+def _missing(window: deque[tuple[date, float]], day: date, days: int) -> list[str]:
+    present = {d for d, _ in window}
+    wanted = (day - timedelta(days=offset) for offset in range(days - 1, -1, -1))
+    return [d.isoformat() for d in wanted if d not in present]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Threshold(ReplayedRule, kind="threshold"):
-    """A value or rolling window at or above / at or below a level, with hysteresis."""
+    """A value or rolling window compared with a level, with hysteresis."""
 
-    above: float | None = field(
+    above: float | None = field(default=None, metadata={"help": "Fire when the value is above."})
+    at_or_above: float | None = field(
         default=None, metadata={"help": "Fire when the value is at or above this level."}
     )
-    below: float | None = field(
+    below: float | None = field(default=None, metadata={"help": "Fire when the value is below."})
+    at_or_below: float | None = field(
         default=None, metadata={"help": "Fire when the value is at or below this level."}
     )
-    resolve_below: float | None = field(
-        default=None,
-        metadata={"help": "With `above`: resolve only once under this level (default: above)."},
-    )
     resolve_above: float | None = field(
-        default=None,
-        metadata={"help": "With `below`: resolve only once over this level (default: below)."},
+        default=None, metadata={"help": "With below/at_or_below: resolve once above this."}
     )
-    window: int = field(
-        default=1, metadata={"help": "Judge an aggregate over this many periods (7: a week)."}
+    resolve_at_or_above: float | None = field(
+        default=None, metadata={"help": "With below/at_or_below: resolve once at or above."}
+    )
+    resolve_below: float | None = field(
+        default=None, metadata={"help": "With above/at_or_above: resolve once below this."}
+    )
+    resolve_at_or_below: float | None = field(
+        default=None, metadata={"help": "With above/at_or_above: resolve once at or below."}
+    )
+    window: Span = field(
+        default=Span(periods=1),
+        metadata={"help": "Judge an aggregate over stored periods (7) or calendar days ('7d')."},
     )
     aggregate: Literal["last", "mean", "sum", "min", "max"] = field(
         default="last", metadata={"help": "How the window is combined: mean, sum, min, max."}
@@ -61,75 +128,139 @@ class Threshold(ReplayedRule, kind="threshold"):
 
     def problems(self) -> list[str]:
         found = super().problems()
-        if (self.above is None) == (self.below is None):
-            found.append("set exactly one of `above` or `below`")
-        if self.above is not None and self.resolve_above is not None:
-            found.append("`resolve_above` goes with `below`; with `above` use `resolve_below`")
-        if self.below is not None and self.resolve_below is not None:
-            found.append("`resolve_below` goes with `above`; with `below` use `resolve_above`")
-        if None not in (self.above, self.resolve_below) and self.resolve_below > self.above:
-            found.append("`resolve_below` must not be higher than `above`")
-        if None not in (self.below, self.resolve_above) and self.resolve_above < self.below:
-            found.append("`resolve_above` must not be lower than `below`")
-        if self.window < 1:
+        fire = [key for key in COMPARISONS if getattr(self, key) is not None]
+        resolve = [key for key in COMPARISONS if getattr(self, f"resolve_{key}") is not None]
+        if len(fire) != 1:
+            found.append("set exactly one of `above`, `at_or_above`, `below` or `at_or_below`")
+        if len(resolve) > 1:
+            found.append("set at most one resolve level")
+        if len(fire) == 1 and len(resolve) == 1:
+            upward = fire[0] in UPWARD
+            if (resolve[0] in UPWARD) == upward:
+                wanted = "below or resolve_at_or_below" if upward else "above or resolve_at_or_above"
+                found.append(
+                    f"`resolve_{resolve[0]}` goes the same way as `{fire[0]}`: use resolve_{wanted}"
+                )
+            elif upward and self.resolve_level > self.level:
+                found.append(f"`resolve_{resolve[0]}` must not be higher than `{fire[0]}`")
+            elif not upward and self.resolve_level < self.level:
+                found.append(f"`resolve_{resolve[0]}` must not be lower than `{fire[0]}`")
+        if self.window.length < 1:
             found.append("window must be at least 1")
-        if self.window > 1 and self.aggregate == "last":
+        if self.window.length > 1 and self.aggregate == "last":
             found.append("a window of several periods needs aggregate = mean, sum, min or max")
         return found
 
     @property
+    def comparison(self) -> str:
+        return next((key for key in COMPARISONS if getattr(self, key) is not None), "above")
+
+    @property
+    def resolve_comparison(self) -> str:
+        given = (key for key in COMPARISONS if getattr(self, f"resolve_{key}") is not None)
+        return next(given, OPPOSITE[self.comparison])
+
+    @property
     def level(self) -> float:
-        return self.above if self.above is not None else self.below  # type: ignore[return-value]
+        return getattr(self, self.comparison)
 
     @property
     def resolve_level(self) -> float:
-        if self.above is not None:
-            return self.resolve_below if self.resolve_below is not None else self.above
-        return self.resolve_above if self.resolve_above is not None else self.level
+        given = getattr(self, f"resolve_{self.resolve_comparison}", None)
+        return self.level if given is None else given
 
     def lookback(self) -> int:
-        return self.window
+        return self.window.length
 
     def measure(self) -> str:
-        if self.window == 1:
+        if self.window.length == 1 and not self.window.calendar:
             return "value"
-        return f"{self.window}-period {self.aggregate}"
+        unit = "day" if self.window.calendar else "period"
+        return f"{self.window.length}-{unit} {self.aggregate}"
 
     def judged_values(self, values: Sequence[float]) -> list[float | None]:
         """The aggregate this rule compares, per period (None before a full window)."""
-        return rolling(values, self.window, self.aggregate)
+        return rolling(values, self.window.length, self.aggregate)
 
     def judge(self, metric: str, points: Sequence[Point], start: int, view: View) -> Iterator[Step]:
-        aggregate = AGGREGATES[self.aggregate]
-        for i in range(max(start, self.window - 1), len(points)):
-            value = aggregate([p.value for p in points[i - self.window + 1 : i + 1]])
-            previous = None
-            if i >= self.window:
-                previous = aggregate([p.value for p in points[i - self.window : i]])
-            if self.above is not None:
-                fire, clear = value >= self.above, value < self.resolve_level
-                relation = "at or above" if fire else "below"
-            else:
-                fire, clear = value <= self.level, value > self.resolve_level
-                relation = "at or below" if fire else "above"
-            shown = self.level if fire or not clear else self.resolve_level
-            yield Step(
-                series=metric,
-                period=points[i].period,
-                fire=fire,
-                clear=clear,
-                value=value,
-                says=f"{self.measure()} {number(value)} is {relation} {number(shown)}",
-                facts={
-                    "threshold": self.level,
-                    "resolve_threshold": self.resolve_level,
-                    "direction": "above" if self.above is not None else "below",
-                    "measure": self.measure(),
-                    "window": self.window,
-                    "aggregate": self.aggregate,
-                    "previous_value": previous,
-                    "previous_period": points[i - 1].period if i >= 1 else None,
-                    "latest_value": points[i].value,
-                },
-                snapshot_id=points[i].snapshot_id,
-            )
+        if self.window.calendar:
+            yield from self._judge_days(metric, points, start)
+            return
+        aggregate, size = AGGREGATES[self.aggregate], self.window.length
+        for i in range(max(start, size - 1), len(points)):
+            value = aggregate([p.value for p in points[i - size + 1 : i + 1]])
+            previous = aggregate([p.value for p in points[i - size : i]]) if i >= size else None
+            yield self._step(metric, points[i], value, previous, points[i - 1] if i else None)
+
+    def _judge_days(self, metric: str, points: Sequence[Point], start: int) -> Iterator[Step]:
+        if start >= len(points):
+            return
+        by_period = {point.period: point for point in points[max(start - 1, 0) :]}
+        first = date.fromisoformat(points[start].period) if start > 0 else None
+        previous: tuple[float | None, Point | None] = (None, None)
+        days = calendar_rolling(
+            ((p.period, p.value) for p in points), self.window.days, self.aggregate, first=first
+        )
+        for period, value, missing in days:
+            point = by_period.get(period)
+            if value is None or point is None:
+                shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+                yield Step(
+                    series=metric, period=period, fire=False, clear=False, value=None,
+                    says=f"the {self.measure()} to {period} is incomplete (missing {shown})",
+                    facts=self._facts(None, None), missing=True,
+                )  # fmt: skip
+                previous = (None, None)
+                continue
+            yield self._step(metric, point, value, *previous)
+            previous = (value, point)
+
+    def _step(
+        self,
+        metric: str,
+        point: Point,
+        value: float,
+        previous: float | None,
+        before: Point | None,
+    ) -> Step:
+        fire_words, fires = COMPARISONS[self.comparison]
+        clear_words, clears = COMPARISONS[self.resolve_comparison]
+        fire, clear = fires(value, self.level), clears(value, self.resolve_level)
+        measured = f"{self.measure()} {number(value)} is"
+        if fire:
+            says = f"{measured} {fire_words} {number(self.level)}"
+        elif clear:
+            says = f"{measured} {clear_words} {number(self.resolve_level)}"
+        else:
+            says = f"{measured} not {clear_words} {number(self.resolve_level)}"
+            if self.resolve_level == self.level:
+                says = f"{measured} not {fire_words} {number(self.level)}"
+        return Step(
+            series=metric,
+            period=point.period,
+            fire=fire,
+            clear=clear,
+            value=value,
+            says=says,
+            facts={
+                **self._facts(previous, before),
+                "latest_value": point.value,
+                "flags": list(point.flags),
+            },
+            snapshot_id=point.snapshot_id,
+        )
+
+    def _facts(self, previous: float | None, before: Point | None) -> dict:
+        return {
+            "threshold": self.level,
+            "resolve_threshold": self.resolve_level,
+            "direction": "above" if self.comparison in UPWARD else "below",
+            "comparison": COMPARISONS[self.comparison][0],
+            "resolve_comparison": COMPARISONS[self.resolve_comparison][0],
+            "measure": self.measure(),
+            "window": self.window.length,
+            "window_days": self.window.calendar,
+            "aggregate": self.aggregate,
+            "previous_value": previous,
+            "previous_period": before.period if before else None,
+        }

@@ -24,7 +24,7 @@ def proclamation(**overrides) -> Threshold:
         "metric": METRIC,
         "window": 7,
         "aggregate": "mean",
-        "above": 2500,
+        "at_or_above": 2500,
         "resolve_below": 1500,
         "resolve_for": 28,
         "channels": ("newsroom",),
@@ -78,18 +78,23 @@ def test_evaluating_twice_makes_no_second_event_nor_message(store):
     assert store.outbox.counts()["pending"] == 1
 
 
-def test_a_batch_of_days_is_replayed_and_a_new_rule_only_announces_the_present(store):
+def test_a_new_rule_records_the_past_as_history_and_announces_only_the_present(store):
     # History already stored: it fired and resolved long ago, then fired again recently.
     values = [3000] * 10 + [1000] * 40 + [3000] * 7
     store.observations.upsert(
         [Observation(METRIC, day(n + 1), v) for n, v in enumerate(values)], snapshot_id=None
     )
     events = evaluate(store, {"proclamation": proclamation()}, now=datetime(2024, 7, 1, tzinfo=UTC))
-    assert [(e.kind, e.period) for e in events] == [("firing", day(56))]
+    assert [(e.kind, e.period, e.historical) for e in events] == [
+        ("firing", day(7), True),  # the first full 7-day window
+        ("resolved", day(43), True),  # below 1,500 from day 16, for 28 periods
+        ("firing", day(56), False),  # still firing: the present, announced
+    ]
+    assert store.outbox.counts()["pending"] == 1
 
 
 def test_hysteresis_below_rule_and_consecutive_periods(store):
-    rule = Threshold(name="low", metric="m", below=10, resolve_above=20, for_periods=2)
+    rule = Threshold(name="low", metric="m", below=10, resolve_above=20, for_=2)
     events = feed_daily(store, [30, 9, 30, 9, 8, 15, 25], {"low": rule}, metric="m")
     assert events == [("firing", day(5)), ("resolved", day(7))]
 

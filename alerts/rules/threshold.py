@@ -137,7 +137,8 @@ class Threshold(ReplayedRule, kind="threshold"):
         if len(fire) == 1 and len(resolve) == 1:
             upward = fire[0] in UPWARD
             if (resolve[0] in UPWARD) == upward:
-                wanted = "below or resolve_at_or_below" if upward else "above or resolve_at_or_above"
+                way = "below" if upward else "above"
+                wanted = f"{way} or resolve_at_or_{way}"
                 found.append(
                     f"`resolve_{resolve[0]}` goes the same way as `{fire[0]}`: use resolve_{wanted}"
                 )

@@ -151,9 +151,7 @@ def test_for_holds_calendar_days_before_firing_and_a_gap_restarts_it(store):
 def test_a_window_with_a_missing_day_follows_the_no_data_policy(store, policy, expected):
     rule = amended(no_data=policy)
     days = [n for n in range(1, 13) if n != 9]
-    store.observations.upsert(
-        [Observation(METRIC, day(n), HIGH) for n in days], snapshot_id=None
-    )
+    store.observations.upsert([Observation(METRIC, day(n), HIGH) for n in days], snapshot_id=None)
     assert [(c.kind, c.period) for c in backtest(store, rule)] == expected
 
 

@@ -79,6 +79,9 @@ labels = { severity = "warning" }
     )
     rule = parse(tomllib.loads(document), tmp_path / "c.toml").rules["border-proclamation"]
     assert (rule.level, rule.resolve_level, rule.window.periods, rule.resolve_for.periods) == (
-        2500, 1500, 7, 28
+        2500,
+        1500,
+        7,
+        28,
     )
     assert rule.repeat_interval.days == 7 and rule.labels == {"severity": "warning"}

@@ -5,7 +5,9 @@ channel kinds and digests in `alerts/` — and this module hands each table to t
 its `kind` names. Every problem in the file is reported at once, each with its location
 and a hint (`ConfigError`)."""
 
+import fnmatch
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.channel import Channel
+from alerts.derived import DerivedMetric, order, unit_problems
 from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
@@ -26,7 +29,7 @@ from scrapers.source import Source
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
 ENV_SETTING_PREFIX = "CROSSINGS_"
-SECTIONS = ("settings", "sources", "rules", "channels", "digests")
+SECTIONS = ("settings", "sources", "metrics", "rules", "channels", "digests")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +115,7 @@ class Config:
     rules: Mapping[str, Rule]
     channels: Mapping[str, Channel]
     digests: Mapping[str, Digest]
+    metrics: Mapping[str, DerivedMetric] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def database(self) -> Path:
@@ -180,6 +184,15 @@ def parse(document: Mapping[str, Any], path: Path) -> Config:
         for name, table in _tables(document, "digests", problems).items()
         if (digest := build(Digest, table, f'digest "{name}"', problems, name=name))
     }
+    metrics = {
+        name: metric
+        for name, table in _tables(document, "metrics", problems).items()
+        if (metric := build(DerivedMetric, table, f'metric "{name}"', problems, name=name))
+    }
+    try:
+        order(metrics)
+    except ValueError as error:
+        problems.append(Problem("[metrics]", str(error), "one of them must read stored data"))
     _check_schedules(settings, sources, digests, problems)
     _check_references(sources, rules, channels, digests, problems)
     if problems:
@@ -191,6 +204,7 @@ def parse(document: Mapping[str, Any], path: Path) -> Config:
         rules=MappingProxyType(rules),
         channels=MappingProxyType(channels),
         digests=MappingProxyType(digests),
+        metrics=MappingProxyType(metrics),
     )
 
 
@@ -293,3 +307,67 @@ def _check_references(
                     f"known: {', '.join(sorted(sources)) or 'none configured'}",
                 )
             )
+
+
+def declared_metrics(sources: Mapping[str, Source]) -> dict[str, str]:
+    """The metrics the configured sources publish, as names or patterns (a template's
+    `{row}` becomes `*`), with their units."""
+    found: dict[str, str] = {}
+    for source in sources.values():
+        unit = getattr(source, "unit", "")
+        named: list[tuple[str, str]] = []
+        if isinstance(metric := getattr(source, "metric", None), str):
+            named.append((metric, unit))
+        named += [(fact.metric, fact.unit) for fact in getattr(source, "facts", ())]
+        if isinstance(values := getattr(source, "values", None), dict):
+            named += [(name, unit) for name in values.values()]
+        for name, its_unit in named:
+            found[re.sub(r"\{[^}]*\}", "*", name)] = its_unit
+    return found
+
+
+def metric_problems(config: Config, stored: Mapping[str, str]) -> list[Problem]:
+    """What `crossings check` adds for derived metrics: names that no source publishes,
+    no derived metric defines and the database does not hold; unit mismatches. `stored`
+    gives the stored metrics with their units."""
+    declared = declared_metrics(config.sources)
+    derived = config.metrics
+
+    def units_of(pattern: str) -> set[str]:
+        units = {unit for name, unit in stored.items() if fnmatch.fnmatchcase(name, pattern)}
+        units |= {
+            unit
+            for name, unit in declared.items()
+            if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(pattern, name)
+        }
+        return {unit for unit in units if unit}
+
+    problems = []
+    for name, metric in derived.items():
+        for ref in sorted(metric.reads()):
+            known = any(fnmatch.fnmatchcase(other, ref) for other in [*derived, *stored]) or any(
+                fnmatch.fnmatchcase(pattern, ref) or fnmatch.fnmatchcase(ref, pattern)
+                for pattern in declared
+            )
+            if not known:
+                problems.append(
+                    Problem(
+                        f'metric "{name}"',
+                        f"unknown metric {ref!r}: no source publishes it, no derived metric "
+                        "defines it and the database holds none",
+                        "check the name with `crossings metrics`",
+                    )
+                )
+    for name, message in unit_problems(derived, units_of).items():
+        problems.append(Problem(f'metric "{name}"', message))
+    return problems
+
+
+def rule_from(name: str, table: Any, where: str) -> Rule:
+    """One rule from a TOML table given elsewhere than the config (a backtest of a rule
+    before it is added); ConfigError listing its problems."""
+    problems: list[Problem] = []
+    built = _kinds({"rules": {name: table}}, "rules", "rule", RULE_KINDS, problems)
+    if problems or name not in built:
+        raise ConfigError(Path(where), problems)
+    return built[name]

@@ -8,6 +8,7 @@ from pathlib import Path
 from storage.alerts import Alerts
 from storage.catalog import Catalog
 from storage.database import connect, transaction
+from storage.derived import Derived
 from storage.migrations import migrate
 from storage.news import News
 from storage.observations import Observations
@@ -37,6 +38,7 @@ class Store:
         self.queries = Queries(self.db)
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
+        self.derived = Derived(self.db)
         self.retention = Retention(self.db)
         self.stats = Stats(self.db)
 

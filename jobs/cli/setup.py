@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
-from jobs.cli.context import Context, pass_context
+from jobs.cli.context import CONFIG_ERROR_EXIT, Context, pass_context
+from jobs.config import metric_problems
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
-from jobs.typed import hints_of, keys_of
+from jobs.typed import hints_of, keys_of, toml_key
 
 
 @click.command()
@@ -37,11 +38,20 @@ def init(directory: Path, force: bool) -> None:
 def check(context: Context) -> None:
     """Validate the config and show sources with their next runs, rules and channels.
 
-    Exits with status 2 and lists every problem when the config is broken.
+    Exits with status 2 and lists every problem when the config is broken (derived
+    metrics are also checked against what the sources publish and the database holds).
 
     Example: crossings --config ~/crossings/crossings.toml check
     """
     config = context.config
+    stored: dict[str, str] = {}
+    if config.metrics and config.database.exists():
+        with context.store() as store:
+            stored = dict.fromkeys(store.queries.metric_names(), "") | store.catalog.units()
+    if problems := metric_problems(config, stored):
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        click.echo(f"Error: {config.path}: {len(problems)} problem(s)\n{lines}", err=True)
+        raise click.exceptions.Exit(CONFIG_ERROR_EXIT)
     zone = config.settings.zone
     now = datetime.now(UTC).astimezone(zone)
     click.echo(f"Config {config.path}: OK")
@@ -53,6 +63,10 @@ def check(context: Context) -> None:
         when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "disabled"
         click.echo(f"  {name:<28} {source.kind:<8} {source.schedule:<14} next {when}")
         click.echo(f"  {'':<28} {source.url}")
+    if config.metrics:
+        click.echo(f"\nDerived metrics ({len(config.metrics)})")
+        for name, metric in config.metrics.items():
+            click.echo(f"  {name:<28} = {metric.expression}")
     click.echo(f"\nRules ({len(config.rules)})")
     for name, rule in config.rules.items():
         click.echo(f"  {name:<28} {rule.kind:<12} -> {', '.join(rule.channels) or '(no channel)'}")
@@ -98,7 +112,7 @@ def kinds(kind: str | None) -> None:
                 mark = "required" if required else f"default {field.default!r}"
                 if field.default is dataclasses.MISSING and not required:
                     mark = "optional"
-                click.echo(f"  {field.name:<22} {type_name:<10} {mark}")
+                click.echo(f"  {toml_key(field):<22} {type_name:<10} {mark}")
                 if help_text := field.metadata.get("help"):
                     click.echo(f"  {'':<22} {help_text}")
             click.echo()

@@ -5,6 +5,7 @@ exception out of the loop. Synchronous: the daemon runs it in a worker thread (o
 Store in that thread: SQLite connections belong to the thread that made them)."""
 
 import base64
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,45 +51,103 @@ def deliver_due(
     now: datetime | None = None,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> DeliveryReport:
-    """Send every due message once; return what happened."""
+    """Send every due message once; return what happened. Alerts due together for the
+    same channel and group (its `group_by`) go as one message; each keeps its own
+    outbox row, marked sent, retried or dead together."""
     now = now or datetime.now(UTC)
     report = DeliveryReport()
     due = store.outbox.claim_due(now=clock.to_text(now), lease_until=clock.to_text(now + LEASE))
-    for row in due:
+    for batch in _batches(store, due, channels, now):
         try:
-            channel = channels.get(row.channel)
+            channel = channels.get(batch[0].channel)
             if channel is None:
                 raise DeliveryError(
-                    f"channel {row.channel!r} is not in the config: add it back, or the "
+                    f"channel {batch[0].channel!r} is not in the config: add it back, or the "
                     "message is given up after its retries"
                 )
-            channel.send(message_for(row, templates, store))
+            message = (
+                message_for(batch[0], templates, store)
+                if len(batch) == 1
+                else group_message(batch, templates)
+            )
+            channel.send(message)
         except DeliveryError as error:
             problem = str(error)
         except Exception as error:  # a template or channel bug must not stop the loop
-            log.exception("outbox message %s: unexpected error", row.id)
-            problem = f"channel {row.channel!r}: unexpected {type(error).__name__}: {error}"
+            log.exception("outbox message %s: unexpected error", batch[0].id)
+            problem = f"channel {batch[0].channel!r}: unexpected {type(error).__name__}: {error}"
         else:
-            store.outbox.mark_sent(row.id, at=clock.now())
-            report.sent += 1
+            for row in batch:
+                store.outbox.mark_sent(row.id, at=clock.now())
+            report.sent += len(batch)
             continue
         report.errors.append(problem)
-        if row.attempts >= max_attempts:
-            store.outbox.mark_dead(row.id, error=problem)
-            report.dead += 1
-            log.error(
-                "outbox message %s (%s) is dead after %s attempts; last error: %s",
-                row.id, row.subject, row.attempts, problem,
-            )  # fmt: skip
-        else:
-            retry = now + backoff(row.attempts)
-            store.outbox.mark_failed(row.id, error=problem, retry_at=clock.to_text(retry))
-            report.retrying += 1
-            log.warning(
-                "outbox message %s attempt %s failed, retrying at %s: %s",
-                row.id, row.attempts, clock.to_text(retry), problem,
-            )  # fmt: skip
+        for row in batch:
+            _failed(store, row, problem, now, max_attempts, report)
     return report
+
+
+def _batches(
+    store: Store, due: list[OutboxMessage], channels: Mapping[str, Channel], now: datetime
+) -> list[list[OutboxMessage]]:
+    """Due messages in sending order, alert messages of one channel and group together;
+    those younger than their channel's group_wait are put back until it has passed."""
+    batches: dict[tuple, list[OutboxMessage]] = {}
+    for row in due:
+        channel = channels.get(row.channel)
+        event = row.payload.get("event")
+        if channel is None or event is None:
+            batches[("single", row.id)] = [row]
+            continue
+        ready = clock.parse(row.created_at) + channel.group_wait
+        if ready > now:
+            store.outbox.defer(row.id, until=clock.to_text(ready))
+            continue
+        batches.setdefault(("group", row.channel, channel.group_of(event)), []).append(row)
+    return list(batches.values())
+
+
+def _failed(
+    store: Store,
+    row: OutboxMessage,
+    problem: str,
+    now: datetime,
+    max_attempts: int,
+    report: DeliveryReport,
+) -> None:
+    if row.attempts >= max_attempts:
+        store.outbox.mark_dead(row.id, error=problem)
+        report.dead += 1
+        log.error(
+            "outbox message %s (%s) is dead after %s attempts; last error: %s",
+            row.id, row.subject, row.attempts, problem,
+        )  # fmt: skip
+    else:
+        retry = now + backoff(row.attempts)
+        store.outbox.mark_failed(row.id, error=problem, retry_at=clock.to_text(retry))
+        report.retrying += 1
+        log.warning(
+            "outbox message %s attempt %s failed, retrying at %s: %s",
+            row.id, row.attempts, clock.to_text(retry), problem,
+        )  # fmt: skip
+
+
+def group_message(rows: list[OutboxMessage], templates: Path | None = None) -> Message:
+    """Several alerts in one message: each said in full, in the order they were raised.
+    Its idempotency key comes from theirs, so a retried group is recognisably the same."""
+    events = [row.payload["event"] for row in rows]
+    firing = sum(1 for event in events if event.get("status") == "firing")
+    subject = f"{len(events)} alerts ({firing} firing): " + "; ".join(
+        event.get("title", "") for event in events[:3]
+    ) + (" ..." if len(events) > 3 else "")  # fmt: skip
+    keys = "|".join(sorted(row.idempotency_key for row in rows))
+    return Message(
+        subject=subject,
+        text=render("alerts.txt", templates, events=events),
+        html=render("alerts.html", templates, events=events),
+        data={"count": len(events), "events": events},
+        idempotency_key="group-" + hashlib.sha256(keys.encode()).hexdigest()[:26],
+    )
 
 
 def message_for(

@@ -56,12 +56,12 @@ def evaluate(
         )
         silences = [s.rule for s in store.alerts.silences(active_at=at)]
         raised: list[Event] = []
-        broken: dict[str, str] | None = None  # metric -> its broken source, once known
+        broken: set[str] | None = None  # sources broken now, once health rules have run
         for name, rule in sorted(rules.items(), key=lambda item: not item[1].inhibits):
             if broken is None and not rule.inhibits:
                 broken = _broken(store, rules)
             silenced = any(fnmatch.fnmatchcase(name, pattern) for pattern in silences)
-            run = _RuleRun(store, rule, at=at, silenced=silenced, broken=broken or {})
+            run = _RuleRun(store, rule, at=at, silenced=silenced, broken=broken or set())
             try:
                 with store.transaction():  # a savepoint: one failing rule spares the others
                     for found in rule.observe(view, cursors[name], run.state_of):
@@ -73,7 +73,7 @@ def evaluate(
                     store.alerts.save_cursor(Cursor(name, cursors[name].fingerprint, *high), at=at)
             except Exception as error:
                 log.exception("rule %r could not be evaluated; it is tried again next time", name)
-                run = _RuleRun(store, rule, at=at, silenced=silenced, broken={})
+                run = _RuleRun(store, rule, at=at, silenced=silenced, broken=set())
                 with store.transaction():
                     run.failed(error)
             raised += run.raised
@@ -84,10 +84,10 @@ def evaluate(
     return raised
 
 
-def _broken(store: Store, rules: Mapping[str, Rule]) -> dict[str, str]:
-    """Sources that an inhibiting rule (source health) has firing now, by source name."""
+def _broken(store: Store, rules: Mapping[str, Rule]) -> set[str]:
+    """Sources that an inhibiting rule (source health) has firing now."""
     return {
-        state.series: name
+        state.series
         for name, rule in rules.items()
         if rule.inhibits
         for state in store.alerts.states(rule=name, state="firing")
@@ -112,7 +112,7 @@ class _RuleRun:
     """One rule's evaluation: its states as loaded, moved, and saved at the end."""
 
     def __init__(
-        self, store: Store, rule: Rule, *, at: str, silenced: bool, broken: Mapping[str, str]
+        self, store: Store, rule: Rule, *, at: str, silenced: bool, broken: set[str]
     ) -> None:
         self.store, self.rule, self.at, self.silenced = store, rule, at, silenced
         self.broken = broken
@@ -224,8 +224,8 @@ class _RuleRun:
         payload = _payload(self.store, rule, kind, series, period, value, says, facts, snapshot_id)
         payload.update(summary=summary, at=self.at, historical=historical)
         inhibited_by = None
-        if not rule.inhibits and not historical:
-            inhibited_by = self.broken.get(payload["source"]["name"] or "")
+        if not rule.inhibits and not historical and payload["source"]["name"] in self.broken:
+            inhibited_by = payload["source"]["name"]
         event_key = f"{rule.name}|{series}|{key}"
         event_id = self.store.alerts.add_event(
             rule=rule.name, series=series, kind=kind, at=self.at, period=period,

@@ -12,7 +12,7 @@ from alerts.rules.news import NewsMatch
 from alerts.rules.revision import RevisionDetected
 from alerts.rules.stale import Stale
 from alerts.rules.threshold import Threshold
-from storage import NewsItem, Observation, RunCounts, Store
+from storage import MetricEntry, NewsItem, Observation, RunCounts, Store
 
 START = date(2024, 5, 1)
 METRIC = "cbp.swb.encounters.daily"
@@ -271,3 +271,22 @@ def test_two_evaluators_at_once_raise_one_event(tmp_path):
     assert [e.kind for e in found] == ["firing"]
     with Store(path, read_only=True) as store:
         assert store.outbox.counts()["pending"] == 1
+
+
+def test_while_a_source_is_broken_alerts_on_its_metrics_are_held_and_named(store):
+    store.catalog.describe_metrics([MetricEntry("trac.backlog", source="trac")])
+    store.observations.upsert(
+        [Observation("trac.backlog", "2024-05", 1)], snapshot_id=None, at="2024-06-01T00:00:00Z"
+    )
+    rules = {
+        "stale": Stale(name="stale", metric="trac.*", after=timedelta(days=45), channels=("x",)),
+        "health": SourceHealth(name="health", channels=("x",)),
+    }
+    assert evaluate(store, rules, now=datetime(2024, 6, 2, tzinfo=UTC)) == []
+    run_id = store.runs.start("trac")
+    store.runs.finish(run_id, "broken", reason="table 'Table 1.' not found", counts=RunCounts())
+    events = evaluate(store, rules, now=datetime(2024, 7, 20, tzinfo=UTC))
+    assert [(e.rule, e.kind, e.inhibited_by) for e in events] == [
+        ("health", "firing", None), ("stale", "firing", "trac")]  # fmt: skip
+    assert "alerts of stale are held until it recovers" in events[0].summary
+    assert [row.subject for row in store.outbox.recent()] == [events[0].summary]

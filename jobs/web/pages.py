@@ -155,6 +155,7 @@ async def metric(request: web.Request) -> web.Response:
             "revisions": store.observations.revisions(since="", metric=name),
             "entry": store.catalog.metric(name),
             "known": name in store.queries.metric_names(),
+            "firing": store.alerts.firing_spans(name),
         }
 
     found = await _read(request, work)
@@ -170,6 +171,7 @@ async def metric(request: web.Request) -> web.Response:
         "revised": [row["revisions"] > 0 for row in rows],
         "thresholds": [{"label": t.label, "value": t.value} for t in thresholds],
     }
+    chart["firing"] = _shaded(found["firing"], chart["labels"], chart["x"])
     return _page(
         request,
         "metric.html",
@@ -288,6 +290,28 @@ async def snapshot_raw(request: web.Request) -> web.Response:
         body=body, content_type="text/plain", charset=_charset(found.content_type),
         headers=RAW_HEADERS,
     )  # fmt: skip
+
+
+def _shaded(spans: list[dict], labels: list[str], xs: list[float] | None) -> list[dict]:
+    """The stretches of the chart's x axis where a rule was firing: from the period it
+    fired to the period it resolved (or the last value, if still firing)."""
+    if not labels:
+        return []
+    index = {period: i for i, period in enumerate(labels)}
+
+    def place(period: str | None) -> float | None:
+        if period is None:
+            return xs[-1] if xs else len(labels) - 1
+        if period in index:
+            return xs[index[period]] if xs else index[period]
+        return _decimal_year(period) if xs else None
+
+    shaded = []
+    for span in spans:
+        start, end = place(span["since"]), place(span["until"])
+        if start is not None and end is not None:
+            shaded.append({**span, "x0": start, "x1": end})
+    return shaded
 
 
 def _positions(periods: list[str]) -> list[float] | None:

@@ -1,6 +1,7 @@
 // Draws a metric's series with Chart.js from the JSON the page embeds (#chart-data):
 // values placed by time (decimal years from the server) when every period can be placed,
-// revised values as orange triangles, rule thresholds as dashed horizontal lines.
+// revised values as orange triangles, rule thresholds as dashed horizontal lines, and the
+// stretches in which a rule was firing as shaded bands (data.firing: x0, x1, rule).
 (function () {
   "use strict";
   var canvas = document.getElementById("series-chart");
@@ -38,7 +39,22 @@
     });
   });
   var number = function (v) { return Number(v).toLocaleString("en-US"); };
+  var firingBands = {
+    id: "firingBands",
+    beforeDatasetsDraw: function (chart) {
+      var area = chart.chartArea, x = chart.scales.x, ctx = chart.ctx;
+      ctx.save();
+      ctx.fillStyle = "rgba(192, 57, 43, 0.12)";
+      (data.firing || []).forEach(function (band) {
+        var left = Math.max(x.getPixelForValue(band.x0), area.left);
+        var right = Math.min(x.getPixelForValue(band.x1), area.right);
+        if (right >= left) { ctx.fillRect(left, area.top, Math.max(right - left, 2), area.bottom - area.top); }
+      });
+      ctx.restore();
+    }
+  };
   new Chart(canvas, {
+    plugins: [firingBands],
     type: "line",
     data: { datasets: datasets },
     options: {

@@ -207,7 +207,8 @@ def _derive_one(
     )
     result = store.derived.write(metric.name, values, unit=metric.unit or inputs_unit, since=since)
     store.catalog.describe_metrics([_entry(metric, inputs_unit)])
-    store.derived.save_cursor(DerivedCursor(metric.name, fingerprint, newest))
+    # Its own new rows count as read (the transaction keeps other writers out meanwhile).
+    store.derived.save_cursor(DerivedCursor(metric.name, fingerprint, store.derived.newest_id()))
     return result
 
 

@@ -16,6 +16,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import cache
 
 from alerts.machine import Transition, advance
 from alerts.rule import Notice, Rule, StatefulRule, Step
@@ -38,7 +39,8 @@ def evaluate(
     store: Store, rules: Mapping[str, Rule], *, now: datetime | None = None
 ) -> list[Event]:
     """Evaluate every rule over what was stored since it last looked; return the new
-    events (silenced, inhibited and historical ones included, marked)."""
+    events (silenced and inhibited ones included, marked). Historical events are stored,
+    not returned: a first look at twenty years may find thousands."""
     now = now or datetime.now(UTC)
     at = clock.to_text(now)
     with store.transaction():
@@ -56,12 +58,13 @@ def evaluate(
         )
         silences = [s.rule for s in store.alerts.silences(active_at=at)]
         raised: list[Event] = []
+        lookups = _Lookups(store)
         broken: set[str] | None = None  # sources broken now, once health rules have run
         for name, rule in sorted(rules.items(), key=lambda item: not item[1].inhibits):
             if broken is None and not rule.inhibits:
                 broken = _broken(store, rules)
             silenced = any(fnmatch.fnmatchcase(name, pattern) for pattern in silences)
-            run = _RuleRun(store, rule, at=at, silenced=silenced, broken=broken or set())
+            run = _RuleRun(store, rule, lookups, at=at, silenced=silenced, broken=broken or set())
             try:
                 with store.transaction():  # a savepoint: one failing rule spares the others
                     for found in rule.observe(view, cursors[name], run.state_of):
@@ -73,12 +76,15 @@ def evaluate(
                     store.alerts.save_cursor(Cursor(name, cursors[name].fingerprint, *high), at=at)
             except Exception as error:
                 log.exception("rule %r could not be evaluated; it is tried again next time", name)
-                run = _RuleRun(store, rule, at=at, silenced=silenced, broken=set())
+                run = _RuleRun(store, rule, lookups, at=at, silenced=silenced, broken=set())
                 with store.transaction():
                     run.failed(error)
             raised += run.raised
+            if run.history:
+                log.info("rule %s: %d past transitions recorded as history (not sent)",
+                         name, run.history)  # fmt: skip
     for event in raised:
-        marks = " (silenced)" * event.silenced + " (historical)" * event.historical
+        marks = " (silenced)" * event.silenced
         marks += f" (inhibited: {event.inhibited_by} is broken)" * bool(event.inhibited_by)
         log.info("alert %s: %s%s", event.kind, event.summary, marks)
     return raised
@@ -108,17 +114,36 @@ def _cursor(store: Store, rule: Rule, high: tuple[int, int, str]) -> Cursor:
     return Cursor(rule.name, fingerprint, *high)
 
 
+class _Lookups:
+    """What alerts say about a series or snapshot, read once per evaluation (a rule's
+    first look at twenty years may record hundreds of events for one series)."""
+
+    def __init__(self, store: Store) -> None:
+        self.metric = cache(store.catalog.metric)
+        self.provenance = cache(store.alerts.provenance)
+        self.source = cache(store.catalog.source)
+
+
 class _RuleRun:
     """One rule's evaluation: its states as loaded, moved, and saved at the end."""
 
     def __init__(
-        self, store: Store, rule: Rule, *, at: str, silenced: bool, broken: set[str]
+        self,
+        store: Store,
+        rule: Rule,
+        lookups: _Lookups,
+        *,
+        at: str,
+        silenced: bool,
+        broken: set[str],
     ) -> None:
         self.store, self.rule, self.at, self.silenced = store, rule, at, silenced
+        self.lookups = lookups
         self.broken = broken
         self.states: dict[str, AlertState] = {}
         self.fresh: dict[str, list[Transition]] = {}  # first met: history, told at the end
         self.raised: list[Event] = []
+        self.history = 0  # historical events recorded
 
     def state_of(self, series: str) -> AlertState:
         if series not in self.states:
@@ -184,7 +209,7 @@ class _RuleRun:
             state.last_notified_at = self.at
         step = change.step
         self._raise(
-            change.kind, step.series, change.period, step.value, change.says, step.facts,
+            change.kind, step.series, change.period, step.value, change.says, step.details(),
             step.snapshot_id, key=f"{change.kind}|{change.period}", historical=historical,
             notify=change.kind != "resolved" or self.rule.send_resolved,
         )  # fmt: skip
@@ -221,12 +246,21 @@ class _RuleRun:
         summary = f"{rule.title}: {says}"
         if kind != "firing":
             summary = f"[{STATUS_WORDS[kind]}] {summary}"
-        payload = _payload(self.store, rule, kind, series, period, value, says, facts, snapshot_id)
-        payload.update(summary=summary, at=self.at, historical=historical)
-        inhibited_by = None
-        if not rule.inhibits and not historical and payload["source"]["name"] in self.broken:
-            inhibited_by = payload["source"]["name"]
         event_key = f"{rule.name}|{series}|{key}"
+        if historical:  # recorded briefly, never sent nor returned
+            self.history += 1
+            self.store.alerts.add_event(
+                rule=rule.name, series=series, kind=kind, at=self.at, period=period,
+                summary=summary, key=event_key, silenced=self.silenced, historical=True,
+                payload={"condition": says, "value": value, "period": period, "historical": True},
+            )  # fmt: skip
+            return
+        payload = _payload(self.lookups, rule, kind, series, period, value, says, facts,
+                           snapshot_id)  # fmt: skip
+        payload.update(summary=summary, at=self.at, historical=False)
+        inhibited_by = None
+        if not rule.inhibits and payload["source"]["name"] in self.broken:
+            inhibited_by = payload["source"]["name"]
         event_id = self.store.alerts.add_event(
             rule=rule.name, series=series, kind=kind, at=self.at, period=period,
             summary=summary, payload=payload, key=event_key, silenced=self.silenced,
@@ -234,7 +268,7 @@ class _RuleRun:
         )  # fmt: skip
         if event_id is None:
             return
-        if notify and not (self.silenced or historical or inhibited_by):
+        if notify and not (self.silenced or inhibited_by):
             for channel in rule.channels:
                 self.store.outbox.enqueue(
                     channel=channel,
@@ -246,12 +280,12 @@ class _RuleRun:
                 )
         self.raised.append(
             Event(event_id, rule.name, series, kind, self.at, period, summary, payload,
-                  self.silenced, historical, inhibited_by)
+                  self.silenced, False, inhibited_by)
         )  # fmt: skip
 
 
 def _payload(
-    store: Store,
+    lookups: _Lookups,
     rule: Rule,
     kind: str,
     series: str,
@@ -263,10 +297,10 @@ def _payload(
 ) -> dict:
     """What an alert must say: what crossed what, with the metric's label, and where the
     number came from (source, link, when fetched, snapshot)."""
-    metric = store.catalog.metric(series)
-    provenance = store.alerts.provenance(snapshot_id)
+    metric = lookups.metric(series)
+    provenance = lookups.provenance(snapshot_id)
     source_name = provenance.get("source") or (metric.source if metric else "") or ""
-    source = store.catalog.source(source_name) if source_name else store.catalog.source(series)
+    source = lookups.source(source_name or series)
     return {
         "rule": rule.name,
         "rule_kind": rule.kind,

@@ -33,106 +33,103 @@ def advance(state: AlertState, step: Step, rule: StatefulRule, at: str) -> list[
     memory = state.detail
     same = step.period == state.period
     state.value, state.period = step.value, step.period
-    found: list[Transition] = []
     if step.missing:
-        _forget(memory, "fire", "clear")
+        memory.pop("fire", None)
+        memory.pop("clear", None)
         lifted = _lift(state, step, rule, at)
         if lifted:
             return [lifted]
+        found = []
         if rule.no_data == "resolve" and state.state == "firing":
-            found.append(_move(state, "resolved", step, at, f"no data: {step.says}"))
-        elif rule.no_data == "alert" and not memory.get("missing_from"):
-            found.append(Transition("nodata", step.period, step, f"no data: {step.says}"))
-        memory["missing_from"] = memory.get("missing_from") or step.period
+            found.append(_move(state, "resolved", step, at, f"no data: {step.words()}"))
+        elif rule.no_data == "alert" and not memory.get("missing"):
+            found.append(Transition("nodata", step.period, step, f"no data: {step.words()}"))
+        memory["missing"] = memory.get("missing") or step.period
         return found
-    memory.pop("missing_from", None)
+    if "missing" in memory:
+        del memory["missing"]
     if state.state == "firing":
-        _forget(memory, "fire")
+        memory.pop("fire", None)
         if step.fire:  # the condition is back: any countdown to lifting is cancelled
-            _forget(memory, "clear", "lift")
-            return found
-        if same and memory.get("lift_met") == step.period and not step.clear:
-            _forget(memory, "lift")  # the day that met the resolve condition was revised
-        if lifted := _lift(state, step, rule, at):
-            return [lifted]
-        if memory.get("lift_at"):
-            return found
+            memory.pop("clear", None)
+            memory.pop("lift", None)
+            return []
+        lift = memory.get("lift")
+        if lift is not None:
+            if same and lift[2] == step.period and not step.clear:
+                del memory["lift"]  # the day that met the resolve condition was revised
+            elif lifted := _lift(state, step, rule, at):
+                return [lifted]
+            else:
+                return []
         if not _streak(memory, "clear", step.clear, step.period, same, rule.resolve_for):
-            return found
-        says = step.says
+            return []
+        says = step.words()
         if rule.resolve_for.length > 1:
-            says = _held(says, memory["clear_from"], step.period, rule.resolve_for)
+            says = _held(says, memory["clear"][0], step.period, rule.resolve_for)
         if rule.lift_after is None:
-            found.append(_move(state, "resolved", step, at, says))
-            return found
+            return [_move(state, "resolved", step, at, says)]
         met = span(step.period)
         if met is None:
             raise ValueError(f"lift_after needs dated periods; {step.series} has {step.period!r}")
         lift_at = met[1] - timedelta(days=1) + timedelta(days=rule.lift_after.days)
-        memory.update(lift_at=lift_at.isoformat(), lift_says=says, lift_met=step.period)
-        return found
-    _forget(memory, "clear")
+        memory["lift"] = [lift_at.isoformat(), says, step.period]
+        return []
+    memory.pop("clear", None)
     if _streak(memory, "fire", step.fire, step.period, same, rule.for_):
-        says = step.says
+        says = step.words()
         if rule.for_.length > 1:
-            says = _held(says, memory["fire_from"], step.period, rule.for_)
-        found.append(_move(state, "firing", step, at, says))
-    return found
+            says = _held(says, memory["fire"][0], step.period, rule.for_)
+        return [_move(state, "firing", step, at, says)]
+    return []
 
 
 def _lift(state: AlertState, step: Step, rule: StatefulRule, at: str) -> Transition | None:
     """Resolve on the day a pending lift falls due (judged at that day or a later one)."""
-    memory = state.detail
-    lift_at = memory.get("lift_at")
-    if state.state != "firing" or not lift_at:
+    lift = state.detail.get("lift")
+    if state.state != "firing" or not lift:
         return None
     now = span(step.period)
-    if now is None or now[0] < date.fromisoformat(lift_at):
+    if now is None or now[0] < date.fromisoformat(lift[0]):
         return None
-    says = (
-        f"{memory['lift_says']}; lifted {rule.lift_after} after that was met on "
-        f"{memory['lift_met']}"
-    )
-    return _move(state, "resolved", step, at, says, period=lift_at)
+    says = f"{lift[1]}; lifted {rule.lift_after} after that was met on {lift[2]}"
+    return _move(state, "resolved", step, at, says, period=lift[0])
 
 
 def _move(
     state: AlertState, kind: str, step: Step, at: str, says: str, *, period: str | None = None
 ) -> Transition:
     state.state, state.since = kind, at
-    _forget(state.detail, "fire", "clear", "lift")
+    for name in ("fire", "clear", "lift"):
+        state.detail.pop(name, None)
     return Transition(kind, period or step.period, step, says)
 
 
 def _streak(memory: dict, name: str, holds: bool, period: str, same: bool, need: Span) -> bool:
-    """Extend (or restart, or end) a streak with this period; True once it has held
-    `need`. Calendar streaks restart after a gap between periods."""
+    """Extend (or restart, or end) a streak with this period — kept as [first period,
+    periods, end of the last day] — and say whether it has held `need`. Calendar streaks
+    restart after a gap between periods."""
     if not holds:
-        _forget(memory, name)
+        memory.pop(name, None)
         return False
-    days = span(period)
-    if need.calendar and days is None:
-        raise ValueError(f"{need} needs dated periods (2024-06-03, 2024-06), not {period!r}")
-    first, run = memory.get(f"{name}_from"), memory.get(f"{name}_run", 0)
-    after_gap = need.calendar and days and memory.get(f"{name}_end") != days[0].isoformat()
-    if first is None or (after_gap and not same):
-        first, run = period, 1
-    elif not same:
-        run += 1
-    memory[f"{name}_from"], memory[f"{name}_run"] = first, run
-    if days:
-        memory[f"{name}_end"] = days[1].isoformat()
     if not need.calendar:
-        return run >= need.periods
-    start = span(first)
-    return start is not None and days is not None and (days[1] - start[0]).days >= need.days
+        streak = memory.get(name)
+        if streak is None:
+            streak = memory[name] = [period, 0, ""]
+        if not same or streak[1] == 0:
+            streak[1] += 1
+        return streak[1] >= need.periods
+    days = span(period)
+    if days is None:
+        raise ValueError(f"{need} needs dated periods (2024-06-03, 2024-06), not {period!r}")
+    streak = memory.get(name)
+    if streak is None or (streak[2] != days[0].isoformat() and not same):
+        streak = memory[name] = [period, 0, ""]
+    streak[1] += 0 if same and streak[1] else 1
+    streak[2] = days[1].isoformat()
+    start = span(streak[0])
+    return start is not None and (days[1] - start[0]).days >= need.days
 
 
 def _held(says: str, first: str, last: str, need: Span) -> str:
     return f"{says} (for {need}: {first} to {last})"
-
-
-def _forget(memory: dict, *names: str) -> None:
-    for name in names:
-        for suffix in ("_from", "_run", "_end", "_at", "_says", "_met"):
-            memory.pop(f"{name}{suffix}", None)

@@ -23,21 +23,29 @@ if TYPE_CHECKING:
     from alerts.view import View
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Step:
     """One period of one series, as a stateful rule judged it. `says` puts the condition
-    in words ("7-day mean 2,612 is at or above 2,500"); `facts` go to templates."""
+    in words ("7-day mean 2,612 is at or above 2,500"); `facts` go to templates. Either
+    may be a function giving them, called only if the step is told (a replay of twenty
+    years judges thousands of periods and tells a few)."""
 
     series: str
     period: str
     fire: bool
     clear: bool
     value: float | None
-    says: str
-    facts: dict = field(default_factory=dict)
+    says: str | Callable[[], str]
+    facts: dict | Callable[[], dict] = field(default_factory=dict)
     snapshot_id: int | None = None
     remember: dict = field(default_factory=dict)  # kept in the state for the next step
     missing: bool = False  # no data to judge (a window with missing days): see `no_data`
+
+    def words(self) -> str:
+        return self.says if isinstance(self.says, str) else self.says()
+
+    def details(self) -> dict:
+        return self.facts if isinstance(self.facts, dict) else self.facts()
 
 
 @dataclass(frozen=True)

@@ -290,6 +290,10 @@ class Alerts(Repository):
             for row in rows
         ]
 
+    def count_events(self, *, historical: bool) -> int:
+        row = self._one("SELECT COUNT(*) AS n FROM events WHERE historical = ?", [int(historical)])
+        return row["n"] if row else 0
+
     def firing_spans(self, series: str) -> list[dict]:
         """The periods in which each rule was firing for one series, from its events in
         period order (a span still open has `until` None): what a chart shades."""

@@ -69,34 +69,33 @@ class Derived(Repository):
                 f"SELECT id, period, value, flags FROM observations WHERE {where}", params
             )
         }
-        new = revised = 0
         conn = self.db.conn
-        with self.transaction():
+        with self.transaction():  # the write lock: the ids below are ours to give
+            next_id = self.newest_id() + 1
+            inserts, superseded, inputs = [], [], []
             for item in values:
                 flags = encode_flags(item.flags)
                 row = current.get(item.period)
                 if row is not None and row[1] == item.value and row[2] == flags:
                     continue
-                previous_id = None
                 if row is not None:
-                    previous_id = row[0]
-                    conn.execute(
-                        "UPDATE observations SET superseded_at = ? WHERE id = ?", [at, row[0]]
-                    )
-                    revised += 1
-                else:
-                    new += 1
-                cursor = conn.execute(
-                    """INSERT INTO observations (metric, period, value, unit, flags,
-                           snapshot_id, first_seen, last_seen, previous_id)
-                       VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)""",
-                    [metric, item.period, item.value, unit, flags, at, at, previous_id],
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO derived_inputs (observation_id, input_id) VALUES (?, ?)",
-                    [(cursor.lastrowid, input_id) for input_id in item.inputs],
-                )
-        return new, revised
+                    superseded.append((at, row[0]))
+                inserts.append((next_id, metric, item.period, item.value, unit, flags, at, at,
+                                row[0] if row else None))  # fmt: skip
+                inputs += [(next_id, input_id) for input_id in item.inputs]
+                next_id += 1
+            conn.executemany("UPDATE observations SET superseded_at = ? WHERE id = ?", superseded)
+            conn.executemany(
+                """INSERT INTO observations (id, metric, period, value, unit, flags,
+                       snapshot_id, first_seen, last_seen, previous_id)
+                   VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)""",
+                inserts,
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO derived_inputs (observation_id, input_id) VALUES (?, ?)",
+                inputs,
+            )
+        return len(inserts) - len(superseded), len(superseded)
 
     def inputs(self, observation_id: int) -> list[Point]:
         """The input observations a derived value was computed from (its provenance)."""

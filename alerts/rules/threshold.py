@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Literal
 
 from alerts.numbers import number
@@ -152,23 +153,38 @@ class Threshold(ReplayedRule, kind="threshold"):
             found.append("a window of several periods needs aggregate = mean, sum, min or max")
         return found
 
-    @property
+    @cached_property
     def comparison(self) -> str:
         return next((key for key in COMPARISONS if getattr(self, key) is not None), "above")
 
-    @property
+    @cached_property
     def resolve_comparison(self) -> str:
         given = (key for key in COMPARISONS if getattr(self, f"resolve_{key}") is not None)
         return next(given, OPPOSITE[self.comparison])
 
-    @property
+    @cached_property
     def level(self) -> float:
         return getattr(self, self.comparison)
 
-    @property
+    @cached_property
     def resolve_level(self) -> float:
         given = getattr(self, f"resolve_{self.resolve_comparison}", None)
         return self.level if given is None else given
+
+    @cached_property
+    def facts(self) -> dict:
+        """What every alert of this rule tells templates (the levels, the measure)."""
+        return {
+            "threshold": self.level,
+            "resolve_threshold": self.resolve_level,
+            "direction": "above" if self.comparison in UPWARD else "below",
+            "comparison": COMPARISONS[self.comparison][0],
+            "resolve_comparison": COMPARISONS[self.resolve_comparison][0],
+            "measure": self.measure(),
+            "window": self.window.length,
+            "window_days": self.window.calendar,
+            "aggregate": self.aggregate,
+        }
 
     def lookback(self) -> int:
         return self.window.length
@@ -209,7 +225,7 @@ class Threshold(ReplayedRule, kind="threshold"):
                 yield Step(
                     series=metric, period=period, fire=False, clear=False, value=None,
                     says=f"the {self.measure()} to {period} is incomplete (missing {shown})",
-                    facts=self._facts(None, None), missing=True,
+                    facts=self.facts, missing=True,
                 )  # fmt: skip
                 previous = (None, None)
                 continue
@@ -226,42 +242,26 @@ class Threshold(ReplayedRule, kind="threshold"):
     ) -> Step:
         fire_words, fires = COMPARISONS[self.comparison]
         clear_words, clears = COMPARISONS[self.resolve_comparison]
-        fire, clear = fires(value, self.level), clears(value, self.resolve_level)
-        measured = f"{self.measure()} {number(value)} is"
-        if fire:
-            says = f"{measured} {fire_words} {number(self.level)}"
-        elif clear:
-            says = f"{measured} {clear_words} {number(self.resolve_level)}"
-        else:
-            says = f"{measured} not {clear_words} {number(self.resolve_level)}"
-            if self.resolve_level == self.level:
-                says = f"{measured} not {fire_words} {number(self.level)}"
-        return Step(
-            series=metric,
-            period=point.period,
-            fire=fire,
-            clear=clear,
-            value=value,
-            says=says,
-            facts={
-                **self._facts(previous, before),
+        level, resolve = self.level, self.resolve_level
+        fire, clear = fires(value, level), clears(value, resolve)
+
+        def says() -> str:  # formatted only if told: most periods change nothing
+            measured = f"{self.measure()} {number(value)} is"
+            if fire:
+                return f"{measured} {fire_words} {number(level)}"
+            if clear:
+                return f"{measured} {clear_words} {number(resolve)}"
+            if resolve == level:
+                return f"{measured} not {fire_words} {number(level)}"
+            return f"{measured} not {clear_words} {number(resolve)}"
+
+        def facts() -> dict:
+            return {
+                **self.facts,
+                "previous_value": previous,
+                "previous_period": before.period if before else None,
                 "latest_value": point.value,
                 "flags": list(point.flags),
-            },
-            snapshot_id=point.snapshot_id,
-        )
+            }
 
-    def _facts(self, previous: float | None, before: Point | None) -> dict:
-        return {
-            "threshold": self.level,
-            "resolve_threshold": self.resolve_level,
-            "direction": "above" if self.comparison in UPWARD else "below",
-            "comparison": COMPARISONS[self.comparison][0],
-            "resolve_comparison": COMPARISONS[self.resolve_comparison][0],
-            "measure": self.measure(),
-            "window": self.window.length,
-            "window_days": self.window.calendar,
-            "aggregate": self.aggregate,
-            "previous_value": previous,
-            "previous_period": before.period if before else None,
-        }
+        return Step(metric, point.period, fire, clear, value, says, facts, point.snapshot_id)

@@ -84,7 +84,11 @@ def test_a_new_rule_records_the_past_as_history_and_announces_only_the_present(s
     store.observations.upsert(
         [Observation(METRIC, day(n + 1), v) for n, v in enumerate(values)], snapshot_id=None
     )
-    events = evaluate(store, {"proclamation": proclamation()}, now=datetime(2024, 7, 1, tzinfo=UTC))
+    announced = evaluate(
+        store, {"proclamation": proclamation()}, now=datetime(2024, 7, 1, tzinfo=UTC)
+    )
+    assert [(e.kind, e.period) for e in announced] == [("firing", day(56))]
+    events = reversed(store.alerts.events())
     assert [(e.kind, e.period, e.historical) for e in events] == [
         ("firing", day(7), True),  # the first full 7-day window
         ("resolved", day(43), True),  # below 1,500 from day 16, for 28 periods

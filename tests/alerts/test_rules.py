@@ -12,7 +12,7 @@ from alerts.rules.news import NewsMatch
 from alerts.rules.revision import RevisionDetected
 from alerts.rules.stale import Stale
 from alerts.rules.threshold import Threshold
-from storage import MetricEntry, NewsItem, Observation, RunCounts, Store
+from storage import Cursor, MetricEntry, NewsItem, Observation, RunCounts, Store
 
 START = date(2024, 5, 1)
 METRIC = "cbp.swb.encounters.daily"
@@ -294,3 +294,25 @@ def test_while_a_source_is_broken_alerts_on_its_metrics_are_held_and_named(store
         ("health", "firing", None), ("stale", "firing", "trac")]  # fmt: skip
     assert "alerts of stale are held until it recovers" in events[0].summary
     assert [row.subject for row in store.outbox.recent()] == [events[0].summary]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [("keep", []), ("alert", [("error", "*")]), ("resolve", [("resolved", "m")])],
+)
+def test_a_rule_that_cannot_be_evaluated_follows_its_error_policy(store, policy, expected):
+    store.observations.upsert([Observation("m", "2024-05-01", 5)], snapshot_id=None)
+    evaluate(store, {"daily": Threshold(name="daily", metric="m", above=1)})
+    # The same rule, now asked for calendar days over a monthly figure: it cannot judge it.
+    store.observations.upsert([Observation("m", "2024-05", 5)], snapshot_id=None)
+    broken = Threshold(name="daily", metric="m", above=1, window="2d", aggregate="mean",
+                       on_error=policy, channels=("x",))  # fmt: skip
+    store.alerts.save_cursor(
+        Cursor("daily", broken.fingerprint(), *store.alerts.high_water()[:1], 0, ""), at="x"
+    )
+    store.observations.upsert([Observation("m", "2024-06", 5)], snapshot_id=None)
+    events = evaluate(store, {"daily": broken})
+    assert [(e.kind, e.series) for e in events] == expected
+    if policy == "alert":
+        assert "needs daily periods, found '2024-05'" in events[0].summary
+        assert evaluate(store, {"daily": broken}) == []  # the same error: told once

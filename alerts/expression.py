@@ -111,7 +111,9 @@ def _node(node: ast.expr) -> Node:
                 f'{where}: "{node.value}" is a pattern; add the series up with sum("{node.value}")'
             )
         return Ref(node.value)
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        if isinstance(node.value, bool):
+            raise ExpressionError(f"{where}: {node.value} is not a number")
         return Number(float(node.value))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         inner = _node(node.operand)

@@ -54,8 +54,8 @@ def crawled_daily(store, rule, values: dict[int, float], revisions: dict[int, fl
     return seen
 
 
-def series(*, gap: int | None = None, revised: dict[int, float] | None = None):
-    values = {n + 1: v for n, v in enumerate(BASE)}
+def series(*, gap: int | None = None, revised: dict[int, float] | None = None, days=100):
+    values = {n + 1: v for n, v in enumerate(BASE[:days])}
     if gap is not None:
         del values[gap]
     return values, revised or {}, {**values, **(revised or {})}
@@ -78,6 +78,10 @@ CASES = {
     # original 37 + 14 = 51.
     "revised day": (series(revised={36: 4000}), [("firing", day(16)), ("resolved", day(78))],
                     [("firing", day(16)), ("resolved", day(51))]),
+    # Figures so far cover only part of July (to day 71, 10 July): the amended lift (day
+    # 77) is not due yet and nothing resolves; the original's (day 50) is.
+    "partial month": (series(days=71), [("firing", day(16))],
+                      [("firing", day(16)), ("resolved", day(50))]),
 }  # fmt: skip
 
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import ClassVar
 
 from alerts.message import DeliveryError, Message
+from storage.registry import Registered
 
 
 @dataclass(frozen=True, kw_only=True)
-class Channel:
-    kinds: ClassVar[dict[str, type["Channel"]]] = {}
-    kind: ClassVar[str] = ""
+class Channel(Registered, family="channel"):
+    kinds: ClassVar[dict[str, type["Channel"]]]
 
     name: str = field(metadata={"toml": False})
     group_by: tuple[str, ...] = field(
@@ -38,12 +38,6 @@ class Channel:
         }
         labels = event.get("labels") or {}
         return tuple(str(special.get(key, labels.get(key, ""))) for key in self.group_by)
-
-    def __init_subclass__(cls, kind: str = "", **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if kind:
-            cls.kind = kind
-            Channel.kinds[kind] = cls
 
     def send(self, message: Message) -> None:
         """Deliver one message or raise DeliveryError."""

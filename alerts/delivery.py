@@ -14,8 +14,8 @@ from pathlib import Path
 
 from alerts.channel import Channel
 from alerts.charts import line_chart
+from alerts.drawing import Drawing
 from alerts.message import DeliveryError, Message
-from alerts.rules.threshold import rolling
 from alerts.templates import render
 from storage import OutboxMessage, Store, clock
 
@@ -183,21 +183,19 @@ def message_for(
 
 def _event_chart(store: Store, event: dict) -> bytes | None:
     """The metric's recent values with the rule's levels (and its rolling aggregate,
-    which is what crossed them), for series alerts."""
-    if not event.get("metric") or event.get("rule_kind") not in ("threshold", "change"):
+    which is what crossed them), for alerts of rules that draw on a series."""
+    drawing = Drawing.from_facts(event)
+    if not event.get("metric") or drawing is None:
         return None
     points = store.alerts.tail(event["metric"], after=None, before=ALERT_CHART_PERIODS - 1)
     if len(points) < 2:
         return None
-    lines, judged, label = [], [], ""
-    if event.get("rule_kind") == "threshold":
-        lines.append((f"fires at {event['threshold']:,.0f}", event["threshold"]))
-        if event.get("resolve_threshold") not in (None, event["threshold"]):
-            resolve = event["resolve_threshold"]
-            lines.append((f"resolves at {resolve:,.0f}", resolve))
-        if event.get("window", 1) > 1:
-            judged = rolling([p.value for p in points], event["window"], event["aggregate"])
-            label = event.get("measure", "")
+    lines = [
+        (f"{'resolves' if level.resolves else 'fires'} at {level.value:,.0f}", level.value)
+        for level in drawing.levels
+    ]
+    judged = drawing.judged([p.value for p in points])
+    label = drawing.measure if judged else ""
     return line_chart(
         event["metric_label"], [(p.period, p.value) for p in points], lines,
         judged=judged, judged_label=label,

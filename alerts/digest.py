@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from storage.checked import ChannelName
+
 
 @dataclass(frozen=True, kw_only=True)
 class Digest:
@@ -10,7 +12,9 @@ class Digest:
         default="0 8 * * 1",
         metadata={"help": "When to send: a cron line in the configured timezone (Mondays 08:00)."},
     )
-    channels: tuple[str, ...] = field(metadata={"help": "Channels that receive the digest."})
+    channels: tuple[ChannelName, ...] = field(
+        metadata={"help": "Channels that receive the digest."}
+    )
     metrics: tuple[str, ...] = field(
         default=("*",), metadata={"help": "Metric name patterns to chart ('cbp.*')."}
     )

@@ -15,7 +15,6 @@ from pathlib import Path
 from alerts.charts import line_chart
 from alerts.digest import Digest
 from alerts.rule import Rule
-from alerts.rules.threshold import Threshold
 from alerts.templates import render
 from storage import Store, clock
 
@@ -122,15 +121,13 @@ def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], ind
     points = store.alerts.tail(metric, after=None, before=CHART_PERIODS - 1)
     lines, judged, judged_label = [], [], ""
     for rule in rules.values():
-        if isinstance(rule, Threshold) and rule.matches(metric):
-            if rule.window.length > 1 and not judged:
-                judged = rule.judged_values([p.value for p in points])
-                judged_label = f"{rule.measure()} ({rule.name})"
-            lines.append((f"{rule.name}: {rule.level:,.0f}", rule.level))
-            if rule.resolve_level != rule.level:
-                lines.append(
-                    (f"{rule.name} resolves: {rule.resolve_level:,.0f}", rule.resolve_level)
-                )
+        if not rule.watches(metric) or (drawing := rule.drawing()) is None:
+            continue
+        if not judged and (judged := drawing.judged([p.value for p in points])):
+            judged_label = f"{drawing.measure} ({rule.name})"
+        for level in drawing.levels:
+            named = f"{rule.name} resolves" if level.resolves else rule.name
+            lines.append((f"{named}: {level.value:,.0f}", level.value))
     png = line_chart(
         label, [(p.period, p.value) for p in points], lines,
         judged=judged, judged_label=judged_label,

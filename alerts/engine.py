@@ -301,6 +301,7 @@ def _payload(
     provenance = lookups.provenance(snapshot_id)
     source_name = provenance.get("source") or (metric.source if metric else "") or ""
     source = lookups.source(source_name or series)
+    drawing = rule.drawing() if rule.watches(series) else None
     return {
         "rule": rule.name,
         "rule_kind": rule.kind,
@@ -325,5 +326,6 @@ def _payload(
             "url": provenance.get("url"),
             "fetched_at": provenance.get("fetched_at"),
         },
+        **(drawing.facts() if drawing else {}),
         **facts,
     }

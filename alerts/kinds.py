@@ -1,9 +1,9 @@
-"""Every rule and channel kind, imported so that each registers itself."""
+"""Every rule and channel kind, each registered by importing its package."""
 
+import alerts.channels
+import alerts.rules  # noqa: F401
 from alerts.channel import Channel
-from alerts.channels import apprise, console, email, webhook  # noqa: F401
 from alerts.rule import Rule
-from alerts.rules import change, health, news, revision, stale, threshold  # noqa: F401
 
 RULE_KINDS = Rule.kinds
 CHANNEL_KINDS = Channel.kinds

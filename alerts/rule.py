@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from alerts.drawing import Drawing
 from alerts.periods import Span
 from storage import AlertState, Cursor
+from storage.checked import ChannelName
+from storage.registry import Registered
 
 if TYPE_CHECKING:
     from alerts.view import View
@@ -66,17 +69,16 @@ StateOf = Callable[[str], AlertState]
 
 
 @dataclass(frozen=True, kw_only=True)
-class Rule:
+class Rule(Registered, family="rule"):
     """A condition over stored series, news or runs that fires and resolves alerts."""
 
-    kinds: ClassVar[dict[str, type["Rule"]]] = {}
-    kind: ClassVar[str] = ""
+    kinds: ClassVar[dict[str, type["Rule"]]]
     # True for rules about sources themselves (source health): evaluated first, and while
     # one fires for a source, alerts on that source's metrics are held back.
     inhibits: ClassVar[bool] = False
 
     name: str = field(metadata={"toml": False})
-    channels: tuple[str, ...] = field(
+    channels: tuple[ChannelName, ...] = field(
         default=(), metadata={"help": "Names of the channels that receive this rule's alerts."}
     )
     labels: dict[str, str] = field(
@@ -92,12 +94,6 @@ class Rule:
     send_resolved: bool = field(
         default=True, metadata={"help": "Also notify when the condition is over."}
     )
-
-    def __init_subclass__(cls, kind: str = "", **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if kind:
-            cls.kind = kind
-            Rule.kinds[kind] = cls
 
     @property
     def title(self) -> str:
@@ -116,6 +112,14 @@ class Rule:
     def observe(self, view: "View", cursor: Cursor, state_of: StateOf) -> Iterator[Step | Notice]:
         """What changed since `cursor`, per series, oldest first."""
         raise NotImplementedError(f"rule kind {self.kind!r} does not implement observe()")
+
+    def watches(self, metric: str) -> bool:
+        """Whether this rule judges the series `metric` (its charts then show `drawing`)."""
+        return False
+
+    def drawing(self) -> Drawing | None:
+        """What a chart of a watched series draws for this rule; None: no chart."""
+        return None
 
 
 Policy = Literal["keep", "alert", "resolve"]
@@ -191,3 +195,10 @@ class SeriesRule(StatefulRule):
 
     def matches(self, metric: str) -> bool:
         return fnmatch.fnmatchcase(metric, self.metric)
+
+    def watches(self, metric: str) -> bool:
+        return self.matches(metric)
+
+    def drawing(self) -> Drawing | None:
+        """The series itself, with no levels (a kind with levels says so)."""
+        return Drawing()

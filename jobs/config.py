@@ -22,9 +22,11 @@ from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
 from jobs.schedule import trigger_for
-from jobs.typed import Problem, build, hints_of, keys_of, unknown_kind
+from jobs.typed import Problem, build, hints_of, keys_of, plain, references, unknown_kind
+from scrapers.fetching import FetchSettings
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
+from storage.checked import HostPort
 
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
@@ -33,8 +35,9 @@ SECTIONS = ("settings", "sources", "metrics", "rules", "channels", "digests")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Settings:
-    """The `[settings]` table: what applies to every source and the daemon."""
+class Settings(FetchSettings):
+    """The `[settings]` table: what applies to every source and the daemon (the fetch
+    keys are declared in `scrapers.fetching.FetchSettings`)."""
 
     database: Path = field(
         default=Path("data/crossings.db"),
@@ -43,26 +46,6 @@ class Settings:
     timezone: str = field(
         default="UTC", metadata={"help": "IANA zone for cron schedules, e.g. America/New_York."}
     )
-    user_agent: str = field(
-        default="crossings/0.1 (+https://github.com/crossings-project/crossings)",
-        metadata={"help": "Sent with every request; include a contact address."},
-    )
-    contact: str = field(
-        default="",
-        metadata={"help": "An e-mail or URL where site operators can reach you (added to UA)."},
-    )
-    download_delay: float = field(
-        default=1.0, metadata={"help": "Seconds between requests to the same site."}
-    )
-    concurrent_requests: int = field(
-        default=16, metadata={"help": "Requests in flight at once, across all sites."}
-    )
-    timeout: float = field(default=30.0, metadata={"help": "Seconds before a request gives up."})
-    retries: int = field(default=3, metadata={"help": "Retries on 429, 5xx and timeouts."})
-    max_body_mb: int = field(
-        default=100, metadata={"help": "Refuse bodies larger than this many megabytes."}
-    )
-    obey_robots_txt: bool = field(default=True, metadata={"help": "Respect robots.txt."})
     max_concurrent_crawls: int = field(
         default=2, metadata={"help": "Crawl child processes the daemon runs at once."}
     )
@@ -73,7 +56,7 @@ class Settings:
             "(then they are cut off, marked interrupted, and caught up at the next start)."
         },
     )
-    listen: str = field(
+    listen: HostPort = field(
         default="127.0.0.1:8080",
         metadata={"help": "HOST:PORT of the health, metrics and web endpoint."},
     )
@@ -86,20 +69,15 @@ class Settings:
     )
 
     def problems(self) -> list[str]:
-        found = []
+        found = super().problems()
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             found.append(f"timezone {self.timezone!r} is not an IANA zone (e.g. America/Chicago)")
-        host, _, port = self.listen.rpartition(":")
-        if not host or not port.isdigit():
-            found.append(f"listen {self.listen!r} must be HOST:PORT, e.g. 127.0.0.1:8080")
-        for key in ("download_delay", "timeout", "shutdown_grace"):
-            if getattr(self, key) < 0:
-                found.append(f"{key} must not be negative")
-        for key in ("concurrent_requests", "max_body_mb", "max_concurrent_crawls"):
-            if getattr(self, key) < 1:
-                found.append(f"{key} must be at least 1")
+        if self.shutdown_grace < 0:
+            found.append("shutdown_grace must not be negative")
+        if self.max_concurrent_crawls < 1:
+            found.append("max_concurrent_crawls must be at least 1")
         return found
 
     @property
@@ -194,7 +172,9 @@ def parse(document: Mapping[str, Any], path: Path) -> Config:
     except ValueError as error:
         problems.append(Problem("[metrics]", str(error), "one of them must read stored data"))
     _check_schedules(settings, sources, digests, problems)
-    _check_references(sources, rules, channels, digests, problems)
+    _check_references(
+        {"source": sources, "rule": rules, "channel": channels, "digest": digests}, problems
+    )
     if problems:
         raise ConfigError(path, problems)
     return Config(
@@ -219,7 +199,7 @@ def _with_environment(table: Any) -> Any:
         raw = os.environ.get(ENV_SETTING_PREFIX + key.name.upper())
         if raw is None:
             continue
-        if hints[key.name] in (str, Path, Path | None):
+        if plain(hints[key.name]) in (str, Path, Path | None):
             merged[key.name] = raw
         else:  # numbers and booleans are written as in TOML: 2, 0.5, true
             try:
@@ -280,33 +260,20 @@ def _check_schedules(
                 problems.append(Problem(f'{noun} "{name}"', str(error)))
 
 
-def _check_references(
-    sources: Mapping[str, Source],
-    rules: Mapping[str, Rule],
-    channels: Mapping[str, Channel],
-    digests: Mapping[str, Digest],
-    problems: list[Problem],
-) -> None:
-    known = ", ".join(sorted(channels)) or "none configured"
-    for noun, items in (("rule", rules), ("digest", digests)):
-        for name, item in items.items():
-            for channel in item.channels:
-                if channel not in channels:
+def _check_references(tables: Mapping[str, Mapping[str, Any]], problems: list[Problem]) -> None:
+    """Every key declared as naming a source or channel must name one in this file."""
+    for noun in ("source", "rule", "channel", "digest"):
+        for name, item in tables[noun].items():
+            for _key, refers, target in references(item):
+                if target not in tables[refers.to]:
+                    known = ", ".join(sorted(tables[refers.to])) or "none configured"
                     problems.append(
                         Problem(
-                            f'{noun} "{name}"', f"unknown channel {channel!r}", f"known: {known}"
+                            f'{noun} "{name}"',
+                            f"unknown {refers.to} {target!r}",
+                            f"known: {known}",
                         )
                     )
-    for name, rule in rules.items():
-        source = getattr(rule, "source", None)
-        if source and source != "*" and source not in sources:
-            problems.append(
-                Problem(
-                    f'rule "{name}"',
-                    f"unknown source {source!r}",
-                    f"known: {', '.join(sorted(sources)) or 'none configured'}",
-                )
-            )
 
 
 def declared_metrics(sources: Mapping[str, Source]) -> dict[str, str]:

@@ -5,7 +5,8 @@ one JSON object per line: first {"event": "started", "runs": {source: run_id, ..
 the run rows are open, then {"event": "finished", "source", "run_id", "status", "reason",
 counts...} per source. The run rows in the database are written here and are the truth:
 the parent (`jobs.runner`) reads the lines, and for a child that died, the rows (closing
-those left running). Scrapy logs go to stderr."""
+those left running). Every log record (Scrapy's included) goes to stderr as one JSON line
+with the sources and pid, at `--log-level`; the parent re-logs them in its own log."""
 
 import argparse
 import json
@@ -14,24 +15,9 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from jobs.config import Config, ConfigError, Settings, load
-from scrapers.fetching import FetchSettings
+from jobs.config import Config, ConfigError, load
+from jobs.logs import LEVELS, setup_child
 from scrapers.recorder import SourceRun
-
-
-def fetch_settings(settings: Settings) -> FetchSettings:
-    """The config's [settings] as the fetchers need them."""
-    return FetchSettings(
-        user_agent=settings.user_agent,
-        contact=settings.contact,
-        download_delay=settings.download_delay,
-        concurrent_requests=settings.concurrent_requests,
-        timeout=settings.timeout,
-        retries=settings.retries,
-        max_body_mb=settings.max_body_mb,
-        obey_robots_txt=settings.obey_robots_txt,
-        log_level=os.environ.get("CROSSINGS_LOG_LEVEL", "WARNING").upper(),
-    )
 
 
 def started(runs: list[SourceRun]) -> None:
@@ -51,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("--trigger", default="manual")
     parser.add_argument("--time-limit", type=float, help="cut the crawl off after SECONDS")
+    parser.add_argument("--log-level", choices=LEVELS, default="WARNING")
     parser.add_argument("sources", nargs="+")
     args = parser.parse_args(argv)
+    setup_child(args.log_level, {"source": ",".join(args.sources), "pid": os.getpid()})
     try:
         config = load(args.config)
     except ConfigError as error:
@@ -94,7 +82,7 @@ def crawl_here(
         return crawl(
             config.database,
             {name: config.sources[name] for name in dict.fromkeys(names)},
-            fetch_settings(config.settings),
+            config.settings,
             trigger=trigger,
             on_started=on_started,
             on_finished=on_finished,

@@ -12,6 +12,7 @@ Another runner (Scrapyd, many machines) can replace it by offering the same `cra
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import sys
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import ConfigError, load
+from jobs.logs import relog
 from storage import StorageError, Store, clock
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
@@ -68,6 +70,8 @@ class LocalRunner:
                 str(self.config_path),
                 "--trigger",
                 trigger,
+                "--log-level",
+                logging.getLevelName(logging.getLogger().getEffectiveLevel()),
                 *(["--time-limit", str(self.timeout)] if self.timeout is not None else []),
                 *names,
                 stdout=asyncio.subprocess.PIPE,
@@ -98,7 +102,8 @@ class LocalRunner:
     ) -> list[RunResult]:
         run_ids: dict[str, int] = {}
         finished: dict[str, RunResult] = {}
-        stderr: list[str] = []
+        stderr: list[str] = []  # the last lines' text, to explain a crash
+        fields = {"source": ",".join(names), "pid": child.pid}
 
         async def read_stdout() -> None:
             assert child.stdout is not None
@@ -108,7 +113,7 @@ class LocalRunner:
         async def read_stderr() -> None:
             assert child.stderr is not None
             async for raw in child.stderr:
-                stderr.append(raw.decode("utf-8", "replace").rstrip())
+                stderr.append(relog(raw, fields))
                 del stderr[:-STDERR_TAIL]
 
         readers = asyncio.gather(read_stdout(), read_stderr())

@@ -5,7 +5,8 @@ A settings class declares its keys as dataclass fields: the type says what is ac
 a default makes the key optional, and `metadata={"help": ...}` explains it (shown by
 `crossings init` and in the docs). A class may add `problems(self) -> list[str]` for
 checks across keys. Durations are written "30s", "15m", "6h", "45d" or "2w" and arrive
-as `timedelta`."""
+as `timedelta`. Checked text types (`Regex`, `HttpUrl`, `HostPort` in `storage.checked`)
+are checked here, and the same checks back the CLI's options (`ClickType`)."""
 
 import dataclasses
 import difflib
@@ -15,7 +16,11 @@ import types
 import typing
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+import click
+
+from storage.checked import Check, Refers
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -45,7 +50,58 @@ def parse_duration(text: str) -> timedelta:
 def hints_of(cls: type) -> dict[str, Any]:
     """The resolved type of every field (cached: resolving is slow and a config may hold
     a thousand sources of the same kind)."""
-    return typing.get_type_hints(cls)
+    return typing.get_type_hints(cls, include_extras=True)
+
+
+def checks_of(hint: Any) -> tuple[Check, ...]:
+    """The checks an `Annotated[str, Check(...)]` carries (none for a plain type)."""
+    if typing.get_origin(hint) is Annotated:
+        return tuple(m for m in hint.__metadata__ if isinstance(m, Check))
+    return ()
+
+
+def plain(hint: Any) -> Any:
+    """The type under any checks: `Regex` -> str."""
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint
+
+
+def type_name(hint: Any) -> str:
+    """How `crossings kinds` shows a key's type: 'str', 'regex', 'url', 'host:port'..."""
+    if checks := checks_of(hint):
+        return checks[0].name
+    return getattr(hint, "__name__", str(hint))
+
+
+def references(instance: Any) -> list[tuple[str, Refers, str]]:
+    """Every (key, what it refers to, name) in a built settings object whose key type is
+    marked `Refers` (alone or in a tuple), for the loader to check against the config."""
+    found = []
+    for key, hint in hints_of(type(instance)).items():
+        value = getattr(instance, key, None)
+        inner = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint
+        if typing.get_origin(inner) is not Annotated:
+            continue
+        for refers in (m for m in inner.__metadata__ if isinstance(m, Refers)):
+            for name in value if isinstance(value, tuple) else (value,):
+                if name and name != refers.anything:
+                    found.append((key, refers, name))
+    return found
+
+
+class ClickType(click.ParamType):
+    """A checked config type as a click option type, so the CLI says the same thing."""
+
+    def __init__(self, hint: Any) -> None:
+        self.hint = hint
+        self.name = type_name(hint)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            for check in checks_of(self.hint):
+                check.check(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        return value
 
 
 def keys_of(cls: type) -> list[dataclasses.Field]:
@@ -82,6 +138,7 @@ def build(cls: type, table: Any, where: str, problems: list[Problem], **given: A
             values[field.name] = _convert(hints[field.name], raw, f"{where}, key {key!r}", problems)
         except ValueError as error:
             problems.append(Problem(where, f"key {key!r}: {error}"))
+            values[field.name] = dataclasses.MISSING  # reported: not "missing" as well
     for name, field in fields.items():
         required = (
             field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
@@ -99,6 +156,11 @@ def build(cls: type, table: Any, where: str, problems: list[Problem], **given: A
 
 def _convert(hint: Any, raw: Any, where: str, problems: list[Problem]) -> Any:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is Annotated:
+        value = _convert(args[0], raw, where, problems)
+        for check in checks_of(hint):
+            check.check(value)
+        return value
     if origin in (typing.Union, types.UnionType):
         options = [arg for arg in args if arg is not type(None)]
         return _convert(options[0], raw, where, problems) if len(options) == 1 else raw

@@ -1,8 +1,6 @@
 """What the CLI and the web pages show that joins the config with stored data: sources
 with their next run, and the rule thresholds drawn on a metric's chart."""
 
-import dataclasses
-import fnmatch
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +8,6 @@ from jobs.config import Config
 from jobs.schedule import next_run
 from storage import Store, clock
 
-THRESHOLD_WORDS = ("above", "below", "threshold", "level")
 NEVER_RUN = {
     **dict.fromkeys(("title", "last_run_id", "status", "last_run", "finished_at", "reason",
                      "last_ok", "values_new", "values_revised", "values_unchanged", "news_new")),
@@ -53,18 +50,10 @@ def sources_overview(config: Config, store: Store, *, now: datetime) -> list[dic
 
 
 def thresholds_for(config: Config, metric: str) -> list[Threshold]:
-    """The levels of the rules that watch `metric` (its name or a glob matching it): every
-    numeric key whose name says above, below, threshold or level."""
+    """The levels of the rules that watch `metric`, as each rule kind draws them."""
     found = []
     for name, rule in config.rules.items():
-        watched = getattr(rule, "metric", None) or ""
-        patterns = [watched] if isinstance(watched, str) else list(watched)
-        if not any(pattern and fnmatch.fnmatchcase(metric, pattern) for pattern in patterns):
+        if not rule.watches(metric) or (drawing := rule.drawing()) is None:
             continue
-        measure = rule.measure() if callable(getattr(rule, "measure", None)) else "value"
-        for field in dataclasses.fields(rule):
-            value = getattr(rule, field.name)
-            numeric = isinstance(value, int | float) and not isinstance(value, bool)
-            if numeric and any(word in field.name for word in THRESHOLD_WORDS):
-                found.append(Threshold(name, field.name, float(value), measure))
+        found += [Threshold(name, lvl.key, lvl.value, drawing.measure) for lvl in drawing.levels]
     return found

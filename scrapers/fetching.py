@@ -1,28 +1,59 @@
-"""How to fetch: the politeness and robustness settings every request follows, and the
-Scrapy settings made from them. `jobs` builds `FetchSettings` from the config's
-[settings] table; Scrapy is not imported here."""
+"""How to fetch: the politeness and robustness settings every request follows, the Scrapy
+settings made from them, and the fetch policy both ways of fetching share (Scrapy for
+pages, `scrapers.streaming` for large files): when to retry and how long to wait, the
+per-site pacing, and the words a failed fetch is explained with. Declared once here: the
+config's [settings] table (`jobs.config.Settings`) extends `FetchSettings`, so its keys,
+defaults and help are these. Scrapy is not imported here."""
 
 import email.utils
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 MB = 1024 * 1024
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer makes the run fail now
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FetchSettings:
-    user_agent: str = "crossings/0.1"
-    contact: str = ""
-    download_delay: float = 1.0
-    concurrent_requests: int = 16
-    timeout: float = 30.0
-    retries: int = 3
-    retry_backoff: float = 0.5
-    max_body_mb: int = 100
-    obey_robots_txt: bool = True
-    log_level: str = "WARNING"
+    """The keys of [settings] that say how every request is made."""
+
+    user_agent: str = field(
+        default="crossings/0.1 (+https://github.com/crossings-project/crossings)",
+        metadata={"help": "Sent with every request; include a contact address."},
+    )
+    contact: str = field(
+        default="",
+        metadata={"help": "An e-mail or URL where site operators can reach you (added to UA)."},
+    )
+    download_delay: float = field(
+        default=1.0, metadata={"help": "Seconds between requests to the same site."}
+    )
+    concurrent_requests: int = field(
+        default=16, metadata={"help": "Requests in flight at once, across all sites."}
+    )
+    timeout: float = field(default=30.0, metadata={"help": "Seconds before a request gives up."})
+    retries: int = field(default=3, metadata={"help": "Retries on 429, 5xx and timeouts."})
+    retry_backoff: float = field(
+        default=0.5, metadata={"toml": False}
+    )  # seconds before the first retry, doubling after (unless Retry-After says otherwise)
+    max_body_mb: int = field(
+        default=100, metadata={"help": "Refuse bodies larger than this many megabytes."}
+    )
+    obey_robots_txt: bool = field(default=True, metadata={"help": "Respect robots.txt."})
+
+    def problems(self) -> list[str]:
+        found = []
+        for key in ("download_delay", "timeout"):
+            if getattr(self, key) < 0:
+                found.append(f"{key} must not be negative")
+        for key in ("concurrent_requests", "max_body_mb"):
+            if getattr(self, key) < 1:
+                found.append(f"{key} must be at least 1")
+        return found
 
     @property
     def agent(self) -> str:
@@ -60,8 +91,7 @@ class FetchSettings:
             "DOWNLOAD_MAXSIZE": self.max_body_bytes,
             "DOWNLOAD_WARNSIZE": 0,
             "RETRY_ENABLED": False,  # replaced by RetryAfterMiddleware (honours Retry-After)
-            "CROSSINGS_RETRIES": self.retries,
-            "CROSSINGS_RETRY_BACKOFF": self.retry_backoff,
+            "CROSSINGS_FETCH": self,  # the retry policy reads it (RetryAfterMiddleware)
             "DOWNLOADER_MIDDLEWARES": {
                 "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
                 "scrapers.robots.RobotsTxtMiddleware": 100,
@@ -74,10 +104,76 @@ class FetchSettings:
             "TELNETCONSOLE_ENABLED": False,
             "COOKIES_ENABLED": False,
             "HTTPCACHE_ENABLED": False,
-            "LOG_LEVEL": self.log_level,
-            "LOG_INSTALL_ROOT_HANDLER": True,
-            "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
+            # Logging is the caller's: Scrapy's records go to the handlers `jobs.logs` set.
+            "LOG_INSTALL_ROOT_HANDLER": False,
         }
+
+
+def retry_wait(settings: FetchSettings, tries: int, asked: float | None) -> float | None:
+    """Seconds to wait before retrying a request that failed `tries` times so far (after
+    a 429/5xx, `asked` is its Retry-After); None: give up, because the retries are spent
+    or the server asks for longer than MAX_RETRY_AFTER."""
+    if tries >= settings.retries or (asked is not None and asked > MAX_RETRY_AFTER):
+        return None
+    return asked if asked is not None else settings.retry_backoff * 2**tries
+
+
+class Pacer:
+    """The per-site delay across both ways of fetching in one crawl. Scrapy paces its own
+    requests per site (download slots) and tells the pacer when it sent one (`sent`);
+    a streamed download holds the site (`hold`: one download per site at a time) and
+    waits until `download_delay` after the site's last request of either kind."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self._last: dict[str, float] = {}
+        self._held: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def sent(self, url: str) -> None:
+        with self._lock:
+            self._last[_site(url)] = time.monotonic()
+
+    def hold(self, url: str) -> threading.Lock:
+        """The site's lock, for a streamed download's whole length."""
+        with self._lock:
+            return self._held.setdefault(_site(url), threading.Lock())
+
+    def wait_turn(self, url: str) -> None:
+        """Sleep until the site's delay has passed since its last request; then count
+        this one as sent (called with the site held)."""
+        site = _site(url)
+        with self._lock:
+            last = self._last.get(site)
+        if last is not None and (wait := last + self.delay - time.monotonic()) > 0:
+            time.sleep(wait)
+        self.sent(url)
+
+
+def _site(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
+# -- why a fetch failed, in the same words whichever way it was fetched -----------------
+
+
+def disallowed(url: str) -> str:
+    return f"robots.txt of {urlsplit(url).netloc} disallows {url}"
+
+
+def no_answer(url: str, settings: FetchSettings, tries: int) -> str:
+    return f"no answer from {url} within {settings.timeout:g} s{after_retries(tries)}"
+
+
+def http_error(url: str, status: int, tries: int) -> str:
+    return f"{url} answered HTTP {status}{after_retries(tries)}"
+
+
+def too_large(url: str, settings: FetchSettings) -> str:
+    return (
+        f"{url} is larger than max_body_mb = {settings.max_body_mb} MB; raise max_body_mb in "
+        "[settings] if it is expected to be that large"
+    )
 
 
 def after_retries(tries: int) -> str:

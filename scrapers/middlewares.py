@@ -1,4 +1,5 @@
-"""Downloader middlewares: retries that honour Retry-After, and per-source counting."""
+"""Downloader middlewares: retries that honour Retry-After (by the shared fetch policy),
+and per-source counting, which also tells the crawl's `Pacer` when a site was asked."""
 
 import asyncio
 
@@ -13,7 +14,7 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 
-from scrapers.fetching import MAX_RETRY_AFTER, RETRY_STATUSES, retry_after
+from scrapers.fetching import RETRY_STATUSES, FetchSettings, retry_after, retry_wait
 
 RETRY_EXCEPTIONS = (
     DownloadTimeoutError,
@@ -32,43 +33,48 @@ class RetryAfterMiddleware:
     the server's Retry-After asks (up to MAX_RETRY_AFTER). Scrapy's own RetryMiddleware
     retries at once and ignores Retry-After, which is exactly what rate limits punish."""
 
-    def __init__(self, retries: int, backoff: float) -> None:
-        self.retries = retries
-        self.backoff = backoff
+    def __init__(self, fetch: FetchSettings) -> None:
+        self.fetch = fetch
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "RetryAfterMiddleware":
-        settings = crawler.settings
-        return cls(
-            settings.getint("CROSSINGS_RETRIES"), settings.getfloat("CROSSINGS_RETRY_BACKOFF")
-        )
+        return cls(crawler.settings["CROSSINGS_FETCH"])
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status not in RETRY_STATUSES or request.meta.get(TRIES, 0) >= self.retries:
+        if response.status not in RETRY_STATUSES:
             return response
-        asked = retry_after(response.headers.get("Retry-After"))
-        if asked is not None and asked > MAX_RETRY_AFTER:
-            return response
-        return await self._again(request, asked)
+        tries = request.meta.get(TRIES, 0)
+        wait = retry_wait(self.fetch, tries, retry_after(response.headers.get("Retry-After")))
+        return response if wait is None else await self._again(request, wait)
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
-        if (
-            not isinstance(exception, RETRY_EXCEPTIONS)
-            or request.meta.get(TRIES, 0) >= self.retries
-        ):
+        if not isinstance(exception, RETRY_EXCEPTIONS):
             return None
-        return await self._again(request, None)
+        wait = retry_wait(self.fetch, request.meta.get(TRIES, 0), None)
+        return None if wait is None else await self._again(request, wait)
 
-    async def _again(self, request: Request, asked: float | None) -> Request:
+    async def _again(self, request: Request, wait: float) -> Request:
         tries = request.meta.get(TRIES, 0)
-        await asyncio.sleep(asked if asked is not None else self.backoff * 2**tries)
+        await asyncio.sleep(wait)
         retry = request.replace(dont_filter=True)
         retry.meta[TRIES] = tries + 1
         return retry
 
 
 class CountingMiddleware:
-    """Counts requests and bytes per source run (the run row reports them)."""
+    """Counts requests and bytes per source run (the run row reports them), and tells the
+    spider's pacer a site was asked (streamed downloads keep the delay after it)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "CountingMiddleware":
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if (pacer := getattr(self.crawler.spider, "pacer", None)) is not None:
+            pacer.sent(request.url)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if run := request.meta.get("run"):

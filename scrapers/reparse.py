@@ -5,7 +5,7 @@ same extractor and the same recorder as a crawl, in a run with trigger 'reparse'
 from dataclasses import dataclass, field
 
 from scrapers.extract import LayoutError, Page, extract, parser_failure
-from scrapers.extract.csvfile import find_file
+from scrapers.extract.links import find_file
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
 from storage import Change, Store
@@ -30,11 +30,11 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
         )
         return Reparsed(run, None)
     sha256 = snapshot.sha256
-    page = Page(snapshot.url, opener=lambda: store.snapshots.open_body(sha256))
-    if source.kind != "csv":
-        page = Page(
-            snapshot.url, store.snapshots.body(sha256), content_type=snapshot.content_type or ""
-        )
+    if source.streamed:
+        page = Page(snapshot.url, opener=lambda: store.snapshots.open_body(sha256))
+    else:
+        body = store.snapshots.body(sha256)
+        page = Page(snapshot.url, body, content_type=snapshot.content_type or "")
     try:
         extraction = extract(source, page)
     except LayoutError as error:
@@ -50,9 +50,9 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
 
 
 def _newest_body(store: Store, name: str, source: Source) -> Snapshot | None:
-    """The newest stored body: for a CSV found via a listing page, the newest file the
+    """The newest stored body: for a file found via a listing page, the newest file the
     listing currently points at (else the newest file of any name)."""
-    if source.kind != "csv" or not source.link:
+    if not source.file_link:
         return store.snapshots.latest(name, source.url, with_body=True)
     files = [snap for snap in store.snapshots.for_source(name) if snap.url != source.url]
     listing = store.snapshots.latest(name, source.url, with_body=True)

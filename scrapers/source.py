@@ -1,21 +1,32 @@
 """The base of every source kind: the keys all sources share. A kind subclasses it with
-`kind="..."`, declares its own keys as fields, and is then known to the config by name.
+`kind="..."`, declares its own keys as fields, names the module that extracts its pages
+(`extractor`) and says how its body is fetched (`streamed`); it is then known to the
+config, the crawl and `reparse` by name, with no switch on kind names anywhere else.
 
-Kept free of Scrapy imports, so that loading the config stays fast."""
+Kept free of Scrapy imports and parsers, so that loading the config stays fast: the
+extractor is imported on first use."""
 
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from storage.checked import HttpUrl
+from storage.registry import Registered
+
 
 @dataclass(frozen=True, kw_only=True)
-class Source:
+class Source(Registered, family="source"):
     """Something to fetch on a schedule and turn into series or news."""
 
-    kinds: ClassVar[dict[str, type["Source"]]] = {}
-    kind: ClassVar[str] = ""
+    kinds: ClassVar[dict[str, type["Source"]]]
+    # The module whose `extract(source, page) -> Extraction` turns a fetched body into
+    # observations or news (e.g. "scrapers.extract.table").
+    extractor: ClassVar[str] = ""
+    # True: the body is streamed to a file outside Scrapy (any size, read as a stream);
+    # False: it is fetched by Scrapy and held in memory.
+    streamed: ClassVar[bool] = False
 
     name: str = field(metadata={"toml": False})
-    url: str = field(metadata={"help": "Where to fetch: the page, file, feed or listing URL."})
+    url: HttpUrl = field(metadata={"help": "Where to fetch: the page, file, feed or listing URL."})
     title: str = field(default="", metadata={"help": "A human name shown in alerts and pages."})
     schedule: str = field(
         default="17 6 * * *",
@@ -26,14 +37,12 @@ class Source:
     )
     enabled: bool = field(default=True, metadata={"help": "false keeps it configured but idle."})
 
-    def __init_subclass__(cls, kind: str = "", **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
-        if kind:
-            cls.kind = kind
-            Source.kinds[kind] = cls
+    @property
+    def file_link(self) -> str:
+        """A regex on link addresses when `url` is a page listing files and the newest
+        matching link is what to fetch; empty when `url` is the thing itself."""
+        return ""
 
     def problems(self) -> list[str]:
-        """Checks across keys; a kind extends this."""
-        if not self.url.startswith(("http://", "https://")):
-            return [f"url {self.url!r} must start with http:// or https://"]
+        """Checks across keys; a kind extends this (a single key's type checks itself)."""
         return []

@@ -20,9 +20,10 @@ from scrapy.utils.defer import deferred_to_future
 from twisted.internet import threads
 from twisted.python.failure import Failure
 
+from scrapers import fetching
 from scrapers.extract import LayoutError, Page, extract, parser_failure
-from scrapers.extract.csvfile import find_file
-from scrapers.fetching import FetchSettings, after_retries
+from scrapers.extract.links import find_file
+from scrapers.fetching import FetchSettings, Pacer
 from scrapers.items import Fetched
 from scrapers.middlewares import TRIES
 from scrapers.recorder import Fetch, Recorder, SourceRun
@@ -49,6 +50,7 @@ class SourcesSpider(scrapy.Spider):
         self.fetch_settings = fetch
         self.on_finished = on_finished
         self.robots = RobotsCache()
+        self.pacer = Pacer(fetch.download_delay)
         self.close_reason = ""
         self.stopping = False  # set when the crawl is cut short: stop streaming, store nothing
         self._lock = threading.Lock()
@@ -56,12 +58,12 @@ class SourcesSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for run in self.runs:
             source = run.source
-            if source.kind == "csv" and not source.link:
+            if source.file_link:
+                yield self._request(run, source.url, self.parse_listing)
+            elif source.streamed:
                 # The file itself is streamed outside Scrapy; this HEAD request gives it
                 # robots.txt, the site's delay, and a cheap 304 when it has not changed.
                 yield self._request(run, source.url, self.parse_file_head, method="HEAD")
-            elif source.kind == "csv":
-                yield self._request(run, source.url, self.parse_listing)
             else:
                 yield self._request(run, source.url, self.parse_page)
 
@@ -130,9 +132,9 @@ class SourcesSpider(scrapy.Spider):
             run.trust_cache and known and hashlib.sha256(response.body).hexdigest() == known
         )
 
-    # -- CSV files: a listing page, then the file streamed -------------------------------
+    # -- files: a listing page, then the file (streamed or not) -------------------------------
 
-    async def parse_listing(self, response: Response) -> AsyncIterator[Fetched]:
+    async def parse_listing(self, response: Response) -> AsyncIterator[Fetched | scrapy.Request]:
         run = response.meta["run"]
         if response.status >= 400:
             yield Fetched(run, status="failed", reason=_http_reason(response))
@@ -150,7 +152,10 @@ class SourcesSpider(scrapy.Spider):
             yield Fetched(run, fetch, status="broken", reason=str(error))
             return
         yield Fetched(run, fetch)
-        yield await self._stream_file(run, file_url)
+        if run.source.streamed:
+            yield await self._stream_file(run, file_url)
+        else:
+            yield self._request(run, file_url, self.parse_page)
 
     async def parse_file_head(self, response: Response) -> AsyncIterator[Fetched]:
         run = response.meta["run"]
@@ -184,6 +189,7 @@ class SourcesSpider(scrapy.Spider):
             self.fetch_settings,
             conditional=conditional,
             robots=self.robots,
+            pacer=self.pacer,
             cancelled=lambda: self.stopping or not self.crawler.crawling,
             counted=lambda requests, size: self._count(run, requests, size),
         )
@@ -220,16 +226,13 @@ class SourcesSpider(scrapy.Spider):
         request = failure.request
         url, host = request.url, urlsplit(request.url).netloc
         tries = request.meta.get(TRIES, 0)
-        after = after_retries(tries)
+        after = fetching.after_retries(tries)
         if failure.check(IgnoreRequest):
-            return f"robots.txt of {host} disallows {url}"
+            return fetching.disallowed(url)
         if failure.check(DownloadTimeoutError, TimeoutError):
-            return f"no answer from {url} within {self.fetch_settings.timeout:g} s{after}"
+            return fetching.no_answer(url, self.fetch_settings, tries)
         if failure.check(DownloadCancelledError):
-            return (
-                f"{url} is larger than max_body_mb = {self.fetch_settings.max_body_mb} MB; "
-                "raise max_body_mb in [settings] if the page is expected to be that large"
-            )
+            return fetching.too_large(url, self.fetch_settings)
         if failure.check(CannotResolveHostError):
             return f"cannot find the host {host} (DNS){after}"
         if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError):
@@ -272,5 +275,4 @@ def _page(response: Response) -> Page:
 def _http_reason(response: Response) -> str:
     run = response.meta["run"]
     tries = response.meta.get(TRIES, 0)
-    after = after_retries(tries)
-    return f"{run.name}: {response.meta['url']} answered HTTP {response.status}{after}"
+    return f"{run.name}: {fetching.http_error(response.meta['url'], response.status, tries)}"

@@ -3,10 +3,11 @@
 Scrapy keeps a whole response body in memory, and then its copies; a 150 MB CSV would
 cost several times that. These files are fetched instead with `requests` in streaming
 mode, in a worker thread, straight into a `BodyFile` (hashed and zstd-compressed chunk by
-chunk), and parsed from there as a stream. The same politeness applies as for every
-other request: robots.txt (Protego, Scrapy's own parser), the User-Agent, the per-site
-delay, conditional GET, the timeout, the maximum body size, and retries on 429/5xx that
-honour Retry-After."""
+chunk), and parsed from there as a stream. The same fetch policy applies as for every
+other request (`scrapers.fetching`): robots.txt (Protego, Scrapy's own parser), the
+User-Agent, the per-site delay shared with Scrapy's requests (`Pacer`: one download per
+site at a time), conditional GET, the timeout, the maximum body size, retries on 429/5xx
+that honour Retry-After, and the words a failure is explained with."""
 
 import threading
 import time
@@ -21,8 +22,14 @@ from scrapers.fetching import (
     MAX_RETRY_AFTER,
     RETRY_STATUSES,
     FetchSettings,
+    Pacer,
     after_retries,
+    disallowed,
+    http_error,
+    no_answer,
     retry_after,
+    retry_wait,
+    too_large,
 )
 from storage.snapshots import BodyFile
 
@@ -70,6 +77,7 @@ def download(
     *,
     conditional: dict[str, str],
     robots: RobotsCache,
+    pacer: Pacer,
     cancelled: Callable[[], bool],
     counted: Callable[[int, int], None],
 ) -> Streamed:
@@ -79,33 +87,45 @@ def download(
     if settings.obey_robots_txt and not robots.allowed(
         session, url, settings.agent, settings.timeout
     ):
-        raise FetchError(f"robots.txt of {urlsplit(url).netloc} disallows {url}")
+        raise FetchError(disallowed(url))
+    with pacer.hold(url):
+        return _get(session, url, settings, conditional, pacer, cancelled, counted)
+
+
+def _get(
+    session: requests.Session,
+    url: str,
+    settings: FetchSettings,
+    conditional: dict[str, str],
+    pacer: Pacer,
+    cancelled: Callable[[], bool],
+    counted: Callable[[int, int], None],
+) -> Streamed:
     tries = 0
     while True:
-        if settings.download_delay:
-            time.sleep(settings.download_delay)
+        pacer.wait_turn(url)
+        asked = None
         try:
             response = session.get(url, headers=conditional, stream=True, timeout=settings.timeout)
         except requests.Timeout:
             counted(1, 0)
-            reason = f"no answer from {url} within {settings.timeout:g} s"
-            wait = None
+            reason = no_answer(url, settings, 0)
         except requests.RequestException as error:
             counted(1, 0)
             reason = f"could not fetch {url}: {error}"
-            wait = None
         else:
             with response:
                 if response.status_code not in RETRY_STATUSES:
                     return _receive(url, response, settings, cancelled, counted)
                 counted(1, 0)
-                reason = f"{url} answered HTTP {response.status_code}"
-                wait = retry_after(response.headers.get("Retry-After"))
-                if wait is not None and wait > MAX_RETRY_AFTER:
-                    raise FetchError(f"{reason} and asked to come back after {wait:.0f} s")
-        if tries >= settings.retries or cancelled():
+                reason = http_error(url, response.status_code, 0)
+                asked = retry_after(response.headers.get("Retry-After"))
+                if asked is not None and asked > MAX_RETRY_AFTER:
+                    raise FetchError(f"{reason} and asked to come back after {asked:.0f} s")
+        wait = retry_wait(settings, tries, asked)
+        if wait is None or cancelled():
             raise FetchError(reason + after_retries(tries))
-        time.sleep(wait if wait is not None else settings.retry_backoff * 2**tries)
+        time.sleep(wait)
         tries += 1
 
 
@@ -129,12 +149,12 @@ def _receive(
         return found
     if response.status_code >= 300:
         counted(1, 0)
-        raise FetchError(f"{url} answered HTTP {response.status_code}")
+        raise FetchError(http_error(url, response.status_code, 0))
     limit = settings.max_body_bytes
     declared = headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         counted(1, 0)
-        raise FetchError(_too_large(url, settings))
+        raise FetchError(too_large(url, settings))
     body_file = BodyFile()
     try:
         for chunk in response.iter_content(CHUNK):
@@ -142,7 +162,7 @@ def _receive(
                 raise FetchError(f"the crawl was stopped while {url} was downloading")
             body_file.write(chunk)
             if body_file.size > limit:
-                raise FetchError(_too_large(url, settings))
+                raise FetchError(too_large(url, settings))
         body_file.finish()
     except requests.RequestException as error:
         body_file.discard()
@@ -154,10 +174,3 @@ def _receive(
         counted(1, body_file.size)
     found.body_file = body_file
     return found
-
-
-def _too_large(url: str, settings: FetchSettings) -> str:
-    return (
-        f"{url} is larger than max_body_mb = {settings.max_body_mb} MB; raise max_body_mb in "
-        "[settings] if the file is expected to be that large"
-    )

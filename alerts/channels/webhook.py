@@ -11,6 +11,7 @@ from typing import Literal
 
 from alerts.channel import Channel
 from alerts.message import DeliveryError, Message
+from storage.checked import HttpUrl
 
 SIGNATURE_HEADER = "X-Crossings-Signature"
 TIMESTAMP_HEADER = "X-Crossings-Timestamp"
@@ -27,7 +28,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 class Webhook(Channel, kind="webhook"):
     """POST alerts as JSON to a URL (generic, Slack- or Discord-compatible)."""
 
-    url: str = field(metadata={"help": "Where to POST."})
+    url: HttpUrl = field(metadata={"help": "Where to POST."})
     format: Literal["json", "slack", "discord"] = field(
         default="json", metadata={"help": "json (full event), slack or discord (text)."}
     )
@@ -35,11 +36,6 @@ class Webhook(Channel, kind="webhook"):
         default="", metadata={"help": "Environment variable holding the HMAC signing secret."}
     )
     timeout: float = field(default=10.0, metadata={"help": "Seconds before giving up."})
-
-    def problems(self) -> list[str]:
-        if not self.url.startswith(("http://", "https://")):
-            return [f"url {self.url!r} must start with http:// or https://"]
-        return []
 
     def body(self, message: Message) -> dict:
         """Scraped text must not ping a team: Slack control sequences (<!channel>) are

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from alerts.rule import StatefulRule, StateOf, Step
 from alerts.view import View
 from storage import Cursor
+from storage.checked import SourceName
 
 GOOD = ("ok", "unchanged")
 
@@ -18,7 +19,9 @@ class SourceHealth(StatefulRule, kind="source_health"):
 
     inhibits = True
 
-    source: str = field(default="*", metadata={"help": "The source name, or '*' for every one."})
+    source: SourceName = field(
+        default="*", metadata={"help": "The source name, or '*' for every one."}
+    )
     failures: int = field(
         default=3, metadata={"help": "Failed runs in a row before alerting (broken: at once)."}
     )

@@ -8,6 +8,7 @@ from functools import cached_property
 from alerts.rule import Notice, Rule, StateOf
 from alerts.view import View
 from storage import Cursor
+from storage.checked import Regex, SourceName
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -17,18 +18,15 @@ class NewsMatch(Rule, kind="news"):
     keywords: tuple[str, ...] = field(
         default=(), metadata={"help": "Words or phrases, any of which matches (any case)."}
     )
-    regex: str = field(default="", metadata={"help": "A Python regular expression (any case)."})
-    source: str = field(default="*", metadata={"help": "Only items of this source ('*': all)."})
+    regex: Regex = field(default="", metadata={"help": "A Python regular expression (any case)."})
+    source: SourceName = field(
+        default="*", metadata={"help": "Only items of this source ('*': all)."}
+    )
 
     def problems(self) -> list[str]:
         found = []
         if not self.keywords and not self.regex:
             found.append("set `keywords`, `regex` or both")
-        if self.regex:
-            try:
-                re.compile(self.regex)
-            except re.error as error:
-                found.append(f"regex {self.regex!r} is not valid: {error}")
         return found
 
     @cached_property

@@ -10,8 +10,6 @@ The 2024 border proclamation (as amended from 1 October 2024) is one such rule: 
 when the 7-day mean is at or above 2,500; lifted 14 days after that mean has stayed below
 1,500 for 28 days in a row."""
 
-import math
-import statistics
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Literal
 
+from alerts.drawing import AGGREGATES, Drawing, Level
 from alerts.numbers import number
 from alerts.periods import Span, is_day
 from alerts.rule import Step
@@ -26,13 +25,6 @@ from alerts.rules.series import ReplayedRule
 from alerts.view import View
 from storage import Point
 
-AGGREGATES: dict[str, Callable[[list[float]], float]] = {
-    "last": lambda values: values[-1],
-    "mean": statistics.fmean,
-    "sum": math.fsum,
-    "min": min,
-    "max": max,
-}
 # key -> (comparison in words, test)
 COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
     "above": ("above", lambda value, level: value > level),
@@ -43,16 +35,6 @@ COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
 OPPOSITE = {"above": "at_or_below", "at_or_above": "below", "below": "at_or_above",
             "at_or_below": "above"}  # fmt: skip
 UPWARD = ("above", "at_or_above")
-
-
-def rolling(values: Sequence[float], window: int, aggregate: str) -> list[float | None]:
-    """The `aggregate` over the last `window` values at each position (None before a full
-    window): what a windowed rule compares, and what charts draw."""
-    combine = AGGREGATES[aggregate]
-    return [
-        combine(list(values[i - window + 1 : i + 1])) if i >= window - 1 else None
-        for i in range(len(values))
-    ]
 
 
 def calendar_rolling(
@@ -195,9 +177,12 @@ class Threshold(ReplayedRule, kind="threshold"):
         unit = "day" if self.window.calendar else "period"
         return f"{self.window.length}-{unit} {self.aggregate}"
 
-    def judged_values(self, values: Sequence[float]) -> list[float | None]:
-        """The aggregate this rule compares, per period (None before a full window)."""
-        return rolling(values, self.window.length, self.aggregate)
+    def drawing(self) -> Drawing:
+        levels = [Level(self.comparison, self.level)]
+        if self.resolve_level != self.level:
+            key = f"resolve_{self.resolve_comparison}"
+            levels.append(Level(key, self.resolve_level, resolves=True))
+        return Drawing(tuple(levels), self.window.length, self.aggregate, self.measure())
 
     def judge(self, metric: str, points: Sequence[Point], start: int, view: View) -> Iterator[Step]:
         if self.window.calendar:

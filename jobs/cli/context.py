@@ -1,12 +1,15 @@
 """What every command needs: the config (loaded once, errors shown as a list, exit 2)
 and the store (read-only unless the command writes)."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from jobs.config import Config, ConfigError, load, locate
+from jobs.typed import ClickType
 from storage import StorageError, Store
+from storage.checked import HostPort
 
 CONFIG_ERROR_EXIT = 2
 
@@ -35,3 +38,8 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def listen_option(help_text: str) -> Callable:
+    """`--listen HOST:PORT`, checked as `listen` in [settings] is."""
+    return click.option("--listen", type=ClickType(HostPort), metavar="HOST:PORT", help=help_text)

@@ -1,18 +1,17 @@
 """`crossings run`: the daemon."""
 
 import asyncio
+import logging
 
 import click
 
-from jobs.cli.context import Context, pass_context
-from jobs.logs import FORMATS, setup
+from jobs.cli.context import Context, listen_option, pass_context
+from jobs.logs import FORMATS, LEVELS, setup
 
 
 @click.command()
-@click.option(
-    "--listen",
-    metavar="HOST:PORT",
-    help="Where /healthz, /metrics and the web pages answer [default: `listen` in [settings]].",
+@listen_option(
+    "Where /healthz, /metrics and the web pages answer [default: `listen` in [settings]]."
 )
 @click.option(
     "--log-format",
@@ -21,8 +20,16 @@ from jobs.logs import FORMATS, setup
     show_default=True,
     help="Readable lines, or one JSON object per line for a log collector.",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="The least important lines logged, by the daemon and by its crawl children "
+    "(DEBUG also shows Scrapy's progress lines).",
+)
 @pass_context
-def run(context: Context, listen: str | None, log_format: str) -> None:
+def run(context: Context, listen: str | None, log_format: str, log_level: str) -> None:
     """Run the daemon: crawl every source on its schedule, evaluate rules, send alerts and
     digests, and answer /healthz and /metrics. SIGTERM or Ctrl-C stops it cleanly.
 
@@ -31,13 +38,7 @@ def run(context: Context, listen: str | None, log_format: str) -> None:
     from jobs.daemon import Daemon, DaemonError
 
     config = context.config
-    if listen is not None:
-        host, _, port = listen.rpartition(":")
-        if not host or not port.isdigit():
-            raise click.BadParameter(
-                "must be HOST:PORT, e.g. 127.0.0.1:8080", param_hint="--listen"
-            )
-    setup(log_format)
+    setup(log_format, level=logging.getLevelName(log_level.upper()))
     try:
         status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())
     except DaemonError as error:

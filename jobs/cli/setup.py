@@ -12,7 +12,7 @@ from jobs.cli.context import CONFIG_ERROR_EXIT, Context, pass_context
 from jobs.config import metric_problems
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
-from jobs.typed import hints_of, keys_of, toml_key
+from jobs.typed import hints_of, keys_of, toml_key, type_name
 
 
 @click.command()
@@ -108,11 +108,10 @@ def kinds(kind: str | None) -> None:
                     field.default is dataclasses.MISSING
                     and field.default_factory is dataclasses.MISSING
                 )
-                type_name = getattr(hints[field.name], "__name__", str(hints[field.name]))
                 mark = "required" if required else f"default {field.default!r}"
                 if field.default is dataclasses.MISSING and not required:
                     mark = "optional"
-                click.echo(f"  {toml_key(field):<22} {type_name:<10} {mark}")
+                click.echo(f"  {toml_key(field):<22} {type_name(hints[field.name]):<10} {mark}")
                 if help_text := field.metadata.get("help"):
                     click.echo(f"  {'':<22} {help_text}")
             click.echo()

@@ -37,6 +37,7 @@ from jobs.schedule import trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
 from storage import SourceEntry, StorageError, Store, clock
+from storage.checked import host_port
 
 log = logging.getLogger("crossings.daemon")
 
@@ -142,10 +143,10 @@ class Daemon:
         app[SCHEDULER_STATUS] = self.status
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
-        host, _, port = self.listen.rpartition(":")
         try:
-            await web.TCPSite(runner, host.strip("[]"), int(port)).start()
-        except (OSError, OverflowError) as error:
+            host, port = host_port(self.listen)
+            await web.TCPSite(runner, host, port).start()
+        except (ValueError, OSError, OverflowError) as error:
             await runner.cleanup()
             raise DaemonError(
                 f"cannot listen on {self.listen}: {str(error).rstrip('.')}. "

@@ -1,10 +1,11 @@
-"""Turning a fetched page into observations and news: one function per source kind,
-`extract(source, page) -> Extraction`, pure (no network, no database), so that a crawl
-and `reparse` over stored snapshots run the very same code.
+"""Turning a fetched page into observations and news: one module per source kind (the
+kind names it as `extractor`), whose `extract(source, page) -> Extraction` is pure (no
+network, no database), so that a crawl and `reparse` over stored snapshots run the very same code.
 
 A page that no longer looks as configured raises `LayoutError` with a reason that names
 what was expected and what was found; the caller then stores nothing but the snapshot."""
 
+import importlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,15 +62,5 @@ def parser_failure(source: str, error: Exception) -> str:
 
 
 def extract(source: Source, page: Page) -> Extraction:
-    """Run the extractor of the source's kind (imported on first use: parsers are heavy)."""
-    from scrapers.extract import csvfile, facts, feed, jsondoc, listing, table
-
-    extractors = {
-        "table": table.extract,
-        "facts": facts.extract,
-        "json": jsondoc.extract,
-        "csv": csvfile.extract,
-        "feed": feed.extract,
-        "listing": listing.extract,
-    }
-    return extractors[source.kind](source, page)
+    """Run the extractor the source's kind names (imported on first use: parsers are heavy)."""
+    return importlib.import_module(source.extractor).extract(source, page)

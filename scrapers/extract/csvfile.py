@@ -1,16 +1,11 @@
 """The `csv` extractor: a CSV file read as a stream (memory does not grow with the file),
-filtered, and summed per metric and period; plus finding the newest file linked from a
-listing page (CBP renames its file with every release)."""
+filtered, and summed per metric and period."""
 
 import csv
 import io
 import operator
-import re
 from collections import defaultdict
 from collections.abc import Iterator
-from urllib.parse import urljoin
-
-from parsel import Selector
 
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import shown, slug
@@ -18,35 +13,6 @@ from scrapers.kinds.csvfile import CsvSource
 from scrapers.numbers import NumberError, parse_number
 from scrapers.periods import PeriodError, fiscal_month, month_number, parse_period
 from storage import Observation
-
-# A year-month in a file's address: CBP files sit in folders like /2025-09/ or /2023-Nov/.
-URL_DATE = re.compile(r"(20\d\d)[-_/]?(0[1-9]|1[0-2]|[A-Za-z]{3})\b")
-
-
-def find_file(source: CsvSource, page: Page) -> str:
-    """The newest link on the listing page that matches `link` (by the year-month in its
-    address; the first on the page when they have none)."""
-    hrefs = Selector(text=page.text).css("a::attr(href)").getall()
-    pattern = re.compile(source.link)
-    matches = [urljoin(page.url, href.strip()) for href in hrefs if pattern.search(href)]
-    if not matches:
-        raise LayoutError(
-            f"{source.name}: expected a link matching {source.link!r} at {page.url}, found none "
-            f"among {len(hrefs)} links"
-        )
-    ranked = sorted(enumerate(matches), key=lambda pair: (_url_date(pair[1]), -pair[0]))
-    return ranked[-1][1]
-
-
-def _url_date(url: str) -> tuple[int, int]:
-    match = URL_DATE.search(url)
-    if not match:
-        return (0, 0)
-    month = match.group(2)
-    try:
-        return (int(match.group(1)), int(month) if month.isdigit() else month_number(month))
-    except PeriodError:
-        return (int(match.group(1)), 0)
 
 
 def extract(source: CsvSource, page: Page) -> Extraction:

@@ -1,11 +1,15 @@
-"""Every source kind, imported so that each registers itself on `Source.kinds`.
+"""Every source kind: one module each, imported here so that each registers itself on
+`Source.kinds` (a new kind is one new file in this folder).
 
-These modules only declare keys (no Scrapy, no HTML parser): loading the config stays
-fast. What each kind does with a fetched page lives in `scrapers.extract`."""
+These modules only declare keys and name their extractor (no Scrapy, no HTML parser):
+loading the config stays fast. What each kind does with a fetched page lives in the
+module its `extractor` names, in `scrapers.extract`."""
 
-from scrapers.kinds import csvfile, facts, feed, jsondoc, listing, table
 from scrapers.source import Source
+from storage.registry import import_kinds
+
+import_kinds(__name__, __path__)
 
 SOURCE_KINDS = Source.kinds
 
-__all__ = ["SOURCE_KINDS", "csvfile", "facts", "feed", "jsondoc", "listing", "table"]
+__all__ = ["SOURCE_KINDS"]

@@ -1,10 +1,10 @@
 """The `csv` kind: a CSV file, possibly renamed every release, filtered and summed."""
 
-import re
 import string
 from dataclasses import dataclass, field
 
 from scrapers.source import Source
+from storage.checked import Regex
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -12,7 +12,10 @@ class CsvSource(Source, kind="csv"):
     """A CSV file (streamed, any size) at `url`, or the newest file linked from the page at
     `url` whose link matches `link`; rows filtered, then summed per metric and period."""
 
-    link: str = field(
+    extractor = "scrapers.extract.csvfile"
+    streamed = True
+
+    link: Regex = field(
         default="",
         metadata={
             "help": "Regex on link addresses: `url` is then a page listing files and the "
@@ -49,11 +52,6 @@ class CsvSource(Source, kind="csv"):
         """The column slugs the metric template names (rows are summed per combination)."""
         return tuple(name for _, name, _, _ in string.Formatter().parse(self.metric) if name)
 
-    def problems(self) -> list[str]:
-        found = super().problems()
-        if self.link:
-            try:
-                re.compile(self.link)
-            except re.error as error:
-                found.append(f"link {self.link!r} is not a valid regex: {error}")
-        return found
+    @property
+    def file_link(self) -> str:
+        return self.link

@@ -1,10 +1,10 @@
 """The `facts` kind: single figures picked from a page, such as TRAC's Quick Facts."""
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from scrapers.source import Source
+from storage.checked import Regex
 
 DATA_CURRENT = r"[Dd]ata current as of\s+([A-Z][a-z]+\.? \d{1,2}, \d{4})"
 
@@ -20,7 +20,7 @@ class Fact:
             "holding the figure, e.g. '#card-eoir_backlog .text-5xl'."
         }
     )
-    regex: str = field(
+    regex: Regex = field(
         default="",
         metadata={"help": "Regex applied to the element's text; group 1 is the number."},
     )
@@ -39,10 +39,12 @@ class Fact:
 class FactsSource(Source, kind="facts"):
     """Figures picked from a page by selector and regex, dated by text on the page."""
 
+    extractor = "scrapers.extract.facts"
+
     facts: tuple[Fact, ...] = field(
         metadata={"help": "The figures: [[sources.NAME.facts]] tables (metric, selector...)."}
     )
-    period_regex: str = field(
+    period_regex: Regex = field(
         default=DATA_CURRENT,
         metadata={"help": "Regex whose group 1 is the date the figures describe."},
     )
@@ -55,9 +57,4 @@ class FactsSource(Source, kind="facts"):
         found = super().problems()
         if not self.facts:
             found.append("facts is empty: list at least one [[sources.NAME.facts]] table")
-        for pattern in (self.period_regex, *(fact.regex for fact in self.facts)):
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                found.append(f"regex {pattern!r} is not valid: {error}")
         return found

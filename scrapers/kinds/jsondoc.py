@@ -9,6 +9,8 @@ from scrapers.source import Source
 class JsonSource(Source, kind="json"):
     """A JSON document mapped by JMESPath expressions (records, their period, values)."""
 
+    extractor = "scrapers.extract.jsondoc"
+
     records: str = field(
         default="@",
         metadata={

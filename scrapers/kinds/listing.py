@@ -9,6 +9,8 @@ from scrapers.source import Source
 class ListingSource(Source, kind="listing"):
     """News items from an HTML listing page, picked by CSS selectors."""
 
+    extractor = "scrapers.extract.listing"
+
     items: str = field(metadata={"help": "CSS selector of each item, e.g. 'ul.whatsnew > li'."})
     title_selector: str = field(
         default="a", metadata={"help": "CSS selector (inside an item) of the title text."}

@@ -1,15 +1,17 @@
 """The `table` kind: an HTML table whose cells become series."""
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from scrapers.source import Source
+from storage.checked import Regex
 
 
 @dataclass(frozen=True, kw_only=True)
 class TableSource(Source, kind="table"):
     """An HTML table, found by CSS selector or by the text of its caption or title."""
+
+    extractor = "scrapers.extract.table"
 
     metric: str = field(
         metadata={
@@ -47,7 +49,7 @@ class TableSource(Source, kind="table"):
             "Type']. With periods = 'rows', also the value columns to take (default all)."
         },
     )
-    rows: str = field(
+    rows: Regex = field(
         default="",
         metadata={"help": "Regex: keep only rows whose label matches (default all rows)."},
     )
@@ -58,12 +60,3 @@ class TableSource(Source, kind="table"):
         default="",
         metadata={"help": "Human label template for the catalogue (same placeholders)."},
     )
-
-    def problems(self) -> list[str]:
-        found = super().problems()
-        if self.rows:
-            try:
-                re.compile(self.rows)
-            except re.error as error:
-                found.append(f"rows {self.rows!r} is not a valid regex: {error}")
-        return found

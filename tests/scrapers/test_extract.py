@@ -10,7 +10,7 @@ from jobs.config import parse
 from jobs.demo.site import SITE
 from jobs.starter import starter_text
 from scrapers.extract import LayoutError, Page, extract
-from scrapers.extract.csvfile import find_file
+from scrapers.extract.links import find_file
 from scrapers.kinds.csvfile import CsvSource
 from scrapers.kinds.facts import Fact, FactsSource
 from scrapers.kinds.feed import FeedSource

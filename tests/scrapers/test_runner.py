@@ -2,6 +2,8 @@
 no run left `running` whatever happens to the child (SIGTERM, SIGKILL, a timeout)."""
 
 import asyncio
+import json
+import logging
 import os
 import signal
 import time
@@ -9,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from jobs.logs import JsonFormatter, relog
 from jobs.runner import LocalRunner
 from storage import Store
 from tests.scrapers.server import Route, Site
@@ -108,3 +111,41 @@ def test_unknown_sources_are_a_failed_result_not_an_exception(world):
     results = LocalRunner(config).crawl_sync(["nope"])
     assert [(r.source, r.status) for r in results] == [("nope", "failed")]
     assert "unknown sources: nope" in results[0].reason
+
+
+def test_a_childs_log_lines_reach_the_daemons_log_with_source_and_pid(world, caplog):
+    _site, config, _database = world
+    caplog.set_level(logging.DEBUG)  # the child logs at the daemon's level
+    (result,) = LocalRunner(config).crawl_sync(["quick"])
+    assert result.status == "ok"
+    crawled = [r for r in caplog.records if "Crawled (200)" in r.getMessage()]
+    assert crawled, [r.getMessage() for r in caplog.records][:20]
+    record = crawled[0]
+    assert record.name.startswith("crossings.crawl.scrapy.")
+    assert record.fields["source"] == "quick" and record.fields["pid"] != os.getpid()
+    assert f"quick (pid {record.fields['pid']})" in record.getMessage()
+
+
+def test_at_warning_scrapys_progress_lines_stay_out_of_the_log(world, caplog):
+    _site, config, _database = world
+    caplog.set_level(logging.WARNING)
+    (result,) = LocalRunner(config).crawl_sync(["quick"])
+    assert result.status == "ok"
+    assert not [r for r in caplog.records if r.name.startswith("crossings.crawl.")]
+
+
+def test_a_childs_traceback_is_kept_in_text_and_json_logs(caplog):
+    child_line = json.dumps({
+        "level": "error", "logger": "scrapers.pipelines", "message": "storing failed",
+        "traceback": "Traceback (most recent call last):\n  sqlite3.OperationalError: locked",
+    }).encode()  # fmt: skip
+    caplog.set_level(logging.INFO)
+    assert relog(child_line, {"source": "cbp", "pid": 4242}) == "storing failed"
+    (record,) = caplog.records
+    text = logging.Formatter("%(levelname)s %(message)s").format(record)
+    assert text.startswith("ERROR cbp (pid 4242): storing failed\nTraceback")
+    entry = json.loads(JsonFormatter().format(record))
+    assert (entry["level"], entry["source"], entry["pid"]) == ("error", "cbp", 4242)
+    assert "sqlite3.OperationalError" in entry["traceback"]
+    assert relog(b"Fatal Python error: Segmentation fault\n", {"source": "cbp", "pid": 1})
+    assert caplog.records[-1].levelno == logging.WARNING

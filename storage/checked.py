@@ -1,0 +1,59 @@
+"""Checked text types that kinds and settings declare their keys with, so that each check
+is written once: the config loader (`jobs.typed`) runs it on every key so declared, and
+the CLI reuses it as a click parameter type (`jobs.typed.ClickType`).
+
+    link: Regex = field(default="", metadata={"help": ...})
+
+Each check raises ValueError saying what is wrong and what would be right. Like the
+registry, this lives in `storage`, the base every package may use."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+
+@dataclass(frozen=True)
+class Check:
+    """Marks an `Annotated[str, Check(...)]`: `name` is shown in `crossings kinds`;
+    `check(text)` raises ValueError when `text` is not acceptable."""
+
+    name: str
+    check: Callable[[str], object]
+
+
+def compiled(text: str) -> re.Pattern[str]:
+    try:
+        return re.compile(text)
+    except re.error as error:
+        raise ValueError(f"{text!r} is not valid as a regex: {error}") from None
+
+
+def http_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise ValueError(f"{text!r} must start with http:// or https://")
+    return text
+
+
+def host_port(text: str) -> tuple[str, int]:
+    """'127.0.0.1:8080' -> ('127.0.0.1', 8080); '[::1]:8080' -> ('::1', 8080)."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"{text!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
+    return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True)
+class Refers:
+    """Marks a key that names another entry of the config (a source, a channel); the
+    config loader checks the name exists. `anything` is the value that means "every"."""
+
+    to: str
+    anything: str = ""
+
+
+Regex = Annotated[str, Check("regex", compiled)]
+HttpUrl = Annotated[str, Check("url", http_url)]
+HostPort = Annotated[str, Check("host:port", host_port)]
+SourceName = Annotated[str, Refers("source", anything="*")]
+ChannelName = Annotated[str, Refers("channel")]

@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from alerts.drawing import AGGREGATES
 from alerts.periods import Span, span
-from alerts.rules.threshold import AGGREGATES, calendar_rolling
+from alerts.windows import calendar_rolling
 from storage import Point
 
 FUNCTIONS = ("per_day", "sum", "rolling")

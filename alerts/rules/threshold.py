@@ -10,19 +10,19 @@ The 2024 border proclamation (as amended from 1 October 2024) is one such rule: 
 when the 7-day mean is at or above 2,500; lifted 14 days after that mean has stayed below
 1,500 for 28 days in a row."""
 
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import cached_property
 from typing import Literal
 
 from alerts.drawing import AGGREGATES, Drawing, Level
 from alerts.numbers import number
-from alerts.periods import Span, is_day
+from alerts.periods import Span
 from alerts.rule import Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
+from alerts.windows import calendar_rolling
 from storage import Point
 
 # key -> (comparison in words, test)
@@ -35,46 +35,6 @@ COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
 OPPOSITE = {"above": "at_or_below", "at_or_above": "below", "below": "at_or_above",
             "at_or_below": "above"}  # fmt: skip
 UPWARD = ("above", "at_or_above")
-
-
-def calendar_rolling(
-    points: Iterable[tuple[str, float]], days: int, aggregate: str, *, first: date | None = None
-) -> Iterator[tuple[str, float | None, list[str]]]:
-    """Over daily (period, value) pairs in order: for every calendar day from `first` (or
-    the first full window) to the last day given, (day, aggregate over the `days` days
-    ending there or None if one is missing, the missing days). Streams: it holds one
-    window, however long the series."""
-    combine = AGGREGATES[aggregate]
-    window: deque[tuple[date, float]] = deque()
-    cursor: date | None = None
-    for period, value in points:
-        if not is_day(period):
-            raise ValueError(
-                f"a window in days ('{days}d') needs daily periods, found {period!r}: "
-                f"write the window as a number of periods (window = {days})"
-            )
-        today = date.fromisoformat(period)
-        if cursor is None:
-            cursor = first or today + timedelta(days=days - 1)
-        while cursor < today:  # days with no value: judged incomplete
-            yield cursor.isoformat(), None, _missing(window, cursor, days)
-            cursor += timedelta(days=1)
-        window.append((today, value))
-        while window and window[0][0] <= today - timedelta(days=days):
-            window.popleft()
-        if today < cursor:
-            continue
-        cursor = today + timedelta(days=1)
-        if len(window) == days:
-            yield period, combine([v for _, v in window]), []
-        else:
-            yield period, None, _missing(window, today, days)
-
-
-def _missing(window: deque[tuple[date, float]], day: date, days: int) -> list[str]:
-    present = {d for d, _ in window}
-    wanted = (day - timedelta(days=offset) for offset in range(days - 1, -1, -1))
-    return [d.isoformat() for d in wanted if d not in present]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -138,8 +138,8 @@ def backtest(
     with context.store() as store:
         try:
             rows = [
-                {"period": c.period, "kind": c.kind, "series": c.series, "value": c.value,
-                 "condition": c.says}
+                {"period": c.period, "kind": c.kind, "series": c.series,
+                 "value": None if c.value is None else round(c.value, 2), "condition": c.says}
                 for c in replay(store, chosen, since=since)
             ]  # fmt: skip
         except (NotReplayable, ValueError) as error:

@@ -29,10 +29,12 @@ run: $(STAMP)
 	@test -f $(CONFIG) || $(BIN)/crossings init $(dir $(CONFIG))
 	$(BIN)/crossings --config $(CONFIG) run
 
-## test: set up, then lint and run the whole test suite
+## test: set up, then lint, type-check (mypy, configured in pyproject.toml) and run the
+##       whole test suite
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 ## browser: headless Chromium for the web-page tests (Debian package; installed when root)
@@ -44,6 +46,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

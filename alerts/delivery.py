@@ -18,6 +18,7 @@ from alerts.drawing import Drawing
 from alerts.message import DeliveryError, Message
 from alerts.templates import render
 from storage import OutboxMessage, Store, clock
+from storage.formatting import number
 
 log = logging.getLogger(__name__)
 
@@ -187,11 +188,11 @@ def _event_chart(store: Store, event: dict) -> bytes | None:
     drawing = Drawing.from_facts(event)
     if not event.get("metric") or drawing is None:
         return None
-    points = store.alerts.tail(event["metric"], after=None, before=ALERT_CHART_PERIODS - 1)
+    points = store.observations.tail(event["metric"], after=None, before=ALERT_CHART_PERIODS - 1)
     if len(points) < 2:
         return None
     lines = [
-        (f"{'resolves' if level.resolves else 'fires'} at {level.value:,.0f}", level.value)
+        (f"{'resolves' if level.resolves else 'fires'} at {number(level.value)}", level.value)
         for level in drawing.levels
     ]
     judged = drawing.judged([p.value for p in points])

@@ -22,9 +22,9 @@ from alerts.expression import (
     references,
     unit,
 )
-from alerts.periods import is_day
 from storage import MetricEntry, Store
 from storage.derived import DerivedCursor, DerivedValue
+from storage.periods import Period
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ def _read_from(since: str | None, lookback: int | None) -> str | None:
         return None
     if lookback == 0:
         return since
-    if not is_day(since):
+    if not Period(since).is_day:
         return None
     return (date.fromisoformat(since) - timedelta(days=lookback)).isoformat()
 

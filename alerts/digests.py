@@ -17,6 +17,7 @@ from alerts.digest import Digest
 from alerts.rule import Rule
 from alerts.templates import render
 from storage import Store, clock
+from storage.formatting import number
 
 DEFAULT_SPAN = timedelta(days=7)
 MAX_CHARTS = 12
@@ -101,8 +102,10 @@ def collect(
 def _values(store: Store, since: str, until: str) -> list[dict]:
     """Every revision (with its delta), and per metric only its newest new value with how
     many periods arrived: a week of daily series stays one line each."""
-    revised, newest, counts = [], {}, {}
-    for row in store.alerts.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
+    revised: list[dict] = []
+    newest: dict[str, dict] = {}
+    counts: dict[str, int] = {}
+    for row in store.observations.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
         if row["old_value"] is not None:
             revised.append({**row, "kind": "revised", "delta": row["value"] - row["old_value"]})
             continue
@@ -118,8 +121,10 @@ def _values(store: Store, since: str, until: str) -> list[dict]:
 
 
 def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], index: int) -> Chart:
-    points = store.alerts.tail(metric, after=None, before=CHART_PERIODS - 1)
-    lines, judged, judged_label = [], [], ""
+    points = store.observations.tail(metric, after=None, before=CHART_PERIODS - 1)
+    lines: list[tuple[str, float]] = []
+    judged: list[float | None] = []
+    judged_label = ""
     for rule in rules.values():
         if not rule.watches(metric) or (drawing := rule.drawing()) is None:
             continue
@@ -127,7 +132,7 @@ def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], ind
             judged_label = f"{drawing.measure} ({rule.name})"
         for level in drawing.levels:
             named = f"{rule.name} resolves" if level.resolves else rule.name
-            lines.append((f"{named}: {level.value:,.0f}", level.value))
+            lines.append((f"{named}: {number(level.value)}", level.value))
     png = line_chart(
         label, [(p.period, p.value) for p in points], lines,
         judged=judged, judged_label=judged_label,

@@ -22,6 +22,7 @@ from alerts.machine import Transition, advance
 from alerts.rule import Notice, Rule, StatefulRule, Step
 from alerts.view import View
 from storage import AlertState, Cursor, Event, Store, clock
+from storage.formatting import moment
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class _Lookups:
 
     def __init__(self, store: Store) -> None:
         self.metric = cache(store.catalog.metric)
-        self.provenance = cache(store.alerts.provenance)
+        self.provenance = cache(store.snapshots.provenance)
         self.source = cache(store.catalog.source)
 
 
@@ -224,7 +225,7 @@ class _RuleRun:
             self.store.alerts.save_state(state)
             self._raise(
                 "reminder", state.series, state.period, state.value,
-                f"still firing since {state.since[:16].replace('T', ' ')} UTC", {}, None,
+                f"still firing since {moment(state.since)}", {}, None,
                 key=f"reminder|{self.at}",
             )  # fmt: skip
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from alerts.drawing import AGGREGATES
-from alerts.periods import Span, span
-from alerts.windows import calendar_rolling
+from alerts.windows import Span, calendar_rolling
 from storage import Point
+from storage.periods import Period
 
 FUNCTIONS = ("per_day", "sum", "rolling")
 OPERATORS: dict[type, tuple[str, Callable[[float, float], float]]] = {
@@ -297,7 +297,7 @@ def _sum(all_series: list[Series]) -> Series:
 def _per_day(of: Series) -> Series:
     found: Series = {}
     for period, value in of.items():
-        days = span(period)
+        days = Period(period).days
         if days is None:
             raise ExpressionError(f"per_day() needs dated periods, found {period!r}")
         first, end = days

@@ -12,9 +12,10 @@ whole span of days: a streak from 5 to 7 June has held 3 days once 7 June is jud
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from alerts.periods import Span, span
 from alerts.rule import StatefulRule, Step
+from alerts.windows import Span
 from storage import AlertState
+from storage.periods import Period
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def advance(state: AlertState, step: Step, rule: StatefulRule, at: str) -> list[
             says = _held(says, memory["clear"][0], step.period, rule.resolve_for)
         if rule.lift_after is None:
             return [_move(state, "resolved", step, at, says)]
-        met = span(step.period)
+        met = Period(step.period).days
         if met is None:
             raise ValueError(f"lift_after needs dated periods; {step.series} has {step.period!r}")
         lift_at = met[1] - timedelta(days=1) + timedelta(days=rule.lift_after.days)
@@ -89,7 +90,7 @@ def _lift(state: AlertState, step: Step, rule: StatefulRule, at: str) -> Transit
     lift = state.detail.get("lift")
     if state.state != "firing" or not lift:
         return None
-    now = span(step.period)
+    now = Period(step.period).days
     if now is None or now[0] < date.fromisoformat(lift[0]):
         return None
     says = f"{lift[1]}; lifted {rule.lift_after} after that was met on {lift[2]}"
@@ -119,7 +120,7 @@ def _streak(memory: dict, name: str, holds: bool, period: str, same: bool, need:
         if not same or streak[1] == 0:
             streak[1] += 1
         return streak[1] >= need.periods
-    days = span(period)
+    days = Period(period).days
     if days is None:
         raise ValueError(f"{need} needs dated periods (2024-06-03, 2024-06), not {period!r}")
     streak = memory.get(name)
@@ -127,7 +128,7 @@ def _streak(memory: dict, name: str, holds: bool, period: str, same: bool, need:
         streak = memory[name] = [period, 0, ""]
     streak[1] += 0 if same and streak[1] else 1
     streak[2] = days[1].isoformat()
-    start = span(streak[0])
+    start = Period(streak[0]).days
     return start is not None and (days[1] - start[0]).days >= need.days
 
 

@@ -4,8 +4,10 @@ content id) and the structured data webhooks send. The idempotency key travels w
 
 from dataclasses import dataclass, field
 
+from storage import CrossingsError
 
-class DeliveryError(Exception):
+
+class DeliveryError(CrossingsError):
     """A message could not be delivered; the text says which channel, what failed and
     what to do. Delivery records it and retries later."""
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from alerts.drawing import Drawing
-from alerts.periods import Span
+from alerts.windows import Span
 from storage import AlertState, Cursor
 from storage.checked import ChannelName
 from storage.registry import Registered

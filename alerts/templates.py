@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from alerts.numbers import number
+from storage.formatting import moment, number
 
 
 @cache
@@ -24,15 +24,8 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         undefined=jinja2.ChainableUndefined,
     )
     env.filters["number"] = number
-    env.filters["when"] = when
+    env.filters["when"] = moment  # alerts and digests speak UTC
     return env
-
-
-def when(stamp: str | None) -> str:
-    """'2024-06-04T12:00:00.000000Z' -> '2024-06-04 12:00 UTC'."""
-    if not stamp:
-        return ""
-    return f"{stamp[:16].replace('T', ' ')} UTC" if "T" in stamp else stamp
 
 
 def render(name: str, user_dir: Path | None = None, **context: object) -> str:

@@ -22,19 +22,19 @@ class View:
         self.rules = rules or {}
         self._since = (since_observation, since_news, since_run)
         self.tail = cache(self._tail)
-        self.latest_arrival = cache(store.alerts.latest_arrival)
+        self.latest_arrival = cache(store.observations.latest_arrival)
 
     @cached_property
     def _changed(self) -> dict[str, int]:
-        return self.store.alerts.changed_metrics(self._since[0])
+        return self.store.observations.changed_metrics(self._since[0])
 
     @cached_property
     def _news(self) -> list[NewsItem]:
-        return self.store.alerts.news_after(self._since[1])
+        return self.store.news.after(self._since[1])
 
     @cached_property
     def _runs(self) -> list[dict]:
-        return self.store.alerts.runs_finished_after(self._since[2])
+        return self.store.runs.finished_after(self._since[2])
 
     def changed_metrics(self, pattern: str, after_id: int) -> list[str]:
         """Metrics matching `pattern` with a value stored after observation `after_id`."""
@@ -53,7 +53,7 @@ class View:
         )
 
     def _tail(self, metric: str, after: str | None, before: int) -> tuple[Point, ...]:
-        return tuple(self.store.alerts.tail(metric, after=after, before=before))
+        return tuple(self.store.observations.tail(metric, after=after, before=before))
 
     def history(self, metric: str) -> list[Point]:
         """Every current value of a metric, oldest first: read afresh, not cached (a
@@ -61,10 +61,10 @@ class View:
         return self.store.observations.series(metric)
 
     def points_at(self, metric: str, periods: list[str]) -> dict[str, Point]:
-        return self.store.alerts.points_at(metric, periods)
+        return self.store.observations.points_at(metric, periods)
 
     def changes(self, metric: str, after_id: int) -> list[dict]:
-        return self.store.alerts.changes(metric, after_id)
+        return self.store.observations.changes(metric, after_id)
 
     def news(self, after_id: int) -> list[NewsItem]:
         return [item for item in self._news if (item.id or 0) > after_id]

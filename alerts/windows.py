@@ -1,13 +1,50 @@
-"""Windows over calendar days: a "7d" window covers exactly seven days and is
-incomplete when one has no figure — it never stretches over a gap. Used by threshold
-rules (`window = "7d"`) and derived metrics (`rolling("m", "7d", mean)`)."""
+"""How long, in a rule (`Span`: periods or calendar days), and windows over calendar
+days: a "7d" window covers exactly seven days and is incomplete when one has no figure —
+it never stretches over a gap. Used by threshold rules (`window = "7d"`, `for`,
+`resolve_for`, `lift_after`) and derived metrics (`rolling("m", "7d", mean)`)."""
 
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from alerts.drawing import AGGREGATES
-from alerts.periods import is_day
+from storage.periods import Period
+
+DAYS = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
+
+
+@dataclass(frozen=True)
+class Span:
+    """How long, in a rule: `periods` stored periods in a row (TOML: a number, 28), or
+    `days` calendar days (TOML: '28d' or '4w'), which never stretch over a gap."""
+
+    periods: int = 0
+    days: int = 0
+
+    @classmethod
+    def from_toml(cls, raw: object) -> "Span":
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return cls(periods=raw)
+        if isinstance(raw, str) and (match := DAYS.match(raw)):
+            return cls(days=int(match[1]) * (7 if match[2] == "w" else 1))
+        raise ValueError(
+            f"{raw!r} is neither a number of periods (7) nor calendar days ('7d', '4w')"
+        )
+
+    @property
+    def calendar(self) -> bool:
+        return self.days > 0
+
+    @property
+    def length(self) -> int:
+        return self.days or self.periods
+
+    def __str__(self) -> str:
+        if self.days:
+            return f"{self.days} days"
+        return f"{self.periods} period{'s' * (self.periods != 1)}"
 
 
 def calendar_rolling(
@@ -21,7 +58,7 @@ def calendar_rolling(
     window: deque[tuple[date, float]] = deque()
     cursor: date | None = None
     for period, value in points:
-        if not is_day(period):
+        if not Period(period).is_day:
             raise ValueError(
                 f"a window in days ('{days}d') needs daily periods, found {period!r}: "
                 f"write the window as a number of periods (window = {days})"

@@ -26,6 +26,7 @@ from jobs.typed import Problem, build, hints_of, keys_of, plain, references, unk
 from scrapers.fetching import FetchSettings
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
+from storage import CrossingsError
 from storage.checked import HostPort
 
 DEFAULT_PATH = Path("crossings.toml")
@@ -109,7 +110,7 @@ class Config:
         return self.path.parent / templates
 
 
-class ConfigError(Exception):
+class ConfigError(CrossingsError):
     """The config file cannot be used; `problems` lists every mistake found."""
 
     def __init__(self, path: Path, problems: list[Problem]) -> None:

@@ -22,29 +22,28 @@ from pathlib import Path
 
 from jobs.config import ConfigError, load
 from jobs.logs import relog
-from storage import StorageError, Store, clock
+from storage import COUNTERS, RunCounts, RunStatus, StorageError, Store, clock
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
 STDERR_TAIL = 20  # lines of a crashed child's stderr kept for the reason
 
 
-@dataclass(frozen=True)
-class RunResult:
+@dataclass
+class RunResult(RunCounts):
+    """A finished run as the daemon and the CLI see it: its counters and outcome."""
+
     source: str
     run_id: int | None
-    status: str  # ok | unchanged | failed | broken | interrupted
+    status: RunStatus
     reason: str | None
-    values_new: int = 0
-    values_revised: int = 0
-    values_unchanged: int = 0
-    news_new: int = 0
-    requests: int = 0
-    bytes: int = 0
     seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.status = RunStatus(self.status)  # from a child's JSON line: plain text
 
     @property
     def succeeded(self) -> bool:
-        return self.status in ("ok", "unchanged")
+        return self.status.succeeded
 
 
 class LocalRunner:
@@ -136,12 +135,13 @@ class LocalRunner:
             why = self._why(returncode, timed_out, stderr)
             rows = self._close_orphans(child.pid, why, [run_ids.get(name) for name in missing])
             for name in missing:
-                row = rows.get(run_ids.get(name))
+                run_id = run_ids.get(name)
+                row = rows.get(run_id) if run_id is not None else None
                 finished[name] = (
                     _from_row(name, row)
                     if row
                     else RunResult(
-                        name, None, "failed", f"{name}: {why}",
+                        name, None, RunStatus.FAILED, f"{name}: {why}",
                         seconds=round(time.monotonic() - started, 3),
                     )
                 )  # fmt: skip
@@ -211,15 +211,10 @@ def _from_row(name: str, row: dict) -> RunResult:
         run_id=row["id"],
         status=row["status"],
         reason=row["reason"],
-        values_new=row["values_new"],
-        values_revised=row["values_revised"],
-        values_unchanged=row["values_unchanged"],
-        news_new=row["news_new"],
-        requests=row["requests"],
-        bytes=row["bytes"],
+        **{counter: row[counter] for counter in COUNTERS},
         seconds=round(seconds, 3),
     )
 
 
 def _failed(name: str, reason: str) -> RunResult:
-    return RunResult(name, None, "failed", f"{name}: {reason}")
+    return RunResult(name, None, RunStatus.FAILED, f"{name}: {reason}")

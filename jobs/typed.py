@@ -14,6 +14,7 @@ import functools
 import re
 import types
 import typing
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -76,7 +77,8 @@ def references(instance: Any) -> list[tuple[str, Refers, str]]:
     """Every (key, what it refers to, name) in a built settings object whose key type is
     marked `Refers` (alone or in a tuple), for the loader to check against the config."""
     found = []
-    for key, hint in hints_of(type(instance)).items():
+    cls: type = type(instance)
+    for key, hint in hints_of(cls).items():
         value = getattr(instance, key, None)
         inner = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint
         if typing.get_origin(inner) is not Annotated:
@@ -177,9 +179,9 @@ def _convert(hint: Any, raw: Any, where: str, problems: list[Problem]) -> Any:
         if not isinstance(raw, dict):
             raise ValueError(f"expected a table, found {_shown(raw)}")
         return {str(k): _convert(args[1], v, where, problems) for k, v in raw.items()}
-    if hasattr(hint, "from_toml"):  # a type that reads its own TOML form (alerts.periods.Span)
+    if hasattr(hint, "from_toml"):  # a type that reads its own TOML form (alerts.windows.Span)
         return hint.from_toml(raw)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         built = build(hint, raw, where, problems)
         if built is None:
             raise ValueError("see the problems above")
@@ -226,7 +228,7 @@ def _suggest(key: str, fields: dict[str, dataclasses.Field]) -> str:
     return f"did you mean {close[0]!r}?" if close else f"known keys: {known}"
 
 
-def unknown_kind(kind: Any, known: dict[str, type]) -> tuple[str, str]:
+def unknown_kind(kind: Any, known: Mapping[str, type]) -> tuple[str, str]:
     """The message and hint for a `kind` that no class registered."""
     names = ", ".join(sorted(known))
     if not isinstance(kind, str):

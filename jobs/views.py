@@ -7,6 +7,7 @@ from datetime import datetime
 from jobs.config import Config
 from jobs.schedule import next_run
 from storage import Store, clock
+from storage.formatting import number
 
 NEVER_RUN = {
     **dict.fromkeys(("title", "last_run_id", "status", "last_run", "finished_at", "reason",
@@ -25,7 +26,7 @@ class Threshold:
 
     @property
     def label(self) -> str:
-        shown = f"{self.value:,.0f}" if self.value.is_integer() else f"{self.value:,}"
+        shown = number(self.value)
         of = "" if self.measure == "value" else f" ({self.measure})"
         return f"{self.rule}: {self.key.replace('_', ' ')} {shown}{of}"
 

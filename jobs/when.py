@@ -1,6 +1,6 @@
-"""Moments as users write and read them. Input: "2025-03-01", "2025-03-01T12:00" (in the
-configured timezone unless it carries an offset or Z) or "7d" (that long ago). Output:
-stored UTC text shown in the configured timezone, the same way in the CLI and the pages."""
+"""Moments as users write them: "2025-03-01", "2025-03-01T12:00" (in the configured
+timezone unless it carries an offset or Z) or "7d" (that long ago). Showing stored times
+is `storage.formatting.moment`, shared with alerts."""
 
 from datetime import datetime, time, tzinfo
 
@@ -27,10 +27,3 @@ def parse_moment(text: str, zone: tzinfo, *, now: datetime, whole_day: bool = Fa
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return clock.to_text(moment)
-
-
-def show(stored: str | None, zone: tzinfo) -> str:
-    """A stored timestamp as "2025-06-01 08:17 UTC" in the configured zone."""
-    if not stored:
-        return ""
-    return clock.parse(stored).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")

@@ -12,6 +12,7 @@ import os
 import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
@@ -19,7 +20,7 @@ from scrapers.fetching import FetchSettings
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
 from scrapers.spider import SourcesSpider
-from storage import SourceEntry, Store
+from storage import RunStatus, SourceEntry, Store
 
 
 def crawl(
@@ -49,16 +50,18 @@ def crawl(
         process = CrawlerProcess(fetch.scrapy_settings())
         crawler = process.create_crawler(SourcesSpider)
         process.crawl(crawler, runs=runs, recorder=recorder, fetch=fetch, on_finished=on_finished)
-        from twisted.internet import reactor  # the one CrawlerProcess installed
+        from twisted.internet import reactor as installed  # the one CrawlerProcess installed
+
+        reactor: Any = installed  # Twisted's stubs type the module, not the reactor in it
 
         def interrupt(why: str) -> None:
-            if crawler.spider is not None:
+            if isinstance(crawler.spider, SourcesSpider):
                 crawler.spider.stopping = True
             for run in runs:
                 if run.status is None:
                     recorder.finish(
                         run,
-                        "interrupted",
+                        RunStatus.INTERRUPTED,
                         f"{run.name}: the crawl was stopped ({why}) before this source "
                         "finished; it will be fetched again on its next run",
                     )
@@ -85,12 +88,12 @@ def crawl(
             if run.status is None:
                 if close_reason == "finished":
                     recorder.finish(
-                        run, "failed", f"{run.name}: the crawl ended without an outcome"
+                        run, RunStatus.FAILED, f"{run.name}: the crawl ended without an outcome"
                     )
                 else:
                     recorder.finish(
                         run,
-                        "interrupted",
+                        RunStatus.INTERRUPTED,
                         f"{run.name}: the crawl was stopped ({close_reason or 'signal'}) before "
                         "this source finished; it will be fetched again on its next run",
                     )

@@ -6,6 +6,8 @@ nor a known "missing" mark raises `NumberError` (layout drift must be loud)."""
 import re
 from typing import NamedTuple
 
+from storage import CrossingsError
+
 MISSING = frozenset(
     {"", "-", "\u2013", "\u2014", "n/a", "na", "n.a.", "--", "...", "\u2026", "(x)", "null"}
 )  # hyphen, en dash, em dash, ellipsis
@@ -16,7 +18,7 @@ NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?$")
 SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
 
 
-class NumberError(ValueError):
+class NumberError(CrossingsError, ValueError):
     """A text that should hold a number but does not; the message quotes it."""
 
 

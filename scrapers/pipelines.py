@@ -19,21 +19,26 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: Fetched) -> Fetched:
+        from scrapers.spider import SourcesSpider  # the spider imports this module's settings
+
         spider = self.crawler.spider
+        assert isinstance(spider, SourcesSpider)  # the only spider crossings runs
         if item.run.status is not None:  # the run was cut short (interrupted) meanwhile
             if item.body_file is not None:
                 item.body_file.discard()
             return item
         recorder, status, reason = spider.recorder, item.status, item.reason
+        fetch = item.fetch
         try:
-            if item.fetch is not None:
+            if fetch is not None:
                 if item.extraction is not None:
-                    recorder.page(item.run, item.fetch, item.extraction, body_file=item.body_file)
+                    recorder.page(item.run, fetch, item.extraction, body_file=item.body_file)
                 else:
-                    recorder.snapshot(item.run, item.fetch, body_file=item.body_file)
+                    recorder.snapshot(item.run, fetch, body_file=item.body_file)
         except Exception as error:  # a failed write is the run's outcome, not a crash
             log.exception("storing %s failed", item.run.name)
-            status, reason = "failed", f"{item.run.name}: could not store {item.fetch.url}: {error}"
+            where = fetch.url if fetch is not None else "its fetch"
+            status, reason = "failed", f"{item.run.name}: could not store {where}: {error}"
         finally:
             if item.body_file is not None:
                 item.body_file.discard()

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 from scrapers.extract import Extraction
 from scrapers.source import Source
-from storage import RunCounts, Store, UpsertResult
-from storage.snapshots import Snapshot
+from storage import RunCounts, RunStatus, Store, UpsertResult
+from storage.snapshots import BodyFile, Snapshot
 
 
-@dataclass
-class SourceRun:
+@dataclass(kw_only=True)
+class SourceRun(RunCounts):
     """One source's run while the crawl goes on: its row, counters and outcome."""
 
     name: str
@@ -21,26 +21,9 @@ class SourceRun:
     run_id: int
     trust_cache: bool
     started: float = field(default_factory=time.monotonic)
-    requests: int = 0
-    bytes: int = 0
-    values_new: int = 0
-    values_revised: int = 0
-    values_unchanged: int = 0
-    news_new: int = 0
-    status: str | None = None
+    status: RunStatus | None = None
     reason: str | None = None
     seconds: float = 0.0
-
-    @property
-    def counts(self) -> RunCounts:
-        return RunCounts(
-            requests=self.requests,
-            bytes=self.bytes,
-            values_new=self.values_new,
-            values_revised=self.values_revised,
-            values_unchanged=self.values_unchanged,
-            news_new=self.news_new,
-        )
 
     def report(self) -> dict:
         """The outcome as the crawl child prints it (one JSON line per source)."""
@@ -80,7 +63,7 @@ class Recorder:
         identical body) unless the last run was broken: a broken source is parsed again
         on every crawl, so it stays loud until it is fixed."""
         last = self.store.runs.recent(name, limit=1)
-        trust = not last or last[0]["status"] != "broken"
+        trust = not last or last[0]["status"] != RunStatus.BROKEN
         run_id = self.store.runs.start(name, trigger=trigger, pid=pid)
         return SourceRun(name=name, source=source, run_id=run_id, trust_cache=trust)
 
@@ -119,20 +102,19 @@ class Recorder:
             )
         return result
 
-    def _record(self, run: SourceRun, fetch: Fetch, body_file) -> Snapshot:
-        common = {
-            "source": run.name,
-            "url": fetch.url,
-            "http_status": fetch.http_status,
-            "run_id": run.run_id,
-            "etag": fetch.etag,
-            "last_modified": fetch.last_modified,
-            "content_type": fetch.content_type,
-        }
-        body = body_file if body_file is not None else fetch.body
-        return self.store.snapshots.record(body=body, **common)
+    def _record(self, run: SourceRun, fetch: Fetch, body_file: BodyFile | None) -> Snapshot:
+        return self.store.snapshots.record(
+            source=run.name,
+            url=fetch.url,
+            http_status=fetch.http_status,
+            body=body_file if body_file is not None else fetch.body,
+            run_id=run.run_id,
+            etag=fetch.etag,
+            last_modified=fetch.last_modified,
+            content_type=fetch.content_type,
+        )
 
-    def finish(self, run: SourceRun, status: str, reason: str | None = None) -> None:
-        run.status, run.reason = status, reason
+    def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:
+        run.status, run.reason = RunStatus(status), reason
         run.seconds = time.monotonic() - run.started
-        self.store.runs.finish(run.run_id, status, reason=reason, counts=run.counts)
+        self.store.runs.finish(run.run_id, run.status, reason=reason, counts=run)

@@ -8,7 +8,7 @@ from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.links import find_file
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
-from storage import Change, Store
+from storage import Change, RunStatus, Store
 from storage.snapshots import Snapshot
 
 
@@ -24,9 +24,11 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     recorder = Recorder(store)
     run = recorder.start(name, source, trigger="reparse", pid=None)
     snapshot = _newest_body(store, name, source)
-    if snapshot is None:
+    if snapshot is None or snapshot.sha256 is None:
         recorder.finish(
-            run, "failed", f"{name}: nothing stored to reparse yet; run `crossings crawl {name}`"
+            run,
+            RunStatus.FAILED,
+            f"{name}: nothing stored to reparse yet; run `crossings crawl {name}`",
         )
         return Reparsed(run, None)
     sha256 = snapshot.sha256
@@ -38,14 +40,14 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     try:
         extraction = extract(source, page)
     except LayoutError as error:
-        recorder.finish(run, "broken", str(error))
+        recorder.finish(run, RunStatus.BROKEN, str(error))
         return Reparsed(run, snapshot)
     except Exception as error:  # a parser bug: recorded, not raised
-        recorder.finish(run, "failed", parser_failure(name, error))
+        recorder.finish(run, RunStatus.FAILED, parser_failure(name, error))
         return Reparsed(run, snapshot)
     with store.transaction():
         result = recorder.values(run, extraction, snapshot.id, describe_all=True)
-    recorder.finish(run, "ok")
+    recorder.finish(run, RunStatus.OK)
     return Reparsed(run, snapshot, [*result.new, *result.revised])
 
 
@@ -56,7 +58,7 @@ def _newest_body(store: Store, name: str, source: Source) -> Snapshot | None:
         return store.snapshots.latest(name, source.url, with_body=True)
     files = [snap for snap in store.snapshots.for_source(name) if snap.url != source.url]
     listing = store.snapshots.latest(name, source.url, with_body=True)
-    if listing is not None:
+    if listing is not None and listing.sha256 is not None:
         try:
             wanted = find_file(source, Page(listing.url, store.snapshots.body(listing.sha256)))
         except LayoutError:

@@ -5,6 +5,7 @@ turns each response into a `Fetched` item for the store pipeline."""
 import hashlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -42,7 +43,7 @@ class SourcesSpider(scrapy.Spider):
         recorder: Recorder,
         fetch: FetchSettings,
         on_finished: Callable[[SourceRun], None],
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.runs = runs
@@ -145,7 +146,8 @@ class SourcesSpider(scrapy.Spider):
             latest = self.recorder.store.snapshots.latest(
                 run.name, response.meta["url"], with_body=True
             )
-            body = self.recorder.store.snapshots.body(latest.sha256) if latest else b""
+            found = latest.sha256 if latest else None
+            body = self.recorder.store.snapshots.body(found) if found else b""
         try:
             file_url = find_file(run.source, Page(response.meta["url"], body))
         except LayoutError as error:
@@ -218,12 +220,12 @@ class SourcesSpider(scrapy.Spider):
     # -- outcomes ------------------------------------------------------------------------
 
     def failed(self, failure: Failure) -> Iterator[Fetched]:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, not Twisted
         run = request.meta["run"]
         yield Fetched(run, status="failed", reason=f"{run.name}: {self._failure_reason(failure)}")
 
     def _failure_reason(self, failure: Failure) -> str:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, not Twisted
         url, host = request.url, urlsplit(request.url).netloc
         tries = request.meta.get(TRIES, 0)
         after = fetching.after_retries(tries)

@@ -31,12 +31,13 @@ from scrapers.fetching import (
     retry_wait,
     too_large,
 )
+from storage import CrossingsError
 from storage.snapshots import BodyFile
 
 CHUNK = 256 * 1024
 
 
-class FetchError(Exception):
+class FetchError(CrossingsError):
     """The file could not be fetched; the message says why, in plain words."""
 
 

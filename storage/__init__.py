@@ -4,18 +4,20 @@
 from storage import database  # noqa: F401
 from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
-from storage.database import StorageError
+from storage.errors import CrossingsError, StorageError
 from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
-from storage.runs import RunCounts
+from storage.runs import COUNTERS, RunCounts, RunStatus
 from storage.snapshots import Snapshot
 from storage.store import Store
 
 __all__ = [
+    "COUNTERS",
     "AlertState",
     "Change",
+    "CrossingsError",
     "Cursor",
     "Event",
     "MetricEntry",
@@ -26,6 +28,7 @@ __all__ = [
     "QueryResult",
     "Revision",
     "RunCounts",
+    "RunStatus",
     "Silence",
     "Snapshot",
     "SourceEntry",

@@ -7,9 +7,13 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from storage.errors import StorageError
 
 
-def _import_sqlite_utils():
+def _import_sqlite_utils() -> ModuleType:
     """sqlite-utils imports numpy, if installed, only to map numpy types (which crossings
     never stores): about 20 MB in every process, the daemon included. Hide numpy during
     that import unless something already loaded it; later imports of numpy still work."""
@@ -24,13 +28,12 @@ def _import_sqlite_utils():
     return sqlite_utils
 
 
-sqlite_utils = _import_sqlite_utils()
+if TYPE_CHECKING:
+    import sqlite_utils
+else:
+    sqlite_utils = _import_sqlite_utils()
 
 BUSY_TIMEOUT_MS = 15_000
-
-
-class StorageError(Exception):
-    """The database cannot be opened or used; the message says which file and what to do."""
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> sqlite_utils.Database:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from storage.database import StorageError
+from storage.errors import StorageError
 
 
 @dataclass(frozen=True)

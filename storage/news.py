@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from storage import clock
-from storage.repository import Repository
+from storage.repository import Repository, where
 
 
 @dataclass(frozen=True)
@@ -49,22 +49,24 @@ class News(Repository):
         limit: int = 50,
     ) -> list[NewsItem]:
         """Newest first; `text` is matched with full-text search (words, "phrases", OR)."""
-        where, params = [], []
-        if text:
-            where.append("news.id IN (SELECT rowid FROM news_fts WHERE news_fts MATCH ?)")
-            params.append(_fts_query(text))
-        if since:
-            where.append("news.first_seen >= ?")
-            params.append(since)
-        if source:
-            where.append("news.source = ?")
-            params.append(source)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        clause, params = where(
+            (
+                "news.id IN (SELECT rowid FROM news_fts WHERE news_fts MATCH ?)",
+                _fts_query(text) if text else None,
+            ),
+            ("news.first_seen >= ?", since or None),
+            ("news.source = ?", source or None),
+        )
         rows = self._rows(
             f"""SELECT * FROM news {clause}
                 ORDER BY COALESCE(published_at, first_seen) DESC, id DESC LIMIT ?""",
             [*params, limit],
         )
+        return [news_item(row) for row in rows]
+
+    def after(self, after_id: int) -> list[NewsItem]:
+        """Items stored after `after_id`, in the order they were stored (for rules)."""
+        rows = self._rows("SELECT * FROM news WHERE id > ? ORDER BY id", [after_id])
         return [news_item(row) for row in rows]
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from storage import clock
-from storage.repository import Repository
+from storage.repository import Repository, Term, where
+from storage.views import with_views
 
 IN_CHUNK = 500  # names per IN (...) list, well under SQLite's variable limit
 
@@ -81,6 +82,16 @@ def decode_flags(text: str) -> tuple[str, ...]:
     if not text:  # most values carry no flags: skip the split
         return ()
     return tuple(flag for flag in text.split(",") if flag)
+
+
+def known_at(as_of: str | None, table: str = "") -> Term:
+    """The filter for values as known now (as_of None) or as they were known at `as_of`."""
+    if as_of is None:
+        return (f"{table}superseded_at IS NULL", ())
+    return (
+        f"{table}first_seen <= ? AND ({table}superseded_at IS NULL OR {table}superseded_at > ?)",
+        (as_of, as_of),
+    )
 
 
 class Observations(Repository):
@@ -162,19 +173,13 @@ class Observations(Repository):
     ) -> list[Point]:
         """The series by period, as known now or as it was known at `as_of`;
         `since`/`until` bound the periods (inclusive, canonical period text)."""
-        where, params = ["metric = ?"], [metric]
-        if as_of is None:
-            where.append("superseded_at IS NULL")
-        else:
-            where.append("first_seen <= ? AND (superseded_at IS NULL OR superseded_at > ?)")
-            params += [as_of, as_of]
-        if since is not None:
-            where.append("period >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("period <= ? || '~'")
-            params.append(until)
-        return self._points(f"WHERE {' AND '.join(where)} ORDER BY period", params)
+        clause, params = where(
+            ("metric = ?", metric),
+            known_at(as_of),
+            ("period >= ?", since),
+            ("period <= ? || '~'", until),  # '2025' covers '2025-05' and '2025-05-31'
+        )
+        return self._points(f"{clause} ORDER BY period", params)
 
     def history(self, metric: str, period: str) -> list[Point]:
         """Every vintage of one period, oldest first."""
@@ -184,16 +189,12 @@ class Observations(Repository):
 
     def revisions(self, *, since: str, metric: str | None = None) -> list[Revision]:
         """Values revised at or after `since`, newest first."""
-        where, params = ["new.first_seen >= ?"], [since]
-        if metric is not None:
-            where.append("new.metric = ?")
-            params.append(metric)
+        clause, params = where(("revised_at >= ?", since), ("metric = ?", metric))
         rows = self._rows(
-            f"""SELECT new.metric, new.period, old.value AS old_value, new.value AS new_value,
-                       old.first_seen AS old_first_seen, new.first_seen AS revised_at,
-                       old.snapshot_id AS old_snapshot_id, new.snapshot_id AS new_snapshot_id
-                FROM observations new JOIN observations old ON old.id = new.previous_id
-                WHERE {" AND ".join(where)} ORDER BY new.first_seen DESC, new.id DESC""",
+            f"""{with_views("revisions")}
+                SELECT metric, period, old_value, new_value, old_first_seen, revised_at,
+                       old_snapshot_id, new_snapshot_id
+                FROM revisions {clause} ORDER BY revised_at DESC, id DESC""",
             params,
         )
         return [Revision(**row) for row in rows]
@@ -201,6 +202,81 @@ class Observations(Repository):
     def for_snapshot(self, snapshot_id: int) -> list[Point]:
         """The vintages first seen in one snapshot (what a fetch contributed)."""
         return self._points("WHERE snapshot_id = ? ORDER BY metric, period", [snapshot_id])
+
+    # --- what rules read: what changed since a cursor, and the few periods a window needs.
+    # These touch only what a crawl added, so evaluation costs that, not the history's size.
+
+    def changed_metrics(self, after_id: int) -> dict[str, int]:
+        """Metrics with a value stored after observation `after_id`, with their newest id
+        (a rowid range: cheap however long the history)."""
+        # NOT INDEXED: left alone, SQLite walks a whole (metric, ...) index to group.
+        rows = self.db.execute(
+            "SELECT metric, MAX(id) FROM observations NOT INDEXED WHERE id > ? GROUP BY metric",
+            [after_id],
+        ).fetchall()
+        return dict(rows)
+
+    def changes(self, metric: str, after_id: int) -> list[dict]:
+        """Vintages of a metric stored after `after_id`, each with the value it replaced
+        (`old_value` is None for a new period)."""
+        return self._rows(
+            """SELECT new.id, new.period, new.value, new.snapshot_id, new.first_seen,
+                      old.value AS old_value, old.first_seen AS old_first_seen
+               FROM observations new LEFT JOIN observations old ON old.id = new.previous_id
+               WHERE new.metric = ? AND new.id > ? ORDER BY new.id""",
+            [metric, after_id],
+        )
+
+    # --- the few periods a rule needs --------------------------------------------------------
+
+    def tail(self, metric: str, *, after: str | None, before: int) -> list[Point]:
+        """Current values for the periods after `after` (all if None: then only the last
+        `before` + 1), preceded by the `before` periods up to `after`. Oldest first."""
+        current = "WHERE metric = ? AND superseded_at IS NULL"
+        if after is None:
+            newest = self._points(f"{current} ORDER BY period DESC LIMIT ?", [metric, before + 1])
+            return newest[::-1]
+        earlier = self._points(
+            f"{current} AND period <= ? ORDER BY period DESC LIMIT ?", [metric, after, before]
+        )
+        later = self._points(f"{current} AND period > ? ORDER BY period", [metric, after])
+        return [*reversed(earlier), *later]
+
+    def points_at(self, metric: str, periods: Iterable[str]) -> dict[str, Point]:
+        """Current values of named periods (a year earlier, say)."""
+        wanted, found = sorted(set(periods)), {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for point in self._points(
+                f"WHERE metric = ? AND superseded_at IS NULL AND period IN ({marks})",
+                [metric, *chunk],
+            ):
+                found[point.period] = point
+        return found
+
+    def latest_arrival(self, metric: str) -> tuple[str, str] | None:
+        """The newest period of a metric and when it first appeared (revisions of it later
+        do not count as new data)."""
+        row = self._one(
+            """SELECT period, MIN(first_seen) AS first_seen FROM observations
+               WHERE metric = ? AND period = (SELECT MAX(period) FROM observations
+                                              WHERE metric = ? AND superseded_at IS NULL)""",
+            [metric, metric],
+        )
+        return (row["period"], row["first_seen"]) if row and row["period"] else None
+
+    def arrivals(self, *, since: str, until: str, limit: int = 1000) -> list[dict]:
+        """Values first stored in [since, until): new periods (old_value None) and
+        revisions (with the value they replaced), by metric and period."""
+        return self._rows(
+            """SELECT new.metric, new.period, new.value, new.first_seen, new.snapshot_id,
+                      old.value AS old_value
+               FROM observations new LEFT JOIN observations old ON old.id = new.previous_id
+               WHERE new.first_seen >= ? AND new.first_seen < ?
+               ORDER BY new.metric, new.period LIMIT ?""",
+            [since, until, limit],
+        )
 
     def _points(self, condition: str, params: list) -> list[Point]:
         """Points built straight from tuple rows: a 20-year daily series is 7,305 of them,
@@ -216,18 +292,3 @@ class Observations(Repository):
             )
             for row_id, metric, period, value, unit, flags, snapshot, seen, last, gone in cursor
         ]
-
-
-def _point(row: dict) -> Point:
-    return Point(
-        id=row["id"],
-        metric=row["metric"],
-        period=row["period"],
-        value=row["value"],
-        unit=row["unit"],
-        flags=decode_flags(row["flags"]),
-        snapshot_id=row["snapshot_id"],
-        first_seen=row["first_seen"],
-        last_seen=row["last_seen"],
-        superseded_at=row["superseded_at"],
-    )

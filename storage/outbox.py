@@ -6,7 +6,7 @@ deliverer that dies leaves its rows to be retried."""
 import json
 from dataclasses import dataclass
 
-from storage.repository import Repository
+from storage.repository import Repository, where
 
 
 @dataclass(frozen=True)
@@ -93,12 +93,10 @@ class Outbox(Repository):
 
     def recent(self, *, status: str | None = None, limit: int = 50) -> list[OutboxMessage]:
         """Newest first, optionally of one status."""
-        if status is None:
-            rows = self._rows("SELECT * FROM outbox ORDER BY id DESC LIMIT ?", [limit])
-        else:
-            rows = self._rows(
-                "SELECT * FROM outbox WHERE status = ? ORDER BY id DESC LIMIT ?", [status, limit]
-            )
+        clause, params = where(("status = ?", status))
+        rows = self._rows(
+            f"SELECT * FROM outbox {clause} ORDER BY id DESC LIMIT ?", [*params, limit]
+        )
         return [_message(row) for row in rows]
 
     def counts(self) -> dict[str, int]:

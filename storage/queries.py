@@ -6,8 +6,10 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from storage.database import StorageError
-from storage.repository import Repository
+from storage.errors import StorageError
+from storage.observations import known_at
+from storage.repository import Repository, where
+from storage.views import with_views
 
 GLOB_MARKS = ("*", "?", "[")
 
@@ -116,27 +118,20 @@ class Queries(Repository):
     ) -> list[dict]:
         """The series by period (as known now, or at `as_of`), each value with how many
         times it was revised and the value it replaced, so "was it revised?" is one look."""
-        where, params = ["o.metric = ?"], [metric]
-        known = ""
-        if as_of is None:
-            where.append("o.superseded_at IS NULL")
-        else:
-            where.append("o.first_seen <= ? AND (o.superseded_at IS NULL OR o.superseded_at > ?)")
-            params += [as_of, as_of]
-            known = "AND h.first_seen <= o.first_seen"
-        if since is not None:
-            where.append("o.period >= ?")
-            params.append(since)
-        if until is not None:
-            where.append("o.period <= ? || '~'")  # '2025' covers '2025-05' and '2025-05-31'
-            params.append(until)
+        clause, params = where(
+            ("o.metric = ?", metric),
+            known_at(as_of, "o."),
+            ("o.period >= ?", since),
+            ("o.period <= ? || '~'", until),  # '2025' covers '2025-05' and '2025-05-31'
+        )
+        known = "" if as_of is None else "AND h.first_seen <= o.first_seen"
         return self._rows(
             f"""SELECT o.period, o.value, o.unit, o.flags,
                        (SELECT COUNT(*) - 1 FROM observations h WHERE h.metric = o.metric
                         AND h.period = o.period {known}) AS revisions,
                        replaced.value AS replaced_value, o.first_seen, o.last_seen, o.snapshot_id
                 FROM observations o LEFT JOIN observations replaced ON replaced.id = o.previous_id
-                WHERE {" AND ".join(where)} ORDER BY o.period""",
+                {clause} ORDER BY o.period""",
             params,
         )
 
@@ -175,8 +170,7 @@ class Queries(Repository):
     # ------------------------------------------------------------------------ alerts
     def firing_alerts(self) -> list[dict]:
         return self._tolerant(
-            """SELECT rule, series, state, since, value, period, last_notified_at
-               FROM alert_state WHERE state = 'firing' ORDER BY since DESC"""
+            f"{with_views('firing_alerts')} SELECT * FROM firing_alerts ORDER BY since DESC"
         )
 
     def alert_events(self, *, limit: int = 200) -> list[dict]:

@@ -17,8 +17,10 @@ import pkgutil
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from storage.errors import CrossingsError
 
-class DuplicateKind(TypeError):
+
+class DuplicateKind(CrossingsError, TypeError):
     """Two classes declare the same kind name in one family."""
 
 

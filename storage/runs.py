@@ -1,18 +1,39 @@
 """Runs: one crawl of one source, from start to its outcome. A failure is a row with its
 reason, never an exception that escapes the scheduler."""
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, fields
+from enum import StrEnum
 
 from storage import clock
-from storage.repository import Repository
-
-RunStatus = Literal["running", "ok", "unchanged", "failed", "broken", "interrupted"]
-FINAL_STATUSES = ("ok", "unchanged", "failed", "broken", "interrupted")
+from storage.repository import Repository, where
 
 
-@dataclass(frozen=True)
+class RunStatus(StrEnum):
+    """How a run ended (or `running`). The one definition of "succeeded": the crawler, the
+    daemon, the CLI, rules and /metrics all ask `.succeeded`. It lives in storage, the
+    lowest layer, because the runs table stores it and every other part reads it."""
+
+    RUNNING = "running"
+    OK = "ok"  # fetched and stored
+    UNCHANGED = "unchanged"  # every page answered as before: nothing new to store
+    FAILED = "failed"  # network or server trouble; likely to pass
+    BROKEN = "broken"  # the page no longer looks as the parser expects
+    INTERRUPTED = "interrupted"  # the process stopped before the run ended
+
+    @property
+    def succeeded(self) -> bool:
+        return self in SUCCEEDED
+
+
+SUCCEEDED = frozenset({RunStatus.OK, RunStatus.UNCHANGED})
+FINAL = tuple(status for status in RunStatus if status is not RunStatus.RUNNING)
+
+
+@dataclass(kw_only=True)
 class RunCounts:
+    """What a run did: the one declaration of the run counters (the runs table's columns).
+    The crawler's live run and the runner's result extend it, adding to these fields."""
+
     requests: int = 0
     bytes: int = 0
     values_new: int = 0
@@ -21,26 +42,29 @@ class RunCounts:
     news_new: int = 0
 
 
+COUNTERS = tuple(field.name for field in fields(RunCounts))
+
+
 class Runs(Repository):
     def start(self, source: str, *, trigger: str = "manual", pid: int | None = None) -> int:
         """Open a run row (status running) and return its id."""
-        cursor = self.db.execute(
+        return self._insert(
             "INSERT INTO runs (source, trigger, started_at, pid) VALUES (?, ?, ?, ?)",
             (source, trigger, clock.now(), pid),
         )
-        return cursor.lastrowid
 
     def finish(
         self,
         run_id: int,
-        status: RunStatus,
+        status: RunStatus | str,
         *,
         reason: str | None = None,
-        counts: RunCounts = RunCounts(),
+        counts: RunCounts | None = None,
     ) -> None:
         """Close a run with its outcome; `reason` says in plain words what went wrong."""
-        if status not in FINAL_STATUSES:
-            raise ValueError(f"a run ends as one of {FINAL_STATUSES}, not {status!r}")
+        counts = counts or RunCounts()
+        if status not in FINAL:
+            raise ValueError(f"a run ends as one of {', '.join(FINAL)}, not {status!r}")
         self.db.execute(
             """UPDATE runs SET finished_at = ?, status = ?, reason = ?, requests = ?, bytes = ?,
                    values_new = ?, values_revised = ?, values_unchanged = ?, news_new = ?
@@ -64,11 +88,8 @@ class Runs(Repository):
 
     def recent(self, source: str | None = None, limit: int = 50) -> list[dict]:
         """Newest first, for one source or all."""
-        if source is None:
-            return self._rows("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit])
-        return self._rows(
-            "SELECT * FROM runs WHERE source = ? ORDER BY id DESC LIMIT ?", [source, limit]
-        )
+        clause, params = where(("source = ?", source))
+        return self._rows(f"SELECT * FROM runs {clause} ORDER BY id DESC LIMIT ?", [*params, limit])
 
     def last_per_source(self) -> dict[str, dict]:
         """The newest finished-or-running run of every source that has one."""
@@ -79,22 +100,17 @@ class Runs(Repository):
         )
         return {row["source"]: row for row in rows}
 
-    def last_started(self, source: str) -> str | None:
-        """When the source last started a run that was not cut off (drives catch-up)."""
-        row = self._one(
-            """SELECT MAX(started_at) AS at FROM runs
-               WHERE source = ? AND status != 'interrupted'""",
-            [source],
+    def finished_after(self, after: str) -> list[dict]:
+        """Runs that ended after `after`, in the order they ended."""
+        return self._rows(
+            "SELECT * FROM runs WHERE finished_at > ? ORDER BY finished_at, id", [after]
         )
-        return row["at"] if row else None
 
     def mark_interrupted(self, *, reason: str, pid: int | None = None) -> int:
         """Close runs left `running` by a process that died (all, or those of one pid)."""
-        where, params = "status = 'running'", []
-        if pid is not None:
-            where, params = "status = 'running' AND pid = ?", [pid]
+        clause, params = where(("status = 'running'", ()), ("pid = ?", pid))
         cursor = self.db.execute(
-            f"UPDATE runs SET status = 'interrupted', finished_at = ?, reason = ? WHERE {where}",
+            f"UPDATE runs SET status = 'interrupted', finished_at = ?, reason = ? {clause}",
             [clock.now(), reason, *params],
         )
         return cursor.rowcount

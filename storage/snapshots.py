@@ -8,7 +8,7 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 try:
     from compression import zstd  # Python 3.14+
@@ -17,6 +17,9 @@ except ImportError:  # pragma: no cover - depends on the Python version
 
 from storage import clock
 from storage.repository import Repository
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 ZSTD_LEVEL = 3  # level 9 cost ~2.5% of a first crawl for a few percent of size (bench/)
 STREAM_ZSTD_LEVEL = 3  # large files: compression speed matters more than the last percent
@@ -48,9 +51,10 @@ class _BlobReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:
-        data = self._blob.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: "WriteableBuffer") -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._blob.read(len(view))
+        view[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
@@ -62,7 +66,7 @@ class _BlobReader(io.RawIOBase):
 class _DecompressingReader(zstd.ZstdFile):
     """Decompresses a stored blob as it is read, and closes the blob with itself."""
 
-    def __init__(self, stream: io.BufferedReader) -> None:
+    def __init__(self, stream: BinaryIO) -> None:
         super().__init__(stream, "rb")
         self._stream = stream
 
@@ -139,7 +143,7 @@ class Snapshots(Repository):
             etag = etag or previous.etag
             last_modified = last_modified or previous.last_modified
             content_type = content_type or previous.content_type
-        cursor = self.db.execute(
+        snapshot_id = self._insert(
             """INSERT INTO snapshots (run_id, source, url, fetched_at, http_status, content_type,
                    etag, last_modified, sha256, size)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -147,7 +151,7 @@ class Snapshots(Repository):
              sha256, size),
         )  # fmt: skip
         return Snapshot(
-            id=cursor.lastrowid,
+            id=snapshot_id,
             source=source,
             url=url,
             fetched_at=fetched_at,
@@ -170,8 +174,8 @@ class Snapshots(Repository):
                VALUES (?, 'zstd', ?, ?, zeroblob(?), ?)""",
             (body_file.sha256, body_file.size, stored_size, stored_size, at),
         )
-        if cursor.rowcount != 1:
-            return False
+        if cursor.rowcount != 1 or cursor.lastrowid is None:
+            return False  # stored before (same hash)
         with (
             self.db.conn.blobopen("bodies", "content", cursor.lastrowid) as blob,
             body_file.path.open("rb") as compressed,
@@ -235,15 +239,27 @@ class Snapshots(Repository):
         )
         return [_snapshot(row) for row in rows]
 
+    def provenance(self, snapshot_id: int | None) -> dict:
+        """Where a value came from: the fetch (URL, time) and the configured source."""
+        if snapshot_id is None:
+            return {}
+        row = self._one(
+            """SELECT s.id AS snapshot_id, s.url, s.fetched_at, s.source,
+                      src.title AS source_title, src.url AS source_url
+               FROM snapshots s LEFT JOIN sources src ON src.name = s.source WHERE s.id = ?""",
+            [snapshot_id],
+        )
+        return row or {}
+
     def counts(self) -> dict[str, int]:
         """How many fetch rows and bodies are stored, and their bytes."""
-        row = self._one(
+        row = self._aggregate(
             """SELECT (SELECT COUNT(*) FROM snapshots) AS snapshots,
                       (SELECT COUNT(*) FROM bodies) AS bodies,
                       (SELECT COALESCE(SUM(size), 0) FROM bodies) AS body_bytes,
                       (SELECT COALESCE(SUM(stored_size), 0) FROM bodies) AS stored_bytes"""
         )
-        return dict(row or {})
+        return dict(row)
 
 
 def _decode(codec: str, content: bytes) -> bytes:

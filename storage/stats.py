@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.repository import Repository
+from storage.runs import SUCCEEDED
 
 DURATION = "(julianday(finished_at) - julianday(started_at)) * 86400.0"
-SUCCESS = ("ok", "unchanged")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Stats(Repository):
             f"SUM(CASE WHEN {DURATION} <= {float(bound)!r} THEN 1 ELSE 0 END) AS b{index}"
             for index, bound in enumerate(bounds)
         )
-        row = self._one(
+        row = self._aggregate(
             f"""SELECT COUNT(*) AS n, COALESCE(SUM({DURATION}), 0.0) AS total, {columns}
                 FROM runs WHERE finished_at IS NOT NULL AND status != 'interrupted'"""
         )
@@ -42,22 +42,18 @@ class Stats(Repository):
 
     def observation_counts(self) -> dict[str, int]:
         """`current`: one per metric and period; `vintages`: every version ever stored."""
-        row = self._one(
+        row = self._aggregate(
             """SELECT COUNT(*) AS vintages,
                       COALESCE(SUM(superseded_at IS NULL), 0) AS current FROM observations"""
         )
         return dict(row)
 
     def alerts_firing(self) -> int:
-        return self._one("SELECT COUNT(*) AS n FROM alert_state WHERE state = 'firing'")["n"]
-
-    def outbox_by_status(self) -> dict[str, int]:
-        rows = self._rows("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
-        return {row["status"]: row["n"] for row in rows}
+        return self._aggregate("SELECT COUNT(*) AS n FROM alert_state WHERE state = 'firing'")["n"]
 
     def outbox_due(self, now: str) -> int:
         """Messages waiting to be sent whose time has come (new ones and retries)."""
-        return self._one(
+        return self._aggregate(
             """SELECT COUNT(*) AS n FROM outbox
                WHERE status = 'pending' AND next_attempt_at <= ?""",
             [now],
@@ -68,7 +64,7 @@ class Stats(Repository):
         rows = self._rows(
             """SELECT source, MAX(finished_at) AS at FROM runs
                WHERE status IN (?, ?) GROUP BY source""",
-            list(SUCCESS),
+            sorted(SUCCEEDED),
         )
         return {row["source"]: row["at"] for row in rows}
 

@@ -9,6 +9,7 @@ from storage.alerts import Alerts
 from storage.catalog import Catalog
 from storage.database import connect, transaction
 from storage.derived import Derived
+from storage.errors import sqlite_errors
 from storage.migrations import migrate
 from storage.news import News
 from storage.observations import Observations
@@ -18,6 +19,7 @@ from storage.retention import Retention
 from storage.runs import Runs
 from storage.snapshots import Snapshots
 from storage.stats import Stats
+from storage.views import ensure_views
 
 
 class Store:
@@ -27,9 +29,11 @@ class Store:
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        self.db = connect(self.path, read_only=read_only)
-        if not read_only:
-            migrate(self.db)
+        with sqlite_errors(f"database {self.path}"):
+            self.db = connect(self.path, read_only=read_only)
+            if not read_only:
+                migrate(self.db)
+                ensure_views(self.db)
         self.runs = Runs(self.db)
         self.snapshots = Snapshots(self.db)
         self.observations = Observations(self.db)
@@ -45,7 +49,7 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes across areas into one atomic unit (nests as savepoints)."""
-        with transaction(self.db):
+        with sqlite_errors(f"database {self.path}"), transaction(self.db):
             yield
 
     def close(self) -> None:

@@ -58,7 +58,8 @@ class Email(Channel, kind="email"):
         mail.set_content(message.text)
         mail.add_alternative(message.html, subtype="html")
         if message.images:
-            html = mail.get_payload()[1]
+            html = mail.get_body(("html",))
+            assert isinstance(html, EmailMessage)  # added just above
             for cid, png in message.images.items():
                 html.add_related(png, "image", "png", cid=f"<{cid}>")
         return mail
@@ -69,6 +70,7 @@ class Email(Channel, kind="email"):
         where = f"channel {self.name!r}: SMTP {self.host}:{self.port}"
         try:
             context = ssl.create_default_context(cafile=self.ca_file)
+            smtp: smtplib.SMTP
             if self.security == "ssl":
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
             else:

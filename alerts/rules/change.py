@@ -5,12 +5,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from alerts.numbers import number
-from alerts.periods import year_earlier
 from alerts.rule import Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
 from storage import Point
+from storage.formatting import number
+from storage.periods import Period
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,9 +48,11 @@ class Change(ReplayedRule, kind="change"):
         if self.compare == "previous":
             bases = {p.period: points[i - 1] for i, p in enumerate(points) if i >= 1}
         else:
-            earlier = {p.period: year_earlier(p.period) for p in new}
-            found = view.points_at(metric, [e for e in earlier.values() if e])
-            bases = {period: found[e] for period, e in earlier.items() if e in found}
+            earlier = {p.period: Period(p.period).year_earlier() for p in new}
+            found = view.points_at(metric, [e.text for e in earlier.values() if e])
+            bases = {
+                period: found[e.text] for period, e in earlier.items() if e and e.text in found
+            }
         against = "the previous period" if self.compare == "previous" else "a year earlier"
         for point in new:
             base = bases.get(point.period)

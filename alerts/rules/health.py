@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 
 from alerts.rule import StatefulRule, StateOf, Step
 from alerts.view import View
-from storage import Cursor
+from storage import Cursor, RunStatus
 from storage.checked import SourceName
-
-GOOD = ("ok", "unchanged")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,21 +34,22 @@ class SourceHealth(StatefulRule, kind="source_health"):
         runs = [
             run
             for run in view.runs(cursor.run_finished_at)
-            if self.source in ("*", run["source"]) and run["status"] != "running"
+            if self.source in ("*", run["source"]) and run["status"] != RunStatus.RUNNING
         ]
         streaks: dict[str, int] = {}
         for run in runs:
             source = run["source"]
             if source not in streaks:
                 streaks[source] = state_of(source).detail.get("failed_in_a_row", 0)
-            streak = streaks[source] + 1 if run["status"] in ("failed", "broken") else 0
-            if run["status"] == "interrupted":
+            status = RunStatus(run["status"])
+            streak = streaks[source] + 1 if status in (RunStatus.FAILED, RunStatus.BROKEN) else 0
+            if status is RunStatus.INTERRUPTED:
                 streak = streaks[source]
             streaks[source] = streak
-            fire = run["status"] == "broken" or streak >= self.failures
+            fire = status is RunStatus.BROKEN or streak >= self.failures
             reason = run["reason"] or "no reason recorded"
             says = f"run {run['id']} of {source} ended {run['status']}: {reason}"
-            if run["status"] == "failed":
+            if status is RunStatus.FAILED:
                 says += f" ({streak} failed in a row)"
             held = view.rules_on_source(source) if fire else []
             if held:
@@ -59,7 +58,7 @@ class SourceHealth(StatefulRule, kind="source_health"):
                 series=source,
                 period=run["finished_at"],
                 fire=fire,
-                clear=run["status"] in GOOD,
+                clear=status.succeeded,
                 value=float(streak),
                 says=says,
                 facts={

@@ -5,10 +5,10 @@ import fnmatch
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from alerts.numbers import number
 from alerts.rule import Notice, Rule, StateOf
 from alerts.view import View
 from storage import Cursor
+from storage.formatting import number
 
 
 @dataclass(frozen=True, kw_only=True)

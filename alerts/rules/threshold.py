@@ -17,13 +17,12 @@ from functools import cached_property
 from typing import Literal
 
 from alerts.drawing import AGGREGATES, Drawing, Level
-from alerts.numbers import number
-from alerts.periods import Span
 from alerts.rule import Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
-from alerts.windows import calendar_rolling
+from alerts.windows import Span, calendar_rolling
 from storage import Point
+from storage.formatting import number
 
 # key -> (comparison in words, test)
 COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {

@@ -1,14 +1,19 @@
 """The `crossings` command: a thin click shell over the library. Each group of commands
-lives in its own module; library errors become one-line messages, a broken config exits
-with status 2 and lists every problem."""
+lives in its own module; any crossings error becomes a one-line message here, in one
+place (a broken config exits with status 2 and lists every problem)."""
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from jobs.cli.context import Context
 from jobs.cli.lazy import LazyGroup
+from jobs.config import ConfigError
+from storage import CrossingsError
+
+CONFIG_ERROR_EXIT = 2
 
 # Every command, as "module:attribute": a module is imported only when one of its commands
 # runs. A module lists what it offers in its COMMANDS; a test checks that this table agrees.
@@ -36,8 +41,21 @@ COMMAND_PATHS = {
 }
 
 
+class CrossingsGroup(LazyGroup):
+    """Shows what went wrong in a user's words instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            click.echo(f"Error: {error}", err=True)
+            raise click.exceptions.Exit(CONFIG_ERROR_EXIT) from None
+        except CrossingsError as error:
+            raise click.ClickException(str(error)) from None
+
+
 @click.group(
-    cls=LazyGroup,
+    cls=CrossingsGroup,
     lazy_commands=COMMAND_PATHS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )

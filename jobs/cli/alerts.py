@@ -12,13 +12,14 @@ from alerts.backtest import NotReplayable
 from alerts.backtest import backtest as replay
 from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
-from alerts.message import DeliveryError, Message
+from alerts.message import Message
 from jobs.cli.context import Context, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.config import ConfigError, rule_from
 from jobs.typed import parse_duration
-from jobs.when import parse_moment, show
+from jobs.when import parse_moment
 from storage import clock
+from storage.formatting import moment
 
 
 @click.group(invoke_without_command=True)
@@ -31,7 +32,9 @@ def alerts(ctx: click.Context, limit: int) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    context: Context = ctx.find_object(Context)
+    context = ctx.find_object(Context)
+    if context is None:
+        raise click.UsageError("crossings alerts runs as a subcommand of crossings")
     config = context.config
     zone = config.settings.zone
     with context.store() as store:
@@ -51,12 +54,12 @@ def alerts(ctx: click.Context, limit: int) -> None:
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
         for state in firing:
             click.echo(
-                f"      {state.series} since {show(state.since, zone)} (period {state.period})"
+                f"      {state.series} since {moment(state.since, zone)} (period {state.period})"
             )
     click.echo(f"\nRecent events ({len(events)})")
     for event in events:
         mark = "" if _delivery(event) == "sent" else f" ({_delivery(event)})"
-        click.echo(f"  {show(event.at, zone)}  {event.kind:<9} {event.summary}{mark}")
+        click.echo(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{mark}")
     click.echo(
         f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
     )
@@ -193,13 +196,13 @@ def silence(context: Context, rule: str, until: str, comment: str) -> None:
     if not any(fnmatch.fnmatchcase(name, rule) for name in config.rules):
         known = ", ".join(sorted(config.rules)) or "none configured"
         raise click.ClickException(f"no rule named {rule!r} (known: {known})")
-    moment = _moment(until, config.settings.zone)
-    if moment <= datetime.now(UTC):
+    ends = _moment(until, config.settings.zone)
+    if ends <= datetime.now(UTC):
         raise click.BadParameter(f"{until!r} is in the past", param_hint="--until")
-    until_text = clock.to_text(moment)
+    until_text = clock.to_text(ends)
     with context.store(read_only=False) as store:
         silence_id = store.alerts.silence(rule, until=until_text, comment=comment)
-    shown = show(until_text, config.settings.zone)
+    shown = moment(until_text, config.settings.zone)
     click.echo(f"Silenced {rule} until {shown} (silence {silence_id})")
 
 
@@ -254,19 +257,16 @@ def notify_test(context: Context, channel: str) -> None:
         known = ", ".join(sorted(config.channels)) or "none configured"
         raise click.ClickException(f"no channel named {channel!r} (known: {known})")
     at = clock.now()
+    shown = moment(at)
     message = Message(
         subject=f"crossings test message for channel {channel}",
-        text=f"This is a test from crossings ({at[:16]} UTC). If you read it, "
-        f"channel {channel!r} works.",
-        html=f"<p>This is a test from crossings ({at[:16]} UTC). If you read it, "
+        text=f"This is a test from crossings ({shown}). If you read it, channel {channel!r} works.",
+        html=f"<p>This is a test from crossings ({shown}). If you read it, "
         f"channel <b>{channel}</b> works.</p>",
         data={"test": True, "channel": channel, "at": at},
         idempotency_key=f"test-{channel}-{at}".replace(":", "").replace(".", ""),
     )
-    try:
-        config.channels[channel].send(message)
-    except DeliveryError as error:
-        raise click.ClickException(str(error)) from None
+    config.channels[channel].send(message)
     click.echo(f"Sent a test message through {channel} ({config.channels[channel].kind}).")
 
 

@@ -1,17 +1,15 @@
-"""What every command needs: the config (loaded once, errors shown as a list, exit 2)
-and the store (read-only unless the command writes)."""
+"""What every command needs: the config (loaded once) and the store (read-only unless the
+command writes). Their errors are shown by the `crossings` group (jobs/cli/__init__.py)."""
 
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from jobs.config import Config, ConfigError, load, locate
+from jobs.config import Config, load, locate
 from jobs.typed import ClickType
-from storage import StorageError, Store
+from storage import Store
 from storage.checked import HostPort
-
-CONFIG_ERROR_EXIT = 2
 
 
 class Context:
@@ -22,19 +20,12 @@ class Context:
     @property
     def config(self) -> Config:
         if self._config is None:
-            try:
-                self._config = load(self.config_path)
-            except ConfigError as error:
-                click.echo(f"Error: {error}", err=True)
-                raise click.exceptions.Exit(CONFIG_ERROR_EXIT) from None
+            self._config = load(self.config_path)
         return self._config
 
     def store(self, *, read_only: bool = True) -> Store:
         """Queries get a read-only connection; only commands that write ask otherwise."""
-        try:
-            return Store(self.config.database, read_only=read_only)
-        except StorageError as error:
-            raise click.ClickException(str(error)) from None
+        return Store(self.config.database, read_only=read_only)
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -8,7 +8,7 @@ from jobs.aftermath import after_crawl
 from jobs.cli.context import Context, pass_context
 from jobs.crawl_child import crawl_here
 from jobs.runner import RunResult
-from storage import StorageError
+from storage import RunStatus
 
 CHANGES_SHOWN = 20
 
@@ -35,10 +35,7 @@ def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts
         known = ", ".join(sorted(config.sources)) or "none configured"
         raise click.ClickException(f"unknown source {', '.join(unknown)} (known: {known})")
     # One-shot: crawl in this process (the daemon, long-running, crawls in children).
-    try:
-        runs = crawl_here(config, sources, trigger="manual")
-    except StorageError as error:
-        raise click.ClickException(str(error)) from None
+    runs = crawl_here(config, sources, trigger="manual")
     results = [RunResult(**run.report()) for run in runs]
     width = max(len(name) for name in sources)
     click.echo(f"{'source':<{width}}  {'status':<11} {'new':>6} {'revised':>7} {'same':>6} "
@@ -91,12 +88,12 @@ def reparse(context: Context, source: str) -> None:
         raise click.ClickException(f"unknown source {source} (known: {known})")
     with context.store(read_only=False) as store:
         done = reparse_source(store, source, config.sources[source])
-    run = done.run
-    if run.status != "ok":
+    run, snapshot = done.run, done.snapshot
+    if run.status is not RunStatus.OK or snapshot is None:
         click.echo(f"{source}: {run.status} - {run.reason}", err=True)
         sys.exit(1)
     click.echo(
-        f"{source}: reparsed snapshot {done.snapshot.id} fetched {done.snapshot.fetched_at}: "
+        f"{source}: reparsed snapshot {snapshot.id} fetched {snapshot.fetched_at}: "
         f"{run.values_new} new, {run.values_revised} revised, {run.values_unchanged} unchanged, "
         f"{run.news_new} news items"
     )

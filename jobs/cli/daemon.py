@@ -6,7 +6,7 @@ import logging
 import click
 
 from jobs.cli.context import Context, listen_option, pass_context
-from jobs.logs import FORMATS, LEVELS, setup
+from jobs.logs import FORMATS, LEVELS, LogFormat, setup
 
 
 @click.command()
@@ -29,20 +29,17 @@ from jobs.logs import FORMATS, LEVELS, setup
     "(DEBUG also shows Scrapy's progress lines).",
 )
 @pass_context
-def run(context: Context, listen: str | None, log_format: str, log_level: str) -> None:
+def run(context: Context, listen: str | None, log_format: LogFormat, log_level: str) -> None:
     """Run the daemon: crawl every source on its schedule, evaluate rules, send alerts and
     digests, and answer /healthz and /metrics. SIGTERM or Ctrl-C stops it cleanly.
 
     Example: crossings --config ~/crossings/crossings.toml run --listen 127.0.0.1:8080
     """
-    from jobs.daemon import Daemon, DaemonError
+    from jobs.daemon import Daemon
 
     config = context.config
     setup(log_format, level=logging.getLevelName(log_level.upper()))
-    try:
-        status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())
-    except DaemonError as error:
-        raise click.ClickException(str(error)) from None
+    status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())
     raise click.exceptions.Exit(status)
 
 

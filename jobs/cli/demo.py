@@ -41,18 +41,13 @@ def demo(directory: Path | None, duration: float | None, day_seconds: float | No
 
     Example: crossings demo --dir ~/crossings-demo --for 90
     """
-    from jobs.demo.run import Demo, DemoError  # the servers it needs load only for the demo
+    from jobs.demo.run import Demo  # the servers it needs load only for the demo
 
     if directory is None:
         directory = Path(tempfile.mkdtemp(prefix="crossings-demo-"))
-    try:
-        asyncio.run(
-            Demo(
-                directory.resolve(), duration=duration, day_seconds=day_seconds, echo=click.echo
-            ).run()
-        )
-    except DemoError as error:
-        raise click.ClickException(str(error)) from None
+    asyncio.run(
+        Demo(directory.resolve(), duration=duration, day_seconds=day_seconds, echo=click.echo).run()
+    )
 
 
 COMMANDS = (demo,)

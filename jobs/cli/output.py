@@ -15,7 +15,7 @@ from typing import IO, Any
 import click
 from tabulate import tabulate
 
-from jobs.when import show
+from storage.formatting import moment, number
 
 FORMATS = ("table", "csv", "json", "nl")
 STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -35,7 +35,12 @@ def output_options(command: Callable) -> Callable:
 
 
 def emit(
-    rows: Iterable[dict], fmt: str, *, columns: list[str], zone: tzinfo, out: IO | None = None
+    rows: Iterable[dict],
+    fmt: str | None,
+    *,
+    columns: list[str],
+    zone: tzinfo,
+    out: IO | None = None,
 ) -> None:
     """Write rows (to stdout, or `out`) in the chosen format; streamed except tables."""
     fmt = fmt or "table"  # no format option given
@@ -74,7 +79,7 @@ def _readable(value: Any, zone: tzinfo) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,}"
+        return number(value)
     if isinstance(value, str) and STORED_TIME.match(value):
-        return show(value, zone)
+        return moment(value, zone)
     return str(value)

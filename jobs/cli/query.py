@@ -2,11 +2,9 @@
 snapshots, free SQL and exports. Every command opens the database read-only, so it is
 safe to run while the daemon writes."""
 
-import contextlib
 import difflib
 import fnmatch
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO
 
@@ -16,23 +14,11 @@ from jobs.cli.context import Context, pass_context
 from jobs.cli.output import emit, output_options
 from jobs.views import sources_overview
 from jobs.when import parse_moment
-from storage import StorageError, Store
+from storage import Store
 
 EXPORT_FORMATS = ("csv", "json", "nl")
 EXPORT_COLUMNS = ["metric", "period", "value", "unit", "flags", "first_seen", "last_seen",
                   "snapshot_id"]  # fmt: skip
-
-
-@contextlib.contextmanager
-def reading(context: Context) -> Iterator[Store]:
-    """A read-only store whose errors become one-line messages."""
-    store = context.store(read_only=True)
-    try:
-        yield store
-    except StorageError as error:
-        raise click.ClickException(str(error)) from None
-    finally:
-        store.close()
 
 
 def moment(
@@ -59,12 +45,12 @@ def unknown_metric(store: Store, name: str) -> click.ClickException:
 @click.command()
 @output_options
 @pass_context
-def sources(context: Context, fmt: str) -> None:
+def sources(context: Context, fmt: str | None) -> None:
     """Sources with their last run, its outcome and counts, and their next run.
 
     Example: crossings sources --csv
     """
-    with reading(context) as store:
+    with context.store() as store:
         rows = sources_overview(context.config, store, now=datetime.now(UTC))
     columns = ["source", "kind", "status", "last_run", "last_ok", "next_run", "runs",
                "failures", "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
@@ -75,14 +61,14 @@ def sources(context: Context, fmt: str) -> None:
 @click.argument("pattern", required=False)
 @output_options
 @pass_context
-def metrics(context: Context, pattern: str | None, fmt: str) -> None:
+def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
     """Metrics with their latest value and period, the change from the period before,
     and when that value was last confirmed (as_of). PATTERN is a glob such as 'trac.*'
     or a part of the name.
 
     Example: crossings metrics backlog
     """
-    with reading(context) as store:
+    with context.store() as store:
         rows = store.queries.metric_summaries(pattern)
     columns = ["metric", "period", "value", "unit", "previous_period", "previous_value",
                "change", "change_pct", "as_of", "revisions", "label"]  # fmt: skip
@@ -102,14 +88,14 @@ def series(
     as_of: str | None,
     since_period: str | None,
     until_period: str | None,
-    fmt: str,
+    fmt: str | None,
 ) -> None:
     """A metric's values by period, each with how often it was revised and the value it
     replaced. --as-of shows what was known at that time (a bare date: its end).
 
     Example: crossings series trac.court.backlog --since 2025-05 --until 2025-05
     """
-    with reading(context) as store:
+    with context.store() as store:
         rows = store.queries.series_with_revisions(
             metric,
             as_of=moment(context, as_of, "--as-of", whole_day=True),
@@ -128,13 +114,15 @@ def series(
 @click.option("--metric", help="Only this metric.")
 @output_options
 @pass_context
-def revisions(context: Context, since: str, metric: str | None, fmt: str) -> None:
+def revisions(context: Context, since: str, metric: str | None, fmt: str | None) -> None:
     """Published values that changed: old and new value, when, and which snapshots.
 
     Example: crossings revisions --since 30d
     """
-    with reading(context) as store:
-        found = store.observations.revisions(since=moment(context, since, "--since"), metric=metric)
+    with context.store() as store:
+        found = store.observations.revisions(
+            since=moment(context, since, "--since") or "", metric=metric
+        )
     rows = [{**vars(rev), "change": rev.new_value - rev.old_value} for rev in found]
     columns = ["metric", "period", "old_value", "new_value", "change", "old_first_seen",
                "revised_at", "old_snapshot_id", "new_snapshot_id"]  # fmt: skip
@@ -149,13 +137,18 @@ def revisions(context: Context, since: str, metric: str | None, fmt: str) -> Non
 @output_options
 @pass_context
 def news(
-    context: Context, text: str | None, since: str | None, source: str | None, limit: int, fmt: str
+    context: Context,
+    text: str | None,
+    since: str | None,
+    source: str | None,
+    limit: int,
+    fmt: str | None,
 ) -> None:
     """News items from feeds and listings, newest first, with full-text search.
 
     Example: crossings news --search asylum --since 30d
     """
-    with reading(context) as store:
+    with context.store() as store:
         items = store.news.search(
             text, since=moment(context, since, "--since"), source=source, limit=limit
         )
@@ -168,12 +161,12 @@ def news(
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @output_options
 @pass_context
-def runs(context: Context, source: str | None, limit: int, fmt: str) -> None:
+def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> None:
     """Recent crawls, newest first, with their outcome and reason, for one SOURCE or all.
 
     Example: crossings runs trac_quickfacts --limit 5
     """
-    with reading(context) as store:
+    with context.store() as store:
         rows = store.runs.recent(source, limit=limit)
     columns = ["id", "source", "trigger", "status", "started_at", "finished_at", "requests",
                "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
@@ -185,12 +178,12 @@ def runs(context: Context, source: str | None, limit: int, fmt: str) -> None:
 @click.option("--info", is_flag=True, help="Show what was fetched, when and how, not the body.")
 @output_options
 @pass_context
-def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str) -> None:
+def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str | None) -> None:
     """Print the raw body of a stored fetch exactly as received (or --info about it).
 
     Example: crossings snapshot 42 > page.html
     """
-    with reading(context) as store:
+    with context.store() as store:
         found = store.snapshots.get(snapshot_id)
         if found is None:
             raise click.ClickException(
@@ -218,7 +211,7 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str) -> None:
 )  # fmt: skip
 @output_options
 @pass_context
-def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -> None:
+def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: str | None) -> None:
     """Run one SQL statement on a read-only connection; a write is refused.
 
     Tables: sources, runs, snapshots, bodies, metrics, observations (current values have
@@ -227,7 +220,7 @@ def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: 
     Example: crossings query "select period, value from observations
     where metric = :m and superseded_at is null" -p m trac.court.backlog --csv
     """
-    with reading(context) as store:
+    with context.store() as store:
         result = store.queries.run_sql(sql, dict(params))
         rows = list(result.rows) if fmt == "table" else result.rows
         emit(rows, fmt, columns=result.columns, zone=context.config.settings.zone)
@@ -240,13 +233,15 @@ def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: 
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Write to this file instead of standard output.")  # fmt: skip
 @pass_context
-def export(context: Context, metric_names: tuple[str, ...], fmt: str, output: IO[str]) -> None:
+def export(
+    context: Context, metric_names: tuple[str, ...], fmt: str | None, output: IO[str]
+) -> None:
     """Current values of one or more metrics (names or globs), streamed, with provenance.
     Shows progress on stderr when it is a terminal.
 
     Example: crossings export 'cbp.*' --format csv -o cbp.csv
     """
-    with reading(context) as store:
+    with context.store() as store:
         known = store.queries.metric_names()
         chosen: list[str] = []
         for name in metric_names:

@@ -3,13 +3,14 @@ what will run when, `kinds` explains every key."""
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from jobs.cli.context import CONFIG_ERROR_EXIT, Context, pass_context
-from jobs.config import metric_problems
+from jobs.cli.context import Context, pass_context
+from jobs.config import ConfigError, metric_problems
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
 from jobs.typed import hints_of, keys_of, toml_key, type_name
@@ -49,9 +50,7 @@ def check(context: Context) -> None:
         with context.store() as store:
             stored = dict.fromkeys(store.queries.metric_names(), "") | store.catalog.units()
     if problems := metric_problems(config, stored):
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        click.echo(f"Error: {config.path}: {len(problems)} problem(s)\n{lines}", err=True)
-        raise click.exceptions.Exit(CONFIG_ERROR_EXIT)
+        raise ConfigError(config.path, problems)
     zone = config.settings.zone
     now = datetime.now(UTC).astimezone(zone)
     click.echo(f"Config {config.path}: OK")
@@ -94,7 +93,11 @@ def kinds(kind: str | None) -> None:
     from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
     from scrapers.kinds import SOURCE_KINDS
 
-    groups = {"source": SOURCE_KINDS, "rule": RULE_KINDS, "channel": CHANNEL_KINDS}
+    groups: dict[str, Mapping[str, type]] = {
+        "source": SOURCE_KINDS,
+        "rule": RULE_KINDS,
+        "channel": CHANNEL_KINDS,
+    }
     shown = 0
     for noun, registry in groups.items():
         for name, cls in sorted(registry.items()):

@@ -58,6 +58,8 @@ def run(config: Config, task: str, digest: str | None) -> None:
         if task == "digest":
             from alerts.digests import queue_digest
 
+            if digest is None:
+                raise ValueError("the task `digest` needs the digest's name")
             queue_digest(
                 store, config.digests[digest], config.rules, now=now, templates=config.templates
             )

@@ -16,8 +16,8 @@ import fcntl
 import logging
 import os
 import signal
-import sqlite3
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -36,7 +36,7 @@ from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
-from storage import SourceEntry, StorageError, Store, clock
+from storage import CrossingsError, RunStatus, SourceEntry, StorageError, Store, clock
 from storage.checked import host_port
 
 log = logging.getLogger("crossings.daemon")
@@ -55,7 +55,7 @@ STOP_WAIT = 15.0  # seconds children get to exit after being told twice
 FLUSH_WAIT = 30.0  # seconds the final outbox flush may take
 
 
-class DaemonError(Exception):
+class DaemonError(CrossingsError):
     """The daemon cannot start; the message says why and what to do."""
 
 
@@ -81,7 +81,7 @@ class Daemon:
         try:
             try:
                 await asyncio.to_thread(self._prepare_database)
-            except (StorageError, sqlite3.Error) as error:
+            except StorageError as error:
                 raise DaemonError(
                     f"cannot use the database {self.config.database}: {error}. Check that "
                     "the path (`database` in [settings]) is right and writable"
@@ -232,6 +232,7 @@ class Daemon:
             if start:
                 await asyncio.sleep(CATCHUP_SPACING)
             for name in late[start : start + CATCHUP_CHUNK]:
+                assert self.queue is not None  # set by start-up, before catching up
                 self.queue.submit(name, "catch-up")
 
     # -- the jobs -----------------------------------------------------------------------
@@ -284,7 +285,11 @@ class Daemon:
         with Store(self.config.database) as store:
             for result in results:
                 run_id = store.runs.start(result.source, trigger=trigger, pid=None)
-                status = "interrupted" if result.status == "interrupted" else "failed"
+                status = (
+                    RunStatus.INTERRUPTED
+                    if result.status is RunStatus.INTERRUPTED
+                    else RunStatus.FAILED
+                )
                 store.runs.finish(run_id, status, reason=result.reason)
 
     async def _prune(self) -> None:
@@ -346,6 +351,7 @@ class Daemon:
             self._now.set()
 
     async def _shut_down(self) -> int:
+        assert self.scheduler is not None and self.queue is not None  # set by start-up
         self.scheduler.pause()
         dropped = await self.queue.stop()
         if dropped:
@@ -373,11 +379,11 @@ class Daemon:
         return 0
 
     async def _wait(
-        self, tasks: set[asyncio.Future], timeout: float, *, interruptible: bool
+        self, tasks: AbstractSet[asyncio.Future], timeout: float, *, interruptible: bool
     ) -> bool:
         """Wait up to `timeout` for the tasks (or, if interruptible, until a second
         signal); True if they all finished."""
-        waiters = {asyncio.ensure_future(asyncio.wait(tasks))}
+        waiters: set[asyncio.Future] = {asyncio.ensure_future(asyncio.wait(tasks))}
         if interruptible:
             waiters.add(asyncio.ensure_future(self._now.wait()))
         try:
@@ -387,7 +393,7 @@ class Daemon:
                 waiter.cancel()
         return all(task.done() for task in tasks)
 
-    async def _stop_children(self, batches: set[asyncio.Future]) -> None:
+    async def _stop_children(self, batches: AbstractSet[asyncio.Future]) -> None:
         """Scrapy finishes the requests in flight on a first SIGTERM (a slow site can
         hold it for the whole request timeout) and stops at once on a second: ask, then
         insist. Either way the child marks its cut-off runs interrupted."""

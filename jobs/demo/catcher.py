@@ -53,7 +53,9 @@ class Mail:
         for part in self.message.walk():
             content_id = part.get("Content-ID")
             if content_id and part.get_content_maintype() == "image":
-                data = base64.b64encode(part.get_payload(decode=True)).decode()
+                payload = part.get_payload(decode=True)
+                assert isinstance(payload, bytes)  # decode=True on a non-multipart part
+                data = base64.b64encode(payload).decode()
                 url = f"data:{part.get_content_type()};base64,{data}"
                 page = page.replace(f"cid:{content_id.strip('<>')}", url)
         return page
@@ -105,7 +107,7 @@ class MailCatcher:
             Mail(
                 sender=envelope.mail_from or "",
                 recipients=tuple(envelope.rcpt_tos),
-                message=message,  # type: ignore[arg-type]
+                message=message,
             )
         )
         return "250 Message accepted for delivery"

@@ -26,7 +26,7 @@ from jobs.config import ENV_PATH, ENV_SETTING_PREFIX, ConfigError, Settings, loa
 from jobs.demo.catcher import LOCALHOST, Mail, MailCatcher, Webhook, WebhookReceiver
 from jobs.demo.site import DemoSite, demo_sources_toml
 from jobs.typed import keys_of
-from storage import StorageError, Store
+from storage import CrossingsError, RunCounts, StorageError, Store
 
 CONFIG_NAME = "crossings.toml"
 LOG_NAME = "daemon.log"
@@ -42,18 +42,15 @@ BODY_LINES_SHOWN = 30
 Echo = Callable[[str], None]
 
 
-class DemoError(Exception):
+class DemoError(CrossingsError):
     """The demo cannot start; the message says why and what to do."""
 
 
-@dataclass
-class Tally:
-    """What the summary reports."""
+@dataclass(kw_only=True)
+class Tally(RunCounts):
+    """What the summary reports: the runs' counters added up, runs by outcome, mail."""
 
     runs: Counter = field(default_factory=Counter)
-    values_new: int = 0
-    values_revised: int = 0
-    news_new: int = 0
     mails: int = 0
     webhooks: int = 0
     bad_signatures: int = 0

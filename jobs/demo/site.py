@@ -86,7 +86,7 @@ class DemoSite:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> "DemoSite":
         self.started = time.time()

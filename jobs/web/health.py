@@ -7,7 +7,6 @@ the database at each scrape by a custom collector (nothing is counted in memory,
 figures survive restarts and include runs made by other processes)."""
 
 import asyncio
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,9 +19,8 @@ from storage import StorageError, Store, clock
 from storage.stats import probe_writable
 
 # `crossings run` sets this to a function returning {"running": bool, "jobs": int, ...}.
-SCHEDULER_STATUS = web.AppKey("scheduler_status", Callable)
+SCHEDULER_STATUS = web.AppKey[Callable[[], dict]]("scheduler_status")
 DURATION_BOUNDS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
-OUTBOX_STATUSES = ("pending", "sent", "dead")
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -54,7 +52,7 @@ def _health_report(database: Path, needs_writes: bool) -> dict:
                     sources[source] = {
                         key: run[key] for key in ("status", "started_at", "finished_at", "reason")
                     }
-        except (StorageError, sqlite3.Error) as error:
+        except StorageError as error:
             problem = str(error)
     check = "writable" if needs_writes else "readable"
     return {
@@ -132,9 +130,8 @@ def _stored(store: Store) -> Iterator[Metric]:
         "Alert and digest messages, by delivery state.",
         labels=["status"],
     )
-    by_status = stats.outbox_by_status()
-    for status in sorted({*OUTBOX_STATUSES, *by_status}):
-        outbox.add_metric([status], by_status.get(status, 0))
+    for status, count in sorted(store.outbox.counts().items()):
+        outbox.add_metric([status], count)
     yield outbox
 
     success = GaugeMetricFamily(

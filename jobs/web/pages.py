@@ -11,7 +11,7 @@ import io
 import mimetypes
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,10 @@ from aiohttp import web
 
 from jobs.views import sources_overview, thresholds_for
 from jobs.web import CONFIG
-from jobs.when import parse_moment, show
+from jobs.when import parse_moment
 from storage import StorageError, Store
+from storage.formatting import moment, number
+from storage.periods import Period
 
 HERE = Path(__file__).parent
 TEMPLATES = web.AppKey("page_templates", jinja2.Environment)
@@ -60,16 +62,8 @@ def _environment(user_templates: Path | None) -> jinja2.Environment:
         loaders.append(jinja2.FileSystemLoader(user_templates / "web"))
     loaders.append(jinja2.FileSystemLoader(HERE / "templates"))
     environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
-    environment.filters["number"] = _number
+    environment.filters["number"] = number
     return environment
-
-
-def _number(value: float | int | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{value:,.0f}"
 
 
 async def _read(request: web.Request, work: Callable[[Store], Any]) -> Any:
@@ -97,7 +91,7 @@ def _render(request: web.Request, template: str, **context: Any) -> str:
         request.app[TEMPLATES]
         .get_template(template)
         .render(
-            when=lambda stored: show(stored, zone), timezone=config.settings.timezone, **context
+            when=lambda stored: moment(stored, zone), timezone=config.settings.timezone, **context
         )
     )
 
@@ -163,15 +157,17 @@ async def metric(request: web.Request) -> web.Response:
         raise _not_found(request, f"No values are stored for metric {name!r}.")
     rows = found["rows"]
     thresholds = thresholds_for(config, name)
+    periods = [row["period"] for row in rows]
+    positions = _positions(periods)
     chart = {
         "label": (found["entry"].label if found["entry"] else "") or name,
-        "labels": [row["period"] for row in rows],
-        "x": _positions([row["period"] for row in rows]),
+        "labels": periods,
+        "x": positions,
         "values": [row["value"] for row in rows],
         "revised": [row["revisions"] > 0 for row in rows],
         "thresholds": [{"label": t.label, "value": t.value} for t in thresholds],
+        "firing": _shaded(found["firing"], periods, positions),
     }
-    chart["firing"] = _shaded(found["firing"], chart["labels"], chart["x"])
     return _page(
         request,
         "metric.html",
@@ -304,7 +300,7 @@ def _shaded(spans: list[dict], labels: list[str], xs: list[float] | None) -> lis
             return xs[-1] if xs else len(labels) - 1
         if period in index:
             return xs[index[period]] if xs else index[period]
-        return _decimal_year(period) if xs else None
+        return Period(period).position if xs else None
 
     shaded = []
     for span in spans:
@@ -317,27 +313,8 @@ def _shaded(spans: list[dict], labels: list[str], xs: list[float] | None) -> lis
 def _positions(periods: list[str]) -> list[float] | None:
     """Periods as decimal years, so a chart spaces them by time (a gap of four years
     looks like one); None when some period has a form we cannot place."""
-    placed = [_decimal_year(period) for period in periods]
-    return None if None in placed else placed
-
-
-def _decimal_year(period: str) -> float | None:
-    """'2024-06' -> mid June 2024, '2024-06-03' -> that day, 'FY2024' -> mid FY (April),
-    '2024' -> mid-year."""
-    if match := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", period):
-        try:
-            day = date(*map(int, match.groups()))
-        except ValueError:
-            return None
-        length = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
-        return day.year + (day.timetuple().tm_yday - 0.5) / length
-    if match := re.fullmatch(r"(\d{4})-(\d{2})", period):
-        return int(match[1]) + (int(match[2]) - 0.5) / 12
-    if match := re.fullmatch(r"FY ?(\d{4})", period):
-        return int(match[1]) - 0.25 + 0.5
-    if re.fullmatch(r"\d{4}", period):
-        return int(period) + 0.5
-    return None
+    placed = [Period(period).position for period in periods]
+    return None if any(at is None for at in placed) else [at for at in placed if at is not None]
 
 
 def _charset(content_type: str | None) -> str:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from scrapers.source import Source
-from storage import MetricEntry, NewsItem, Observation
+from storage import CrossingsError, MetricEntry, NewsItem, Observation
 
 
-class LayoutError(Exception):
+class LayoutError(CrossingsError):
     """The page does not look as the source's config expects (the run is `broken`)."""
 
 

@@ -11,8 +11,8 @@ from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import shown, slug
 from scrapers.kinds.csvfile import CsvSource
 from scrapers.numbers import NumberError, parse_number
-from scrapers.periods import PeriodError, fiscal_month, month_number, parse_period
 from storage import Observation
+from storage.periods import Period, PeriodError, fiscal_month, month_number
 
 
 def extract(source: CsvSource, page: Page) -> Extraction:
@@ -49,7 +49,7 @@ def _sum(source: CsvSource, page: Page, reader: Iterator[list[str]]) -> Extracti
     month_at = index[source.month] if source.month else None
     grouped = _getter([by_slug[name] for name in source.group_columns])
     periods: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
-    totals: dict[tuple[tuple[str, ...], str], float] = defaultdict(float)
+    totals: dict[tuple[tuple[str, ...], tuple[str, str]], float] = defaultdict(float)
     rows = matched = 0
     for line, row in enumerate(reader, start=2):
         if not row:
@@ -100,7 +100,7 @@ def _period(
     source: CsvSource, year: str, month: str, *, line: int, url: str
 ) -> tuple[str, tuple[str, ...]]:
     try:
-        parsed = parse_period(year)  # "2024", "2025 (FYTD)" (partial) or "FY2024"
+        parsed = Period.parse(year)  # "2024", "2025 (FYTD)" (partial) or "FY2024"
         number = int(parsed.text.removeprefix("FY"))
         if not month:
             return (f"FY{number}" if source.fiscal else str(number)), parsed.flags

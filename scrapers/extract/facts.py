@@ -9,8 +9,8 @@ from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import squash
 from scrapers.kinds.facts import Fact, FactsSource
 from scrapers.numbers import NumberError, parse_number
-from scrapers.periods import PeriodError, parse_period
 from storage import Observation
+from storage.periods import Period, PeriodError
 
 
 def extract(source: FactsSource, page: Page) -> Extraction:
@@ -63,7 +63,7 @@ def _period(source: FactsSource, fact: Fact, page_selector: Selector, page: Page
     for scope in scopes:
         if match := re.search(source.period_regex, text_of([scope])):
             try:
-                period = parse_period(match.group(1) if match.groups() else match.group(0))
+                period = Period.parse(match.group(1) if match.groups() else match.group(0))
             except PeriodError as error:
                 raise LayoutError(f"{source.name}: the date of {fact.metric}: {error}") from None
             return period.text[:7] if source.period == "month" else period.text

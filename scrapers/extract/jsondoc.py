@@ -10,8 +10,8 @@ from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import shown
 from scrapers.kinds.jsondoc import JsonSource
 from scrapers.numbers import NumberError, parse_number
-from scrapers.periods import PeriodError, parse_period
 from storage import Observation
+from storage.periods import Period, PeriodError
 
 
 def extract(source: JsonSource, page: Page) -> Extraction:
@@ -33,7 +33,7 @@ def extract(source: JsonSource, page: Page) -> Extraction:
         if raw_period is None:
             continue  # comment objects and the like carry no period
         try:
-            period = parse_period(str(raw_period))
+            period = Period.parse(str(raw_period))
         except PeriodError as error:
             raise LayoutError(f"{source.name}: a record's {source.period!r}: {error}") from None
         used += 1

@@ -11,8 +11,8 @@ from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import shown, slug, squash
 from scrapers.kinds.table import TableSource
 from scrapers.numbers import NumberError, parse_number
-from scrapers.periods import Period, PeriodError, parse_period
 from storage import Observation
+from storage.periods import Period, PeriodError
 
 
 class Cell(NamedTuple):
@@ -138,7 +138,7 @@ def _periods_in_columns(
         if not levels:
             continue
         try:
-            periods[column] = (parse_period(levels[-1]), " ".join(levels[:-1]))
+            periods[column] = (Period.parse(levels[-1]), " ".join(levels[:-1]))
         except PeriodError:
             continue
     if not periods:
@@ -150,7 +150,8 @@ def _periods_in_columns(
     label_columns = list(range(min(periods)))
     label_keys = [slug(headers[column][-1]) if headers[column] else "" for column in label_columns]
     row_filter = re.compile(source.rows) if source.rows else None
-    extraction, group, made = Extraction(), "", {}
+    extraction, group = Extraction(), ""
+    made: dict[tuple[str, str], str] = {}  # (metric, period) -> the row path that made it
     for cells in body:
         labels = _distinct(cells[column].text for column in label_columns)
         if not labels:
@@ -225,7 +226,7 @@ def _periods_in_rows(
         if not label or label.lower().startswith("total"):
             continue
         try:
-            period = parse_period(label)
+            period = Period.parse(label)
         except PeriodError as error:
             raise LayoutError(
                 f"{source.name}: expected a period in column {names[period_column]!r} at "

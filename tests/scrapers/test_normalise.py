@@ -3,7 +3,7 @@
 import pytest
 
 from scrapers.numbers import NumberError, parse_number
-from scrapers.periods import PeriodError, fiscal_month, fiscal_year_of, parse_period
+from storage.periods import Period, PeriodError, fiscal_month, fiscal_year_of
 
 NUMBERS = [
     # text, value, unit, flags
@@ -74,14 +74,14 @@ PERIODS = [
 
 @pytest.mark.parametrize(("label", "canonical", "flags"), PERIODS)
 def test_periods_have_one_canonical_form(label, canonical, flags):
-    period = parse_period(label)
+    period = Period.parse(label)
     assert (period.text, period.flags) == (canonical, flags)
 
 
 @pytest.mark.parametrize("label", ["Total", "Region", "02/30/2024", "Foo-24", "Jan-Mar-Apr 2020"])
 def test_labels_that_are_not_periods_are_errors(label):
     with pytest.raises(PeriodError):
-        parse_period(label)
+        Period.parse(label)
 
 
 @pytest.mark.parametrize(

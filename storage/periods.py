@@ -2,13 +2,19 @@
 and sort as text: a day `2024-06-03`, a month `2024-06`, a calendar quarter `2011-Q3`,
 a calendar year `2024`, a US federal fiscal year `FY2024` (1 Oct 2023 - 30 Sep 2024).
 
-`parse_period` reads the labels the sources print ("FY 2022*", "2025 (FYTD)", "Oct-24",
-"Sept-25", "June 2024", "05/31/2025", "May 31, 2025", "(27 Jun 2025)"); a label it cannot
-read raises `PeriodError`."""
+`Period` is the one home of what crossings knows about periods: `Period.parse` reads the
+labels the sources print ("FY 2022*", "2025 (FYTD)", "Oct-24", "Sept-25", "June 2024",
+"05/31/2025", "May 31, 2025", "(27 Jun 2025)") and raises `PeriodError` for one it cannot
+read; `year_earlier` gives the period a year-on-year rule compares with; `position` places
+a period on a chart's time axis. It lives in storage, the lowest layer, because storage
+keys values by this text and scrapers (parsing), alerts (year on year) and jobs (charts)
+all need it without knowing each other."""
 
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+
+from storage.errors import CrossingsError
 
 MONTHS = {
     name: number
@@ -53,18 +59,94 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _FOOTNOTE = re.compile(r"(\*+|†+|\[\w{1,3}\])$")
 
 
-class PeriodError(ValueError):
+class PeriodError(CrossingsError, ValueError):
     """A label that should name a period but does not; the message quotes it."""
+
+
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MONTH_TEXT = re.compile(r"(\d{4})-(\d{2})")
+_QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+_FISCAL = re.compile(r"FY ?(\d{4})")
 
 
 @dataclass(frozen=True)
 class Period:
+    """A period as storage keeps it, with the flags its label carried (`partial`, ...)."""
+
     text: str
     flags: tuple[str, ...] = ()
 
+    @classmethod
+    def parse(cls, raw: str) -> "Period":
+        """The canonical period of a label, with flags (`partial`, `footnote:*`)."""
+        return _parse(raw)
 
-def parse_period(raw: str) -> Period:
-    """The canonical period of a label, with flags (`partial`, `footnote:*`)."""
+    def year_earlier(self) -> "Period | None":
+        """'2024-06-03' -> '2023-06-03'; 'FY2024' -> 'FY2023'; '2024-Q2' -> '2023-Q2';
+        None if there is no year to shift. 29 February has no year-earlier twin: None."""
+        match = _YEAR.search(self.text)
+        if match is None:
+            return None
+        shifted = f"{self.text[: match.start()]}{int(match[1]) - 1:04d}{self.text[match.end() :]}"
+        return None if shifted.endswith("-02-29") else Period(shifted)
+
+    @property
+    def is_day(self) -> bool:
+        return _DAY.fullmatch(self.text) is not None
+
+    @property
+    def days(self) -> "tuple[date, date] | None":
+        """The calendar days the period covers, as [first day, day after the last); None
+        for a form that is not a day, month, quarter, fiscal year or calendar year."""
+        text = self.text
+        try:
+            if match := _DAY.fullmatch(text):
+                first = date(int(match[1]), int(match[2]), int(match[3]))
+                return first, date.fromordinal(first.toordinal() + 1)
+            if match := _MONTH_TEXT.fullmatch(text):
+                year, month = int(match[1]), int(match[2])
+                return date(year, month, 1), _month_after(year, month)
+            if match := _QUARTER.fullmatch(text):
+                year, quarter = int(match[1]), int(match[2])
+                return date(year, 3 * quarter - 2, 1), _month_after(year, 3 * quarter)
+            if match := _FISCAL.fullmatch(text):
+                return date(int(match[1]) - 1, 10, 1), date(int(match[1]), 10, 1)
+            if re.fullmatch(r"\d{4}", text):
+                return date(int(text), 1, 1), date(int(text) + 1, 1, 1)
+        except ValueError:  # 2024-13, 2023-02-30
+            return None
+        return None
+
+    @property
+    def position(self) -> float | None:
+        """The period's middle as a decimal year, so a chart spaces periods by time (a gap
+        of four years looks like one, quarters sit between months); None for a form that
+        has no place in time."""
+        text = self.text
+        if match := _DAY.fullmatch(text):
+            try:
+                day = date(*map(int, match.groups()))
+            except ValueError:
+                return None
+            length = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
+            return day.year + (day.timetuple().tm_yday - 0.5) / length
+        if match := _MONTH_TEXT.fullmatch(text):
+            return int(match[1]) + (int(match[2]) - 0.5) / 12
+        if match := _QUARTER.fullmatch(text):
+            return int(match[1]) + (int(match[2]) - 0.5) / 4
+        if match := _FISCAL.fullmatch(text):
+            return int(match[1]) - 0.25 + 0.5  # 1 October of the year before, plus half a year
+        if re.fullmatch(r"\d{4}", text):
+            return int(text) + 0.5
+        return None
+
+
+def _month_after(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1)
+
+
+def _parse(raw: str) -> Period:
     text = " ".join(str(raw).split())
     if text.startswith("(") and text.endswith(")"):
         text = text[1:-1].strip()
@@ -147,7 +229,7 @@ def _month(year: int, month: int, raw: object) -> str:
 
 def parse_timestamp(raw: str) -> datetime:
     """A day label as a UTC midnight (for news dates printed without a time)."""
-    period = parse_period(raw).text
+    period = Period.parse(raw).text
     if len(period) != 10:
         raise PeriodError(f"{raw!r} is not a day")
     return datetime.fromisoformat(period).replace(tzinfo=UTC)

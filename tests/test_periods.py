@@ -1,0 +1,34 @@
+"""The Period type: where a period sits on a chart's time axis, and its year-earlier twin."""
+
+import pytest
+
+from storage.periods import Period
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("2024", 2024.5),
+        ("2024-07", 2024 + 6.5 / 12),
+        ("2024-Q1", 2024.125),
+        ("2024-Q4", 2024.875),
+        ("FY2024", 2024.25),
+        ("2024-01-01", 2024 + 0.5 / 366),
+        ("2024-02-30", None),
+        ("week 12", None),
+    ],
+)
+def test_position_places_every_canonical_form_on_the_time_axis(text, position):
+    assert Period(text).position == (pytest.approx(position) if position else None)
+
+
+def test_quarters_sit_between_the_months_they_span():
+    q2 = Period("2024-Q2").position
+    assert Period("2024-04").position < q2 < Period("2024-06").position
+    assert Period("2024-05").position == pytest.approx(q2)
+
+
+def test_a_parsed_label_shifts_a_year_keeping_its_form():
+    period = Period.parse("Apr - Jun 2011")
+    assert period.text == "2011-Q2"
+    assert period.year_earlier() == Period("2010-Q2")

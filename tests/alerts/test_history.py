@@ -99,7 +99,7 @@ def test_a_new_database_loaded_in_one_crawl_shows_the_past_as_history(tmp_path, 
     lines = replay.stdout.splitlines()
     assert [line.split()[:2] for line in lines[2:]] == [[day(116), "firing"],
                                                         [day(177), "resolved"]]  # fmt: skip
-    assert "7-day mean 2,714.3 is at or above 2,500" in replay.stdout
+    assert "7-day mean 2,714.29 is at or above 2,500" in replay.stdout
 
     # The original variant, before it is added: from a file, and on the command line.
     other = tmp_path / "try.toml"

@@ -114,7 +114,7 @@ def test_messages_print_the_comparison_as_configured(store):
     for n in range(1, 80):
         store.observations.upsert([Observation(METRIC, day(n), values[n])], snapshot_id=None)
     found = list(backtest(store, amended()))
-    assert found[0].says == "7-day mean 2,714.3 is at or above 2,500"
+    assert found[0].says == "7-day mean 2,714.29 is at or above 2,500"
     assert found[1].says == (
         f"7-day mean 1,000 is below 1,500 (for 28 days: {day(36)} to {day(63)}); "
         f"lifted 14 days after that was met on {day(63)}"

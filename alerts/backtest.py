@@ -12,7 +12,7 @@ from alerts.machine import advance
 from alerts.rule import Rule
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
-from storage import AlertState, Store
+from storage import AlertState, CrossingsError, Store
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Crossing:
     says: str
 
 
-class NotReplayable(ValueError):
+class NotReplayable(CrossingsError, ValueError):
     """The rule's kind does not judge stored series period by period."""
 
 

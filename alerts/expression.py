@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 from alerts.drawing import AGGREGATES
 from alerts.windows import Span, calendar_rolling
-from storage import Point
+from storage import CrossingsError, Point
 from storage.periods import Period
 
 FUNCTIONS = ("per_day", "sum", "rolling")
@@ -38,7 +38,7 @@ OPERATORS: dict[type, tuple[str, Callable[[float, float], float]]] = {
 PATTERN_CHARS = "*?["
 
 
-class ExpressionError(ValueError):
+class ExpressionError(CrossingsError, ValueError):
     """The expression cannot be used: the message says where and what to write instead."""
 
 

@@ -13,6 +13,10 @@ layer, so that every part can derive from it.
      ├── LayoutError        scrapers/extract       a page no longer looks as its parser expects
      ├── FetchError         scrapers/streaming.py  a streamed download failed
      ├── DeliveryError      alerts/message.py      a channel could not deliver a message
+     ├── ExpressionError    alerts/expression.py   a derived metric's expression is outside
+     │                                             the language or its units (also ValueError)
+     ├── NotReplayable      alerts/backtest.py     a backtest of a rule kind that does not
+     │                                             judge series (also ValueError)
      ├── ConfigError        jobs/config.py         the config file is broken (every problem)
      ├── DaemonError        jobs/daemon/service.py the daemon cannot start
      └── DemoError          jobs/demo/run.py       the offline demo cannot start

@@ -14,7 +14,7 @@ IMAGE_HINT     := echo "Image not built. If the base image could not be pulled (
   make image BASE_IMAGE=localhost/crossings-base:bookworm (see docs/container.md)" >&2
 
 .PHONY: run test lint format check demo image bench clean browser \
-        bench-checks bench-csv bench-rules bench-queries bench-daemon
+        bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,7 +74,7 @@ image:
 ## bench: every benchmark, side by side with urlwatch and pandas (see bench/README.md);
 ##        results in bench/results/*.json. QUICK=1 for a short run of each.
 BENCH_ARGS := $(if $(QUICK),--quick,)
-bench: bench-checks bench-csv bench-rules bench-queries bench-daemon
+bench: bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling
 
 bench-checks: $(STAMP)
 	$(BIN)/python bench/checks.py $(BENCH_ARGS)
@@ -90,6 +90,9 @@ bench-queries: $(STAMP)
 
 bench-daemon: $(STAMP)
 	$(BIN)/python bench/daemon.py $(BENCH_ARGS)
+
+bench-polling: $(STAMP)
+	$(BIN)/python bench/polling.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
+import polling as polling_bench
 
 
 def _load(name: str) -> dict | None:
@@ -111,7 +112,8 @@ def daemon(data: dict) -> str:
     )
 
 
-RENDERERS = {"checks": checks, "csv": csv, "rules": rules, "queries": queries, "daemon": daemon}
+RENDERERS = {"checks": checks, "csv": csv, "rules": rules, "queries": queries, "daemon": daemon,
+             "polling": polling_bench.render}  # fmt: skip
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ channel kinds and digests in `alerts/` — and this module hands each table to t
 its `kind` names. Every problem in the file is reported at once, each with its location
 and a hint (`ConfigError`)."""
 
+import dataclasses
 import fnmatch
 import os
 import re
@@ -21,6 +22,8 @@ from alerts.derived import DerivedMetric, order, unit_problems
 from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
+from alerts.rules.late import LateRelease
+from jobs.polling import hint_of, is_auto
 from jobs.schedule import trigger_for
 from jobs.typed import Problem, build, hints_of, keys_of, plain, references, unknown_kind
 from scrapers.fetching import FetchSettings
@@ -64,6 +67,13 @@ class Settings(FetchSettings):
     templates: Path | None = field(
         default=None, metadata={"help": "A directory whose templates override the defaults."}
     )
+    polling_budget: int = field(
+        default=300,
+        metadata={
+            "help": "Polls a month (each a conditional GET) that release-aware polling may "
+            "spend on one site, shared by its sources with schedule = 'auto' or `releases`."
+        },
+    )
     retention_days: int = field(
         default=0,
         metadata={"help": "Prune fetch records and unused bodies older than this; 0 keeps all."},
@@ -77,8 +87,9 @@ class Settings(FetchSettings):
             found.append(f"timezone {self.timezone!r} is not an IANA zone (e.g. America/Chicago)")
         if self.shutdown_grace < 0:
             found.append("shutdown_grace must not be negative")
-        if self.max_concurrent_crawls < 1:
-            found.append("max_concurrent_crawls must be at least 1")
+        for key in ("max_concurrent_crawls", "polling_budget"):
+            if getattr(self, key) < 1:
+                found.append(f"{key} must be at least 1")
         return found
 
     @property
@@ -176,6 +187,7 @@ def parse(document: Mapping[str, Any], path: Path) -> Config:
     _check_references(
         {"source": sources, "rule": rules, "channel": channels, "digest": digests}, problems
     )
+    rules = _with_release_hints(rules, sources, settings)
     if problems:
         raise ConfigError(path, problems)
     return Config(
@@ -243,6 +255,20 @@ def _kinds(
     return built
 
 
+def _with_release_hints(
+    rules: dict[str, Rule], sources: Mapping[str, Source], settings: Settings
+) -> dict[str, Rule]:
+    """A late-release rule judges by its source's `releases` hint, in the configured zone."""
+    return {
+        name: dataclasses.replace(
+            rule, releases=sources[rule.source].releases, timezone=settings.timezone
+        )
+        if isinstance(rule, LateRelease) and rule.source in sources
+        else rule
+        for name, rule in rules.items()
+    }
+
+
 def _check_schedules(
     settings: Settings,
     sources: Mapping[str, Source],
@@ -255,10 +281,19 @@ def _check_schedules(
         return
     for noun, items in (("source", sources), ("digest", digests)):
         for name, item in items.items():
+            if isinstance(item, Source) and is_auto(item):
+                continue
             try:
                 trigger_for(item.schedule, zone)
             except ValueError as error:
                 problems.append(Problem(f'{noun} "{name}"', str(error)))
+    for name, source in sources.items():
+        try:
+            hint_of(source)
+        except ValueError as error:
+            problems.append(Problem(f'source "{name}"', str(error)))
+        if source.budget < 0:
+            problems.append(Problem(f'source "{name}"', "budget must not be negative"))
 
 
 def _check_references(tables: Mapping[str, Mapping[str, Any]], problems: list[Problem]) -> None:

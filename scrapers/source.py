@@ -32,7 +32,23 @@ class Source(Registered, family="source"):
         default="17 6 * * *",
         metadata={
             "help": "When to crawl: a cron line (minute hour day month weekday) in the "
-            "configured timezone, or an interval such as '6h' or '30m'."
+            "configured timezone, an interval such as '6h' or '30m', or 'auto' (release-"
+            "aware polling: dense while a release is due, sparse otherwise)."
+        },
+    )
+    releases: str = field(
+        default="",
+        metadata={
+            "help": "When the site publishes, until history says better, e.g. 'monthly, "
+            "days 10-20, hours 9-17' (local hours); 'auto' learns from history alone. "
+            "Next to a cron line it adds dense polls while a release is due."
+        },
+    )
+    budget: int = field(
+        default=0,
+        metadata={
+            "help": "Polls a month release-aware polling may spend on this source; 0: an "
+            "equal share of `polling_budget` among the planned sources of its site."
         },
     )
     enabled: bool = field(default=True, metadata={"help": "false keeps it configured but idle."})

@@ -9,6 +9,7 @@ from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
+from storage.releases import Arrival
 from storage.runs import COUNTERS, RunCounts, RunStatus
 from storage.snapshots import Snapshot
 from storage.store import Store
@@ -16,6 +17,7 @@ from storage.store import Store
 __all__ = [
     "COUNTERS",
     "AlertState",
+    "Arrival",
     "Change",
     "CrossingsError",
     "Cursor",

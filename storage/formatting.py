@@ -4,7 +4,7 @@ it is shown (2612.43 is "2,612.43" in an alert and on the page). It lives in sto
 lowest layer, because alerts and jobs both show stored values and may not know each other.
 Machine outputs (CSV, JSON, webhook payload fields) keep the raw values."""
 
-from datetime import UTC, tzinfo
+from datetime import UTC, timedelta, tzinfo
 
 from storage import clock
 
@@ -31,3 +31,15 @@ def moment(stored: str | None, zone: tzinfo = UTC) -> str:
         return clock.parse(stored).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     except ValueError:
         return stored
+
+
+def duration(span: timedelta) -> str:
+    """A span in its two largest units: '40 minutes', '2 hours 24 minutes', '3 days 4
+    hours', '1 day', '0 minutes' (rounded to the minute; a negative span reads as zero)."""
+    minutes = max(0, round(span / timedelta(minutes=1)))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    first = next((i for i, (count, _) in enumerate(units) if count), len(units) - 1)
+    shown = [unit for unit in units[first : first + 2] if unit[0] or unit is units[first]]
+    return " ".join(f"{count} {unit}{'s' * (count != 1)}" for count, unit in shown)

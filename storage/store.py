@@ -1,5 +1,6 @@
 """The Store: one database file and its areas (runs, snapshots, observations, news,
-catalogue, alerts, outbox). The rest of crossings talks to storage only through it."""
+catalogue, alerts, outbox, release history). The rest of crossings talks to storage only
+through it."""
 
 import contextlib
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from storage.news import News
 from storage.observations import Observations
 from storage.outbox import Outbox
 from storage.queries import Queries
+from storage.releases import Releases
 from storage.retention import Retention
 from storage.runs import Runs
 from storage.snapshots import Snapshots
@@ -45,6 +47,7 @@ class Store:
         self.derived = Derived(self.db)
         self.retention = Retention(self.db)
         self.stats = Stats(self.db)
+        self.releases = Releases(self.db)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -46,14 +46,17 @@ def unknown_metric(store: Store, name: str) -> click.ClickException:
 @output_options
 @pass_context
 def sources(context: Context, fmt: str | None) -> None:
-    """Sources with their last run, its outcome and counts, and their next run.
+    """Sources with their last run, its outcome and counts, their next run, and their
+    release rhythm: how often they publish (learned or from the `releases` hint), the
+    release expected next, and how they are polled (see docs/sources.md).
 
     Example: crossings sources --csv
     """
     with context.store() as store:
         rows = sources_overview(context.config, store, now=datetime.now(UTC))
     columns = ["source", "kind", "status", "last_run", "last_ok", "next_run", "runs",
-               "failures", "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
+               "failures", "values_new", "values_revised", "news_new", "reason", "releases",
+               "next_release", "polling"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
 
 

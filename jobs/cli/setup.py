@@ -11,6 +11,7 @@ import click
 
 from jobs.cli.context import Context, pass_context
 from jobs.config import ConfigError, metric_problems
+from jobs.polling import is_auto
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
 from jobs.typed import hints_of, keys_of, toml_key, type_name
@@ -58,9 +59,14 @@ def check(context: Context) -> None:
     click.echo(f"Database {config.database} ({state}); timezone {config.settings.timezone}")
     click.echo(f"\nSources ({len(config.sources)})")
     for name, source in config.sources.items():
-        upcoming = next_run(source.schedule, zone, now=now) if source.enabled else None
-        when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "disabled"
+        if is_auto(source):
+            when = "by its release plan (crossings sources)" if source.enabled else "disabled"
+        else:
+            upcoming = next_run(source.schedule, zone, now=now) if source.enabled else None
+            when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "disabled"
         click.echo(f"  {name:<28} {source.kind:<8} {source.schedule:<14} next {when}")
+        if source.releases:
+            click.echo(f"  {'':<28} releases: {source.releases}")
         click.echo(f"  {'':<28} {source.url}")
     if config.metrics:
         click.echo(f"\nDerived metrics ({len(config.metrics)})")

@@ -30,8 +30,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from jobs.config import Config
 from jobs.daemon.alerting import Alerting
 from jobs.daemon.catchup import due_after, overdue
+from jobs.daemon.planned import PlannedPolls
 from jobs.daemon.queue import CrawlQueue
 from jobs.logs import LogFormat, run_summary
+from jobs.polling import is_auto
 from jobs.runner import LocalRunner, RunResult
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
@@ -71,6 +73,9 @@ class Daemon:
         self.runner = LocalRunner(config.path, timeout=CRAWL_TIMEOUT.total_seconds())
         self.scheduler: AsyncIOScheduler | None = None
         self.queue: CrawlQueue | None = None
+        self.planned = PlannedPolls(
+            config.database, self.sources, self.zone, config.settings.polling_budget, self._submit
+        )
         self._stop = asyncio.Event()
         self._now = asyncio.Event()
         self._stopping = False
@@ -169,6 +174,8 @@ class Daemon:
             last_started = store.stats.last_started()
         now = datetime.now(UTC)
         for name, source in self.sources.items():
+            if is_auto(source):
+                continue  # the release plan schedules it (self.planned)
             trigger = trigger_for(source.schedule, self.zone, jitter=_jitter(source.schedule))
             first = None
             if isinstance(trigger, IntervalTrigger) and name in last_started:
@@ -204,6 +211,7 @@ class Daemon:
             max_batch=MAX_BATCH,
         )
         self.queue.start()
+        self.planned.start(scheduler)
         scheduler.start()
         self.scheduler = scheduler
 
@@ -219,7 +227,11 @@ class Daemon:
     async def _feed_overdue(self) -> None:
         with Store(self.config.database, read_only=True) as store:
             last = {name: clock.parse(at) for name, at in store.stats.last_started().items()}
-        schedules = {name: source.schedule for name, source in self.sources.items()}
+        schedules = {
+            name: source.schedule
+            for name, source in self.sources.items()
+            if not is_auto(source)  # caught up by its plan
+        }
         late = overdue(schedules, last, self.zone, now=datetime.now(UTC))
         if late:
             log.info(
@@ -238,8 +250,11 @@ class Daemon:
     # -- the jobs -----------------------------------------------------------------------
 
     async def _source_due(self, name: str) -> None:
+        self._submit(name, "schedule")
+
+    def _submit(self, name: str, trigger: str) -> None:
         if self.queue is not None and not self._stopping:
-            self.queue.submit(name, "schedule")
+            self.queue.submit(name, trigger)
 
     def _guarded(self, what: str, job: Callable) -> Callable:
         """A scheduled job whose failure is logged with what to do, never raised."""
@@ -267,7 +282,10 @@ class Daemon:
             ", ".join(sources[:10]) + (" …" if len(sources) > 10 else ""),
             extra={"fields": {"event": "crawl-start", "sources": sources, "trigger": trigger}},
         )
-        results = await self.runner.crawl(sources, trigger=trigger)
+        try:
+            results = await self.runner.crawl(sources, trigger=trigger)
+        finally:
+            await self._replan(sources)
         unrecorded = [result for result in results if result.run_id is None]
         if unrecorded:
             await asyncio.to_thread(self._record, unrecorded, trigger)
@@ -280,6 +298,15 @@ class Daemon:
             )
         if not self._now.is_set():  # stopping at once: the next start evaluates
             await self.alerting.after_crawl()
+
+    async def _replan(self, sources: list[str]) -> None:
+        """Release plans move with what a crawl found; a failure keeps the old plan."""
+        if self._stopping:
+            return
+        try:
+            await self.planned.after_crawl(sources)
+        except Exception as error:
+            log.exception("could not replan polling of %s: %s", ", ".join(sources), error)
 
     def _record(self, results: list[RunResult], trigger: str) -> None:
         with Store(self.config.database) as store:

@@ -7,6 +7,7 @@ the database at each scrape by a custom collector (nothing is counted in memory,
 figures survive restarts and include runs made by other processes)."""
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -142,3 +143,23 @@ def _stored(store: Store) -> Iterator[Metric]:
     for source, at in sorted(stats.last_success().items()):
         success.add_metric([source], clock.parse(at).timestamp())
     yield success
+
+    newest = store.releases.newest_periods()
+    arrived = GaugeMetricFamily(
+        "crossings_source_last_new_period_timestamp_seconds",
+        "When each source's newest period first appeared (Unix time).",
+        labels=["source"],
+    )
+    since = GaugeMetricFamily(
+        "crossings_source_seconds_since_new_period",
+        "Seconds since each source's newest period first appeared: how long it has been "
+        "quiet (compare with its release rhythm in `crossings sources`).",
+        labels=["source"],
+    )
+    now = time.time()
+    for source, at in sorted(newest.items()):
+        moment = clock.parse(at).timestamp()
+        arrived.add_metric([source], moment)
+        since.add_metric([source], max(0.0, now - moment))
+    yield arrived
+    yield since

@@ -145,18 +145,27 @@ def derive(store: Store, metrics: Mapping[str, DerivedMetric]) -> DeriveReport:
     if not metrics:
         return report
     names = _names(store)
-    for name in order(metrics):
-        metric = metrics[name]
-        try:
-            with store.transaction():
-                new, revised = _derive_one(store, metric, names)
-        except (ExpressionError, ValueError) as error:
-            problem = f"derived metric {name!r} could not be computed: {error}"
-            log.error("%s", problem)
-            report.errors.append(problem)
-            continue
-        report.new += new
-        report.revised += revised
+    done = []
+    # One transaction (no crawl writes meanwhile), a savepoint per metric: at the end
+    # every metric has read all there is, its own and later metrics' rows included (a
+    # metric never reads one that comes after it in `order`).
+    with store.transaction():
+        for name in order(metrics):
+            metric = metrics[name]
+            try:
+                with store.transaction():
+                    new, revised = _derive_one(store, metric, names)
+            except (ExpressionError, ValueError) as error:
+                problem = f"derived metric {name!r} could not be computed: {error}"
+                log.error("%s", problem)
+                report.errors.append(problem)
+                continue
+            done.append(metric)
+            report.new += new
+            report.revised += revised
+        newest = store.derived.newest_id()
+        for metric in done:
+            store.derived.save_cursor(DerivedCursor(metric.name, metric.fingerprint(), newest))
     return report
 
 
@@ -190,7 +199,6 @@ def _derive_one(
             and any(fnmatch.fnmatchcase(input_name, ref) for ref in metric.reads())
         ]
         if not starts:
-            store.derived.save_cursor(DerivedCursor(metric.name, fingerprint, newest))
             return 0, 0
         since = min(starts)
     read_from = _read_from(since, lookback_days(metric.tree))
@@ -207,8 +215,6 @@ def _derive_one(
     )
     result = store.derived.write(metric.name, values, unit=metric.unit or inputs_unit, since=since)
     store.catalog.describe_metrics([_entry(metric, inputs_unit)])
-    # Its own new rows count as read (the transaction keeps other writers out meanwhile).
-    store.derived.save_cursor(DerivedCursor(metric.name, fingerprint, store.derived.newest_id()))
     return result
 
 

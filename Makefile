@@ -13,7 +13,7 @@ IMAGE_HINT     := echo "Image not built. If the base image could not be pulled (
   access), make one from Debian packages: .ci/base-image, then \
   make image BASE_IMAGE=localhost/crossings-base:bookworm (see docs/container.md)" >&2
 
-.PHONY: run test lint format check demo image bench clean browser \
+.PHONY: run test lint format check demo image image-check bench clean browser \
         bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling
 
 $(STAMP): pyproject.toml
@@ -70,6 +70,11 @@ image:
 	  buildah --storage-driver $(STORAGE_DRIVER) bud --format docker --isolation chroot \
 	    --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) . || { $(IMAGE_HINT); exit 1; }; \
 	fi
+
+## image-check: build the image, then run `crossings check` and the daemon's /healthz in it as
+##              the image's own user (opt-in, not part of `make test`; docs/container.md)
+image-check: image
+	STORAGE_DRIVER=$(STORAGE_DRIVER) .ci/image-check $(IMAGE)
 
 ## bench: every benchmark, side by side with urlwatch and pandas (see bench/README.md);
 ##        results in bench/results/*.json. QUICK=1 for a short run of each.

@@ -1,11 +1,14 @@
-"""The delivery loop: send what the outbox holds and is due, retry failures with
-exponential backoff, record every attempt's error, and after `max_attempts` mark the
-message dead and say so in the log. A failure is data on the outbox row, never an
-exception out of the loop. Synchronous: the daemon runs it in a worker thread (open the
-Store in that thread: SQLite connections belong to the thread that made them)."""
+"""The delivery loop: send what the outbox holds and is due, retry failures with capped
+exponential backoff for `retry_for` (default 2 days) from the first failure, and record
+every attempt's error and next try. A message still undelivered at the end of that time is
+marked dead, said so in the log, and announced through every other channel; `crossings
+alerts retry` sends it again. A failure is data on the outbox row, never an exception out
+of the loop. Synchronous: the daemon runs it in a worker process (open the Store in the
+thread that uses it: SQLite connections belong to the thread that made them)."""
 
 import base64
 import hashlib
+import html
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,9 +25,9 @@ from storage.formatting import number
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+RETRY_FOR = timedelta(days=2)  # the default of [settings] retry_alerts_for
 FIRST_RETRY = timedelta(seconds=30)
-LONGEST_WAIT = timedelta(hours=2)
+LONGEST_WAIT = timedelta(minutes=30)
 ALERT_CHART_PERIODS = 180
 # While a message is being sent nobody else takes it; a deliverer that dies mid-send
 # leaves it to be retried after this long.
@@ -40,8 +43,8 @@ class DeliveryReport:
 
 
 def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min, 4 min ... capped at 2 h."""
-    return min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT)
+    """30 s, 1 min, 2 min, 4 min ... capped at 30 min."""
+    return min(FIRST_RETRY * 2 ** min(attempts - 1, 20), LONGEST_WAIT)
 
 
 def deliver_due(
@@ -50,24 +53,42 @@ def deliver_due(
     *,
     templates: Path | None = None,
     now: datetime | None = None,
-    max_attempts: int = MAX_ATTEMPTS,
+    retry_for: timedelta = RETRY_FOR,
 ) -> DeliveryReport:
-    """Send every due message once; return what happened. Alerts due together for the
-    same channel and group (its `group_by`) go as one message; each keeps its own
-    outbox row, marked sent, retried or dead together."""
+    """Send every due message once (and the notices of messages given up meanwhile);
+    return what happened."""
     now = now or datetime.now(UTC)
     report = DeliveryReport()
-    due = store.outbox.claim_due(now=clock.to_text(now), lease_until=clock.to_text(now + LEASE))
+    while due := store.outbox.claim_due(
+        now=clock.to_text(now), lease_until=clock.to_text(now + LEASE)
+    ):
+        _deliver(store, channels, due, report, templates=templates, now=now, retry_for=retry_for)
+    return report
+
+
+def _deliver(
+    store: Store,
+    channels: Mapping[str, Channel],
+    due: list[OutboxMessage],
+    report: DeliveryReport,
+    *,
+    templates: Path | None,
+    now: datetime,
+    retry_for: timedelta,
+) -> None:
+    """Alerts due together for the same channel and group (its `group_by`) go as one
+    message; each keeps its own outbox row, marked sent, retried or dead together."""
     for batch in _batches(store, due, channels, now):
+        first = batch[0]
         try:
-            channel = channels.get(batch[0].channel)
+            channel = channels.get(first.channel)
             if channel is None:
                 raise DeliveryError(
-                    f"channel {batch[0].channel!r} is not in the config: add it back, or the "
+                    f"channel {first.channel!r} is not in the config: add it back, or the "
                     "message is given up after its retries"
                 )
             message = (
-                message_for(batch[0], templates, store)
+                message_for(first, templates, store)
                 if len(batch) == 1
                 else group_message(batch, templates)
             )
@@ -75,8 +96,8 @@ def deliver_due(
         except DeliveryError as error:
             problem = str(error)
         except Exception as error:  # a template or channel bug must not stop the loop
-            log.exception("outbox message %s: unexpected error", batch[0].id)
-            problem = f"channel {batch[0].channel!r}: unexpected {type(error).__name__}: {error}"
+            log.exception("outbox message %s: unexpected error", first.id)
+            problem = f"channel {first.channel!r}: unexpected {type(error).__name__}: {error}"
         else:
             for row in batch:
                 store.outbox.mark_sent(row.id, at=clock.now())
@@ -84,8 +105,42 @@ def deliver_due(
             continue
         report.errors.append(problem)
         for row in batch:
-            _failed(store, row, problem, now, max_attempts, report)
-    return report
+            _failed(store, channels, row, problem, report, now=now, retry_for=retry_for)
+
+
+def _failed(
+    store: Store,
+    channels: Mapping[str, Channel],
+    row: OutboxMessage,
+    problem: str,
+    report: DeliveryReport,
+    *,
+    now: datetime,
+    retry_for: timedelta,
+) -> None:
+    since = clock.parse(row.retry_since) if row.retry_since else now
+    if now >= since + retry_for:
+        store.outbox.mark_dead(row.id, error=problem)
+        report.dead += 1
+        log.error(
+            "outbox message %s (%s) is dead: still failing after %s of retries (%s "
+            "attempts); last error: %s. Send it again with `crossings alerts retry %s`",
+            row.id, row.subject, retry_for, row.attempts, problem, row.id,
+        )  # fmt: skip
+        _announce_dead(store, row, problem, channels, now=now)
+    else:
+        retry = min(now + backoff(row.attempts), since + retry_for)
+        store.outbox.mark_failed(
+            row.id,
+            error=problem,
+            retry_at=clock.to_text(retry),
+            at=clock.to_text(now),
+        )
+        report.retrying += 1
+        log.warning(
+            "outbox message %s attempt %s failed, retrying at %s: %s",
+            row.id, row.attempts, clock.to_text(retry), problem,
+        )  # fmt: skip
 
 
 def _batches(
@@ -108,31 +163,6 @@ def _batches(
     return list(batches.values())
 
 
-def _failed(
-    store: Store,
-    row: OutboxMessage,
-    problem: str,
-    now: datetime,
-    max_attempts: int,
-    report: DeliveryReport,
-) -> None:
-    if row.attempts >= max_attempts:
-        store.outbox.mark_dead(row.id, error=problem)
-        report.dead += 1
-        log.error(
-            "outbox message %s (%s) is dead after %s attempts; last error: %s",
-            row.id, row.subject, row.attempts, problem,
-        )  # fmt: skip
-    else:
-        retry = now + backoff(row.attempts)
-        store.outbox.mark_failed(row.id, error=problem, retry_at=clock.to_text(retry))
-        report.retrying += 1
-        log.warning(
-            "outbox message %s attempt %s failed, retrying at %s: %s",
-            row.id, row.attempts, clock.to_text(retry), problem,
-        )  # fmt: skip
-
-
 def group_message(rows: list[OutboxMessage], templates: Path | None = None) -> Message:
     """Several alerts in one message: each said in full, in the order they were raised.
     Its idempotency key comes from theirs, so a retried group is recognisably the same."""
@@ -149,6 +179,41 @@ def group_message(rows: list[OutboxMessage], templates: Path | None = None) -> M
         data={"count": len(events), "events": events},
         idempotency_key="group-" + hashlib.sha256(keys.encode()).hexdigest()[:26],
     )
+
+
+def _announce_dead(
+    store: Store,
+    row: OutboxMessage,
+    problem: str,
+    channels: Mapping[str, Channel],
+    *,
+    now: datetime,
+) -> None:
+    """Queue a notice about a message given up through every other channel (a notice
+    that dies itself is not announced again: that way lies a loop)."""
+    if "undelivered" in row.payload:
+        return
+    others = [name for name in channels if name != row.channel]
+    subject = f"crossings could not deliver an alert through channel {row.channel}"
+    text = (
+        f"crossings gave up sending this message through channel {row.channel!r}:\n\n"
+        f"  {row.subject}\n  queued {row.created_at}, {row.attempts} attempts\n"
+        f"  last error: {problem}\n\n"
+        f"Fix the channel, then send it again: crossings alerts retry {row.id}\n"
+    )
+    data = {"undelivered": row.id, "channel": row.channel, "subject": row.subject,
+            "error": problem, "attempts": row.attempts}  # fmt: skip
+    for name in others:
+        store.outbox.enqueue(
+            channel=name,
+            key=f"undelivered-{row.id}-{name}-{row.attempts}",
+            subject=subject,
+            payload={
+                "undelivered": row.id,
+                "message": {"text": text, "html": f"<pre>{html.escape(text)}</pre>", "data": data},
+            },
+            at=clock.to_text(now),
+        )
 
 
 def message_for(

@@ -4,7 +4,7 @@ content id) and the structured data webhooks send. The idempotency key travels w
 
 from dataclasses import dataclass, field
 
-from storage import CrossingsError
+from storage import CrossingsError, printable
 
 
 class DeliveryError(CrossingsError):
@@ -23,6 +23,7 @@ class Message:
 
 
 def one_line(text: str, limit: int = 250) -> str:
-    """A header-safe line: scraped text may carry CR/LF (header injection) or be long."""
-    flat = " ".join(text.split())
+    """A header-safe line: scraped text may carry CR/LF (header injection), control
+    characters or be long."""
+    flat = " ".join(printable(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,9 +1,12 @@
 """Jinja2 templates: a user's directory first (settings.templates), then the packaged
 defaults — like Datasette. HTML templates are autoescaped, so scraped text (a news title
-with <script>) is shown, never run. Text templates are not escaped."""
+with <script>) is shown, never run; a scraped link is offered only if it is http(s) or
+mailto (`| link`), so a `javascript:` URL never becomes clickable. Text templates are not
+escaped."""
 
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 
@@ -25,7 +28,22 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters["number"] = number
     env.filters["when"] = moment  # alerts and digests speak UTC
+    env.filters["link"] = link
     return env
+
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+def link(url: str | None) -> str:
+    """The URL if a reader may safely follow it (http, https, mailto), else ''."""
+    if not url:
+        return ""
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return ""
+    return url.strip() if scheme in SAFE_SCHEMES else ""
 
 
 def render(name: str, user_dir: Path | None = None, **context: object) -> str:

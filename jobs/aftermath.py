@@ -24,5 +24,11 @@ def after_crawl(config: Config, store: Store, *, now: datetime | None = None) ->
     (retries included)."""
     derive(store, config.metrics)
     events = evaluate(store, config.rules, now=now)
-    delivery = deliver_due(store, config.channels, templates=config.templates, now=now)
+    delivery = deliver_due(
+        store,
+        config.channels,
+        templates=config.templates,
+        now=now,
+        retry_for=config.settings.retry_alerts_for,
+    )
     return Aftermath(events, delivery)

@@ -10,32 +10,43 @@ import fnmatch
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.channel import Channel
+from alerts.delivery import RETRY_FOR
 from alerts.derived import DerivedMetric, order, unit_problems
 from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
 from alerts.rules.late import LateRelease
 from jobs.polling import hint_of, is_auto
-from jobs.schedule import trigger_for
+from jobs.schedule import check_schedule
 from jobs.typed import Problem, build, hints_of, keys_of, plain, references, unknown_kind
 from scrapers.fetching import FetchSettings
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
 from storage import CrossingsError
-from storage.checked import HostPort
+from storage.checked import HostPort, out_of_range
 
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
 ENV_SETTING_PREFIX = "CROSSINGS_"
 SECTIONS = ("settings", "sources", "metrics", "rules", "channels", "digests")
+MAX_NESTING = 20  # the deepest key crossings reads is 4 tables down
+# [settings] numbers and the values that make sense (beyond them: a typo, or a crawl
+# that never ends).
+RANGES = (
+    ("shutdown_grace", 0, 3600),
+    ("max_concurrent_crawls", 1, 64),
+    ("polling_budget", 1, 10_000_000),
+    ("retention_days", 0, 36_500),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +89,13 @@ class Settings(FetchSettings):
         default=0,
         metadata={"help": "Prune fetch records and unused bodies older than this; 0 keeps all."},
     )
+    retry_alerts_for: timedelta = field(
+        default=RETRY_FOR,
+        metadata={
+            "help": "How long an alert that cannot be delivered is retried (e.g. '2d'); then "
+            "it is marked dead and the other channels are told."
+        },
+    )
 
     def problems(self) -> list[str]:
         found = super().problems()
@@ -85,11 +103,9 @@ class Settings(FetchSettings):
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             found.append(f"timezone {self.timezone!r} is not an IANA zone (e.g. America/Chicago)")
-        if self.shutdown_grace < 0:
-            found.append("shutdown_grace must not be negative")
-        for key in ("max_concurrent_crawls", "polling_budget"):
-            if getattr(self, key) < 1:
-                found.append(f"{key} must be at least 1")
+        found += out_of_range(self, RANGES)
+        if self.retry_alerts_for < timedelta(hours=1):
+            found.append("retry_alerts_for must be at least '1h' (an outage often lasts longer)")
         return found
 
     @property
@@ -141,19 +157,61 @@ def load(path: str | Path | None = None) -> Config:
     """Read and validate the config file; raises ConfigError listing every problem."""
     path = locate(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         hint = "create one with `crossings init`, or pass --config / set CROSSINGS_CONFIG"
         raise ConfigError(path, [Problem(str(path), "file not found", hint)]) from None
     except OSError as error:
         raise ConfigError(path, [Problem(str(path), f"cannot read: {error.strerror}")]) from None
+    return parse(_document(path, raw), path)
+
+
+def _document(path: Path, raw: bytes) -> dict[str, Any]:
+    """The TOML document in `raw`; ConfigError for what is not UTF-8 TOML (UTF-16, a
+    Latin-1 file, a byte-order mark, tables nested beyond reason)."""
+
+    def refuse(message: str, hint: str) -> ConfigError:
+        return ConfigError(path, [Problem(str(path), message, hint)])
+
+    save_as = (
+        "save it as UTF-8 without a byte-order mark (most editors: 'UTF-8', not 'UTF-8 with BOM')"
+    )
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise refuse("the file is UTF-16, not UTF-8", save_as)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise refuse("the file starts with a UTF-8 byte-order mark (BOM)", save_as)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise refuse(
+            f"not UTF-8 text: byte {raw[error.start]:#04x} on line {line} cannot be decoded",
+            "save it as UTF-8",
+        ) from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(
-            path, [Problem(str(path), f"not valid TOML: {error}", "check quotes and brackets")]
-        ) from None
-    return parse(document, path)
+        raise refuse(f"not valid TOML: {error}", "check quotes and brackets") from None
+    except RecursionError:
+        raise refuse("tables or lists are nested too deeply to read", "flatten them") from None
+    if _depth(document) > MAX_NESTING:
+        raise refuse(
+            f"tables or lists are nested more than {MAX_NESTING} deep", "no key needs that"
+        )
+    return document
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and lists nest (iteratively: a hostile file must not recurse)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def parse(document: Mapping[str, Any], path: Path) -> Config:
@@ -284,7 +342,7 @@ def _check_schedules(
             if isinstance(item, Source) and is_auto(item):
                 continue
             try:
-                trigger_for(item.schedule, zone)
+                check_schedule(item.schedule, zone)
             except ValueError as error:
                 problems.append(Problem(f'{noun} "{name}"', str(error)))
     for name, source in sources.items():
@@ -374,3 +432,29 @@ def rule_from(name: str, table: Any, where: str) -> Rule:
     if problems or name not in built:
         raise ConfigError(Path(where), problems)
     return built[name]
+
+
+def unproduced_metrics(config: Config, stored: Iterable[str]) -> list[Problem]:
+    """Rules on a metric that nothing produces: no source publishes it (by name or
+    template) and the database holds none - a typo, or a source removed. `crossings
+    check` and the daemon's start-up warn about them (a rule may wait for a metric still
+    to come). A producer of metrics other than sources (a derived metric) adds its names
+    to `known`."""
+    known = [*declared_metrics(config.sources), *config.metrics, *stored]
+    problems = []
+    for name, rule in config.rules.items():
+        metric = getattr(rule, "metric", None)
+        if not isinstance(metric, str) or not metric:
+            continue
+        if not any(
+            fnmatch.fnmatchcase(pattern, metric) or fnmatch.fnmatchcase(metric, pattern)
+            for pattern in known
+        ):
+            problems.append(
+                Problem(
+                    f'rule "{name}"',
+                    f"no source publishes metric {metric!r} and the database holds none",
+                    "check the name against the sources' `metric` keys and `crossings metrics`",
+                )
+            )
+    return problems

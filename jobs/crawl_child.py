@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from jobs.config import Config, ConfigError, load
+from jobs.lifeline import die_with_parent
 from jobs.logs import LEVELS, setup_child
 from scrapers.recorder import SourceRun
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", choices=LEVELS, default="WARNING")
     parser.add_argument("sources", nargs="+")
     args = parser.parse_args(argv)
+    die_with_parent()
     setup_child(args.log_level, {"source": ",".join(args.sources), "pid": os.getpid()})
     try:
         config = load(args.config)

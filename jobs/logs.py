@@ -12,6 +12,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
+from storage import printable
+
 if TYPE_CHECKING:
     from jobs.runner import RunResult
 
@@ -19,6 +21,17 @@ LogFormat = Literal["text", "json"]
 FORMATS: tuple[LogFormat, ...] = ("text", "json")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 QUIET = ("apscheduler", "aiohttp.access", "asyncio")  # chatter a user does not need
+
+
+class TextFormatter(logging.Formatter):
+    """'2026-11-28 09:14:24 INFO    message'; control characters a scraped page put in
+    the message (a terminal escape sequence) are dropped. JSON escapes them itself."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -101,9 +114,7 @@ def setup(log_format: LogFormat = "text", *, level: int = logging.INFO) -> None:
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S")
-        )
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

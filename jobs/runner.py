@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobs.config import ConfigError, load
+from jobs.lifeline import child_environment
 from jobs.logs import relog
 from storage import COUNTERS, RunCounts, RunStatus, StorageError, Store, clock
 
@@ -75,6 +77,7 @@ class LocalRunner:
                 *names,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                env=child_environment(),  # it dies with this process (jobs.lifeline)
             )
         except OSError as error:
             return [_failed(name, f"could not start the crawl process: {error}") for name in names]
@@ -87,6 +90,18 @@ class LocalRunner:
     def crawl_sync(self, sources: Sequence[str], *, trigger: str = "manual") -> list[RunResult]:
         """`crawl` for callers without an event loop (the CLI)."""
         return asyncio.run(self.crawl(sources, trigger=trigger))
+
+    def pids(self) -> list[int]:
+        """The crawl children still running."""
+        return sorted(child.pid for child in self._children if child.returncode is None)
+
+    def kill(self) -> None:
+        """Kill every running child (it did not stop when asked): its runs left `running`
+        are closed as interrupted by `crawl`, which is waiting for it."""
+        for child in list(self._children):
+            if child.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    child.kill()
 
     def terminate(self) -> None:
         """Ask every running child to stop (daemon shutdown): each cuts its crawl short and
@@ -184,7 +199,7 @@ class LocalRunner:
             with Store(database) as store:
                 store.runs.mark_interrupted(reason=why, pid=pid)
                 return {run_id: row for run_id in wanted if (row := store.runs.get(run_id))}
-        except (ConfigError, StorageError, OSError):
+        except (ConfigError, StorageError, sqlite3.Error, OSError):
             return {}  # nothing was written, or nothing can be: the results still say why
 
 

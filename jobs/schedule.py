@@ -1,8 +1,9 @@
 """Schedules as written in the config: a cron line in the configured timezone, or an
 interval such as '6h'. Turned into APScheduler triggers here, and nowhere else."""
 
+import functools
 import re
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -14,6 +15,7 @@ from jobs.typed import DURATION, parse_duration
 # Numbers are rewritten as names so that a cron line means what it means everywhere.
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 WEEKDAY_NUMBER = re.compile(r"(?<![/\d])\d(?!\d)")
+LONGEST_INTERVAL = timedelta(days=366)
 
 
 def trigger_for(schedule: str, timezone: tzinfo, *, jitter: int | None = None) -> BaseTrigger:
@@ -23,6 +25,10 @@ def trigger_for(schedule: str, timezone: tzinfo, *, jitter: int | None = None) -
         interval = parse_duration(text)
         if interval.total_seconds() < 1:
             raise ValueError(f"interval {schedule!r} is shorter than one second")
+        if interval > LONGEST_INTERVAL:
+            raise ValueError(
+                f"interval {schedule!r} is longer than a year; use a cron line for rare runs"
+            )
         return IntervalTrigger(seconds=interval.total_seconds(), timezone=timezone, jitter=jitter)
     fields = text.split()
     try:
@@ -43,6 +49,24 @@ def trigger_for(schedule: str, timezone: tzinfo, *, jitter: int | None = None) -
             f"schedule {schedule!r} is neither a cron line (5 fields: minute hour day month "
             f"weekday, e.g. '17 6 * * *') nor an interval (e.g. '6h'): {error}"
         ) from None
+
+
+def check_schedule(schedule: str, timezone: tzinfo) -> None:
+    """ValueError unless the schedule is well formed and fires at some time: a cron line
+    can name a day that never comes ('* * 31 2 *', 31 February)."""
+    trigger_for(schedule, timezone)
+    if not _ever_fires(schedule.strip()):
+        raise ValueError(
+            f"schedule {schedule!r} never fires (no such day: check the day and month fields)"
+        )
+
+
+@functools.cache
+def _ever_fires(schedule: str) -> bool:
+    """Cached: a thousand sources share a few schedules (a cron line that never fires
+    takes APScheduler seconds to rule out)."""
+    trigger = trigger_for(schedule, UTC)
+    return trigger.get_next_fire_time(None, datetime(2000, 1, 1, tzinfo=UTC)) is not None
 
 
 def next_run(schedule: str, timezone: tzinfo, *, now: datetime) -> datetime | None:

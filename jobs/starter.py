@@ -3,11 +3,12 @@ from the declared keys and their help (so it never falls out of date), followed 
 bundled sources, rules, channels and digests of `starter.toml`."""
 
 import dataclasses
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
 from jobs.config import Settings
-from jobs.typed import keys_of
+from jobs.typed import format_duration, keys_of
 
 
 def settings_block() -> str:
@@ -27,6 +28,8 @@ def _toml_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, timedelta):
+        return f'"{format_duration(value)}"'
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

@@ -11,6 +11,7 @@ are checked here, and the same checks back the CLI's options (`ClickType`)."""
 import dataclasses
 import difflib
 import functools
+import math
 import re
 import types
 import typing
@@ -39,12 +40,32 @@ class Problem:
         return f"{self.where}: {self.message}" + (f" ({self.hint})" if self.hint else "")
 
 
+LONGEST_DURATION = timedelta(days=3660)  # ten years: any longer is a typo, and overflows dates
+
+
 def parse_duration(text: str) -> timedelta:
     """'90s', '15m', '6h', '45d', '2w' -> timedelta; ValueError with the accepted forms."""
     match = DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration; write e.g. '30s', '15m', '6h', '45d', '2w'")
-    return timedelta(seconds=float(match[1]) * DURATION_UNITS[match[2]])
+    return _duration(float(match[1]) * DURATION_UNITS[match[2]], text)
+
+
+def _duration(seconds: float, shown: object) -> timedelta:
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{shown!r} is not a duration of zero or more seconds")
+    if seconds > LONGEST_DURATION.total_seconds():
+        raise ValueError(f"{shown!r} is longer than ten years")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(duration: timedelta) -> str:
+    """timedelta -> the largest unit that writes it whole: 2 days -> '2d', 90 s -> '90s'."""
+    seconds = duration.total_seconds()
+    for unit, size in sorted(DURATION_UNITS.items(), key=lambda item: -item[1]):
+        if seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 @functools.cache
@@ -203,11 +224,13 @@ def _scalar(hint: Any, raw: Any) -> Any:
     if hint is float:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise ValueError(f"expected a number, found {_shown(raw)}")
+        if not math.isfinite(raw):
+            raise ValueError(f"expected a finite number, found {raw!r}")
         return float(raw)
     if hint is timedelta:
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
             raise ValueError(f"expected a duration such as '6h', found {_shown(raw)}")
-        return timedelta(seconds=raw) if isinstance(raw, int | float) else parse_duration(raw)
+        return _duration(raw, raw) if isinstance(raw, int | float) else parse_duration(raw)
     if hint in (str, Path):
         if not isinstance(raw, str):
             raise ValueError(f"expected text, found {_shown(raw)}")

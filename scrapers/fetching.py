@@ -6,15 +6,26 @@ config's [settings] table (`jobs.config.Settings`) extends `FetchSettings`, so i
 defaults and help are these. Scrapy is not imported here."""
 
 import email.utils
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from storage.checked import out_of_range
+
 MB = 1024 * 1024
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer makes the run fail now
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
+# The values that make sense (beyond them: a typo, or a crawl that never ends).
+FETCH_RANGES = (
+    ("download_delay", 0, 3600),
+    ("timeout", 0, 3600),
+    ("retries", 0, 20),
+    ("concurrent_requests", 1, 1000),
+    ("max_body_mb", 1, 100_000),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,13 +57,9 @@ class FetchSettings:
     obey_robots_txt: bool = field(default=True, metadata={"help": "Respect robots.txt."})
 
     def problems(self) -> list[str]:
-        found = []
-        for key in ("download_delay", "timeout"):
-            if getattr(self, key) < 0:
-                found.append(f"{key} must not be negative")
-        for key in ("concurrent_requests", "max_body_mb"):
-            if getattr(self, key) < 1:
-                found.append(f"{key} must be at least 1")
+        found = out_of_range(self, FETCH_RANGES)
+        if self.timeout == 0:
+            found.append("timeout must be more than 0 seconds")
         return found
 
     @property
@@ -165,8 +172,10 @@ def no_answer(url: str, settings: FetchSettings, tries: int) -> str:
     return f"no answer from {url} within {settings.timeout:g} s{after_retries(tries)}"
 
 
-def http_error(url: str, status: int, tries: int) -> str:
-    return f"{url} answered HTTP {status}{after_retries(tries)}"
+def http_error(url: str, status: int, tries: int, *, asked: float | None = None) -> str:
+    """`asked`: a Retry-After longer than crossings waits, said with the time it asked."""
+    waited = came_back_after(asked) if asked is not None and asked > MAX_RETRY_AFTER else ""
+    return f"{url} answered HTTP {status}{waited}{after_retries(tries)}"
 
 
 def too_large(url: str, settings: FetchSettings) -> str:
@@ -174,6 +183,48 @@ def too_large(url: str, settings: FetchSettings) -> str:
         f"{url} is larger than max_body_mb = {settings.max_body_mb} MB; raise max_body_mb in "
         "[settings] if it is expected to be that large"
     )
+
+
+def too_slow(url: str, settings: FetchSettings) -> str:
+    return (
+        f"{url} did not finish downloading within {settings.timeout:g} s (`timeout` in "
+        "[settings] limits a whole download; raise it for a large file on a slow site)"
+    )
+
+
+def came_back_after(asked: float) -> str:
+    """What a failure reason adds when the server asked for longer than crossings waits."""
+    if asked >= 3600:
+        shown = f"{asked / 3600:.3g} h"
+    elif asked >= 60:
+        shown = f"{asked / 60:.3g} min"
+    else:
+        shown = f"{asked:.0f} s"
+    return (
+        f" and asked to come back after {asked:.0f} s ({shown}); crossings waits at most "
+        f"{MAX_RETRY_AFTER:.0f} s within a crawl, so the next run tries again"
+    )
+
+
+def dropped(url: str, message: str, redirects: list[str], max_body_mb: int) -> str:
+    """Why Scrapy dropped a request (IgnoreRequest): its message names the middleware
+    that did, and each gets its own words."""
+    if "robots.txt" in message:
+        return disallowed(url)
+    if "redirections" in message:
+        chain = [*redirects, url]
+        shown = " -> ".join(dict.fromkeys(chain)) + (" -> …" if len(set(chain)) > 1 else "")
+        if len(set(chain)) < len(chain):
+            return f"{chain[0]} redirects in a loop ({shown})"
+        return f"{chain[0]} redirects too many times ({len(chain) - 1}; last to {url})"
+    if "decompressed" in message:
+        packed = re.search(r"\((\d+) B compressed", message)
+        size = f" (a {int(packed[1]):,}-byte compressed body)" if packed else ""
+        return (
+            f"{url} is larger than max_body_mb = {max_body_mb} MB once decompressed{size}: "
+            "a compression bomb, or raise max_body_mb in [settings] if that is expected"
+        )
+    return f"fetching {url} was dropped: {message}"
 
 
 def after_retries(tries: int) -> str:

@@ -14,7 +14,13 @@ from scrapy.exceptions import (
 )
 from scrapy.http import Response
 
-from scrapers.fetching import RETRY_STATUSES, FetchSettings, retry_after, retry_wait
+from scrapers.fetching import (
+    MAX_RETRY_AFTER,
+    RETRY_STATUSES,
+    FetchSettings,
+    retry_after,
+    retry_wait,
+)
 
 RETRY_EXCEPTIONS = (
     DownloadTimeoutError,
@@ -26,6 +32,7 @@ RETRY_EXCEPTIONS = (
     ConnectionError,
 )
 TRIES = "crossings_tries"
+ASKED_TO_WAIT = "crossings_retry_after"  # seconds a Retry-After asked for, beyond our wait
 
 
 class RetryAfterMiddleware:
@@ -44,7 +51,10 @@ class RetryAfterMiddleware:
         if response.status not in RETRY_STATUSES:
             return response
         tries = request.meta.get(TRIES, 0)
-        wait = retry_wait(self.fetch, tries, retry_after(response.headers.get("Retry-After")))
+        asked = retry_after(response.headers.get("Retry-After"))
+        if asked is not None and asked > MAX_RETRY_AFTER:
+            request.meta[ASKED_TO_WAIT] = asked  # the failure reason says how long
+        wait = retry_wait(self.fetch, tries, asked)
         return response if wait is None else await self._again(request, wait)
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:

@@ -7,7 +7,7 @@ Kept free of Scrapy imports and parsers, so that loading the config stays fast: 
 extractor is imported on first use."""
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from storage.checked import HttpUrl
 from storage.registry import Registered
@@ -52,6 +52,13 @@ class Source(Registered, family="source"):
         },
     )
     enabled: bool = field(default=True, metadata={"help": "false keeps it configured but idle."})
+    duplicates: Literal["error", "same", "sum", "mean", "min", "max"] = field(
+        default="error",
+        metadata={
+            "help": "When a page gives one period twice: error (the run is broken, naming "
+            "the rows), same (identical repeats only), or combine them: sum, mean, min, max."
+        },
+    )
 
     @property
     def file_link(self) -> str:

@@ -26,7 +26,7 @@ from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.links import find_file
 from scrapers.fetching import FetchSettings, Pacer
 from scrapers.items import Fetched
-from scrapers.middlewares import TRIES
+from scrapers.middlewares import ASKED_TO_WAIT, TRIES
 from scrapers.recorder import Fetch, Recorder, SourceRun
 from scrapers.streaming import FetchError, RobotsCache, download
 
@@ -230,7 +230,12 @@ class SourcesSpider(scrapy.Spider):
         tries = request.meta.get(TRIES, 0)
         after = fetching.after_retries(tries)
         if failure.check(IgnoreRequest):
-            return fetching.disallowed(url)
+            return fetching.dropped(
+                request.meta.get("url", url),
+                str(failure.value),
+                request.meta.get("redirect_urls", []),
+                self.fetch_settings.max_body_mb,
+            )
         if failure.check(DownloadTimeoutError, TimeoutError):
             return fetching.no_answer(url, self.fetch_settings, tries)
         if failure.check(DownloadCancelledError):
@@ -277,4 +282,6 @@ def _page(response: Response) -> Page:
 def _http_reason(response: Response) -> str:
     run = response.meta["run"]
     tries = response.meta.get(TRIES, 0)
-    return f"{run.name}: {fetching.http_error(response.meta['url'], response.status, tries)}"
+    asked = response.meta.get(ASKED_TO_WAIT)
+    reason = fetching.http_error(response.meta["url"], response.status, tries, asked=asked)
+    return f"{run.name}: {reason}"

@@ -9,6 +9,7 @@ User-Agent, the per-site delay shared with Scrapy's requests (`Pacer`: one downl
 site at a time), conditional GET, the timeout, the maximum body size, retries on 429/5xx
 that honour Retry-After, and the words a failure is explained with."""
 
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -30,8 +31,10 @@ from scrapers.fetching import (
     retry_after,
     retry_wait,
     too_large,
+    too_slow,
 )
 from storage import CrossingsError
+from storage.deadline import Deadline
 from storage.snapshots import BodyFile
 
 CHUNK = 256 * 1024
@@ -106,6 +109,7 @@ def _get(
     while True:
         pacer.wait_turn(url)
         asked = None
+        deadline = Deadline(settings.timeout)
         try:
             response = session.get(url, headers=conditional, stream=True, timeout=settings.timeout)
         except requests.Timeout:
@@ -117,12 +121,12 @@ def _get(
         else:
             with response:
                 if response.status_code not in RETRY_STATUSES:
-                    return _receive(url, response, settings, cancelled, counted)
+                    return _receive(url, response, settings, deadline, cancelled, counted)
                 counted(1, 0)
                 reason = http_error(url, response.status_code, 0)
                 asked = retry_after(response.headers.get("Retry-After"))
                 if asked is not None and asked > MAX_RETRY_AFTER:
-                    raise FetchError(f"{reason} and asked to come back after {asked:.0f} s")
+                    raise FetchError(http_error(url, response.status_code, 0, asked=asked))
         wait = retry_wait(settings, tries, asked)
         if wait is None or cancelled():
             raise FetchError(reason + after_retries(tries))
@@ -134,9 +138,12 @@ def _receive(
     url: str,
     response: requests.Response,
     settings: FetchSettings,
+    deadline: Deadline,
     cancelled: Callable[[], bool],
     counted: Callable[[int, int], None],
 ) -> Streamed:
+    """The body into a BodyFile, within the request's `timeout` in all (a socket timeout
+    alone bounds each read, and a trickling server would never be cut off)."""
     headers = response.headers
     found = Streamed(
         response.status_code,
@@ -158,15 +165,18 @@ def _receive(
         raise FetchError(too_large(url, settings))
     body_file = BodyFile()
     try:
-        for chunk in response.iter_content(CHUNK):
-            if cancelled():
-                raise FetchError(f"the crawl was stopped while {url} was downloading")
-            body_file.write(chunk)
-            if body_file.size > limit:
-                raise FetchError(too_large(url, settings))
+        with deadline.guarding(lambda: _socket_of(response)):
+            for chunk in response.iter_content(CHUNK):
+                if cancelled():
+                    raise FetchError(f"the crawl was stopped while {url} was downloading")
+                body_file.write(chunk)
+                if body_file.size > limit:
+                    raise FetchError(too_large(url, settings))
         body_file.finish()
-    except requests.RequestException as error:
+    except (requests.RequestException, OSError) as error:
         body_file.discard()
+        if deadline.expired:
+            raise FetchError(too_slow(url, settings)) from None
         raise FetchError(f"the download of {url} broke off: {error}") from None
     except BaseException:
         body_file.discard()
@@ -175,3 +185,12 @@ def _receive(
         counted(1, body_file.size)
     found.body_file = body_file
     return found
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket a streamed response is read from: its connection's, or, when the
+    server closes the connection after the body (HTTP/1.0), the one its file reads."""
+    if (sock := getattr(response.raw.connection, "sock", None)) is not None:
+        return sock
+    reader = getattr(getattr(response.raw, "_fp", None), "fp", None)
+    return getattr(getattr(reader, "raw", None), "_sock", None)

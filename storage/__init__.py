@@ -13,6 +13,7 @@ from storage.releases import Arrival
 from storage.runs import COUNTERS, RunCounts, RunStatus
 from storage.snapshots import Snapshot
 from storage.store import Store
+from storage.text import printable
 
 __all__ = [
     "COUNTERS",
@@ -37,4 +38,5 @@ __all__ = [
     "StorageError",
     "Store",
     "UpsertResult",
+    "printable",
 ]

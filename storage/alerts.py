@@ -93,6 +93,29 @@ class Alerts(Repository):
         )
         return row["observation_id"], row["news_id"], row["run_finished_at"]
 
+    def evaluation_due(self, rules: list[str], *, evaluated_before: str) -> bool:
+        """Whether evaluating `rules` may find something: one of them never evaluated,
+        something stored since the oldest cursor, or a cursor older than
+        `evaluated_before`. Cheap: the cursors and three maxima."""
+        if not rules:
+            return False
+        marks = ", ".join("?" * len(rules))
+        row = self._one(
+            f"""SELECT COUNT(*) AS n, MIN(observation_id) AS observation_id,
+                       MIN(news_id) AS news_id, MIN(run_finished_at) AS run_finished_at,
+                       MIN(evaluated_at) AS evaluated_at
+                FROM alert_cursors WHERE rule IN ({marks})""",
+            rules,
+        )
+        if row is None or row["n"] < len(set(rules)) or row["evaluated_at"] < evaluated_before:
+            return True
+        observation_id, news_id, run_finished_at = self.high_water()
+        return (
+            observation_id > row["observation_id"]
+            or news_id > row["news_id"]
+            or run_finished_at > row["run_finished_at"]
+        )
+
     # --- state ------------------------------------------------------------------------------
 
     def state(self, rule: str, series: str) -> AlertState | None:

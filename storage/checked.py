@@ -40,7 +40,45 @@ def host_port(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
         raise ValueError(f"{text!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
+    if not 1 <= int(port) <= 65535:
+        raise ValueError(f"{text!r}: port {port} is not a TCP port (1 to 65535)")
     return host.strip("[]"), int(port)
+
+
+def css_selector(text: str) -> str:
+    """A CSS selector as parsel reads it (cssselect, with Scrapy's ::text and ::attr)."""
+    from parsel.csstranslator import HTMLTranslator  # here: loading a config stays light
+
+    if not text:
+        return text  # an optional selector left empty
+    try:
+        HTMLTranslator().css_to_xpath(text)
+    except Exception as error:  # cssselect's SelectorError and ExpressionError
+        raise ValueError(f"{text!r} is not a valid CSS selector: {error}") from None
+    return text
+
+
+def css_or_xpath(text: str) -> str:
+    """A CSS selector, or an XPath expression when it starts with '/' or '('."""
+    if not text or not text.startswith(("/", "(")):
+        return css_selector(text)
+    from lxml import etree
+
+    try:
+        etree.XPath(text)
+    except etree.XPathError as error:
+        raise ValueError(f"{text!r} is not a valid XPath expression: {error}") from None
+    return text
+
+
+def out_of_range(item: object, ranges: tuple[tuple[str, float, float], ...]) -> list[str]:
+    """A problem for each (key, lowest, highest) whose value on `item` is outside."""
+    found = []
+    for key, low, high in ranges:
+        value = getattr(item, key)
+        if not low <= value <= high:
+            found.append(f"{key} = {value!r} is out of range: use {low:,} to {high:,}")
+    return found
 
 
 @dataclass(frozen=True)
@@ -55,5 +93,7 @@ class Refers:
 Regex = Annotated[str, Check("regex", compiled)]
 HttpUrl = Annotated[str, Check("url", http_url)]
 HostPort = Annotated[str, Check("host:port", host_port)]
+Selector = Annotated[str, Check("css", css_selector)]
+SelectorOrXPath = Annotated[str, Check("css|xpath", css_or_xpath)]
 SourceName = Annotated[str, Refers("source", anything="*")]
 ChannelName = Annotated[str, Refers("channel")]

@@ -5,6 +5,7 @@ import contextlib
 import secrets
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +35,10 @@ else:
     sqlite_utils = _import_sqlite_utils()
 
 BUSY_TIMEOUT_MS = 15_000
+# A transaction waits for the write lock busy timeout after busy timeout, this long in all:
+# a run row must not be lost because a backup or a long query held the lock a while.
+LOCK_PATIENCE = 600.0
+LOCK_RETRY_WAIT = 0.5  # seconds between two busy timeouts
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> sqlite_utils.Database:
@@ -79,7 +84,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
             raise
         conn.execute(f"RELEASE SAVEPOINT {name}")
         return
-    conn.execute("BEGIN IMMEDIATE")
+    _begin(conn)
     try:
         yield
     except BaseException:
@@ -87,3 +92,18 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock up to LOCK_PATIENCE seconds. Safe to
+    retry: nothing has been written when BEGIN fails."""
+    deadline = time.monotonic() + LOCK_PATIENCE
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+            if not (busy or "locked" in str(error)) or time.monotonic() >= deadline:
+                raise
+        time.sleep(LOCK_RETRY_WAIT)

@@ -230,6 +230,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         5,
+        "outbox messages remember when their retries began, so retrying has a horizon",
+        """
+        -- Set at a message's first failed attempt, cleared when it is queued again by hand;
+        -- delivery gives up (dead) once retries have lasted [settings] retry_alerts_for.
+        ALTER TABLE outbox ADD COLUMN retry_since TEXT;
+        """,
+    ),
+    Migration(
+        6,
         "historical and inhibited events; derived metrics with their inputs and cursors",
         """
         -- historical: a transition found in stored history when a rule first looked (never

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from storage import clock
 from storage.repository import Repository, where
+from storage.text import printable
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class News(Repository):
         clause, params = where(
             (
                 "news.id IN (SELECT rowid FROM news_fts WHERE news_fts MATCH ?)",
-                _fts_query(text) if text else None,
+                (_fts_query(text) or None) if text else None,
             ),
             ("news.first_seen >= ?", since or None),
             ("news.source = ?", source or None),
@@ -71,10 +72,17 @@ class News(Repository):
 
 
 def _fts_query(text: str) -> str:
-    """Quote each word so user text never breaks FTS syntax; keep explicit OR."""
+    """A user's words as FTS5 phrases, so no input is FTS syntax: each word is quoted,
+    control characters (a NUL ends an FTS5 string) are dropped, and OR is an operator
+    only between two words ('OR' alone, or at either end, is searched as a word)."""
+    words = printable(text).split()
     terms = []
-    for word in text.split():
-        terms.append("OR" if word == "OR" else '"' + word.replace('"', '""') + '"')
+    for index, word in enumerate(words):
+        between = 0 < index < len(words) - 1 and words[index - 1] != "OR"
+        if word == "OR" and between and words[index + 1] != "OR":
+            terms.append("OR")
+        else:
+            terms.append('"' + word.replace('"', '""') + '"')
     return " ".join(terms)
 
 

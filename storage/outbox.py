@@ -24,6 +24,7 @@ class OutboxMessage:
     sent_at: str | None
     event_id: int | None = None
     digest: str | None = None
+    retry_since: str | None = None  # the first failure since it was queued or requeued
 
 
 class Outbox(Repository):
@@ -76,11 +77,26 @@ class Outbox(Repository):
             [at, message_id],
         )
 
-    def mark_failed(self, message_id: int, *, error: str, retry_at: str) -> None:
+    def mark_failed(self, message_id: int, *, error: str, retry_at: str, at: str) -> None:
         self.db.execute(
-            "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?",
-            [error, retry_at, message_id],
+            """UPDATE outbox SET last_error = ?, next_attempt_at = ?,
+                   retry_since = COALESCE(retry_since, ?) WHERE id = ?""",
+            [error, retry_at, at, message_id],
         )
+
+    def requeue(self, message_ids: list[int], *, at: str) -> int:
+        """Make pending and due at `at` the given messages that were not sent (dead, or
+        pending and waiting for their next try); their retry time starts over."""
+        with self.transaction():
+            cursor = self.db.conn.executemany(
+                """UPDATE outbox SET status = 'pending', next_attempt_at = ?, retry_since = NULL
+                   WHERE id = ? AND status IN ('pending', 'dead')""",
+                [(at, message_id) for message_id in message_ids],
+            )
+        return cursor.rowcount
+
+    def ids(self, *, status: str) -> list[int]:
+        return [row["id"] for row in self._rows("SELECT id FROM outbox WHERE status = ?", [status])]
 
     def mark_dead(self, message_id: int, *, error: str) -> None:
         self.db.execute(
@@ -92,10 +108,11 @@ class Outbox(Repository):
         return _message(row) if row else None
 
     def recent(self, *, status: str | None = None, limit: int = 50) -> list[OutboxMessage]:
-        """Newest first, optionally of one status."""
+        """Newest first, optionally of one status (pending ones: the next due first)."""
         clause, params = where(("status = ?", status))
+        order = "next_attempt_at, id" if status == "pending" else "id DESC"
         rows = self._rows(
-            f"SELECT * FROM outbox {clause} ORDER BY id DESC LIMIT ?", [*params, limit]
+            f"SELECT * FROM outbox {clause} ORDER BY {order} LIMIT ?", [*params, limit]
         )
         return [_message(row) for row in rows]
 

@@ -47,11 +47,13 @@ COUNTERS = tuple(field.name for field in fields(RunCounts))
 
 class Runs(Repository):
     def start(self, source: str, *, trigger: str = "manual", pid: int | None = None) -> int:
-        """Open a run row (status running) and return its id."""
-        return self._insert(
-            "INSERT INTO runs (source, trigger, started_at, pid) VALUES (?, ?, ?, ?)",
-            (source, trigger, clock.now(), pid),
-        )
+        """Open a run row (status running) and return its id. Like every write of a run,
+        it waits out a write lock held by another process (storage.database)."""
+        with self.transaction():
+            return self._insert(
+                "INSERT INTO runs (source, trigger, started_at, pid) VALUES (?, ?, ?, ?)",
+                (source, trigger, clock.now(), pid),
+            )
 
     def finish(
         self,
@@ -65,23 +67,25 @@ class Runs(Repository):
         counts = counts or RunCounts()
         if status not in FINAL:
             raise ValueError(f"a run ends as one of {', '.join(FINAL)}, not {status!r}")
-        self.db.execute(
-            """UPDATE runs SET finished_at = ?, status = ?, reason = ?, requests = ?, bytes = ?,
-                   values_new = ?, values_revised = ?, values_unchanged = ?, news_new = ?
-               WHERE id = ?""",
-            (
-                clock.now(),
-                status,
-                reason,
-                counts.requests,
-                counts.bytes,
-                counts.values_new,
-                counts.values_revised,
-                counts.values_unchanged,
-                counts.news_new,
-                run_id,
-            ),
-        )
+        with self.transaction():
+            self.db.execute(
+                """UPDATE runs SET finished_at = ?, status = ?, reason = ?, requests = ?,
+                       bytes = ?, values_new = ?, values_revised = ?, values_unchanged = ?,
+                       news_new = ?
+                   WHERE id = ?""",
+                (
+                    clock.now(),
+                    status,
+                    reason,
+                    counts.requests,
+                    counts.bytes,
+                    counts.values_new,
+                    counts.values_revised,
+                    counts.values_unchanged,
+                    counts.news_new,
+                    run_id,
+                ),
+            )
 
     def get(self, run_id: int) -> dict | None:
         return self._one("SELECT * FROM runs WHERE id = ?", [run_id])
@@ -109,8 +113,9 @@ class Runs(Repository):
     def mark_interrupted(self, *, reason: str, pid: int | None = None) -> int:
         """Close runs left `running` by a process that died (all, or those of one pid)."""
         clause, params = where(("status = 'running'", ()), ("pid = ?", pid))
-        cursor = self.db.execute(
-            f"UPDATE runs SET status = 'interrupted', finished_at = ?, reason = ? {clause}",
-            [clock.now(), reason, *params],
-        )
+        with self.transaction():
+            cursor = self.db.execute(
+                f"UPDATE runs SET status = 'interrupted', finished_at = ?, reason = ? {clause}",
+                [clock.now(), reason, *params],
+            )
         return cursor.rowcount

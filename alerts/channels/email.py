@@ -1,6 +1,8 @@
 """Email over SMTP: SSL or STARTTLS, login with a password from an environment variable,
 multipart text + HTML with inline chart images. Scraped text never reaches a header
-unflattened, so a title with CR/LF cannot add headers."""
+unflattened, so a title with CR/LF cannot add headers. `timeout` bounds the whole
+conversation (storage.deadline), not each read, so a server that drips its answers delays
+one message by at most that."""
 
 import smtplib
 import ssl
@@ -12,6 +14,7 @@ from typing import Literal
 
 from alerts.channel import Channel
 from alerts.message import DeliveryError, Message, one_line
+from storage.deadline import Deadline
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,13 +32,20 @@ class Email(Channel, kind="email"):
     )
     sender: str = field(metadata={"help": "The From address, e.g. 'crossings <me@example.org>'."})
     to: tuple[str, ...] = field(metadata={"help": "Recipient addresses."})
-    timeout: float = field(default=30.0, metadata={"help": "Seconds before giving up."})
+    timeout: float = field(
+        default=30.0,
+        metadata={"help": "Seconds the whole conversation with the server may take."},
+    )
     ca_file: Path | None = field(
         default=None, metadata={"help": "Trust this CA certificate file (self-hosted servers)."}
     )
 
     def problems(self) -> list[str]:
         found = []
+        if not 1 <= self.port <= 65535:
+            found.append(f"port {self.port} is not a TCP port (1 to 65535)")
+        if not 0 < self.timeout <= 600:
+            found.append(f"timeout {self.timeout:g} is out of range: use more than 0, up to 600 s")
         if not self.to:
             found.append("`to` needs at least one address")
         if self.username and not self.password_env:
@@ -68,14 +78,19 @@ class Email(Channel, kind="email"):
         mail = self.compose(message)
         password = self.secret(self.password_env, "SMTP password") if self.username else ""
         where = f"channel {self.name!r}: SMTP {self.host}:{self.port}"
+        deadline = Deadline(self.timeout)
         try:
             context = ssl.create_default_context(cafile=self.ca_file)
             smtp: smtplib.SMTP
             if self.security == "ssl":
-                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+                smtp = smtplib.SMTP_SSL(timeout=self.timeout, context=context)
             else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with smtp:
+                smtp = smtplib.SMTP(timeout=self.timeout)
+            # Connected inside the deadline's guard (the greeting counts too); smtplib
+            # takes the TLS server name from the constructor's host, so it is set here.
+            vars(smtp)["_host"] = self.host
+            with deadline.guarding(lambda: getattr(smtp, "sock", None)), smtp:
+                smtp.connect(self.host, self.port)
                 if self.security == "starttls":
                     smtp.ehlo()
                     if not smtp.has_extn("starttls"):
@@ -87,12 +102,22 @@ class Email(Channel, kind="email"):
                 if self.username:
                     smtp.login(self.username, password)
                 smtp.send_message(mail)
-        except smtplib.SMTPAuthenticationError as error:
-            raise DeliveryError(
+        except (DeliveryError, smtplib.SMTPException, ssl.SSLError, OSError) as error:
+            if deadline.expired:
+                raise DeliveryError(
+                    f"{where}: no complete answer within {self.timeout:g} s (the channel's timeout)"
+                ) from None
+            raise self._explained(error, where) from None
+
+    def _explained(self, error: Exception, where: str) -> DeliveryError:
+        """An SMTP failure as a DeliveryError that says what to check."""
+        if isinstance(error, DeliveryError):
+            return error
+        if isinstance(error, smtplib.SMTPAuthenticationError):
+            return DeliveryError(
                 f"{where}: login as {self.username!r} refused ({error.smtp_code}); check the "
                 f"password in {self.password_env}"
-            ) from None
-        except smtplib.SMTPNotSupportedError as error:
-            raise DeliveryError(f"{where}: {error} (check `security` and `username`)") from None
-        except (smtplib.SMTPException, ssl.SSLError, OSError) as error:
-            raise DeliveryError(f"{where}: {type(error).__name__}: {error}") from None
+            )
+        if isinstance(error, smtplib.SMTPNotSupportedError):
+            return DeliveryError(f"{where}: {error} (check `security` and `username`)")
+        return DeliveryError(f"{where}: {type(error).__name__}: {error}")

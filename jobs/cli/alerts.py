@@ -14,9 +14,9 @@ from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
 from jobs.cli.context import Context, pass_context
-from jobs.cli.output import emit, output_options
+from jobs.cli.output import ROW_ID, emit, output_options, say
 from jobs.config import ConfigError, rule_from
-from jobs.typed import parse_duration
+from jobs.typed import format_duration, parse_duration
 from jobs.when import parse_moment
 from storage import clock
 from storage.formatting import moment
@@ -42,6 +42,7 @@ def alerts(ctx: click.Context, limit: int) -> None:
         events = store.alerts.events(limit=limit)
         silenced = [s.rule for s in store.alerts.silences(active_at=clock.now())]
         counts = store.outbox.counts()
+        pending = store.outbox.recent(status="pending", limit=10)
         dead = store.outbox.recent(status="dead", limit=5)
     click.echo(f"Rules ({len(config.rules)})")
     by_rule: dict[str, list] = {}
@@ -53,18 +54,28 @@ def alerts(ctx: click.Context, limit: int) -> None:
         summary = f"{len(firing)} firing" if firing else "ok"
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
         for state in firing:
-            click.echo(
-                f"      {state.series} since {moment(state.since, zone)} (period {state.period})"
-            )
+            say(f"      {state.series} since {moment(state.since, zone)} (period {state.period})")
     click.echo(f"\nRecent events ({len(events)})")
     for event in events:
         mark = "" if _delivery(event) == "sent" else f" ({_delivery(event)})"
-        click.echo(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{mark}")
+        say(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{mark}")
     click.echo(
         f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
     )
+    for message in pending:
+        tried = (
+            f"{message.attempts} attempt(s), last error: {message.last_error}"
+            if message.last_error
+            else "not tried yet"
+        )
+        say(
+            f"  pending {message.id}: {message.subject} -> {message.channel}: {tried}; "
+            f"next try {moment(message.next_attempt_at, zone)}"
+        )
     for message in dead:
-        click.echo(f"  dead: {message.subject} -> {message.channel}: {message.last_error}")
+        say(f"  dead {message.id}: {message.subject} -> {message.channel}: {message.last_error}")
+    if dead:
+        click.echo("  Send dead messages again: crossings alerts retry --dead (or retry ID)")
 
 
 @alerts.command()
@@ -180,6 +191,47 @@ def _rule_to_replay(context: Context, name: str, rules_file: str | None, define:
 
 
 @alerts.command()
+@click.argument("message_id", type=ROW_ID, required=False)
+@click.option("--dead", "all_dead", is_flag=True, help="Every message given up (dead).")
+@pass_context
+def retry(context: Context, message_id: int | None, all_dead: bool) -> None:
+    """Send an outbox message again now: one by ID (a dead one, or a pending one without
+    waiting for its next try), or every dead one. Its retries start over.
+
+    Example: crossings alerts retry --dead
+    """
+    if (message_id is None) == (not all_dead):
+        raise click.UsageError("give exactly one of a message ID or --dead")
+    config = context.config
+    with context.store(read_only=False) as store:
+        if message_id is None:
+            ids = store.outbox.ids(status="dead")
+        else:
+            found = store.outbox.get(message_id)
+            if found is None:
+                raise click.ClickException(
+                    f"no outbox message {message_id}: `crossings alerts` lists them"
+                )
+            if found.status == "sent":
+                raise click.ClickException(
+                    f"message {message_id} was already sent "
+                    f"({moment(found.sent_at, config.settings.zone)})"
+                )
+            ids = [message_id]
+        queued = store.outbox.requeue(ids, at=clock.now())
+        report = deliver_due(
+            store,
+            config.channels,
+            templates=config.templates,
+            retry_for=config.settings.retry_alerts_for,
+        )
+    click.echo(f"Queued {queued} message(s) again; sent {report.sent} due message(s).")
+    retried = format_duration(config.settings.retry_alerts_for)
+    for error in report.errors:
+        say(f"  not yet delivered (retried for {retried}): {error}", err=True)
+
+
+@alerts.command()
 @click.argument("rule")
 @click.option("--until", "until", required=True,
               help="A time (2025-01-31, 2025-01-31T18:00) in the configured zone, or a "
@@ -223,7 +275,7 @@ def silences(context: Context, show_all: bool, fmt: str | None) -> None:
 
 
 @alerts.command()
-@click.argument("silence_id", type=int)
+@click.argument("silence_id", type=ROW_ID)
 @pass_context
 def unsilence(context: Context, silence_id: int) -> None:
     """Remove the silence with id SILENCE_ID (see `crossings alerts silences`).
@@ -300,10 +352,15 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
         return
     with context.store(read_only=False) as store:
         queued = queue_digest(store, settings, config.rules, templates=config.templates)
-        report = deliver_due(store, config.channels, templates=config.templates)
+        report = deliver_due(
+            store,
+            config.channels,
+            templates=config.templates,
+            retry_for=config.settings.retry_alerts_for,
+        )
     click.echo(f"Queued {len(queued)} message(s); sent {report.sent} due message(s) in all.")
     for error in report.errors:
-        click.echo(f"  not yet delivered (will be retried): {error}", err=True)
+        say(f"  not yet delivered (will be retried): {error}", err=True)
 
 
 def _moment(text: str, zone) -> datetime:

@@ -6,6 +6,7 @@ import click
 
 from jobs.aftermath import after_crawl
 from jobs.cli.context import Context, pass_context
+from jobs.cli.output import say
 from jobs.crawl_child import crawl_here
 from jobs.runner import RunResult
 from storage import RunStatus
@@ -43,7 +44,7 @@ def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts
     for result in results:
         click.echo(_line(result, width))
         if result.reason and not result.succeeded:
-            click.echo(f"{'':<{width}}  -> {result.reason}")
+            say(f"{'':<{width}}  -> {result.reason}")
     if not no_alerts:
         _alert(context)
     if not all(result.succeeded for result in results):
@@ -55,12 +56,12 @@ def _alert(context: Context) -> None:
         done = after_crawl(context.config, store)
     for event in done.events:
         silenced = " (silenced)" if event.silenced else ""
-        click.echo(f"alert {event.kind}: {event.summary}{silenced}")
+        say(f"alert {event.kind}: {event.summary}{silenced}")
     report = done.delivery
     if report.sent or report.errors:
         click.echo(f"alerts sent: {report.sent}; to retry: {report.retrying}; dead: {report.dead}")
     for error in report.errors:
-        click.echo(f"  not delivered: {error}", err=True)
+        say(f"  not delivered: {error}", err=True)
 
 
 def _line(result: RunResult, width: int) -> str:
@@ -90,7 +91,7 @@ def reparse(context: Context, source: str) -> None:
         done = reparse_source(store, source, config.sources[source])
     run, snapshot = done.run, done.snapshot
     if run.status is not RunStatus.OK or snapshot is None:
-        click.echo(f"{source}: {run.status} - {run.reason}", err=True)
+        say(f"{source}: {run.status} - {run.reason}", err=True)
         sys.exit(1)
     click.echo(
         f"{source}: reparsed snapshot {snapshot.id} fetched {snapshot.fetched_at}: "

@@ -15,9 +15,13 @@ from typing import IO, Any
 import click
 from tabulate import tabulate
 
+from storage import printable
 from storage.formatting import moment, number
 
 FORMATS = ("table", "csv", "json", "nl")
+# The id of a stored row (snapshot, message, silence): SQLite ids are 64-bit, and a larger
+# number would not even bind as a query parameter, so it is refused as a usage error.
+ROW_ID = click.IntRange(1, 2**63 - 1)
 STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
@@ -64,14 +68,23 @@ def emit(
         raise ValueError(fmt)
 
 
+def say(text: str, *, err: bool = False) -> None:
+    """Print a line that may hold scraped text, without its control characters (a page
+    title must not send escape sequences to the user's terminal)."""
+    click.echo(printable(text), err=err)
+
+
 def _json(row: dict, columns: list[str]) -> str:
     return json.dumps({column: _plain(row.get(column)) for column in columns}, ensure_ascii=False)
 
 
 def _plain(value: Any) -> Any:
-    """3546863.0 is shown as 3546863: stored values are floats, most are counts."""
+    """3546863.0 is shown as 3546863: stored values are floats, most are counts. Text
+    loses its control characters (see `say`)."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):
+        return printable(value)
     return value
 
 
@@ -82,4 +95,4 @@ def _readable(value: Any, zone: tzinfo) -> str:
         return number(value)
     if isinstance(value, str) and STORED_TIME.match(value):
         return moment(value, zone)
-    return str(value)
+    return printable(str(value))

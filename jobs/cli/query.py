@@ -11,7 +11,7 @@ from typing import IO
 import click
 
 from jobs.cli.context import Context, pass_context
-from jobs.cli.output import emit, output_options
+from jobs.cli.output import ROW_ID, emit, output_options
 from jobs.views import sources_overview
 from jobs.when import parse_moment
 from storage import Store
@@ -177,7 +177,7 @@ def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> N
 
 
 @click.command()
-@click.argument("snapshot_id", metavar="ID", type=int)
+@click.argument("snapshot_id", metavar="ID", type=ROW_ID)
 @click.option("--info", is_flag=True, help="Show what was fetched, when and how, not the body.")
 @output_options
 @pass_context

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from jobs.cli.context import Context, pass_context
-from jobs.config import ConfigError, metric_problems
+from jobs.config import ConfigError, metric_problems, unproduced_metrics
 from jobs.polling import is_auto
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
@@ -42,16 +42,20 @@ def check(context: Context) -> None:
 
     Exits with status 2 and lists every problem when the config is broken (derived
     metrics are also checked against what the sources publish and the database holds).
+    Warns about a rule on a metric that no source publishes and the database does not
+    hold (a typo, or a metric still to come).
 
     Example: crossings --config ~/crossings/crossings.toml check
     """
     config = context.config
     stored: dict[str, str] = {}
-    if config.metrics and config.database.exists():
+    if (config.metrics or config.rules) and config.database.exists():
         with context.store() as store:
             stored = dict.fromkeys(store.queries.metric_names(), "") | store.catalog.units()
     if problems := metric_problems(config, stored):
         raise ConfigError(config.path, problems)
+    for problem in unproduced_metrics(config, list(stored)):
+        click.echo(f"Warning: {problem}", err=True)
     zone = config.settings.zone
     now = datetime.now(UTC).astimezone(zone)
     click.echo(f"Config {config.path}: OK")

@@ -1,12 +1,15 @@
 """The alert worker process the daemon starts for each piece of alert work:
 
-    python -m jobs.daemon.alert_worker --config PATH [--log-format json] after-crawl
+    python -m jobs.daemon.alert_worker --config PATH [--log-format json] evaluate
     python -m jobs.daemon.alert_worker --config PATH deliver
     python -m jobs.daemon.alert_worker --config PATH digest NAME
 
 It reads the config file and the database itself, does the work and exits, so the charts
-it draws (matplotlib) never stay in the daemon. Its log lines go to the daemon's stderr.
-Exit status: 0 done, 1 the work failed (logged), 2 the config cannot be read."""
+it draws (matplotlib) never stay in the daemon. `evaluate` and `digest` only queue
+messages; `deliver` sends them: the daemon runs the two lanes side by side, so a slow
+receiver never holds rule evaluation. Its log lines go to the daemon's stderr, and it dies
+with the daemon (jobs.lifeline). Exit status: 0 done, 1 the work failed (logged), 2 the
+config cannot be read."""
 
 import argparse
 import logging
@@ -15,11 +18,12 @@ import sys
 from datetime import UTC, datetime
 
 from jobs.config import Config, ConfigError, load
+from jobs.lifeline import die_with_parent
 from jobs.logs import FORMATS, setup
 from storage import Store
 
 log = logging.getLogger("crossings.alerts")
-TASKS = ("after-crawl", "deliver", "digest")
+TASKS = ("evaluate", "deliver", "digest")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("task", choices=TASKS)
     parser.add_argument("digest", nargs="?", help="the digest's name (task `digest`)")
     args = parser.parse_args(argv)
+    die_with_parent()
     setup(args.log_format)
     # Ctrl-C reaches the whole terminal group; the daemon decides when work stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -46,24 +51,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(config: Config, task: str, digest: str | None) -> None:
-    from alerts.delivery import deliver_due
-
     now = datetime.now(UTC)
     with Store(config.database) as store:
-        if task == "after-crawl":
-            from jobs.aftermath import after_crawl
+        if task == "evaluate":
+            from alerts.engine import evaluate
 
-            after_crawl(config, store, now=now)
-            return
-        if task == "digest":
+            evaluate(store, config.rules, now=now)
+        elif task == "digest":
             from alerts.digests import queue_digest
 
             if digest is None:
                 raise ValueError("the task `digest` needs the digest's name")
             queue_digest(
-                store, config.digests[digest], config.rules, now=now, templates=config.templates
+                store,
+                config.digests[digest or ""],
+                config.rules,
+                now=now,
+                templates=config.templates,
             )
-        deliver_due(store, config.channels, templates=config.templates, now=now)
+        else:
+            from alerts.delivery import deliver_due
+
+            deliver_due(
+                store,
+                config.channels,
+                templates=config.templates,
+                now=now,
+                retry_for=config.settings.retry_alerts_for,
+            )
 
 
 if __name__ == "__main__":

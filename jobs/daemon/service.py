@@ -4,19 +4,26 @@ One asyncio event loop holds everything: the APScheduler 3 scheduler (jobs built
 config at start-up), the crawl queue that starts child processes, the alert worker, and
 the HTTP endpoint (health, metrics, web pages). Crawls run in child processes (see
 jobs.runner): a crash or leak in a crawl never takes the daemon down, and the daemon
-stays small. The runs table is the memory across restarts: runs left `running` by a dead
-process are marked interrupted at start-up, and overdue sources are caught up.
+stays small. Alert work runs in lanes of its own (jobs.daemon.alerting): a crawl never
+waits for rules or a mail server. The runs table is the memory across restarts: runs left
+`running` by a dead process are marked interrupted at start-up (a crawl child a killed
+daemon left behind is stopped first), and overdue sources are caught up. A source is
+crawled by one process at a time: its `running` run is held by a live process.
 
 Stopping (SIGTERM or SIGINT): scheduling stops, running crawls get `shutdown_grace`
 seconds to finish, then their children are asked to stop (they mark their runs
-interrupted); the outbox is flushed; exit status 0. A second signal stops at once."""
+interrupted); the rules are evaluated and the outbox flushed (again at most
+`shutdown_grace` seconds); any process still running then is stopped, and the last log
+line says which; exit status 0. A second signal stops at once."""
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
 import signal
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,11 +34,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs.config import Config
+from jobs.config import Config, unproduced_metrics
 from jobs.daemon.alerting import Alerting
 from jobs.daemon.catchup import due_after, overdue
 from jobs.daemon.planned import PlannedPolls
 from jobs.daemon.queue import CrawlQueue
+from jobs.lifeline import alive, orphaned_child
 from jobs.logs import LogFormat, run_summary
 from jobs.polling import is_auto
 from jobs.runner import LocalRunner, RunResult
@@ -48,13 +56,14 @@ MAX_BATCH = 100  # sources per child process
 CATCHUP_CHUNK = 50  # overdue sources fed to the queue at a time after downtime ...
 CATCHUP_SPACING = 5.0  # ... this many seconds apart (1,000 sources: 95 s)
 DELIVERY_TICK = timedelta(seconds=30)  # retries of messages that could not be sent
+EVALUATION_TICK = timedelta(seconds=15)  # rules over what was stored, if anything was
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_FIRST = timedelta(minutes=10)  # after start-up, once the catch-up has settled
 CRAWL_TIMEOUT = timedelta(hours=2)  # a child still crawling after this is stopped (hung)
 INSIST_AFTER = 5.0  # seconds between asking crawl children to stop and insisting
 INSIST_AFTER_FORCED = 0.5  # the same after a second signal (two signals must not merge)
 STOP_WAIT = 15.0  # seconds children get to exit after being told twice
-FLUSH_WAIT = 30.0  # seconds the final outbox flush may take
+ORPHAN_WAIT = 5.0  # seconds an orphaned crawl child gets to die after SIGKILL
 
 
 class DaemonError(CrossingsError):
@@ -116,13 +125,15 @@ class Daemon:
     # -- start-up ---------------------------------------------------------------------
 
     def _prepare_database(self) -> None:
-        """Migrate, mark runs left by dead processes, record the configured sources.
-        A run whose process still lives (a `crossings crawl` by hand) is left to finish."""
+        """Migrate, stop the crawl children a killed daemon left behind, mark runs left by
+        dead processes, record the configured sources. A run whose process still lives (a
+        `crossings crawl` by hand) is left to finish."""
         with Store(self.config.database) as store:
+            _stop_orphans({row["pid"] for row in store.stats.running() if row["pid"]})
             dead = {
                 row["pid"]
                 for row in store.stats.running()
-                if row["pid"] is not None and (row["pid"] == os.getpid() or not _alive(row["pid"]))
+                if row["pid"] is not None and (row["pid"] == os.getpid() or not alive(row["pid"]))
             }
             marked = sum(
                 store.runs.mark_interrupted(
@@ -138,6 +149,8 @@ class Daemon:
                     marked,
                     extra={"fields": {"event": "interrupted-marked", "runs": marked}},
                 )
+            for problem in unproduced_metrics(self.config, store.queries.metric_names()):
+                log.warning("%s", problem, extra={"fields": {"event": "config-warning"}})
             store.catalog.sync_sources(
                 SourceEntry(name=name, kind=source.kind, url=source.url, title=source.title)
                 for name, source in self.config.sources.items()
@@ -187,16 +200,23 @@ class Daemon:
             )  # fmt: skip
         for name, digest in self.config.digests.items():
             scheduler.add_job(
-                self._guarded(f'digest "{name}"', self.alerting.digest),
+                self._in_background(f'digest "{name}"', self.alerting.digest),
                 trigger_for(digest.schedule, self.zone),
                 args=[name],
                 id=f"digest:{name}",
             )
         scheduler.add_job(
-            self._guarded("alert delivery", self.alerting.deliver),
+            self._in_background("alert delivery", self.alerting.deliver),
             IntervalTrigger(seconds=DELIVERY_TICK.total_seconds()),
             id="deliver",
         )
+        if self.config.rules:  # at start-up (what was stored before a stop), then often
+            scheduler.add_job(
+                self._in_background("rule evaluation", self.alerting.evaluate_if_due),
+                IntervalTrigger(seconds=EVALUATION_TICK.total_seconds()),
+                id="evaluate",
+                next_run_time=now,
+            )
         if self.config.settings.retention_days > 0:
             scheduler.add_job(
                 self._guarded("retention", self._prune),
@@ -256,6 +276,15 @@ class Daemon:
         if self.queue is not None and not self._stopping:
             self.queue.submit(name, trigger)
 
+    def _in_background(self, what: str, work: Callable[..., Coroutine]) -> Callable:
+        """A scheduled job that starts alert work and returns: the work's lane decides
+        when it runs, and the scheduler never waits on a mail server."""
+
+        async def start(*args: object) -> None:
+            self.alerting.soon(what, work(*args))
+
+        return start
+
     def _guarded(self, what: str, job: Callable) -> Callable:
         """A scheduled job whose failure is logged with what to do, never raised."""
 
@@ -274,7 +303,11 @@ class Daemon:
 
     async def _crawl(self, sources: list[str], trigger: str) -> None:
         """One child process crawls the batch; then a summary line per run, a run row for
-        any source the child could not record (every failure is a row), and the rules."""
+        any source the child could not record (every failure is a row); the rules are
+        evaluated in the background (the batch does not wait for them)."""
+        sources = await asyncio.to_thread(self._not_held, sources)
+        if not sources:
+            return
         log.info(
             "crawling %d source(s) (%s): %s",
             len(sources),
@@ -288,7 +321,15 @@ class Daemon:
             await self._replan(sources)
         unrecorded = [result for result in results if result.run_id is None]
         if unrecorded:
-            await asyncio.to_thread(self._record, unrecorded, trigger)
+            try:
+                await asyncio.to_thread(self._record, unrecorded, trigger)
+            except StorageError as error:
+                log.error(
+                    "could not record the failed run(s) of %s: %s (the database stayed locked "
+                    "or unwritable; see the reasons in the lines below)",
+                    ", ".join(result.source for result in unrecorded),
+                    error,
+                )
         for result in results:
             text, fields = run_summary(result, trigger)
             log.log(
@@ -297,7 +338,27 @@ class Daemon:
                 extra={"fields": fields},
             )
         if not self._now.is_set():  # stopping at once: the next start evaluates
-            await self.alerting.after_crawl()
+            self.alerting.soon("rule evaluation after a crawl", self.alerting.evaluate())
+
+    def _not_held(self, sources: list[str]) -> list[str]:
+        """The sources no live process is crawling (a `crossings crawl` by hand, a child
+        left by an earlier daemon): a source's `running` run is its lease."""
+        with Store(self.config.database, read_only=True) as store:
+            held = {
+                row["source"]: row["pid"]
+                for row in store.stats.running()
+                if row["pid"] and row["pid"] != os.getpid() and alive(row["pid"])
+            }
+        for name in sources:
+            if name in held:
+                log.warning(
+                    "%s is being crawled by another process (pid %s): skipped (one crawl of a "
+                    "source at a time)",
+                    name,
+                    held[name],
+                    extra={"fields": {"event": "held", "source": name, "pid": held[name]}},
+                )
+        return [name for name in sources if name not in held]
 
     async def _replan(self, sources: list[str]) -> None:
         """Release plans move with what a crawl found; a failure keeps the old plan."""
@@ -385,24 +446,45 @@ class Daemon:
             log.info("not starting %d waiting source(s): caught up at the next start", len(dropped))
         batches = set(self.queue.batches)
         grace = self.config.settings.shutdown_grace
-        if batches and not await self._wait(batches, grace, interruptible=True):
-            if not self._now.is_set():
-                log.warning(
-                    "crawls of %s did not finish within %.0fs: asking them to stop",
-                    ", ".join(sorted(self.queue.running)),
-                    grace,
-                )
-            await self._stop_children(batches)
+        if batches and await self._wait(batches, grace, interruptible=True):
+            batches = set()
+        elif batches and not self._now.is_set():
+            log.warning(
+                "crawls of %s did not finish within %.0fs: asking them to stop",
+                ", ".join(sorted(self.queue.running)),
+                grace,
+            )
+        cut = await self._stop_children(batches) if batches else []
         self.scheduler.shutdown(wait=False)
         if not self._now.is_set():
-            flush = asyncio.ensure_future(self.alerting.deliver())
-            if not await self._wait({flush}, FLUSH_WAIT, interruptible=True):
-                log.warning("the outbox flush was cut short; the rest is sent at the next start")
+            self.alerting.soon("the final rule evaluation and flush", self.alerting.evaluate())
+            if not await self._wait(set(self.alerting.tasks), grace, interruptible=True):
+                log.warning(
+                    "rule evaluation and delivery did not finish within %.0fs: stopping them; "
+                    "what they had not done is done at the next start",
+                    grace,
+                )
+        cut += await self.alerting.stop_now()
+        fields = {"event": "stopped", "cut_off": cut}
         if self._now.is_set():
-            self.alerting.stop_now()
-            log.warning("stopped at once; unsent messages stay in the outbox")
+            log.warning(
+                "stopped at once%s; unsent messages stay in the outbox",
+                f" (stopped {', '.join(cut)})" if cut else "",
+                extra={"fields": fields},
+            )
             return 1
-        log.info("stopped cleanly", extra={"fields": {"event": "stopped"}})
+        if cut:
+            log.warning(
+                "stopped; these processes had to be stopped: %s (cut-off runs are marked "
+                "interrupted; a message that was being sent is sent again once its 5-minute "
+                "lease runs out)",
+                ", ".join(cut),
+                extra={"fields": fields},
+            )
+        else:
+            log.info(
+                "stopped cleanly: every process it started has exited", extra={"fields": fields}
+            )
         return 0
 
     async def _wait(
@@ -420,17 +502,27 @@ class Daemon:
                 waiter.cancel()
         return all(task.done() for task in tasks)
 
-    async def _stop_children(self, batches: AbstractSet[asyncio.Future]) -> None:
+    async def _stop_children(self, batches: AbstractSet[asyncio.Future]) -> list[str]:
         """Scrapy finishes the requests in flight on a first SIGTERM (a slow site can
         hold it for the whole request timeout) and stops at once on a second: ask, then
-        insist. Either way the child marks its cut-off runs interrupted."""
+        insist, then kill. The child marks its cut-off runs interrupted (a killed one's
+        runs are marked by its runner). Returns the crawl processes stopped."""
+        stopped = [f"crawl (pid {pid})" for pid in self.runner.pids()]
         self.runner.terminate()
         patience = INSIST_AFTER_FORCED if self._now.is_set() else INSIST_AFTER
         if await self._wait(batches, patience, interruptible=True):
-            return
+            return stopped
         self.runner.terminate()
-        if not await self._wait(batches, STOP_WAIT, interruptible=False):
-            log.error("crawl processes did not exit after being told twice to stop")
+        if await self._wait(batches, STOP_WAIT, interruptible=False):
+            return stopped
+        pids = self.runner.pids()
+        log.error(
+            "crawl process(es) %s did not exit after being told twice to stop: killed",
+            ", ".join(map(str, pids)),
+        )
+        self.runner.kill()
+        await self._wait(batches, STOP_WAIT, interruptible=False)
+        return stopped
 
 
 def _jitter(schedule: str) -> int:
@@ -443,19 +535,24 @@ def _jitter(schedule: str) -> int:
     return 10
 
 
-def _alive(pid: int) -> bool:
-    """Whether a process still runs (a zombie, killed but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
+def _stop_orphans(pids: set[int]) -> None:
+    """Kill the crawl children of a daemon that is gone (killed with `kill -9`): they
+    would go on writing while this daemon crawls the same sources. Their runs are then
+    marked interrupted like any run of a dead process."""
+    orphans = [pid for pid in pids if orphaned_child(pid, "jobs.crawl_child")]
+    for pid in orphans:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + ORPHAN_WAIT
+    while any(alive(pid) for pid in orphans) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if orphans:
+        log.warning(
+            "stopped %d crawl process(es) left running by a daemon that was killed (pid %s)",
+            len(orphans),
+            ", ".join(map(str, orphans)),
+            extra={"fields": {"event": "orphans-stopped", "pids": orphans}},
+        )
 
 
 def _lock(database: Path) -> IO:

@@ -50,8 +50,10 @@ def register(app: web.Application) -> None:
     app.router.add_get("/alerts", alerts)
     app.router.add_get("/news", news)
     app.router.add_get("/sources/{name}", source)
-    app.router.add_get("/snapshots/{id:\\d+}", snapshot)
-    app.router.add_get("/snapshots/{id:\\d+}/raw", snapshot_raw)
+    # At most 18 digits: a larger id cannot exist (SQLite ids are 64-bit) and would not
+    # even bind as a query parameter; it is a 404 like any other missing snapshot.
+    app.router.add_get("/snapshots/{id:\\d{1,18}}", snapshot)
+    app.router.add_get("/snapshots/{id:\\d{1,18}}/raw", snapshot_raw)
     app.router.add_static("/static", HERE / "static")
 
 

@@ -3,7 +3,8 @@ kind names it as `extractor`), whose `extract(source, page) -> Extraction` is pu
 network, no database), so that a crawl and `reparse` over stored snapshots run the very same code.
 
 A page that no longer looks as configured raises `LayoutError` with a reason that names
-what was expected and what was found; the caller then stores nothing but the snapshot."""
+what was expected and what was found; the caller then stores nothing but the snapshot.
+So does a page that gives one period twice (extract.duplicates), for every kind."""
 
 import importlib
 import io
@@ -44,9 +45,14 @@ class Extraction:
     observations: list[Observation] = field(default_factory=list)
     news: list[NewsItem] = field(default_factory=list)
     metrics: dict[str, MetricEntry] = field(default_factory=dict)
+    # Where each observation was read ("row 'FY 2024' (line 7)"), to name it in a reason.
+    origins: list[str] = field(default_factory=list)
 
-    def add(self, observation: Observation, label: str = "", source: str = "") -> None:
+    def add(
+        self, observation: Observation, label: str = "", source: str = "", origin: str = ""
+    ) -> None:
         self.observations.append(observation)
+        self.origins.append(origin)
         if observation.metric not in self.metrics:
             self.metrics[observation.metric] = MetricEntry(
                 observation.metric, label=label, unit=observation.unit, source=source
@@ -62,5 +68,9 @@ def parser_failure(source: str, error: Exception) -> str:
 
 
 def extract(source: Source, page: Page) -> Extraction:
-    """Run the extractor the source's kind names (imported on first use: parsers are heavy)."""
-    return importlib.import_module(source.extractor).extract(source, page)
+    """Run the extractor the source's kind names (imported on first use: parsers are
+    heavy), then hold it to one value per metric and period (extract.duplicates)."""
+    from scrapers.extract.duplicates import one_per_period
+
+    extraction = importlib.import_module(source.extractor).extract(source, page)
+    return one_per_period(source.name, extraction, source.duplicates)

@@ -26,7 +26,7 @@ def extract(source: JsonSource, page: Page) -> Extraction:
             f"found {type(records).__name__}"
         )
     extraction, used, seen = Extraction(), 0, set()
-    for record in records:
+    for position, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             continue
         raw_period = _search(source, source.period, record)
@@ -58,6 +58,7 @@ def extract(source: JsonSource, page: Page) -> Extraction:
                         tuple(dict.fromkeys([*period.flags, *number.flags])),
                     ),
                     source=source.name,
+                    origin=f"record {position} ({raw_period!r})",
                 )
     if not used:
         raise LayoutError(

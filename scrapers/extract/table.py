@@ -221,7 +221,7 @@ def _periods_in_rows(
         if column != period_column and (not wanted or name in wanted)
     ]
     extraction = Extraction()
-    for cells in body:
+    for line, cells in enumerate(body, start=1):
         label = cells[period_column].text
         if not label or label.lower().startswith("total"):
             continue
@@ -247,6 +247,7 @@ def _periods_in_rows(
                 ),
                 label=names[column],
                 source=source.name,
+                origin=f"row {line} ({label!r})",
             )
     return extraction
 

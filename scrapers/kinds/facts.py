@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scrapers.source import Source
-from storage.checked import Regex
+from storage.checked import Regex, Selector, SelectorOrXPath
 
 DATA_CURRENT = r"[Dd]ata current as of\s+([A-Z][a-z]+\.? \d{1,2}, \d{4})"
 
@@ -14,7 +14,7 @@ class Fact:
     """One figure on the page."""
 
     metric: str = field(metadata={"help": "Metric name, e.g. 'trac.court.backlog'."})
-    selector: str = field(
+    selector: SelectorOrXPath = field(
         metadata={
             "help": "CSS selector (or XPath, starting with '/' or '(') of the element "
             "holding the figure, e.g. '#card-eoir_backlog .text-5xl'."
@@ -24,7 +24,7 @@ class Fact:
         default="",
         metadata={"help": "Regex applied to the element's text; group 1 is the number."},
     )
-    card: str = field(
+    card: Selector = field(
         default="",
         metadata={
             "help": "CSS selector of the card around the figure, where its date is "

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from scrapers.source import Source
+from storage.checked import Selector
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -11,18 +12,20 @@ class ListingSource(Source, kind="listing"):
 
     extractor = "scrapers.extract.listing"
 
-    items: str = field(metadata={"help": "CSS selector of each item, e.g. 'ul.whatsnew > li'."})
-    title_selector: str = field(
+    items: Selector = field(
+        metadata={"help": "CSS selector of each item, e.g. 'ul.whatsnew > li'."}
+    )
+    title_selector: Selector = field(
         default="a", metadata={"help": "CSS selector (inside an item) of the title text."}
     )
-    link_selector: str = field(
+    link_selector: Selector = field(
         default="a::attr(href)",
         metadata={"help": "CSS selector (inside an item) of the link address."},
     )
-    date_selector: str = field(
+    date_selector: Selector = field(
         default="",
         metadata={"help": "CSS selector (inside an item) of its date, e.g. '.date'."},
     )
-    summary_selector: str = field(
+    summary_selector: Selector = field(
         default="", metadata={"help": "CSS selector (inside an item) of its summary text."}
     )

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scrapers.source import Source
-from storage.checked import Regex
+from storage.checked import Regex, Selector
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,7 +21,7 @@ class TableSource(Source, kind="table"):
             "slug, e.g. {case_type}. Example: 'trac.completions.{row}'."
         }
     )
-    selector: str = field(
+    selector: Selector = field(
         default="",
         metadata={"help": "CSS selector of the <table>, e.g. 'table#stats' or 'main table'."},
     )

@@ -128,6 +128,7 @@ class Receiver:
     secret: str
     script: list[str] = field(default_factory=list)
     hang_seconds: float = 1.5
+    drip_every: float = 0.25  # seconds between the bytes of a "drip" answer
     requests: list[dict] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
@@ -157,11 +158,23 @@ class Receiver:
                             expected, self.headers.get("X-Crossings-Signature", "")
                         ),
                         "action": action,
+                        "finished": action != "drip",
                     }
                 )
                 if action == "hang":
                     time.sleep(receiver.hang_seconds)
                     action = "200"
+                if action == "drip":  # a whole answer, one byte at a time
+                    body = b"ok" * 20
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    for byte in body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(receiver.drip_every)
+                    receiver.requests[-1]["finished"] = True
+                    return
                 self.send_response(int(action))
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -178,3 +191,36 @@ class Receiver:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+class DrippingSmtp:
+    """An SMTP server that never finishes its greeting: a continuation line ("220-")
+    every `every` seconds, each well within any read timeout, for `lasts` seconds."""
+
+    def __init__(self, every: float = 0.2, lasts: float = 15.0) -> None:
+        self.every, self.lasts = every, lasts
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.cut_off = threading.Event()  # the client hung up while we were still dripping
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: socket.socket) -> None:
+        end = time.monotonic() + self.lasts
+        with conn:
+            try:
+                while time.monotonic() < end:
+                    conn.sendall(b"220-still saying hello\r\n")
+                    time.sleep(self.every)
+            except OSError:
+                self.cut_off.set()
+
+    def stop(self) -> None:
+        self.listener.close()

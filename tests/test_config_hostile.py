@@ -1,0 +1,95 @@
+"""Config input that used to crash `crossings` or pass unnoticed, as a user would feed it
+to `crossings check`: every case is a config error (exit 2) that says what is wrong and
+where - never a traceback, never "OK". One table of cases, one test body."""
+
+import subprocess
+import sys
+
+import pytest
+
+SOURCE = """
+[sources.trac]
+kind = "table"
+url = "https://tracreports.org/"
+metric = "trac.{{row}}"
+schedule = "{schedule}"
+{source_extra}
+"""
+RULE = """
+[channels.hook]
+kind = "webhook"
+url = "https://example.org/hook"
+timeout = {timeout}
+
+[channels.mail]
+kind = "email"
+host = "smtp.example.org"
+port = {port}
+sender = "a@example.org"
+to = ["b@example.org"]
+
+[rules.high]
+kind = "threshold"
+metric = "trac.*"
+above = {above}
+channels = ["hook"]
+"""
+
+
+def config(schedule="6h", timeout="5", port="587", above="1000", settings="", source="") -> bytes:
+    text = "[settings]\n" + settings + SOURCE.format(schedule=schedule, source_extra=source)
+    text += RULE.format(timeout=timeout, port=port, above=above)
+    return text.encode()
+
+
+CASES = [
+    # (what, file bytes, words the error must contain)
+    ("500-deep nesting", b"x = " + b"[" * 500 + b"]" * 500 + b"\n", "nested too deeply"),
+    ("30-deep tables", b"[" + b".".join([b"a"] * 30) + b"]\nx = 1\n", "nested more than 20"),
+    ("UTF-16", config().decode().encode("utf-16"), "UTF-16, not UTF-8"),
+    ("Latin-1", config().replace(b"trac", "tr\u00e9s".encode("latin-1"), 1), "not UTF-8 text"),
+    ("a byte-order mark", b"\xef\xbb\xbf" + config(), "byte-order mark"),
+    ("an endless interval", config(schedule="99999999999999999999d"), "longer than ten years"),
+    ("a year-long interval", config(schedule="400d"), "longer than a year"),
+    ("31 February", config(schedule="* * 31 2 *"), "never fires"),
+    ("timeout = nan", config(settings="timeout = nan\n"), "expected a finite number"),
+    ("delay = inf", config(settings="download_delay = inf\n"), "expected a finite number"),
+    ("negative retries", config(settings="retries = -1\n"), "retries = -1 is out of range"),
+    ("zero timeout", config(settings="timeout = 0\n"), "timeout must be more than 0"),
+    ("a huge port", config(port="70000"), "port 70000 is not a TCP port"),
+    ("a negative channel timeout", config(timeout="-5"), "timeout -5 is out of range"),
+    ("a level of nan", config(above="nan"), "expected a finite number"),
+    ("a broken CSS selector", config(source='selector = "table[["'), "not a valid CSS selector"),
+    ("a listen port too big", config(settings='listen = "127.0.0.1:70000"\n'), "not a TCP port"),
+    ("a broken regex", config(source='rows = "(unclosed"'), "not valid as a regex"),
+    ("repeat for ever", config() + b'repeat_interval = "99999999999999d"\n', "ten years"),
+]
+
+
+@pytest.mark.parametrize(("what", "body", "says"), CASES, ids=[case[0] for case in CASES])
+def test_hostile_config_is_a_clear_error_never_a_traceback(tmp_path, what, body, says):
+    path = tmp_path / "crossings.toml"
+    path.write_bytes(body)
+    checked = check(path)
+    assert "Traceback" not in checked.stderr, checked.stderr
+    assert checked.returncode == 2, (checked.returncode, checked.stdout, checked.stderr)
+    assert says in checked.stderr, checked.stderr
+
+
+def check(path):
+    return subprocess.run(
+        [sys.executable, "-m", "jobs", "--config", str(path), "check"],
+        capture_output=True, text=True, timeout=60, cwd=path.parent,
+    )  # fmt: skip
+
+
+def test_a_rule_on_a_metric_no_source_publishes_is_a_warning(tmp_path):
+    typo = tmp_path / "typo.toml"
+    typo.write_bytes(config().replace(b'metric = "trac.*"', b'metric = "trca.backlog"'))
+    checked = check(typo)
+    assert checked.returncode == 0, checked.stderr
+    assert "no source publishes metric 'trca.backlog'" in checked.stderr
+    fine = tmp_path / "fine.toml"
+    fine.write_bytes(config())
+    checked = check(fine)
+    assert checked.returncode == 0 and "no source publishes" not in checked.stderr

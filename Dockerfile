@@ -18,7 +18,9 @@ COPY storage ./storage
 COPY scrapers ./scrapers
 COPY alerts ./alerts
 COPY jobs ./jobs
-RUN /opt/crossings/bin/pip install --no-cache-dir .
+# With Scrapyd, so that the same image can also be a crawl node (compose.yaml, profile
+# "scrapyd"; docs/scaling.md).
+RUN /opt/crossings/bin/pip install --no-cache-dir ".[scrapyd]"
 
 FROM ${BASE_IMAGE}
 # A fixed numeric id (group 0, as OpenShift-style runtimes expect), so that volume

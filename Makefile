@@ -14,7 +14,7 @@ IMAGE_HINT     := echo "Image not built. If the base image could not be pulled (
   make image BASE_IMAGE=localhost/crossings-base:bookworm (see docs/container.md)" >&2
 
 .PHONY: run test lint format check demo image image-check bench clean browser \
-        bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling
+        bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling bench-scaleout
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -79,7 +79,7 @@ image-check: image
 ## bench: every benchmark, side by side with urlwatch and pandas (see bench/README.md);
 ##        results in bench/results/*.json. QUICK=1 for a short run of each.
 BENCH_ARGS := $(if $(QUICK),--quick,)
-bench: bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling
+bench: bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling bench-scaleout
 
 bench-checks: $(STAMP)
 	$(BIN)/python bench/checks.py $(BENCH_ARGS)
@@ -98,6 +98,9 @@ bench-daemon: $(STAMP)
 
 bench-polling: $(STAMP)
 	$(BIN)/python bench/polling.py
+
+bench-scaleout: $(STAMP)
+	$(BIN)/python bench/scaleout.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

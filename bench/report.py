@@ -112,8 +112,45 @@ def daemon(data: dict) -> str:
     )
 
 
-RENDERERS = {"checks": checks, "csv": csv, "rules": rules, "queries": queries, "daemon": daemon,
-             "polling": polling_bench.render}  # fmt: skip
+def scaleout(data: dict) -> str:
+    rows = []
+    for name in ("first", "same"):
+        local = [p for p in data["passes"]["local"] if p["pass"] == name]
+        nodes = [p for p in data["passes"]["scrapyd"] if p["pass"] == name]
+
+        def med(key: str, runs: list[dict]) -> float:
+            return harness.median([p[key] for p in runs])
+
+        lw, nw = med("wall_s", local), med("wall_s", nodes)
+        lc, nc = med("cpu_s", local), med("cpu_s", nodes)
+        rows.append(
+            [
+                data["sources"], name,
+                f"{lw:.1f} / {nw:.1f}", f"**{harness.ratio(nw, lw):.2f}x**",
+                f"{lc:.1f} / {nc:.1f}", f"**{harness.ratio(nc, lc):.2f}x**",
+                f"{med('children_cpu_s', local):.1f} / {med('nodes_cpu_s', nodes):.1f}",
+                f"{med('driver_cpu_s', local):.1f} / {med('driver_cpu_s', nodes):.1f}",
+                f"{med('ingest_cpu_s', nodes):.1f}",
+                f"{med('driver_peak_rss_mb', local):.0f} / {med('driver_peak_rss_mb', nodes):.0f}",
+            ]
+        )  # fmt: skip
+    header = [
+        "N", "pass", "wall s (local / 2 nodes)", "wall ratio", "CPU s, all (l / n)",
+        "CPU ratio", "crawl CPU s: children / nodes", "daemon CPU s (l / n)",
+        "of which ingest (n)", "daemon peak RSS MB (l / n)",
+    ]  # fmt: skip
+    return harness.table(rows, header) + _when(data) + f" Repetitions: {data['repeat']}."
+
+
+RENDERERS = {
+    "checks": checks,
+    "csv": csv,
+    "rules": rules,
+    "queries": queries,
+    "daemon": daemon,
+    "polling": polling_bench.render,
+    "scaleout": scaleout,
+}
 
 
 def main() -> None:

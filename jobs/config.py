@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.channel import Channel
@@ -32,7 +32,7 @@ from scrapers.fetching import FetchSettings
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
 from storage import CrossingsError
-from storage.checked import HostPort, out_of_range
+from storage.checked import HostPort, HttpUrl, out_of_range
 
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
@@ -96,6 +96,25 @@ class Settings(FetchSettings):
             "it is marked dead and the other channels are told."
         },
     )
+    runner: Literal["local", "scrapyd"] = field(
+        default="local",
+        metadata={
+            "help": 'Where crawls run: "local" (child processes here) or "scrapyd" (the '
+            "Scrapyd nodes in scrapyd_nodes; see docs/scaling.md)."
+        },
+    )
+    scrapyd_nodes: tuple[HttpUrl, ...] = field(
+        default=(),
+        metadata={"help": 'Scrapyd node URLs, e.g. ["http://10.0.0.5:6800"] (runner = "scrapyd").'},
+    )
+    scrapyd_username_env: str = field(
+        default="SCRAPYD_USERNAME",
+        metadata={"help": "The environment variable holding the nodes' basic-auth username."},
+    )
+    scrapyd_password_env: str = field(
+        default="SCRAPYD_PASSWORD",
+        metadata={"help": "The environment variable holding the nodes' basic-auth password."},
+    )
 
     def problems(self) -> list[str]:
         found = super().problems()
@@ -106,6 +125,8 @@ class Settings(FetchSettings):
         found += out_of_range(self, RANGES)
         if self.retry_alerts_for < timedelta(hours=1):
             found.append("retry_alerts_for must be at least '1h' (an outage often lasts longer)")
+        if self.runner == "scrapyd" and not self.scrapyd_nodes:
+            found.append('runner = "scrapyd" needs scrapyd_nodes, e.g. ["http://127.0.0.1:6800"]')
         return found
 
     @property

@@ -7,7 +7,8 @@ line per source; the runner turns those into `RunResult`s. A runner never raises
 that crashes, hangs past the timeout or is killed still yields one result per source, with
 a reason, and its runs left `running` are closed as `interrupted`.
 
-Another runner (Scrapyd, many machines) can replace it by offering the same `crawl`."""
+`Runner` is the seam: `jobs.scrapyd.runner.ScrapydRunner` (crawls on Scrapyd nodes) offers
+the same, and `[settings] runner` chooses (`runner_for`)."""
 
 import asyncio
 import contextlib
@@ -20,8 +21,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from jobs.config import ConfigError, load
+from jobs.config import Config, ConfigError, load
 from jobs.lifeline import child_environment
 from jobs.logs import relog
 from storage import COUNTERS, RunCounts, RunStatus, StorageError, Store, clock
@@ -46,6 +48,34 @@ class RunResult(RunCounts):
     @property
     def succeeded(self) -> bool:
         return self.status.succeeded
+
+
+class Runner(Protocol):
+    """Crawls sources somewhere and says how each run ended; never raises."""
+
+    async def crawl(
+        self, sources: Sequence[str], *, trigger: str = "schedule"
+    ) -> list[RunResult]: ...
+
+    def terminate(self) -> None:
+        """Ask the running crawls to stop (called twice: ask, then insist); their cut-off
+        runs end `interrupted`."""
+
+    def pids(self) -> list[int]:
+        """The crawl processes of this machine still running (none for remote crawls)."""
+        ...
+
+    def kill(self) -> None:
+        """Stop the crawls that did not stop when asked, at once."""
+
+
+def runner_for(config: Config, *, timeout: float | None = None) -> Runner:
+    """The runner `[settings] runner` names."""
+    if config.settings.runner == "scrapyd":
+        from jobs.scrapyd.runner import ScrapydRunner
+
+        return ScrapydRunner(config, timeout=timeout)
+    return LocalRunner(config.path, timeout=timeout)
 
 
 class LocalRunner:
@@ -153,7 +183,7 @@ class LocalRunner:
                 run_id = run_ids.get(name)
                 row = rows.get(run_id) if run_id is not None else None
                 finished[name] = (
-                    _from_row(name, row)
+                    from_row(name, row)
                     if row
                     else RunResult(
                         name, None, RunStatus.FAILED, f"{name}: {why}",
@@ -217,7 +247,7 @@ def _take(raw: bytes, run_ids: dict[str, int], finished: dict[str, RunResult]) -
         finished[line["source"]] = RunResult(**fields)
 
 
-def _from_row(name: str, row: dict) -> RunResult:
+def from_row(name: str, row: dict) -> RunResult:
     seconds = 0.0
     if row.get("finished_at"):
         seconds = (clock.parse(row["finished_at"]) - clock.parse(row["started_at"])).total_seconds()

@@ -28,6 +28,8 @@ def _toml_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, timedelta):
         return f'"{format_duration(value)}"'
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,11 +1,15 @@
-"""The one item pipeline: hands every fetch to the Recorder, then closes the source's run
-when its last fetch is in."""
+"""The item pipelines: `StorePipeline` hands every fetch to the Recorder, then closes the
+source's run when its last fetch is in; on a Scrapyd node, `RecordsPipeline` turns it into
+a record for the item feed instead (see scrapers.records)."""
 
 import logging
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
 from scrapers.items import Fetched
+from scrapers.recorder import Recorder
+from scrapers.records import record
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ class StorePipeline:
                 item.body_file.discard()
             return item
         recorder, status, reason = spider.recorder, item.status, item.reason
+        assert isinstance(recorder, Recorder)  # on a node, RecordsPipeline stores nothing
         fetch = item.fetch
         try:
             if fetch is not None:
@@ -45,3 +50,29 @@ class StorePipeline:
         if status is not None:
             spider.finish(item.run, status, reason)
         return item
+
+
+class RecordsPipeline:
+    """The node's one item pipeline: every `Fetched` item becomes a record for the feed."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "RecordsPipeline":
+        return cls(crawler)
+
+    def process_item(self, item: Fetched) -> dict:
+        from scrapers.spider import SourcesSpider  # the spider imports this module's settings
+
+        spider = self.crawler.spider
+        assert isinstance(spider, SourcesSpider)
+        try:
+            if item.run.status is not None:  # the run was cut short meanwhile
+                raise DropItem(f"{item.run.name}: the run was already closed")
+            if item.status is not None:
+                spider.finish(item.run, item.status, item.reason)
+            return record(item)
+        finally:
+            if item.body_file is not None:
+                item.body_file.discard()

@@ -5,6 +5,7 @@ page stores its snapshot (to diagnose and `reparse` later) and changes nothing e
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from scrapers.extract import Extraction
 from scrapers.source import Source
@@ -52,11 +53,36 @@ class Fetch:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+    fetched_at: str | None = None  # when it was fetched elsewhere (a Scrapyd node); else now
+
+
+class Memory(Protocol):
+    """What the spider asks of whoever records the crawl: the last fetch of a URL (for a
+    conditional GET), a stored body, and closing a run. `Recorder` answers from the
+    database; on a Scrapyd node, `scrapers.records.NodeMemory` from what the job brought."""
+
+    keeps_bodies: bool  # whether `body` can give back what a 304 points at
+
+    def latest(self, source: str, url: str, *, with_body: bool = False) -> Snapshot | None: ...
+
+    def body(self, sha256: str) -> bytes: ...
+
+    def finish(
+        self, run: SourceRun, status: RunStatus | str, reason: str | None = None
+    ) -> None: ...
 
 
 class Recorder:
+    keeps_bodies = True
+
     def __init__(self, store: Store) -> None:
         self.store = store
+
+    def latest(self, source: str, url: str, *, with_body: bool = False) -> Snapshot | None:
+        return self.store.snapshots.latest(source, url, with_body=with_body)
+
+    def body(self, sha256: str) -> bytes:
+        return self.store.snapshots.body(sha256)
 
     def start(self, name: str, source: Source, *, trigger: str, pid: int | None) -> SourceRun:
         """Open the run row. The cache is trusted (conditional GET, no re-parse of an
@@ -112,6 +138,7 @@ class Recorder:
             etag=fetch.etag,
             last_modified=fetch.last_modified,
             content_type=fetch.content_type,
+            fetched_at=fetch.fetched_at,
         )
 
     def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:

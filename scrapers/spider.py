@@ -27,7 +27,7 @@ from scrapers.extract.links import find_file
 from scrapers.fetching import FetchSettings, Pacer
 from scrapers.items import Fetched
 from scrapers.middlewares import ASKED_TO_WAIT, TRIES
-from scrapers.recorder import Fetch, Recorder, SourceRun
+from scrapers.recorder import Fetch, Memory, SourceRun
 from scrapers.streaming import FetchError, RobotsCache, download
 
 # Statuses that reach the callbacks instead of being dropped (redirects are still followed).
@@ -40,7 +40,7 @@ class SourcesSpider(scrapy.Spider):
     def __init__(
         self,
         runs: list[SourceRun],
-        recorder: Recorder,
+        recorder: Memory,
         fetch: FetchSettings,
         on_finished: Callable[[SourceRun], None],
         **kwargs: Any,
@@ -72,7 +72,9 @@ class SourcesSpider(scrapy.Spider):
         self, run: SourceRun, url: str, callback: Callable, method: str = "GET"
     ) -> scrapy.Request:
         headers = {}
-        latest = self.recorder.store.snapshots.latest(run.name, url) if run.trust_cache else None
+        latest = self.recorder.latest(run.name, url) if run.trust_cache else None
+        if callback == self.parse_listing and not self.recorder.keeps_bodies:
+            latest = None  # a 304 would leave nothing to find the file's link in
         if latest is not None:
             if latest.etag:
                 headers["If-None-Match"] = latest.etag
@@ -143,11 +145,8 @@ class SourcesSpider(scrapy.Spider):
         fetch = _fetch(response)
         body = response.body
         if response.status == 304:
-            latest = self.recorder.store.snapshots.latest(
-                run.name, response.meta["url"], with_body=True
-            )
-            found = latest.sha256 if latest else None
-            body = self.recorder.store.snapshots.body(found) if found else b""
+            latest = self.recorder.latest(run.name, response.meta["url"], with_body=True)
+            body = self.recorder.body(latest.sha256) if latest and latest.sha256 else b""
         try:
             file_url = find_file(run.source, Page(response.meta["url"], body))
         except LayoutError as error:
@@ -167,8 +166,7 @@ class SourcesSpider(scrapy.Spider):
         yield await self._stream_file(run, response.meta["url"])
 
     async def _stream_file(self, run: SourceRun, url: str) -> Fetched:
-        store = self.recorder.store
-        latest = store.snapshots.latest(run.name, url) if run.trust_cache else None
+        latest = self.recorder.latest(run.name, url) if run.trust_cache else None
         conditional = {}
         if latest and latest.etag:
             conditional["If-None-Match"] = latest.etag

@@ -12,6 +12,7 @@ layer, so that every part can derive from it.
      ├── NumberError        scrapers/numbers.py    a cell that is not a number (also ValueError)
      ├── LayoutError        scrapers/extract       a page no longer looks as its parser expects
      ├── FetchError         scrapers/streaming.py  a streamed download failed
+     ├── RecordError        scrapers/records.py    a node's records cannot be read (other version)
      ├── DeliveryError      alerts/message.py      a channel could not deliver a message
      ├── ExpressionError    alerts/expression.py   a derived metric's expression is outside
      │                                             the language or its units (also ValueError)
@@ -19,6 +20,7 @@ layer, so that every part can derive from it.
      │                                             judge series (also ValueError)
      ├── ConfigError        jobs/config.py         the config file is broken (every problem)
      ├── DaemonError        jobs/daemon/service.py the daemon cannot start
+     ├── NodeError          jobs/scrapyd/client.py a Scrapyd node cannot be used for a call
      └── DemoError          jobs/demo/run.py       the offline demo cannot start
 """
 

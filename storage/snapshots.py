@@ -230,6 +230,17 @@ class Snapshots(Repository):
         )
         return _snapshot(row) if row else None
 
+    def latest_per_url(self, source: str) -> list[Snapshot]:
+        """The newest fetch of every URL of a source (what a crawl elsewhere needs for its
+        conditional requests)."""
+        rows = self._rows(
+            """SELECT * FROM (SELECT *, ROW_NUMBER() OVER (
+                   PARTITION BY url ORDER BY fetched_at DESC, id DESC) AS newest
+                 FROM snapshots WHERE source = ?) WHERE newest = 1 ORDER BY url""",
+            [source],
+        )
+        return [_snapshot(row) for row in rows]
+
     def for_source(self, source: str, *, limit: int | None = None) -> list[Snapshot]:
         """Fetches of a source that hold a body, oldest first (what `reparse` replays)."""
         rows = self._rows(

@@ -1,6 +1,7 @@
 """Config loading: every mistake reported at once with its location; init and check work
 as a new user would try them."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,19 @@ def test_check_on_a_broken_config_exits_2_without_a_traceback(tmp_path):
     assert checked.returncode == 2
     assert "5 problems" in checked.stderr
     assert "Traceback" not in checked.stderr
+
+
+def test_the_scrapyd_runner_needs_node_urls(tmp_path):
+    path = tmp_path / "crossings.toml"
+    path.write_text('[settings]\nrunner = "scrapyd"\n')
+    with pytest.raises(ConfigError) as raised:
+        load(path)
+    assert 'runner = "scrapyd" needs scrapyd_nodes' in str(raised.value)
+
+    path.write_text('[settings]\nrunner = "scrapyd"\nscrapyd_nodes = ["10.0.0.5:6800"]\n')
+    with pytest.raises(ConfigError, match=re.escape("'10.0.0.5:6800' must start with http://")):
+        load(path)
+
+    path.write_text('[settings]\nrunner = "remote"\n')
+    with pytest.raises(ConfigError, match="text 'remote' is not one of 'local', 'scrapyd'"):
+        load(path)

@@ -38,6 +38,8 @@ COMMAND_PATHS = {
     "export": "jobs.cli.query:export",
     "serve": "jobs.cli.serve:serve",
     "run": "jobs.cli.daemon:run",
+    "deploy": "jobs.cli.nodes:deploy",
+    "nodes": "jobs.cli.nodes:nodes",
 }
 
 

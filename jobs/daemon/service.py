@@ -42,7 +42,7 @@ from jobs.daemon.queue import CrawlQueue
 from jobs.lifeline import alive, orphaned_child
 from jobs.logs import LogFormat, run_summary
 from jobs.polling import is_auto
-from jobs.runner import LocalRunner, RunResult
+from jobs.runner import RunResult, runner_for
 from jobs.schedule import trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
@@ -79,7 +79,7 @@ class Daemon:
         self.zone = config.settings.zone
         self.sources = {name: s for name, s in config.sources.items() if s.enabled}
         self.alerting = Alerting(config, log_format=log_format)
-        self.runner = LocalRunner(config.path, timeout=CRAWL_TIMEOUT.total_seconds())
+        self.runner = runner_for(config, timeout=CRAWL_TIMEOUT.total_seconds())
         self.scheduler: AsyncIOScheduler | None = None
         self.queue: CrawlQueue | None = None
         self.planned = PlannedPolls(

@@ -4,6 +4,7 @@ its HEALTHCHECK command really tells a healthy daemon from a sick one, and setti
 from the environment as the image sets them."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -136,3 +137,26 @@ def test_compose_runs_the_daemon_on_its_config_with_a_mail_catcher(monkeypatch):
     mail = [channel for channel in config.channels.values() if channel.kind == "email"]
     assert mail and all(channel.host == "mailpit" for channel in mail)
     assert config.sources and config.rules
+
+
+def test_compose_profile_scrapyd_wires_two_authenticated_nodes_to_the_daemon(monkeypatch):
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    nodes = {name: service for name, service in services.items() if "scrapyd" in name}
+    assert len(nodes) == 2
+    daemon = services["crossings"]["environment"]
+    urls = json.loads(daemon["CROSSINGS_SCRAPYD_NODES"])
+    assert urls == [f"http://{name}:6800" for name in nodes]
+    for node in nodes.values():
+        assert node["profiles"] == ["scrapyd"]
+        assert "ports" not in node  # the compose network only
+        assert "SCRAPYD_PASSWORD" in node["environment"]
+        assert 'test -n "$$SCRAPYD_PASSWORD"' in node["entrypoint"][-1]  # no auth, no start
+        assert "./container/scrapyd.conf:/etc/scrapyd/scrapyd.conf:ro" in node["volumes"]
+    conf = (ROOT / "container" / "scrapyd.conf").read_text()
+    assert re.search(r"^items_dir = items$", conf, re.M)  # the results travel back by it
+
+    monkeypatch.setenv("CROSSINGS_RUNNER", "scrapyd")
+    monkeypatch.setenv("CROSSINGS_SCRAPYD_NODES", daemon["CROSSINGS_SCRAPYD_NODES"])
+    settings = load(ROOT / "container" / "crossings.toml").settings
+    assert settings.runner == "scrapyd" and list(settings.scrapyd_nodes) == urls

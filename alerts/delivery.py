@@ -147,7 +147,8 @@ def _batches(
     store: Store, due: list[OutboxMessage], channels: Mapping[str, Channel], now: datetime
 ) -> list[list[OutboxMessage]]:
     """Due messages in sending order, alert messages of one channel and group together;
-    those younger than their channel's group_wait are put back until it has passed."""
+    those never tried and younger than their channel's group_wait are put back until it has
+    passed (a retried or requeued message has waited already)."""
     batches: dict[tuple, list[OutboxMessage]] = {}
     for row in due:
         channel = channels.get(row.channel)
@@ -156,7 +157,7 @@ def _batches(
             batches[("single", row.id)] = [row]
             continue
         ready = clock.parse(row.created_at) + channel.group_wait
-        if ready > now:
+        if row.attempts == 0 and ready > now:
             store.outbox.defer(row.id, until=clock.to_text(ready))
             continue
         batches.setdefault(("group", row.channel, channel.group_of(event)), []).append(row)

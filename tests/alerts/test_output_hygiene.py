@@ -48,6 +48,7 @@ def test_alert_email_offers_no_javascript_link_and_a_clean_subject(store, smtp):
     assert "javascript:" not in html and "javascript:" not in text
     assert 'href="https://www.dhs.gov/n/2"' in html
 
+
 def test_digest_offers_no_javascript_link(store):
     hostile_news(store)
     page = preview(store, Digest(name="weekly", channels=("newsroom",)), {})

@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml
 ##      the first time, `crossings init .` writes that config to ./crossings.toml to edit
 run: $(STAMP)
 	@test -f $(CONFIG) || $(BIN)/crossings init $(dir $(CONFIG))
+	@echo "The web pages: the address after 'web pages at' in the first log line (set by"
+	@echo "listen in $(CONFIG)). Ctrl-C stops the daemon."
 	$(BIN)/crossings --config $(CONFIG) run
 
 ## test: set up, then lint, type-check (mypy, configured in pyproject.toml) and run the
@@ -37,11 +39,20 @@ test: $(STAMP) browser
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-## browser: headless Chromium for the web-page tests (Debian package; installed when root)
+## browser: headless Chromium for the web-page tests (Debian package). Says what it installs
+##          first; `make test SKIP_BROWSER=1` skips it (the browser tests are then skipped).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "chromium not installed: browser tests will be skipped"; }
+	@if [ -n "$(SKIP_BROWSER)" ]; then \
+	  echo "SKIP_BROWSER is set: Chromium not installed; the browser tests will be skipped"; \
+	elif command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing Chromium for the web-page tests: the Debian package chromium with apt-get"; \
+	  echo "(about 130 packages, some 300 MB). To skip it: make test SKIP_BROWSER=1"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	  || echo "chromium could not be installed: the browser tests will be skipped"; \
+	else \
+	  echo "chromium is not installed (as root, make test installs it): browser tests skipped"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

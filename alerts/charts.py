@@ -1,47 +1,58 @@
-"""Charts for digests: a metric's recent values with the rules' threshold lines, as PNG.
-matplotlib's object API with the Agg canvas (no display, no pyplot global state, safe in
-the daemon's worker thread); imported only when a chart is drawn."""
+"""Paints a `Chart` (alerts.drawing) as PNG for emails and digests: the values, what each
+rule measures, its levels as dashed lines, firing periods shaded, and a legend — the
+picture the web page draws with Chart.js from the same definition. matplotlib's object
+API with the Agg canvas (no display, no pyplot global state, safe in the daemon's worker
+thread); imported only when a chart is drawn."""
 
 import io
-from collections.abc import Sequence
+
+from alerts.drawing import Chart
+from storage.formatting import number
+
+# The web page's colours (jobs/web/static/metric-chart.js), so both pictures read alike.
+VALUE = "#0b7a75"
+VALUE_UNDER_MEASURE = "#8fc1be"
+MEASURED = ("#1f3a93", "#6c3483", "#7e5109")
+FIRES = "#c0392b"
+RESOLVES = "#1e8449"
+BAND = "#f5b7b1"
+REVISED = "#e67e22"
+TICKS = 6
 
 
-def line_chart(
-    title: str,
-    points: Sequence[tuple[str, float]],
-    thresholds: Sequence[tuple[str, float]],
-    *,
-    judged: Sequence[float | None] = (),
-    judged_label: str = "",
-) -> bytes:
-    """PNG of values by period; each threshold a dashed horizontal line with its label.
-    `judged` (one per point, None where undefined) is what a rule compares with the
-    thresholds when that is not the raw value, e.g. a 7-period mean."""
+def png(chart: Chart) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(6.4, 2.6), dpi=100)
+    figure = Figure(figsize=(6.4, 3.0), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    positions = range(len(points))
-    raw_colour = "#9bb7d4" if judged else "#1f4e79"
-    axes.plot(positions, [value for _, value in points], color=raw_colour, linewidth=1.2,
-              label="value")  # fmt: skip
-    if judged:
-        axes.plot(positions, [float("nan") if v is None else v for v in judged],
-                  color="#1f4e79", linewidth=1.8, label=judged_label)  # fmt: skip
-        axes.legend(fontsize=7, loc="best", frameon=False)
-    for label, level in thresholds:
-        axes.axhline(level, color="#b00000", linestyle="--", linewidth=1)
-        axes.annotate(label, (0, level), xytext=(2, 2), textcoords="offset points",
-                      color="#b00000", fontsize=7)  # fmt: skip
-    step = max(1, len(points) // 6)
-    ticks = list(positions)[::step]
-    axes.set_xticks(ticks, [points[i][0] for i in ticks], fontsize=7)
+    positions = list(range(len(chart.periods)))
+    for band in chart.bands:
+        axes.axvspan(band.first - 0.5, band.last + 0.5, color=BAND, alpha=0.5, linewidth=0,
+                     label=band.label)  # fmt: skip
+    raw = VALUE_UNDER_MEASURE if chart.measured else VALUE
+    axes.plot(positions, chart.values, color=raw, linewidth=1.2, label=chart.value_label)
+    revised = [i for i in positions if i < len(chart.revised) and chart.revised[i]]
+    if revised:
+        axes.plot(revised, [chart.values[i] for i in revised], linestyle="none", marker="^",
+                  color=REVISED, markersize=7, label="revised")  # fmt: skip
+    for index, line in enumerate(chart.measured):
+        axes.plot(positions, [float("nan") if v is None else v for v in line.values],
+                  color=MEASURED[index % len(MEASURED)], linewidth=2, label=line.label)  # fmt: skip
+    for level in chart.levels:
+        axes.axhline(level.value, color=RESOLVES if level.resolves else FIRES, linestyle="--",
+                     linewidth=1, label=level.label)  # fmt: skip
+    step = max(1, -(-len(positions) // TICKS))
+    shown = positions[::step]
+    labels = chart.ticks()
+    axes.set_xticks(shown, [labels[i] for i in shown], fontsize=7)
     axes.tick_params(axis="y", labelsize=7)
-    axes.yaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")
-    axes.set_title(title, fontsize=9, loc="left")
+    axes.yaxis.set_major_formatter(lambda value, _: number(value))
+    axes.set_title(chart.title, fontsize=9, loc="left")
     axes.grid(alpha=0.3)
+    axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3,
+                frameon=False)  # fmt: skip
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

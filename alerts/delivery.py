@@ -16,12 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alerts.channel import Channel
-from alerts.charts import line_chart
-from alerts.drawing import Drawing
+from alerts.charts import png
+from alerts.drawing import Drawing, metric_chart
 from alerts.message import DeliveryError, Message
 from alerts.templates import render
 from storage import OutboxMessage, Store, clock
-from storage.formatting import number
 
 log = logging.getLogger(__name__)
 
@@ -249,21 +248,13 @@ def message_for(
 
 
 def _event_chart(store: Store, event: dict) -> bytes | None:
-    """The metric's recent values with the rule's levels (and its rolling aggregate,
-    which is what crossed them), for alerts of rules that draw on a series."""
+    """The chart of the alert's metric for its rule (the same picture as the web page
+    draws): values, what the rule measures, its levels as they were when it fired, and
+    the firing periods shaded."""
     drawing = Drawing.from_facts(event)
     if not event.get("metric") or drawing is None:
         return None
-    points = store.observations.tail(event["metric"], after=None, before=ALERT_CHART_PERIODS - 1)
-    if len(points) < 2:
-        return None
-    lines = [
-        (f"{'resolves' if level.resolves else 'fires'} at {number(level.value)}", level.value)
-        for level in drawing.levels
-    ]
-    judged = drawing.judged([p.value for p in points])
-    label = drawing.measure if judged else ""
-    return line_chart(
-        event["metric_label"], [(p.period, p.value) for p in points], lines,
-        judged=judged, judged_label=label,
-    )  # fmt: skip
+    drawn = metric_chart(
+        store, event["metric"], [(event["rule"], drawing)], last=ALERT_CHART_PERIODS
+    )
+    return png(drawn) if len(drawn.periods) >= 2 else None

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from alerts.charts import line_chart
+from alerts.charts import png
 from alerts.digest import Digest
-from alerts.rule import Rule
+from alerts.drawing import metric_chart
+from alerts.rule import Rule, drawings_for
 from alerts.templates import render
 from storage import Store, clock
-from storage.formatting import number
 
 DEFAULT_SPAN = timedelta(days=7)
 MAX_CHARTS = 12
@@ -121,24 +121,11 @@ def _values(store: Store, since: str, until: str) -> list[dict]:
 
 
 def _chart(store: Store, metric: str, label: str, rules: Mapping[str, Rule], index: int) -> Chart:
-    points = store.observations.tail(metric, after=None, before=CHART_PERIODS - 1)
-    lines: list[tuple[str, float]] = []
-    judged: list[float | None] = []
-    judged_label = ""
-    for rule in rules.values():
-        if not rule.watches(metric) or (drawing := rule.drawing()) is None:
-            continue
-        if not judged and (judged := drawing.judged([p.value for p in points])):
-            judged_label = f"{drawing.measure} ({rule.name})"
-        for level in drawing.levels:
-            named = f"{rule.name} resolves" if level.resolves else rule.name
-            lines.append((f"{named}: {number(level.value)}", level.value))
-    png = line_chart(
-        label, [(p.period, p.value) for p in points], lines,
-        judged=judged, judged_label=judged_label,
-    )  # fmt: skip
-    cid = f"chart-{index}-{hashlib.sha256(png).hexdigest()[:12]}@crossings"
-    return Chart(metric, label, png, cid)
+    drawn = metric_chart(store, metric, drawings_for(rules.values(), metric), last=CHART_PERIODS)
+    drawn.title = label
+    image = png(drawn)
+    cid = f"chart-{index}-{hashlib.sha256(image).hexdigest()[:12]}@crossings"
+    return Chart(metric, label, image, cid)
 
 
 def render_digest(

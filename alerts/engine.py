@@ -328,5 +328,6 @@ def _payload(
             "fetched_at": provenance.get("fetched_at"),
         },
         **(drawing.facts() if drawing else {}),
+        "levels_words": ", ".join(level.words for level in drawing.levels) if drawing else "",
         **facts,
     }

@@ -11,7 +11,7 @@ A kind subclasses it with `kind="..."`, declares its own keys as fields, and imp
 import dataclasses
 import fnmatch
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -123,6 +123,15 @@ class Rule(Registered, family="rule"):
 
 
 Policy = Literal["keep", "alert", "resolve"]
+
+
+def drawings_for(rules: Iterable[Rule], metric: str) -> list[tuple[str, Drawing]]:
+    """(rule name, drawing) of every rule that draws on a chart of `metric`."""
+    return [
+        (rule.name, drawing)
+        for rule in rules
+        if rule.watches(metric) and (drawing := rule.drawing()) is not None
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,5 +1,7 @@
 """Schedules as written in the config: a cron line in the configured timezone, or an
-interval such as '6h'. Turned into APScheduler triggers here, and nowhere else."""
+interval such as '6h'. Turned into APScheduler triggers here, and nowhere else. Also when
+a source whose run failed is tried again: after 5 min, 15 min, 1 h, 3 h, then every 6 h,
+never later than its next scheduled run."""
 
 import functools
 import re
@@ -16,6 +18,22 @@ from jobs.typed import DURATION, parse_duration
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 WEEKDAY_NUMBER = re.compile(r"(?<![/\d])\d(?!\d)")
 LONGEST_INTERVAL = timedelta(days=366)
+
+
+RETRY_WAITS = (
+    timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3),
+    timedelta(hours=6),
+)  # fmt: skip
+
+
+def retry_at(
+    failures: int, failed_at: datetime, next_scheduled: datetime | None
+) -> datetime | None:
+    """When a source that failed `failures` runs in a row (the last ending `failed_at`)
+    is tried again; None when its next scheduled run comes first."""
+    wait = RETRY_WAITS[min(max(failures, 1), len(RETRY_WAITS)) - 1]
+    at = failed_at + wait
+    return at if next_scheduled is None or at < next_scheduled else None
 
 
 def trigger_for(schedule: str, timezone: tzinfo, *, jitter: int | None = None) -> BaseTrigger:

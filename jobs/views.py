@@ -1,37 +1,22 @@
 """What the CLI and the web pages show that joins the config with stored data: sources
-with their next run, and the rule thresholds drawn on a metric's chart."""
+with their next run, and when a failed one is tried again."""
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from alerts.releases import due, history, learn
 from jobs import polling
 from jobs.config import Config
-from jobs.schedule import next_run
+from jobs.schedule import next_run, retry_at
 from scrapers.source import Source
 from storage import Store, clock
-from storage.formatting import number
 
 NEVER_RUN = {
     **dict.fromkeys(("title", "last_run_id", "status", "last_run", "finished_at", "reason",
                      "last_ok", "values_new", "values_revised", "values_unchanged", "news_new")),
     "runs": 0,
     "failures": 0,
+    "retry_at": None,
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Threshold:
-    rule: str
-    key: str
-    value: float
-    measure: str = "value"  # or e.g. "7-period mean": what the rule compares
-
-    @property
-    def label(self) -> str:
-        shown = number(self.value)
-        of = "" if self.measure == "value" else f" ({self.measure})"
-        return f"{self.rule}: {self.key.replace('_', ' ')} {shown}{of}"
 
 
 def sources_overview(config: Config, store: Store, *, now: datetime) -> list[dict]:
@@ -39,11 +24,13 @@ def sources_overview(config: Config, store: Store, *, now: datetime) -> list[dic
     release it expects next and how it is polled. A source only in the config (never
     run) or only in the database (removed from the config) is listed too."""
     rows = {
-        row["source"]: {**row, "next_run": None, "schedule": "not in the config",
-                        "releases": "", "next_release": "", "polling": ""}
+        row["source"]: {**row, "next_run": None, "retry_at": None,
+                        "schedule": "not in the config", "releases": "", "next_release": "",
+                        "polling": ""}
         for row in store.queries.source_health()
     }  # fmt: skip
     budgets = polling.budgets(config.sources, config.settings.polling_budget)
+    failing = store.stats.failing()
     for name, source in config.sources.items():
         row = rows.setdefault(
             name, {**NEVER_RUN, "source": name, "kind": source.kind, "url": source.url}
@@ -51,6 +38,11 @@ def sources_overview(config: Config, store: Store, *, now: datetime) -> list[dic
         row["title"] = row.get("title") or source.title
         row["schedule"] = source.schedule if source.enabled else "disabled"
         row.update(_polling(config, store, source, budgets.get(name), now=now))
+        if source.enabled and name in failing:
+            failures, failed_at = failing[name]
+            upcoming = clock.parse(row["next_run"]) if row["next_run"] else None
+            retry = retry_at(failures, clock.parse(failed_at), upcoming)
+            row["retry_at"] = clock.to_text(max(retry, now)) if retry else None
     return [rows[name] for name in sorted(rows)]
 
 
@@ -84,13 +76,3 @@ def _polling(
         "next_release": next_release,
         "polling": how,
     }
-
-
-def thresholds_for(config: Config, metric: str) -> list[Threshold]:
-    """The levels of the rules that watch `metric`, as each rule kind draws them."""
-    found = []
-    for name, rule in config.rules.items():
-        if not rule.watches(metric) or (drawing := rule.drawing()) is None:
-            continue
-        found += [Threshold(name, lvl.key, lvl.value, drawing.measure) for lvl in drawing.levels]
-    return found

@@ -194,24 +194,15 @@ class Alerts(Repository):
         row = self._one("SELECT COUNT(*) AS n FROM events WHERE historical = ?", [int(historical)])
         return row["n"] if row else 0
 
-    def firing_spans(self, series: str) -> list[dict]:
-        """The periods in which each rule was firing for one series, from its events in
-        period order (a span still open has `until` None): what a chart shades."""
+    def firing_history(self, series: str) -> list[tuple[str, str, str | None]]:
+        """(rule, 'firing' or 'resolved', period) of a series' events, oldest first:
+        what charts shade as firing periods."""
         rows = self._rows(
-            """SELECT rule, kind, period FROM events WHERE series = ? AND period IS NOT NULL
-                   AND kind IN ('firing', 'resolved') ORDER BY rule, period, id""",
+            """SELECT rule, kind, period FROM events
+               WHERE series = ? AND kind IN ('firing', 'resolved') ORDER BY id""",
             [series],
         )
-        spans: list[dict] = []
-        open_spans: dict[str, dict] = {}
-        for row in rows:
-            if row["kind"] == "firing" and row["rule"] not in open_spans:
-                open_spans[row["rule"]] = {"rule": row["rule"], "since": row["period"],
-                                           "until": None}  # fmt: skip
-                spans.append(open_spans[row["rule"]])
-            elif row["kind"] == "resolved" and row["rule"] in open_spans:
-                open_spans.pop(row["rule"])["until"] = row["period"]
-        return spans
+        return [(row["rule"], row["kind"], row["period"]) for row in rows]
 
     # --- silences ---------------------------------------------------------------------------
 

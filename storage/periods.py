@@ -5,14 +5,15 @@ a calendar year `2024`, a US federal fiscal year `FY2024` (1 Oct 2023 - 30 Sep 2
 `Period` is the one home of what crossings knows about periods: `Period.parse` reads the
 labels the sources print ("FY 2022*", "2025 (FYTD)", "Oct-24", "Sept-25", "June 2024",
 "05/31/2025", "May 31, 2025", "(27 Jun 2025)") and raises `PeriodError` for one it cannot
-read; `year_earlier` gives the period a year-on-year rule compares with; `position` places
-a period on a chart's time axis. It lives in storage, the lowest layer, because storage
+read; `year_earlier` gives the period a year-on-year rule compares with; `grain` says
+whether it is a day, a month, ...; `step` and `position` place it on a chart's time axis,
+and `tick` labels it there. It lives in storage, the lowest layer, because storage
 keys values by this text and scrapers (parsing), alerts (year on year) and jobs (charts)
 all need it without knowing each other."""
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from storage.errors import CrossingsError
 
@@ -68,6 +69,12 @@ _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _MONTH_TEXT = re.compile(r"(\d{4})-(\d{2})")
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 _FISCAL = re.compile(r"FY ?(\d{4})")
+_GRAINS = (
+    ("day", _DAY), ("month", _MONTH_TEXT), ("quarter", _QUARTER), ("fiscal year", _FISCAL),
+    ("year", re.compile(r"\d{4}")),
+)  # fmt: skip
+_SHORT_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                 "Dec")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,41 @@ class Period:
         return None
 
     @property
+    def grain(self) -> str:
+        """'day', 'month', 'quarter', 'fiscal year', 'year', or 'period' for other forms."""
+        return next((name for name, form in _GRAINS if form.fullmatch(self.text)), "period")
+
+    @property
+    def step(self) -> int | None:
+        """The period's place in whole periods of its grain: days since 1970-01-01, months
+        or quarters since year 0, or the year; so a chart's ticks fall on whole periods.
+        None for other forms."""
+        text, grain = self.text, self.grain
+        if grain == "day":
+            try:
+                return (date.fromisoformat(text) - date(1970, 1, 1)).days
+            except ValueError:
+                return None
+        if grain == "month":
+            return int(text[:4]) * 12 + int(text[5:7]) - 1
+        if grain == "quarter":
+            return int(text[:4]) * 4 + int(text[-1]) - 1
+        if grain in ("fiscal year", "year"):
+            return int(text[-4:])
+        return None
+
+    def tick(self, *, with_year: bool) -> str:
+        """A short label for a chart's axis: 'Jun 3' (or 'Jun 3, 2024'), 'Jun 2024',
+        'FY2024'. Distinct periods of one grain give distinct labels."""
+        if self.grain == "day" and (step := self.step) is not None:
+            day = date(1970, 1, 1) + timedelta(days=step)
+            short = f"{_SHORT_MONTHS[day.month - 1]} {day.day}"
+            return f"{short}, {day.year}" if with_year else short
+        if self.grain == "month":
+            return f"{_SHORT_MONTHS[int(self.text[5:7]) - 1]} {self.text[:4]}"
+        return self.text.replace("FY ", "FY")
+
+    @property
     def position(self) -> float | None:
         """The period's middle as a decimal year, so a chart spaces periods by time (a gap
         of four years looks like one, quarters sit between months); None for a form that
@@ -144,6 +186,12 @@ class Period:
 
 def _month_after(year: int, month: int) -> date:
     return date(year + month // 12, month % 12 + 1, 1)
+
+
+def grain_of(periods: list[str]) -> str:
+    """The grain shared by every period of a series ('period' when they are mixed)."""
+    grains = {Period(period).grain for period in periods}
+    return grains.pop() if len(grains) == 1 else "period"
 
 
 def _parse(raw: str) -> Period:

@@ -76,6 +76,18 @@ class Stats(Repository):
         )
         return {row["source"]: row["at"] for row in rows}
 
+    def failing(self) -> dict[str, tuple[int, str]]:
+        """Sources whose last finished run failed: how many runs failed in a row since the
+        last one that reached the site (ok, unchanged or broken), and when the last ended.
+        Drives the retries after a failure."""
+        rows = self._rows(
+            """SELECT r.source, COUNT(*) AS failures, MAX(r.finished_at) AS at FROM runs r
+               WHERE r.status = 'failed' AND r.id > COALESCE((SELECT MAX(id) FROM runs s
+                     WHERE s.source = r.source AND s.status IN ('ok', 'unchanged', 'broken')), 0)
+               GROUP BY r.source"""
+        )
+        return {row["source"]: (row["failures"], row["at"]) for row in rows}
+
     def running(self) -> list[dict]:
         """Runs still marked running (id, source, pid): at start-up, left by the dead."""
         return self._rows("SELECT id, source, pid FROM runs WHERE status = 'running'")

@@ -46,7 +46,7 @@ class RevisionDetected(Rule, kind="revision"):
                         "previous_period": change["period"],
                         "previously_seen": change["old_first_seen"],
                         "change_percent": percent,
-                        "threshold": self.min_percent,
+                        "min_percent": self.min_percent,
                     },
                     snapshot_id=change["snapshot_id"],
                 )

@@ -23,6 +23,7 @@ from alerts.view import View
 from alerts.windows import Span, calendar_rolling
 from storage import Point
 from storage.formatting import number
+from storage.periods import Period
 
 # key -> (comparison in words, test)
 COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
@@ -189,8 +190,11 @@ class Threshold(ReplayedRule, kind="threshold"):
         level, resolve = self.level, self.resolve_level
         fire, clear = fires(value, level), clears(value, resolve)
 
+        def words() -> str:  # '7-day mean' on a daily series, '7-month mean' on a monthly one
+            return self.drawing().measured(Period(point.period).grain)
+
         def says() -> str:  # formatted only if told: most periods change nothing
-            measured = f"{self.measure()} {number(value)} is"
+            measured = f"{words()} {number(value)} is"
             if fire:
                 return f"{measured} {fire_words} {number(level)}"
             if clear:
@@ -202,6 +206,7 @@ class Threshold(ReplayedRule, kind="threshold"):
         def facts() -> dict:
             return {
                 **self.facts,
+                "measure": words(),
                 "previous_value": previous,
                 "previous_period": before.period if before else None,
                 "latest_value": point.value,

@@ -11,6 +11,7 @@ import click
 from jobs.cli.context import Context
 from jobs.cli.lazy import LazyGroup
 from jobs.config import ConfigError
+from jobs.invocation import NAME, program
 from storage import CrossingsError
 
 CONFIG_ERROR_EXIT = 2
@@ -50,10 +51,22 @@ class CrossingsGroup(LazyGroup):
         try:
             return super().invoke(ctx)
         except ConfigError as error:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(f"Error: {as_invoked(str(error))}", err=True)
             raise click.exceptions.Exit(CONFIG_ERROR_EXIT) from None
         except CrossingsError as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(as_invoked(str(error))) from None
+        except click.UsageError:
+            raise
+        except click.ClickException as error:
+            if (said := as_invoked(error.message)) == error.message:
+                raise
+            raise click.ClickException(said) from None
+
+
+def as_invoked(message: str) -> str:
+    """Commands quoted in a message (`crossings metrics`) as the user can paste them."""
+    name = program()
+    return message if name == NAME else message.replace(f"`{NAME} ", f"`{name} ")
 
 
 @click.group(

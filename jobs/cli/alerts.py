@@ -13,13 +13,16 @@ from alerts.backtest import backtest as replay
 from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
-from jobs.cli.context import Context, pass_context
+from alerts.standing import standing
+from jobs.cli.context import BadArgument, Context, one_of, pass_context
 from jobs.cli.output import ROW_ID, emit, output_options, say
 from jobs.config import ConfigError, rule_from
 from jobs.typed import format_duration, parse_duration
 from jobs.when import parse_moment
 from storage import clock
 from storage.formatting import moment
+
+SHOWN_SERIES = 10  # per rule: a pattern rule may watch hundreds
 
 
 @click.group(invoke_without_command=True)
@@ -51,10 +54,15 @@ def alerts(ctx: click.Context, limit: int) -> None:
     for name, rule in config.rules.items():
         mark = " (silenced)" if any(fnmatch.fnmatchcase(name, p) for p in silenced) else ""
         firing = [s for s in by_rule.get(name, []) if s.state == "firing"]
+        # what a rule measures is worth a line per series; "not firing" alone is not
+        held = by_rule.get(name, []) if rule.drawing() is not None else firing
         summary = f"{len(firing)} firing" if firing else "ok"
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
-        for state in firing:
-            say(f"      {state.series} since {moment(state.since, zone)} (period {state.period})")
+        for state in sorted(held, key=lambda s: (s.state != "firing", s.series))[:SHOWN_SERIES]:
+            words = standing(rule, state, lambda stored: moment(stored, zone))
+            say(f"      {state.series}: {words}")
+        if len(held) > SHOWN_SERIES:
+            click.echo(f"      ... and {len(held) - SHOWN_SERIES} more series")
     click.echo(f"\nRecent events ({len(events)})")
     for event in events:
         mark = "" if _delivery(event) == "sent" else f" ({_delivery(event)})"
@@ -95,7 +103,9 @@ def events(
     try:
         start = parse_moment(since, zone, now=datetime.now(UTC)) if since else None
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--since") from None
+        raise BadArgument(f"--since: {error}") from None
+    if rule is not None:
+        one_of("rule", rule, context.config.rules)
     with context.store() as store:
         found = store.alerts.events(since=start, rule=rule, limit=limit)
     rows = [
@@ -250,7 +260,7 @@ def silence(context: Context, rule: str, until: str, comment: str) -> None:
         raise click.ClickException(f"no rule named {rule!r} (known: {known})")
     ends = _moment(until, config.settings.zone)
     if ends <= datetime.now(UTC):
-        raise click.BadParameter(f"{until!r} is in the past", param_hint="--until")
+        raise BadArgument(f"--until: {until!r} is in the past")
     until_text = clock.to_text(ends)
     with context.store(read_only=False) as store:
         silence_id = store.alerts.silence(rule, until=until_text, comment=comment)
@@ -305,9 +315,7 @@ def notify_test(context: Context, channel: str) -> None:
     Example: crossings notify test newsroom
     """
     config = context.config
-    if channel not in config.channels:
-        known = ", ".join(sorted(config.channels)) or "none configured"
-        raise click.ClickException(f"no channel named {channel!r} (known: {known})")
+    one_of("channel", channel, config.channels)
     at = clock.now()
     shown = moment(at)
     message = Message(
@@ -338,9 +346,7 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
     Example: crossings digest weekly --preview weekly.html
     """
     config = context.config
-    if name not in config.digests:
-        known = ", ".join(sorted(config.digests)) or "none configured"
-        raise click.ClickException(f"no digest named {name!r} (known: {known})")
+    one_of("digest", name, config.digests)
     if (preview_path is None) == (not send):
         raise click.UsageError("give exactly one of --preview FILE.html or --send")
     settings = config.digests[name]
@@ -372,9 +378,8 @@ def _moment(text: str, zone) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is neither a time (2025-01-31T18:00) nor a duration (6h, 3d)",
-            param_hint="--until",
+        raise BadArgument(
+            f"--until: {text!r} is neither a time (2025-01-31T18:00) nor a duration (6h, 3d)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 

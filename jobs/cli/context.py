@@ -1,7 +1,8 @@
 """What every command needs: the config (loaded once) and the store (read-only unless the
 command writes). Their errors are shown by the `crossings` group (jobs/cli/__init__.py)."""
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import click
@@ -34,3 +35,21 @@ pass_context = click.make_pass_decorator(Context)
 def listen_option(help_text: str) -> Callable:
     """`--listen HOST:PORT`, checked as `listen` in [settings] is."""
     return click.option("--listen", type=ClickType(HostPort), metavar="HOST:PORT", help=help_text)
+
+
+class BadArgument(click.ClickException):
+    """An argument or option the command cannot use: one line (no usage text), exit 2."""
+
+    exit_code = 2
+
+
+def one_of(what: str, name: str, known: Iterable[str]) -> str:
+    """`name` when it is one of the `known` names of a `what` (source, rule, channel,
+    digest), else a one-line error that lists them and the closest."""
+    names = sorted(set(known))
+    if name in names:
+        return name
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listed = ", ".join(names) or "none configured"
+    raise click.ClickException(f"no {what} named {name!r} (known: {listed}){hint}")

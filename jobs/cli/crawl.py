@@ -1,13 +1,15 @@
 """Crawling by hand: `crawl` fetches sources now, `reparse` re-extracts stored snapshots."""
 
+import logging
 import sys
 
 import click
 
 from jobs.aftermath import after_crawl
-from jobs.cli.context import Context, pass_context
+from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import say
 from jobs.crawl_child import crawl_here
+from jobs.invocation import program
 from jobs.runner import RunResult
 from storage import RunStatus
 
@@ -18,10 +20,17 @@ CHANGES_SHOWN = 20
 @click.argument("sources", nargs=-1)
 @click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled source.")
 @click.option("--no-alerts", is_flag=True, help="Do not evaluate rules nor send alerts afterwards.")
+@click.option(
+    "-v", "--verbose", is_flag=True,
+    help="Also print Scrapy's log on stderr: every request, retry and traceback.",
+)  # fmt: skip
 @pass_context
-def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts: bool) -> None:
+def crawl(
+    context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts: bool, verbose: bool
+) -> None:
     """Crawl SOURCES now (or --all) and show, per source, its status, values new / revised /
-    unchanged, news items, bytes and time; then evaluate the rules and send any alerts
+    unchanged, news items, bytes and time; a source that failed gets one line saying what
+    failed and why (-v for the whole story). Then evaluate the rules and send any alerts
     (unless --no-alerts). Exits 1 if any source failed or is broken.
 
     Example: crossings crawl trac-quickfacts cbp-sbo-encounters
@@ -31,10 +40,9 @@ def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts
         sources = tuple(name for name, source in config.sources.items() if source.enabled)
     if not sources:
         raise click.UsageError("name at least one source, or pass --all")
-    unknown = [name for name in sources if name not in config.sources]
-    if unknown:
-        known = ", ".join(sorted(config.sources)) or "none configured"
-        raise click.ClickException(f"unknown source {', '.join(unknown)} (known: {known})")
+    for name in sources:
+        one_of("source", name, config.sources)
+    _log_to_terminal(verbose)
     # One-shot: crawl in this process (the daemon, long-running, crawls in children).
     runs = crawl_here(config, sources, trigger="manual")
     results = [RunResult(**run.report()) for run in runs]
@@ -45,10 +53,31 @@ def crawl(context: Context, sources: tuple[str, ...], crawl_all: bool, no_alerts
         click.echo(_line(result, width))
         if result.reason and not result.succeeded:
             say(f"{'':<{width}}  -> {result.reason}")
+    failed = [result.source for result in results if not result.succeeded]
+    if failed:
+        again = " ".join(failed)
+        click.echo(
+            f"To try: check the address and this machine's network, then `{program()} crawl "
+            f"{again}`; the daemon retries failed sources by itself (`{program()} sources` "
+            f"says when).{'' if verbose else ' Every request and error: add -v.'}"
+        )
     if not no_alerts:
         _alert(context)
-    if not all(result.succeeded for result in results):
+    if failed:
         sys.exit(1)
+
+
+def _log_to_terminal(verbose: bool) -> None:
+    """Expected failures (DNS, refused, timeout, 403, 404, TLS) are one line per source in
+    the table; Scrapy's own log, tracebacks included, is printed only when asked for."""
+    root = logging.getLogger()
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
+    else:
+        root.addHandler(logging.NullHandler())  # not Python's last resort: no tracebacks
 
 
 def _alert(context: Context) -> None:
@@ -84,9 +113,7 @@ def reparse(context: Context, source: str) -> None:
     from scrapers.reparse import reparse as reparse_source
 
     config = context.config
-    if source not in config.sources:
-        known = ", ".join(sorted(config.sources)) or "none configured"
-        raise click.ClickException(f"unknown source {source} (known: {known})")
+    one_of("source", source, config.sources)
     with context.store(read_only=False) as store:
         done = reparse_source(store, source, config.sources[source])
     run, snapshot = done.run, done.snapshot

@@ -6,8 +6,11 @@ the machine formats give stored values as they are (times in UTC, ISO 8601)."""
 
 import csv
 import json
+import os
 import re
+import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Iterable
 from datetime import tzinfo
 from typing import IO, Any
@@ -18,7 +21,9 @@ from tabulate import tabulate
 from storage import printable
 from storage.formatting import moment, number
 
-FORMATS = ("table", "csv", "json", "nl")
+FORMATS = ("table", "wide", "csv", "json", "nl")
+GAP = 2  # spaces between table columns (tabulate's plain format)
+LONGEST = 40  # characters of a long text column shown in a table that fits the terminal
 # The id of a stored row (snapshot, message, silence): SQLite ids are 64-bit, and a larger
 # number would not even bind as a query parameter, so it is refused as a usage error.
 ROW_ID = click.IntRange(1, 2**63 - 1)
@@ -28,7 +33,8 @@ STORED_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 def output_options(command: Callable) -> Callable:
     """Add --table/--csv/--json/--nl (one `fmt` argument) to a command."""
     helps = {
-        "table": "Aligned table for reading (default).",
+        "table": "Aligned table for reading, long columns cut to fit the terminal (default).",
+        "wide": "The aligned table with every column in full.",
         "csv": "Comma-separated values with a header row.",
         "json": "A JSON array of objects.",
         "nl": "Newline-delimited JSON: one object per line.",
@@ -48,9 +54,17 @@ def emit(
 ) -> None:
     """Write rows (to stdout, or `out`) in the chosen format; streamed except tables."""
     fmt = fmt or "table"  # no format option given
-    if fmt == "table":
+    if fmt in ("table", "wide"):
         body = [[_readable(row.get(column), zone) for column in columns] for row in rows]
-        click.echo(tabulate(body, headers=columns, disable_numparse=True), file=out)
+        width = _terminal_width(out) if fmt == "table" else None
+        kept = len(columns)
+        if width is not None:
+            body, kept = _fit(body, columns, width)
+        click.echo(tabulate(body, headers=columns[:kept], disable_numparse=True), file=out)
+        if kept < len(columns) and width is not None:
+            left = ", ".join(columns[kept:])
+            note = f"({len(columns) - kept} more columns: {left}; --wide shows them)"
+            click.echo("\n".join(textwrap.wrap(note, width)), file=out)
     elif fmt == "csv":
         writer = csv.writer(out or sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -66,6 +80,35 @@ def emit(
             click.echo(_json(row, columns), file=out)
     else:  # pragma: no cover - click restricts the choices
         raise ValueError(fmt)
+
+
+def _terminal_width(out: IO | None) -> int | None:
+    """The width to fit: the terminal's, or $COLUMNS; None (no limit) when writing to a
+    file or a pipe without $COLUMNS."""
+    stream = out or sys.stdout
+    if "COLUMNS" in os.environ or (hasattr(stream, "isatty") and stream.isatty()):
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def _fit(body: list[list[str]], columns: list[str], width: int) -> tuple[list[list[str]], int]:
+    """Cut long text (reasons, titles, URLs) to LONGEST characters, ending it with '…';
+    then keep the columns, from the left, that fit `width`. Returns the rows and how many
+    columns were kept."""
+    cells = [max([0, *(len(row[i]) for row in body)]) for i in range(len(columns))]
+    cells = [min(w, max(len(name), LONGEST)) for w, name in zip(cells, columns, strict=True)]
+    # tabulate pads a header by two: a column is at least that wide
+    widths = [max(w, len(name) + 2) for w, name in zip(cells, columns, strict=True)]
+    kept, used = 0, -GAP
+    for w in widths:
+        if used + GAP + w > width and kept:
+            break
+        kept, used = kept + 1, used + GAP + w
+    return [[_cut(cell, cells[i]) for i, cell in enumerate(row[:kept])] for row in body], kept
+
+
+def _cut(cell: str, width: int) -> str:
+    return cell if len(cell) <= width else cell[: width - 1] + "…"
 
 
 def say(text: str, *, err: bool = False) -> None:

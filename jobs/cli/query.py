@@ -10,7 +10,9 @@ from typing import IO
 
 import click
 
-from jobs.cli.context import Context, pass_context
+from alerts.drawing import metric_chart
+from alerts.rule import Rule, drawings_for
+from jobs.cli.context import BadArgument, Context, one_of, pass_context
 from jobs.cli.output import ROW_ID, emit, output_options
 from jobs.views import sources_overview
 from jobs.when import parse_moment
@@ -32,7 +34,7 @@ def moment(
             text, context.config.settings.zone, now=datetime.now(UTC), whole_day=whole_day
         )
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint=option) from None
+        raise BadArgument(f"{option}: {error}") from None
 
 
 def unknown_metric(store: Store, name: str) -> click.ClickException:
@@ -46,17 +48,18 @@ def unknown_metric(store: Store, name: str) -> click.ClickException:
 @output_options
 @pass_context
 def sources(context: Context, fmt: str | None) -> None:
-    """Sources with their last run, its outcome and counts, their next run, and their
-    release rhythm: how often they publish (learned or from the `releases` hint), the
-    release expected next, and how they are polled (see docs/sources.md).
+    """Sources with their last run, its outcome and counts, their next run, when a source
+    whose last run failed is tried again (retry_at; `crossings crawl SOURCE` tries now),
+    and their release rhythm: how often they publish (learned or from the `releases`
+    hint), the release expected next, and how they are polled (see docs/sources.md).
 
     Example: crossings sources --csv
     """
     with context.store() as store:
         rows = sources_overview(context.config, store, now=datetime.now(UTC))
-    columns = ["source", "kind", "status", "last_run", "last_ok", "next_run", "runs",
-               "failures", "values_new", "values_revised", "news_new", "reason", "releases",
-               "next_release", "polling"]  # fmt: skip
+    columns = ["source", "status", "last_run", "next_run", "retry_at", "reason", "kind",
+               "last_ok", "runs", "failures", "values_new", "values_revised", "news_new",
+               "releases", "next_release", "polling"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
 
 
@@ -83,6 +86,11 @@ def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
 @click.option("--as-of", help="As the sources had published it then: 2025-06-01, 7d, ...")
 @click.option("--since", "since_period", help="First period to show, e.g. 2024-10 or 2024.")
 @click.option("--until", "until_period", help="Last period to show, e.g. 2025-05.")
+@click.option(
+    "--rule", "rule_name",
+    help="Beside each value, what this rule measures (e.g. the 7-day mean) and whether its "
+    "alert was firing.",
+)  # fmt: skip
 @output_options
 @pass_context
 def series(
@@ -91,25 +99,56 @@ def series(
     as_of: str | None,
     since_period: str | None,
     until_period: str | None,
+    rule_name: str | None,
     fmt: str | None,
 ) -> None:
     """A metric's values by period, each with how often it was revised and the value it
-    replaced. --as-of shows what was known at that time (a bare date: its end).
+    replaced. --as-of shows what was known at that time (a bare date: its end). --rule
+    adds what a rule compares with its levels, as the charts draw it.
 
-    Example: crossings series trac.court.backlog --since 2025-05 --until 2025-05
+    Example: crossings series demo.swb.daily_encounters --rule border-week-high
     """
+    rule = None if rule_name is None else known_rule(context, rule_name, metric)
+    known_as_of = moment(context, as_of, "--as-of", whole_day=True)
     with context.store() as store:
         rows = store.queries.series_with_revisions(
-            metric,
-            as_of=moment(context, as_of, "--as-of", whole_day=True),
-            since=since_period,
-            until=until_period,
+            metric, as_of=known_as_of, since=since_period, until=until_period
         )
-        if not rows and metric not in store.queries.metric_names():
+        if metric not in store.queries.metric_names():
             raise unknown_metric(store, metric)
-    columns = ["period", "value", "unit", "flags", "revisions", "replaced_value",
+        if not rows and (since_period or until_period):
+            raise click.ClickException(
+                f"{metric!r} has no period between {since_period or 'the first'} and "
+                f"{until_period or 'the last'}: periods are written like "
+                f"{store.queries.series_with_revisions(metric)[-1]['period']!r}"
+            )
+        extra: list[str] = []
+        if rule is not None:
+            drawn = metric_chart(store, metric, drawings_for([rule], metric), as_of=known_as_of)
+            extra = [line.label for line in drawn.measured] + ["alert"]
+            beside: dict[str, dict] = {period: {} for period in drawn.periods}
+            for line in drawn.measured:
+                for period, value in zip(drawn.periods, line.values, strict=True):
+                    beside[period][line.label] = value
+            for band in drawn.bands:
+                for period in drawn.periods[band.first : band.last + 1]:
+                    beside[period]["alert"] = "firing"
+            rows = [{**row, **beside.get(row["period"], {})} for row in rows]
+    columns = ["period", "value", *extra, "unit", "flags", "revisions", "replaced_value",
                "first_seen", "last_seen", "snapshot_id"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+
+
+def known_rule(context: Context, name: str, metric: str) -> Rule:
+    """A configured rule that draws on `metric`, or a one-line error naming those that do."""
+    rules = context.config.rules
+    watching = sorted(n for n, rule in rules.items() if rule.watches(metric) and rule.drawing())
+    if name in rules and name in watching:
+        return rules[name]
+    listed = ", ".join(watching) or "none"
+    problem = "does not watch" if name in rules else "no rule named"
+    start = f"rule {name!r} {problem} {metric!r}" if name in rules else f"{problem} {name!r}"
+    raise BadArgument(f"--rule: {start} (rules on {metric!r}: {listed})")
 
 
 @click.command()
@@ -123,6 +162,8 @@ def revisions(context: Context, since: str, metric: str | None, fmt: str | None)
     Example: crossings revisions --since 30d
     """
     with context.store() as store:
+        if metric is not None and metric not in store.queries.metric_names():
+            raise unknown_metric(store, metric)
         found = store.observations.revisions(
             since=moment(context, since, "--since") or "", metric=metric
         )
@@ -152,6 +193,8 @@ def news(
     Example: crossings news --search asylum --since 30d
     """
     with context.store() as store:
+        if source is not None:
+            one_of("source", source, [*context.config.sources, *store.stats.last_started()])
         items = store.news.search(
             text, since=moment(context, since, "--since"), source=source, limit=limit
         )
@@ -170,6 +213,8 @@ def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> N
     Example: crossings runs trac_quickfacts --limit 5
     """
     with context.store() as store:
+        if source is not None:
+            one_of("source", source, [*context.config.sources, *store.stats.last_started()])
         rows = store.runs.recent(source, limit=limit)
     columns = ["id", "source", "trigger", "status", "started_at", "finished_at", "requests",
                "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
@@ -225,7 +270,7 @@ def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: 
     """
     with context.store() as store:
         result = store.queries.run_sql(sql, dict(params))
-        rows = list(result.rows) if fmt == "table" else result.rows
+        rows = list(result.rows) if fmt in (None, "table", "wide") else result.rows
         emit(rows, fmt, columns=result.columns, zone=context.config.settings.zone)
 
 

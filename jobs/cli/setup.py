@@ -11,6 +11,7 @@ import click
 
 from jobs.cli.context import Context, pass_context
 from jobs.config import ConfigError, metric_problems, unproduced_metrics
+from jobs.invocation import program
 from jobs.polling import is_auto
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
@@ -32,7 +33,7 @@ def init(directory: Path, force: bool) -> None:
             f"{error.args[0]} already exists: edit it, or pass --force to replace it"
         ) from None
     click.echo(f"Wrote {path}")
-    click.echo(f"Next: crossings --config {path} check")
+    click.echo(f"Next: {program()} --config {path} check")
 
 
 @click.command()

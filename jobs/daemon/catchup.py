@@ -1,9 +1,11 @@
-"""Catch-up after downtime, from the runs table: a source whose schedule fired while the
-daemon was down (or that never ran) is overdue and runs once, soon after start-up; the
-overdue are fed to the crawl queue a few at a time, so a long outage never turns into a
-stampede."""
+"""Catch-up after downtime and retries after failures, from the runs table.
 
-from collections.abc import Mapping
+A source whose schedule fired while the daemon was down, that never ran, or whose last
+run failed is overdue and runs once, soon after start-up; the overdue are fed to the crawl
+queue a few at a time, so a long outage never turns into a stampede. A failed run is tried
+again with backoff (`jobs.schedule.retry_at`)."""
+
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, tzinfo
 
 from apscheduler.triggers.interval import IntervalTrigger
@@ -26,13 +28,15 @@ def overdue(
     zone: tzinfo,
     *,
     now: datetime,
+    failing: Collection[str] = (),
 ) -> list[str]:
-    """The sources to catch up, those that never ran first, then the longest overdue."""
+    """The sources to catch up: those that never ran first, then those whose last run
+    failed, then the longest overdue."""
     late: list[tuple[datetime, str]] = []
     never = []
     for name, schedule in schedules.items():
         last = last_started.get(name)
-        if last is None:
+        if last is None or name in failing:
             never.append(name)
         elif (due := due_after(schedule, zone, last)) is not None and due <= now:
             late.append((due, name))

@@ -32,6 +32,7 @@ from typing import IO
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.config import Config, unproduced_metrics
@@ -43,7 +44,7 @@ from jobs.lifeline import alive, orphaned_child
 from jobs.logs import LogFormat, run_summary
 from jobs.polling import is_auto
 from jobs.runner import RunResult, runner_for
-from jobs.schedule import trigger_for
+from jobs.schedule import retry_at, trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
 from storage import CrossingsError, RunStatus, SourceEntry, StorageError, Store, clock
@@ -106,7 +107,7 @@ class Daemon:
             catch_up = asyncio.create_task(self._catch_up(), name="catch-up")
             log.info(
                 "crossings is running: %d source(s), %d rule(s), %d digest(s); database %s; "
-                "health at http://%s/healthz",
+                "web pages at http://%s/ (health at /healthz)",
                 len(self.sources),
                 len(self.config.rules),
                 len(self.config.digests),
@@ -247,12 +248,13 @@ class Daemon:
     async def _feed_overdue(self) -> None:
         with Store(self.config.database, read_only=True) as store:
             last = {name: clock.parse(at) for name, at in store.stats.last_started().items()}
+            failing = store.stats.failing()
         schedules = {
             name: source.schedule
             for name, source in self.sources.items()
             if not is_auto(source)  # caught up by its plan
         }
-        late = overdue(schedules, last, self.zone, now=datetime.now(UTC))
+        late = overdue(schedules, last, self.zone, now=datetime.now(UTC), failing=failing)
         if late:
             log.info(
                 "catching up %d overdue source(s): %s",
@@ -269,12 +271,44 @@ class Daemon:
 
     # -- the jobs -----------------------------------------------------------------------
 
-    async def _source_due(self, name: str) -> None:
-        self._submit(name, "schedule")
+    async def _source_due(self, name: str, trigger: str = "schedule") -> None:
+        self._submit(name, trigger)
 
     def _submit(self, name: str, trigger: str) -> None:
         if self.queue is not None and not self._stopping:
             self.queue.submit(name, trigger)
+
+    def _failing(self) -> dict[str, tuple[int, str]]:
+        with Store(self.config.database, read_only=True) as store:
+            return store.stats.failing()
+
+    def _plan_retries(self, results: list[RunResult], failing: dict[str, tuple[int, str]]) -> None:
+        """A failed source is tried again soon (with backoff), unless its schedule comes
+        first; a source that succeeded forgets its pending retry."""
+        scheduler = self.scheduler
+        if scheduler is None or self._stopping:
+            return
+        for result in results:
+            job_id = f"retry:{result.source}"
+            if result.source not in failing or result.source not in self.sources:
+                if scheduler.get_job(job_id):
+                    scheduler.remove_job(job_id)
+                continue
+            failures, failed_at = failing[result.source]
+            scheduled = scheduler.get_job(f"source:{result.source}")
+            at = retry_at(failures, clock.parse(failed_at), scheduled and scheduled.next_run_time)
+            if at is None:
+                continue
+            scheduler.add_job(
+                self._source_due, DateTrigger(run_date=at), args=[result.source, "retry"],
+                id=job_id, replace_existing=True,
+            )  # fmt: skip
+            log.info(
+                "%s failed %d time(s) in a row: trying again at %s",
+                result.source, failures, clock.to_text(at),
+                extra={"fields": {"event": "retry-planned", "source": result.source,
+                                  "failures": failures, "at": clock.to_text(at)}},
+            )  # fmt: skip
 
     def _in_background(self, what: str, work: Callable[..., Coroutine]) -> Callable:
         """A scheduled job that starts alert work and returns: the work's lane decides
@@ -337,6 +371,7 @@ class Daemon:
                 text,
                 extra={"fields": fields},
             )
+        self._plan_retries(results, await asyncio.to_thread(self._failing))
         if not self._now.is_set():  # stopping at once: the next start evaluates
             self.alerting.soon("rule evaluation after a crawl", self.alerting.evaluate())
 

@@ -23,8 +23,10 @@ from pathlib import Path
 from string import Template
 
 from jobs.config import ENV_PATH, ENV_SETTING_PREFIX, ConfigError, Settings, load
+from jobs.demo import DEFAULT_DURATION
 from jobs.demo.catcher import LOCALHOST, Mail, MailCatcher, Webhook, WebhookReceiver
 from jobs.demo.site import DemoSite, demo_sources_toml
+from jobs.invocation import program
 from jobs.typed import keys_of
 from storage import CrossingsError, RunCounts, StorageError, Store
 
@@ -33,7 +35,9 @@ LOG_NAME = "daemon.log"
 MAIL_FOLDER = "mail"
 MARKER = "# Written by `crossings demo`"
 DAILY_METRIC = "demo.swb.daily_encounters"  # the illustrative series of jobs/demo/sources.toml
-DEFAULT_DAY_SECONDS = 3.0  # the 7-day mean passes 4,000 within the first half minute
+DEFAULT_DAY_SECONDS = 2.5  # the alert fires within about 25 s and resolves within about 65 s
+DIGEST_EVERY = "70s"
+DAYS_PER_FETCH = 5  # on a busy machine the story still takes four crawls, not more
 SECRET_ENV = "CROSSINGS_DEMO_WEBHOOK_SECRET"  # noqa: S105 (a variable name, not a secret)
 POLL_SECONDS = 1.0
 STOP_GRACE_SECONDS = 30.0
@@ -80,7 +84,7 @@ def check_directory(directory: Path) -> None:
     path = directory / CONFIG_NAME
     if path.exists() and not path.read_text(encoding="utf-8").startswith(MARKER):
         raise DemoError(
-            f"{path} exists and was not written by `crossings demo`; "
+            f"{path} exists and was not written by the crossings demo; "
             "choose another --dir so that your own config is not replaced"
         )
 
@@ -97,6 +101,7 @@ def write_config(directory: Path, endpoints: Endpoints, sources: str) -> Path:
         webhook_url=endpoints.webhook,
         secret_env=SECRET_ENV,
         daily_metric=DAILY_METRIC,
+        digest_every=DIGEST_EVERY,
     )
     path.write_text(text, encoding="utf-8")
     return path
@@ -131,12 +136,12 @@ class Demo:
         self,
         directory: Path,
         *,
-        duration: float | None = None,
+        duration: float | None = DEFAULT_DURATION,
         day_seconds: float | None = None,
         echo: Echo = print,
     ) -> None:
         self.directory = directory
-        self.duration = duration
+        self.duration = duration or None  # 0: until Ctrl-C
         self.day_seconds = day_seconds or DEFAULT_DAY_SECONDS
         self._echo = echo
         self._output_closed = False
@@ -158,7 +163,7 @@ class Demo:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, self._interrupted, signum)
-        site = DemoSite(day_seconds=self.day_seconds)
+        site = DemoSite(day_seconds=self.day_seconds, days_per_fetch=DAYS_PER_FETCH)
         catcher = MailCatcher(self._show_mail)
         receiver = WebhookReceiver(self.secret, self._show_webhook)
         async with contextlib.AsyncExitStack() as stack:
@@ -177,7 +182,9 @@ class Demo:
                 await self._watch(daemon, database)
             finally:
                 await self._stop_daemon(daemon)
-            self._summarise(endpoints, config)
+            with Store(database, read_only=True) as store:
+                self._show_runs(store)  # what finished while the daemon stopped counts too
+                self._summarise(endpoints, config, store)
         return self.tally
 
     # --- the daemon -------------------------------------------------------------------
@@ -219,7 +226,6 @@ class Demo:
                 if exited.done():
                     raise DemoError(self._daemon_died(daemon.returncode))
         finally:
-            self._show_runs(store)
             self._store = None
             store.close()
 
@@ -279,10 +285,12 @@ class Demo:
             *textwrap.wrap(
                 "The daemon now fetches the demo pages every few seconds. A new illustrative "
                 f"day of border figures appears every {self.day_seconds:g} seconds; when their "
-                "7-day average passes 4,000, an alert goes out by email and webhook, and when "
-                "it falls below 3,000 again, a resolved notice follows.",
+                "7-day average passes 4,000, an alert goes out by email and webhook; the site "
+                "then revises one day's figure (a revision notice follows); when the average "
+                "falls below 3,000 again, a resolved notice follows; a digest sums it up.",
                 width=88,
             ),
+            f"  Watch the chart   {endpoints.dashboard}series/{DAILY_METRIC}",
             "Press Ctrl-C to stop."
             if self.duration is None
             else f"Stops after {self.duration:g} seconds (Ctrl-C stops sooner).",
@@ -356,7 +364,7 @@ class Demo:
         }[webhook.signed]
         self.echo(f"{self._clock()} WEBHOOK received ({signature}): {describe_payload(webhook)}")
 
-    def _summarise(self, endpoints: Endpoints, config: Path) -> None:
+    def _summarise(self, endpoints: Endpoints, config: Path, store: Store) -> None:
         tally = self.tally
         runs = sum(tally.runs.values())
         statuses = ", ".join(f"{count} {status}" for status, count in tally.runs.most_common())
@@ -371,19 +379,30 @@ class Demo:
             f"  Alerts delivered:  {tally.mails} email(s), {tally.webhooks} webhook(s)"
             + (f", {tally.bad_signatures} with a bad signature" if tally.bad_signatures else "")
         )
+        story = sorted(
+            (e for e in store.alerts.events(limit=200) if e.series == DAILY_METRIC),
+            key=lambda e: (e.period or "", e.id),
+        )  # in the order of the days they are about
+        if story:
+            self.echo(f"  What happened to {DAILY_METRIC}:")
+            for event in story:
+                self.echo(f"    {event.kind:<9} {event.period or '':<11} {event.summary}")
+        crossings = program()
         self.echo("")
         self.echo(f"Everything is kept in {self.directory}. To look around:")
         self.echo(f"  export {ENV_PATH}={config}")
         for command, why in (
+            ("alerts", "each rule: what it measures now, what fired, what was sent"),
+            (f"series {DAILY_METRIC} --rule border-week-high", "each day with its 7-day mean"),
+            (f"revisions --metric {DAILY_METRIC}", "the revised figure: old and new value"),
             ("metrics", "every series it stored"),
-            (f"series {DAILY_METRIC}", "one series, value by value"),
             ("runs", "every fetch and how it ended"),
-            ("alerts", "the rules, what fired, what was sent"),
-            ("serve", "the dashboard in your browser"),
+            ("serve", f"the web pages: {endpoints.dashboard}series/{DAILY_METRIC}"),
         ):
-            self.echo(f"  crossings {command:<36} # {why}")
-        self.echo(f"(or write `crossings --config {config} ...` each time)")
-        self.echo(f"Run the demo again on the same folder: crossings demo --dir {self.directory}")
+            self.echo(f"  {crossings} {command}")
+            self.echo(f"      # {why}")
+        self.echo(f"(or write `{crossings} --config {config} ...` each time)")
+        self.echo(f"Run the demo again on the same folder: {crossings} demo --dir {self.directory}")
 
     def _elapsed(self) -> float:
         return time.monotonic() - self.started

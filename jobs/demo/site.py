@@ -51,17 +51,26 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 FIRST_DAY = date(2024, 5, 27)
+# The site corrects one published day (as agencies revise preliminary counts), so the demo
+# shows a revision: day REVISED_DAY shows its revised figure once REVISED_FROM days are out
+# and the preliminary one was served at least once.
+REVISED_DAY, REVISED_VALUE, REVISED_FROM = 8, 5092, 10
 
 
-def daily_series() -> list[tuple[date, int]]:
+def daily_series(days: int | None = None, *, revised: bool = True) -> list[tuple[date, int]]:
     """ILLUSTRATIVE, synthetic: Border Patrol encounters per day shaped like the 2024
-    proclamation story. The 7-day mean rises above 4,000 within the first four days,
-    stays high for about three weeks, falls over two, then stays below 1,500 for months."""
+    proclamation story, as published once `days` days are out (all: the final figures;
+    `revised=False`: day REVISED_DAY still preliminary). The 7-day mean passes 4,000 with
+    the seventh day, stays high for a week, falls below 3,000 on the twentieth day and stays
+    low for months."""
     values = [3600, 3900, 4400, 4800, 5100, 5000, 4900]
-    values += [4700 + _jitter(day) for day in range(7, 21)]
-    values += [round(4500 - (4500 - 1300) * step / 13) + _jitter(21 + step) for step in range(14)]
-    values += [1150 + _jitter(day) for day in range(35, 120)]
-    return [(FIRST_DAY + timedelta(days=day), value) for day, value in enumerate(values)]
+    values += [4700 + _jitter(day) for day in range(7, 12)]
+    values += [round(4500 - (4500 - 1300) * step / 8) + _jitter(12 + step) for step in range(9)]
+    values += [1150 + _jitter(day) for day in range(21, 120)]
+    if revised and (days is None or days >= REVISED_FROM):
+        values[REVISED_DAY] = REVISED_VALUE
+    series = [(FIRST_DAY + timedelta(days=day), value) for day, value in enumerate(values)]
+    return series if days is None else series[:days]
 
 
 def _jitter(day: int) -> int:
@@ -76,9 +85,23 @@ def demo_sources_toml(base_url: str) -> str:
 class DemoSite:
     """The demo site in a background thread. `port=0` picks a free port."""
 
-    def __init__(self, port: int = 0, *, host: str = "127.0.0.1", day_seconds: float = 10.0):
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        day_seconds: float = 2.5,
+        days_per_fetch: int = 0,
+    ) -> None:
+        """`days_per_fetch`: each fetch of the daily page also brings at least this many
+        more days, so that on a busy machine, where crawls come late, the story is still
+        told in a few crawls (the demo uses 5: four crawls from first alert to resolution)."""
         self.day_seconds = day_seconds
+        self.days_per_fetch = days_per_fetch
         self.started = time.time()
+        self._lock = threading.Lock()
+        self._preliminary_served = False
+        self._fetches = 0
         self._server = ThreadingHTTPServer((host, port), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -106,14 +129,19 @@ class DemoSite:
     def revealed_days(self, now: float | None = None) -> int:
         """How many days of the illustrative series are public by now (at least one)."""
         elapsed = (now or time.time()) - self.started
-        return min(len(daily_series()), 1 + int(elapsed // self.day_seconds))
+        by_time = 1 + int(elapsed // self.day_seconds)
+        return min(len(daily_series()), max(by_time, self._fetches * self.days_per_fetch))
 
     def page(self, path: str) -> tuple[bytes, str, float] | None:
         """Body, content type and modification time of a path, or None (404)."""
         if path == DAILY_PATH:
-            days = self.revealed_days()
+            with self._lock:  # a crawler must see the preliminary figure before its revision
+                self._fetches += 1
+                days = self.revealed_days()
+                revised = self._preliminary_served
+                self._preliminary_served |= days > REVISED_DAY
             return (
-                _daily_page(days),
+                _daily_page(days, revised=revised),
                 CONTENT_TYPES[".html"],
                 self.started + (days - 1) * self.day_seconds,
             )
@@ -124,10 +152,10 @@ class DemoSite:
         return file.read_bytes(), CONTENT_TYPES[file.suffix], self.started
 
 
-def _daily_page(days: int) -> bytes:
+def _daily_page(days: int, *, revised: bool) -> bytes:
     rows = "\n".join(
         f"    <tr><td>{day.strftime('%B')} {day.day}, {day.year}</td><td>{value:,}</td></tr>"
-        for day, value in daily_series()[:days]
+        for day, value in daily_series(days, revised=revised)
     )
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -137,7 +165,8 @@ def _daily_page(days: int) -> bytes:
 <h1>ILLUSTRATIVE: daily Border Patrol encounters at the Southwest border</h1>
 <p class="warning"><strong>Synthetic numbers for the crossings demo, not CBP data.</strong>
 There is no official daily dataset; this series imitates the shape of the 2024 proclamation
-story so that a 7-day-average rule can fire and resolve. A new day appears every few seconds.</p>
+story so that a 7-day-average rule can fire and resolve. A new day appears every few seconds,
+and one early figure is revised later, as agencies revise preliminary counts.</p>
 <table id="daily-encounters">
   <caption>{html.escape("Illustrative daily encounters (synthetic)")}</caption>
   <thead><tr><th>Date</th><th>Encounters</th></tr></thead>
@@ -207,7 +236,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m jobs.demo.site")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--day-seconds", type=float, default=10.0)
+    parser.add_argument("--day-seconds", type=float, default=2.5)
     args = parser.parse_args()
     with DemoSite(args.port, host=args.host, day_seconds=args.day_seconds) as site:
         print(f"crossings demo site at {site.base_url}/ (Ctrl-C to stop)")

@@ -18,12 +18,14 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from jobs.views import sources_overview, thresholds_for
+from alerts.drawing import metric_chart
+from alerts.rule import drawings_for
+from alerts.standing import standing
+from jobs.views import sources_overview
 from jobs.web import CONFIG
 from jobs.when import parse_moment
 from storage import StorageError, Store
 from storage.formatting import moment, number
-from storage.periods import Period
 
 HERE = Path(__file__).parent
 TEMPLATES = web.AppKey("page_templates", jinja2.Environment)
@@ -115,10 +117,19 @@ def _not_found(request: web.Request, message: str) -> web.HTTPNotFound:
 async def overview(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
 
+    zone = config.settings.zone
+
     def work(store: Store) -> dict:
+        firing = []
+        for row in store.queries.firing_alerts():
+            rule = config.rules.get(row["rule"])
+            state = store.alerts.state(row["rule"], row["series"])
+            words = standing(rule, state, lambda t: moment(t, zone)) if rule else row["state"]
+            chart = rule is not None and rule.watches(row["series"])
+            firing.append({**row, "words": words, "chart": chart})
         return {
             "sources": sources_overview(config, store, now=datetime.now(UTC)),
-            "firing": store.queries.firing_alerts(),
+            "firing": firing,
             "changes": store.queries.latest_changes(limit=20),
         }
 
@@ -145,31 +156,28 @@ async def metric(request: web.Request) -> web.Response:
         except ValueError as error:
             problem = str(error)
 
+    rules = [rule for rule in config.rules.values() if rule.watches(name)]
+    zone = config.settings.zone
+
+    def shown(stored: str) -> str:
+        return moment(stored, zone)
+
     def work(store: Store) -> dict:
         return {
             "rows": store.queries.series_with_revisions(name, as_of=as_of),
             "revisions": store.observations.revisions(since="", metric=name),
             "entry": store.catalog.metric(name),
             "known": name in store.queries.metric_names(),
-            "firing": store.alerts.firing_spans(name),
+            "chart": metric_chart(store, name, drawings_for(rules, name), as_of=as_of),
+            "standings": [
+                (rule, standing(rule, store.alerts.state(rule.name, name), shown)) for rule in rules
+            ],
         }
 
     found = await _read(request, work)
     if not found["known"]:
         raise _not_found(request, f"No values are stored for metric {name!r}.")
     rows = found["rows"]
-    thresholds = thresholds_for(config, name)
-    periods = [row["period"] for row in rows]
-    positions = _positions(periods)
-    chart = {
-        "label": (found["entry"].label if found["entry"] else "") or name,
-        "labels": periods,
-        "x": positions,
-        "values": [row["value"] for row in rows],
-        "revised": [row["revisions"] > 0 for row in rows],
-        "thresholds": [{"label": t.label, "value": t.value} for t in thresholds],
-        "firing": _shaded(found["firing"], periods, positions),
-    }
     return _page(
         request,
         "metric.html",
@@ -178,8 +186,8 @@ async def metric(request: web.Request) -> web.Response:
         rows=rows,
         latest=rows[-1] if rows else None,
         revisions=found["revisions"],
-        thresholds=thresholds,
-        chart=chart,
+        standings=found["standings"],
+        chart=found["chart"].as_json(),
         as_of=as_of_text,
         problem=problem,
     )
@@ -288,35 +296,6 @@ async def snapshot_raw(request: web.Request) -> web.Response:
         body=body, content_type="text/plain", charset=_charset(found.content_type),
         headers=RAW_HEADERS,
     )  # fmt: skip
-
-
-def _shaded(spans: list[dict], labels: list[str], xs: list[float] | None) -> list[dict]:
-    """The stretches of the chart's x axis where a rule was firing: from the period it
-    fired to the period it resolved (or the last value, if still firing)."""
-    if not labels:
-        return []
-    index = {period: i for i, period in enumerate(labels)}
-
-    def place(period: str | None) -> float | None:
-        if period is None:
-            return xs[-1] if xs else len(labels) - 1
-        if period in index:
-            return xs[index[period]] if xs else index[period]
-        return Period(period).position if xs else None
-
-    shaded = []
-    for span in spans:
-        start, end = place(span["since"]), place(span["until"])
-        if start is not None and end is not None:
-            shaded.append({**span, "x0": start, "x1": end})
-    return shaded
-
-
-def _positions(periods: list[str]) -> list[float] | None:
-    """Periods as decimal years, so a chart spaces them by time (a gap of four years
-    looks like one); None when some period has a form we cannot place."""
-    placed = [Period(period).position for period in periods]
-    return None if any(at is None for at in placed) else [at for at in placed if at is not None]
 
 
 def _charset(content_type: str | None) -> str:

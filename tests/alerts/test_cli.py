@@ -62,7 +62,10 @@ def test_alerts_shows_firing_series_events_and_the_outbox(config):
     shown = run(config, "alerts")
     assert shown.exit_code == 0, shown.output
     assert "trac-backlog" in shown.output and "1 firing" in shown.output
-    assert "trac.court.backlog since" in shown.output
+    # where the rule stands, in words: what it measures, since when, where it resolves
+    assert (
+        "trac.court.backlog: value 3,550,000 (2025-05-01): firing since 20" in shown.output
+    ) and "; resolves below 3,500,000\n" in shown.output
     assert "firing    TRAC backlog passed 3.5 million: value 3,520,000" in shown.output
     assert "Outbox: 1 pending, 0 sent, 0 dead" in shown.output
 

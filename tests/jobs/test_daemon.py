@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -360,3 +361,33 @@ def test_an_address_in_use_is_one_clear_line_and_exit_1(tmp_path, site):
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_failed_source_is_retried_soon_and_caught_up_after_a_restart(tmp_path, site, start):
+    closed = free_port()  # nobody listens: the crawl fails with "connection refused"
+    sources = {"down": (f"http://127.0.0.1:{closed}/table", "1h"), "up": (site.url("/u"), "1h")}
+    config = write_config(tmp_path, sources)
+    first = start(config)
+    first.wait_for("down failed", lambda: [r["status"] for r in by_source(first.runs(), "down")]
+                   == ["failed"])  # fmt: skip
+    first.wait_for("the retry planned", lambda: "down failed 1 time(s) in a row: trying again"
+                   in first.log.read_text())  # fmt: skip
+    listed = subprocess.run(
+        [*DAEMON, "--config", str(config), "sources", "--json"], capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    rows = {row["source"]: row for row in json.loads(listed)}
+    failed = by_source(first.runs(), "down")[0]
+    finished = datetime.fromisoformat(failed["finished_at"].replace("Z", "+00:00"))
+    retry = datetime.fromisoformat(rows["down"]["retry_at"].replace("Z", "+00:00"))
+    assert retry == finished + timedelta(minutes=5)  # the first wait, well before the hour
+    assert rows["down"]["retry_at"] < rows["down"]["next_run"]
+    assert rows["up"]["retry_at"] is None
+    assert first.stop() == 0
+
+    second = start(config)  # within the hour: only the source that failed is overdue
+    second.wait_for("down tried again at start-up", lambda: len(by_source(second.runs(), "down"))
+                    == 2)  # fmt: skip
+    assert second.stop() == 0
+    assert by_source(second.runs(), "down")[1]["trigger"] == "catch-up"
+    assert len(by_source(second.runs(), "up")) == 1

@@ -4,7 +4,9 @@ everything cleanly; what it stored can be explored afterwards."""
 
 import asyncio
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -70,29 +72,44 @@ def test_the_catchers_show_real_deliveries_and_check_signatures(monkeypatch):
 
 
 @pytest.mark.slow
-def test_demo_shows_an_alert_delivered_then_stops_with_a_summary(tmp_path):
+def test_the_default_run_tells_the_whole_story_with_the_same_numbers_everywhere(tmp_path):
+    """A newcomer's `crossings demo`, defaults only: the 7-day mean crosses 4,000 (email and
+    webhook), a published figure is revised (a notice), the mean falls below 3,000 (a
+    resolved email), a digest arrives; the summary counts every run the database holds; the
+    terminal, the web page and the email show the same numbers."""
     folder = tmp_path / "demo"
-    env = {**os.environ, "CROSSINGS_DEMO_DAY_SECONDS": "1.5"}
-    result = crossings("demo", "--dir", str(folder), "--for", "40", env=env, timeout=120)
+    result = crossings("demo", "--dir", str(folder), timeout=240)
     shown = result.stdout + result.stderr
     assert result.returncode == 0, shown
     assert "Traceback" not in shown
-    assert "Fetched demo-daily-encounters" in result.stdout
-    assert "EMAIL received by the mail catcher" in result.stdout
-    assert "7-day mean above 4,000" in result.stdout
-    assert "WEBHOOK received (signature valid)" in result.stdout
-    assert "SIGNATURE INVALID" not in result.stdout
-    summary = result.stdout.split("\nSummary\n", 1)[1]
-    assert "Alerts delivered:" in summary and "0 email(s)" not in summary
-    assert list((folder / "mail").glob("*.eml")), "every caught email is kept in DIR/mail"
+    fired, resolved = "7-day mean 4,528.57 is at or above 4,000", "7-day mean 2,905 is below 3,000"
+    emails = shown.split("EMAIL received by the mail catcher")[1:]
+    assert any(fired in mail for mail in emails), shown
+    assert any("revised from 4,692 to 5,092" in mail for mail in emails), shown
+    assert any(resolved in mail and "[resolved]" in mail for mail in emails), shown
+    assert any("Subject: crossings demo digest" in mail for mail in emails), shown
+    assert "WEBHOOK received (signature valid)" in shown and "SIGNATURE INVALID" not in shown
 
-    config = folder / "crossings.toml"
-    metrics = crossings("--config", str(config), "metrics")
-    assert metrics.returncode == 0, metrics.stderr
-    assert DAILY_METRIC in metrics.stdout
-    series = crossings("--config", str(config), "series", DAILY_METRIC)
+    summary = result.stdout.split("\nSummary\n", 1)[1]
+    runs = int(re.search(r"Runs:\s+(\d+)", summary)[1])
+    new, revised = map(int, re.search(r"(\d+) new, (\d+) revised", summary).groups())
+    with sqlite3.connect(folder / "crossings.db") as db:
+        assert runs == db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        assert new + revised == db.execute("SELECT COUNT(*) FROM observations").fetchone()[0]
+    assert revised >= 1
+    story = summary.split("What happened to", 1)[1]
+    assert story.index(fired) < story.index("revised from 4,692 to 5,092") < story.index(resolved)
+
+    config = str(folder / "crossings.toml")
+    series = crossings("--config", config, "series", DAILY_METRIC, "--rule", "border-week-high")
     assert series.returncode == 0, series.stderr
-    assert "2024-05-27" in series.stdout  # the first illustrative day
+    assert re.search(r"2024-06-02\s+4,900\s+4,528.57\s+firing", series.stdout), series.stdout
+    assert re.search(r"2024-06-15\s+1,812\s+2,905\s", series.stdout), series.stdout
+    alerts = crossings("--config", config, "alerts")
+    assert "demo.swb.daily_encounters: 7-day mean" in alerts.stdout
+    assert "resolved since" in alerts.stdout and "fires at or above 4,000" in alerts.stdout
+    page = (folder / "mail" / "001.html").read_text()  # the first email's HTML, chart inline
+    assert "4,528.57" in page and "data:image/png;base64," in page
 
 
 def processes_mentioning(text: str) -> list[int]:
@@ -147,7 +164,7 @@ def test_demo_will_not_replace_a_config_it_did_not_write(tmp_path):
     mine.write_text("# my own config\n[settings]\n")
     result = crossings("demo", "--dir", str(tmp_path), "--for", "5")
     assert result.returncode == 1
-    assert "was not written by `crossings demo`" in result.stderr
+    assert "was not written by the crossings demo" in result.stderr
     assert mine.read_text() == "# my own config\n[settings]\n"
 
 

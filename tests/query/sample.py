@@ -4,14 +4,18 @@ API with figures TRAC and CBP published, and a config with a source and a thresh
 from dataclasses import dataclass
 from pathlib import Path
 
+from alerts.engine import evaluate
+from alerts.rules.threshold import Threshold
 from jobs.config import Config
+from jobs.demo.site import daily_series
 from scrapers.source import Source
-from storage import NewsItem, Observation, RunCounts, SourceEntry, Store
+from storage import NewsItem, Observation, RunCounts, SourceEntry, Store, clock
 from storage.alerts import AlertState
 from storage.catalog import MetricEntry
 
 BACKLOG = "trac.court.backlog"
 ENCOUNTERS = "cbp.swb.usbp.encounters"
+DAILY = "demo.swb.daily_encounters"  # the demo's illustrative days, judged by a 7-day mean
 FIRST_CRAWL = "2025-03-10T06:17:00.000000Z"
 SECOND_CRAWL = "2025-06-20T06:17:00.000000Z"
 # TRAC's active immigration-court cases at month end (Quick Facts / TRAC reports).
@@ -51,6 +55,14 @@ url = "https://www.cbp.gov/document/stats/southwest-land-border-encounters"
 title = "CBP Southwest Land Border Encounters"
 schedule = "6h"
 
+[rules.week_high]
+kind = "threshold"
+metric = "{DAILY}"
+window = 7
+aggregate = "mean"
+above = 4000
+resolve_below = 3000
+
 [rules.backlog_high]
 kind = "threshold"
 metric = "{BACKLOG}"
@@ -66,8 +78,15 @@ class Sample:
     snapshot_ids: dict[str, int]
 
 
+# The [rules.week_high] of CONFIG, as fill() evaluates it.
+WEEK_HIGH = Threshold(name="week_high", metric=DAILY, window=7, aggregate="mean", above=4000,
+                      resolve_below=3000)  # fmt: skip
+
+
 def fill(store: Store) -> dict[str, int]:
-    """Two crawls of TRAC (the second revises February, adds May), one of CBP, news."""
+    """Two crawls of TRAC (the second revises February, adds May), one of CBP, news; two
+    of the illustrative daily series, each judged by `week_high` as the daemon would (its
+    alert fires after the first, the second revises a day and resolves it)."""
     store.catalog.sync_sources(
         [SourceEntry("trac_quickfacts", "query_test_page", "https://tracreports.org/", "TRAC"),
          SourceEntry("cbp_encounters", "query_test_page", "https://www.cbp.gov/", "CBP")]
@@ -143,4 +162,12 @@ def fill(store: Store) -> dict[str, int]:
         summary="Backlog <i>3,685,200</i> is at or above 3,600,000", payload={},
         key="backlog_high:2025-02", silenced=False,
     )  # fmt: skip
+    daily_crawls = (("2025-03-01T06:00:00.000000Z", 10), ("2025-03-05T06:00:00.000000Z", 40))
+    for at, days in daily_crawls:  # the second revises day 8, before the TRAC crawls
+        store.observations.upsert(
+            [Observation(DAILY, day.isoformat(), float(v), "encounters")
+             for day, v in daily_series(days)],
+            snapshot_id=None, at=at,
+        )  # fmt: skip
+        evaluate(store, {"week_high": WEEK_HIGH}, now=clock.parse(at))
     return ids

@@ -215,3 +215,43 @@ def test_export_shows_progress_on_a_terminal_only(tmp_path) -> None:
     assert len(done.stdout.splitlines()) == 7  # stdout holds only the rows
     piped = subprocess.run(command, capture_output=True, check=True)
     assert piped.stderr == b""
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["runs", "nosuchsource"], "no source named 'nosuchsource' (known: cbp_encounters, "
+                                   "trac_quickfacts)"),
+        (["runs", "trac_quickfact"], "did you mean 'trac_quickfacts'?"),
+        (["news", "--source", "nowhere"], "no source named 'nowhere'"),
+        (["series", BACKLOG, "--since", "yesterday"],
+         "has no period between yesterday and the last: periods are written like '2025-05'"),
+        (["series", "trac.court.backlogg"], "did you mean trac.court.backlog?"),
+        (["series", BACKLOG, "--rule", "nope"], "no rule named 'nope' (rules on "
+                                                "'trac.court.backlog': backlog_high)"),
+        (["series", BACKLOG, "--rule", "week_high"], "rule 'week_high' does not watch"),
+        (["series", BACKLOG, "--as-of", "someday"], "--as-of"),
+        (["revisions", "--metric", "nope.metric"], "no stored values for metric 'nope.metric'"),
+        (["revisions", "--since", "last tuesday"], "--since"),
+        (["alerts", "events", "--rule", "nope"], "no rule named 'nope' (known: backlog_high, "
+                                                 "week_high)"),
+        (["notify", "test", "pager"], "no channel named 'pager' (known: none configured)"),
+        (["digest", "weekly"], "no digest named 'weekly'"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_are_one_line_errors_naming_what_is_known(
+    sample: Sample, args: list[str], said: str
+) -> None:
+    shown = fails(sample, *args)
+    assert said in " ".join(shown.split()), shown
+    assert len([line for line in shown.splitlines() if line.strip()]) == 1, shown
+
+
+def test_tables_fit_the_terminal_and_wide_shows_everything(sample: Sample, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    fitted = run(sample, "sources")
+    assert max(len(line) for line in fitted.splitlines()) <= 80, fitted
+    assert "more columns:" in fitted and "--wide shows them" in fitted
+    wide = run(sample, "sources", "--wide")
+    assert "news_new" in wide.splitlines()[0] and "more columns" not in wide
+    assert "table header 'Encounter Count' not found" in wide

@@ -156,7 +156,7 @@ def _batches(
             batches[("single", row.id)] = [row]
             continue
         ready = clock.parse(row.created_at) + channel.group_wait
-        if row.attempts == 0 and ready > now:
+        if row.attempts == 1 and ready > now:  # claimed for its first try
             store.outbox.defer(row.id, until=clock.to_text(ready))
             continue
         batches.setdefault(("group", row.channel, channel.group_of(event)), []).append(row)

@@ -237,6 +237,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE outbox ADD COLUMN retry_since TEXT;
         """,
     ),
+    Migration(
+        6,
+        "historical and inhibited events; derived metrics with their inputs and cursors",
+        """
+        -- historical: a transition found in stored history when a rule first looked (never
+        -- delivered). inhibited_by: the broken source that held it back (not delivered).
+        ALTER TABLE events ADD COLUMN historical INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE events ADD COLUMN inhibited_by TEXT;
+        -- Which input vintages each derived vintage was computed from.
+        CREATE TABLE derived_inputs (
+            observation_id INTEGER NOT NULL REFERENCES observations(id),
+            input_id INTEGER NOT NULL REFERENCES observations(id),
+            PRIMARY KEY (observation_id, input_id)
+        ) WITHOUT ROWID;
+        -- How far each derived metric has read its inputs; a changed expression starts over.
+        CREATE TABLE derived_cursors (
+            metric TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            observation_id INTEGER NOT NULL DEFAULT 0
+        );
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -5,6 +5,7 @@ a channel names the environment variable that holds them (keys ending in `_env`)
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import ClassVar
 
 from alerts.message import DeliveryError, Message
@@ -16,6 +17,27 @@ class Channel(Registered, family="channel"):
     kinds: ClassVar[dict[str, type["Channel"]]]
 
     name: str = field(metadata={"toml": False})
+    group_by: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "Alerts due together become one message per group: by 'source', 'rule', "
+            "'series' or a label name (e.g. ['source']); empty: one message for all."
+        },
+    )
+    group_wait: timedelta = field(
+        default=timedelta(0),
+        metadata={"help": "Hold a new alert this long so others can join its message ('30s')."},
+    )
+
+    def group_of(self, event: dict) -> tuple[str, ...]:
+        """The group an event's message belongs to (Alertmanager's group_by)."""
+        special = {
+            "source": (event.get("source") or {}).get("name", ""),
+            "rule": event.get("rule", ""),
+            "series": event.get("series", ""),
+        }
+        labels = event.get("labels") or {}
+        return tuple(str(special.get(key, labels.get(key, ""))) for key in self.group_by)
 
     def send(self, message: Message) -> None:
         """Deliver one message or raise DeliveryError."""

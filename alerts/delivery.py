@@ -7,6 +7,7 @@ of the loop. Synchronous: the daemon runs it in a worker process (open the Store
 thread that uses it: SQLite connections belong to the thread that made them)."""
 
 import base64
+import hashlib
 import html
 import logging
 from collections.abc import Mapping
@@ -74,48 +75,110 @@ def _deliver(
     now: datetime,
     retry_for: timedelta,
 ) -> None:
-    for row in due:
+    """Alerts due together for the same channel and group (its `group_by`) go as one
+    message; each keeps its own outbox row, marked sent, retried or dead together."""
+    for batch in _batches(store, due, channels, now):
+        first = batch[0]
         try:
-            channel = channels.get(row.channel)
+            channel = channels.get(first.channel)
             if channel is None:
                 raise DeliveryError(
-                    f"channel {row.channel!r} is not in the config: add it back, or the "
+                    f"channel {first.channel!r} is not in the config: add it back, or the "
                     "message is given up after its retries"
                 )
-            channel.send(message_for(row, templates, store))
+            message = (
+                message_for(first, templates, store)
+                if len(batch) == 1
+                else group_message(batch, templates)
+            )
+            channel.send(message)
         except DeliveryError as error:
             problem = str(error)
         except Exception as error:  # a template or channel bug must not stop the loop
-            log.exception("outbox message %s: unexpected error", row.id)
-            problem = f"channel {row.channel!r}: unexpected {type(error).__name__}: {error}"
+            log.exception("outbox message %s: unexpected error", first.id)
+            problem = f"channel {first.channel!r}: unexpected {type(error).__name__}: {error}"
         else:
-            store.outbox.mark_sent(row.id, at=clock.now())
-            report.sent += 1
+            for row in batch:
+                store.outbox.mark_sent(row.id, at=clock.now())
+            report.sent += len(batch)
             continue
         report.errors.append(problem)
-        since = clock.parse(row.retry_since) if row.retry_since else now
-        if now >= since + retry_for:
-            store.outbox.mark_dead(row.id, error=problem)
-            report.dead += 1
-            log.error(
-                "outbox message %s (%s) is dead: still failing after %s of retries (%s "
-                "attempts); last error: %s. Send it again with `crossings alerts retry %s`",
-                row.id, row.subject, retry_for, row.attempts, problem, row.id,
-            )  # fmt: skip
-            _announce_dead(store, row, problem, channels, now=now)
-        else:
-            retry = min(now + backoff(row.attempts), since + retry_for)
-            store.outbox.mark_failed(
-                row.id,
-                error=problem,
-                retry_at=clock.to_text(retry),
-                at=clock.to_text(now),
-            )
-            report.retrying += 1
-            log.warning(
-                "outbox message %s attempt %s failed, retrying at %s: %s",
-                row.id, row.attempts, clock.to_text(retry), problem,
-            )  # fmt: skip
+        for row in batch:
+            _failed(store, channels, row, problem, report, now=now, retry_for=retry_for)
+
+
+def _failed(
+    store: Store,
+    channels: Mapping[str, Channel],
+    row: OutboxMessage,
+    problem: str,
+    report: DeliveryReport,
+    *,
+    now: datetime,
+    retry_for: timedelta,
+) -> None:
+    since = clock.parse(row.retry_since) if row.retry_since else now
+    if now >= since + retry_for:
+        store.outbox.mark_dead(row.id, error=problem)
+        report.dead += 1
+        log.error(
+            "outbox message %s (%s) is dead: still failing after %s of retries (%s "
+            "attempts); last error: %s. Send it again with `crossings alerts retry %s`",
+            row.id, row.subject, retry_for, row.attempts, problem, row.id,
+        )  # fmt: skip
+        _announce_dead(store, row, problem, channels, now=now)
+    else:
+        retry = min(now + backoff(row.attempts), since + retry_for)
+        store.outbox.mark_failed(
+            row.id,
+            error=problem,
+            retry_at=clock.to_text(retry),
+            at=clock.to_text(now),
+        )
+        report.retrying += 1
+        log.warning(
+            "outbox message %s attempt %s failed, retrying at %s: %s",
+            row.id, row.attempts, clock.to_text(retry), problem,
+        )  # fmt: skip
+
+
+def _batches(
+    store: Store, due: list[OutboxMessage], channels: Mapping[str, Channel], now: datetime
+) -> list[list[OutboxMessage]]:
+    """Due messages in sending order, alert messages of one channel and group together;
+    those never tried and younger than their channel's group_wait are put back until it has
+    passed (a retried or requeued message has waited already)."""
+    batches: dict[tuple, list[OutboxMessage]] = {}
+    for row in due:
+        channel = channels.get(row.channel)
+        event = row.payload.get("event")
+        if channel is None or event is None:
+            batches[("single", row.id)] = [row]
+            continue
+        ready = clock.parse(row.created_at) + channel.group_wait
+        if row.attempts == 1 and ready > now:  # claimed for its first try
+            store.outbox.defer(row.id, until=clock.to_text(ready))
+            continue
+        batches.setdefault(("group", row.channel, channel.group_of(event)), []).append(row)
+    return list(batches.values())
+
+
+def group_message(rows: list[OutboxMessage], templates: Path | None = None) -> Message:
+    """Several alerts in one message: each said in full, in the order they were raised.
+    Its idempotency key comes from theirs, so a retried group is recognisably the same."""
+    events = [row.payload["event"] for row in rows]
+    firing = sum(1 for event in events if event.get("status") == "firing")
+    subject = f"{len(events)} alerts ({firing} firing): " + "; ".join(
+        event.get("title", "") for event in events[:3]
+    ) + (" ..." if len(events) > 3 else "")  # fmt: skip
+    keys = "|".join(sorted(row.idempotency_key for row in rows))
+    return Message(
+        subject=subject,
+        text=render("alerts.txt", templates, events=events),
+        html=render("alerts.html", templates, events=events),
+        data={"count": len(events), "events": events},
+        idempotency_key="group-" + hashlib.sha256(keys.encode()).hexdigest()[:26],
+    )
 
 
 def _announce_dead(

@@ -33,10 +33,14 @@ AGGREGATES: dict[str, Callable[[list[float]], float]] = {
 VALUE_WORDS = {"day": "daily value", "month": "monthly value", "quarter": "quarterly value",
                "fiscal year": "yearly value", "year": "yearly value"}  # fmt: skip
 LEVEL_WORDS = {
-    "above": "fires at or above",
-    "below": "fires at or below",
-    "resolve_below": "resolves below",
+    "above": "fires above",
+    "at_or_above": "fires at or above",
+    "below": "fires below",
+    "at_or_below": "fires at or below",
     "resolve_above": "resolves above",
+    "resolve_at_or_above": "resolves at or above",
+    "resolve_below": "resolves below",
+    "resolve_at_or_below": "resolves at or below",
 }
 
 

@@ -1,19 +1,24 @@
 """Evaluating rules: read what changed since each rule last looked, move each series'
-state machine, and write the events and their outbox messages in ONE transaction — so an
-alert is never decided without being queued, and evaluating twice raises nothing twice.
+state machine (`alerts.machine`), and write the events and their outbox messages in ONE
+transaction — so an alert is never decided without being queued, and evaluating twice
+raises nothing twice.
 
-State per (rule, series): inactive -> firing -> resolved (-> firing again ...). A firing
-event when it starts, a resolved event when it ends (if the rule asks), a reminder every
-`repeat_interval` while it lasts. A series met for the first time (a new rule, a new
-metric) is replayed quietly: only a condition that still holds when the replay ends is
-announced, never old history."""
+A firing event when a condition starts, a resolved event when it ends (if the rule asks),
+a reminder every `repeat_interval` while it lasts. A series met for the first time (a new
+rule, a new metric, a new database loaded with years of history) is judged over its whole
+stored history: every transition found there is recorded as a *historical* event, never
+delivered; only a condition still firing at the end is announced. Rules that watch source
+health are evaluated first: while a source is broken, events of rules on its metrics are
+recorded as inhibited and not delivered (Alertmanager's inhibit rules)."""
 
 import fnmatch
 import hashlib
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import cache
 
+from alerts.machine import Transition, advance
 from alerts.rule import Notice, Rule, StatefulRule, Step
 from alerts.view import View
 from storage import AlertState, Cursor, Event, Store, clock
@@ -26,6 +31,8 @@ STATUS_WORDS = {
     "resolved": "resolved",
     "reminder": "still firing",
     "notice": "notice",
+    "nodata": "no data",
+    "error": "cannot evaluate",
 }
 
 
@@ -33,7 +40,8 @@ def evaluate(
     store: Store, rules: Mapping[str, Rule], *, now: datetime | None = None
 ) -> list[Event]:
     """Evaluate every rule over what was stored since it last looked; return the new
-    events (silenced ones included, marked)."""
+    events (silenced and inhibited ones included, marked). Historical events are stored,
+    not returned: a first look at twenty years may find thousands."""
     now = now or datetime.now(UTC)
     at = clock.to_text(now)
     with store.transaction():
@@ -47,12 +55,17 @@ def evaluate(
             since_observation=min(c.observation_id for c in cursors.values()),
             since_news=min(c.news_id for c in cursors.values()),
             since_run=min(c.run_finished_at for c in cursors.values()),
+            rules=rules,
         )
         silences = [s.rule for s in store.alerts.silences(active_at=at)]
         raised: list[Event] = []
-        for name, rule in rules.items():
+        lookups = _Lookups(store)
+        broken: set[str] | None = None  # sources broken now, once health rules have run
+        for name, rule in sorted(rules.items(), key=lambda item: not item[1].inhibits):
+            if broken is None and not rule.inhibits:
+                broken = _broken(store, rules)
             silenced = any(fnmatch.fnmatchcase(name, pattern) for pattern in silences)
-            run = _RuleRun(store, rule, at=at, silenced=silenced)
+            run = _RuleRun(store, rule, lookups, at=at, silenced=silenced, broken=broken or set())
             try:
                 with store.transaction():  # a savepoint: one failing rule spares the others
                     for found in rule.observe(view, cursors[name], run.state_of):
@@ -62,13 +75,30 @@ def evaluate(
                             run.step(found)
                     run.finish(now)
                     store.alerts.save_cursor(Cursor(name, cursors[name].fingerprint, *high), at=at)
-            except Exception:
+            except Exception as error:
                 log.exception("rule %r could not be evaluated; it is tried again next time", name)
-                continue
+                run = _RuleRun(store, rule, lookups, at=at, silenced=silenced, broken=set())
+                with store.transaction():
+                    run.failed(error)
             raised += run.raised
+            if run.history:
+                log.info("rule %s: %d past transitions recorded as history (not sent)",
+                         name, run.history)  # fmt: skip
     for event in raised:
-        log.info("alert %s: %s%s", event.kind, event.summary, " (silenced)" * event.silenced)
+        marks = " (silenced)" * event.silenced
+        marks += f" (inhibited: {event.inhibited_by} is broken)" * bool(event.inhibited_by)
+        log.info("alert %s: %s%s", event.kind, event.summary, marks)
     return raised
+
+
+def _broken(store: Store, rules: Mapping[str, Rule]) -> set[str]:
+    """Sources that an inhibiting rule (source health) has firing now."""
+    return {
+        state.series
+        for name, rule in rules.items()
+        if rule.inhibits
+        for state in store.alerts.states(rule=name, state="firing")
+    }
 
 
 def _cursor(store: Store, rule: Rule, high: tuple[int, int, str]) -> Cursor:
@@ -85,35 +115,56 @@ def _cursor(store: Store, rule: Rule, high: tuple[int, int, str]) -> Cursor:
     return Cursor(rule.name, fingerprint, *high)
 
 
+class _Lookups:
+    """What alerts say about a series or snapshot, read once per evaluation (a rule's
+    first look at twenty years may record hundreds of events for one series)."""
+
+    def __init__(self, store: Store) -> None:
+        self.metric = cache(store.catalog.metric)
+        self.provenance = cache(store.snapshots.provenance)
+        self.source = cache(store.catalog.source)
+
+
 class _RuleRun:
     """One rule's evaluation: its states as loaded, moved, and saved at the end."""
 
-    def __init__(self, store: Store, rule: Rule, *, at: str, silenced: bool) -> None:
+    def __init__(
+        self,
+        store: Store,
+        rule: Rule,
+        lookups: _Lookups,
+        *,
+        at: str,
+        silenced: bool,
+        broken: set[str],
+    ) -> None:
         self.store, self.rule, self.at, self.silenced = store, rule, at, silenced
+        self.lookups = lookups
+        self.broken = broken
         self.states: dict[str, AlertState] = {}
-        self.fresh: dict[str, Step | None] = {}  # first met: replayed quietly
+        self.fresh: dict[str, list[Transition]] = {}  # first met: history, told at the end
         self.raised: list[Event] = []
+        self.history = 0  # historical events recorded
 
     def state_of(self, series: str) -> AlertState:
         if series not in self.states:
             state = self.store.alerts.state(self.rule.name, series)
             if state is None:
                 state = AlertState(self.rule.name, series, since=self.at)
-                self.fresh[series] = None
+                self.fresh[series] = []
             self.states[series] = state
         return self.states[series]
 
     def step(self, step: Step) -> None:
         assert isinstance(self.rule, StatefulRule)
         state = self.state_of(step.series)
-        change = _advance(state, step, self.rule, self.at)
+        changes = advance(state, step, self.rule, self.at)
         state.detail.update(step.remember)
-        if change is None:
-            return
-        if step.series in self.fresh:
-            self.fresh[step.series] = step if change == "firing" else None
-            return
-        self._announce(state, change, step)
+        for change in changes:
+            if step.series in self.fresh:
+                self.fresh[step.series].append(change)
+            else:
+                self._announce(state, change)
 
     def notice(self, notice: Notice) -> None:
         state = self.state_of(notice.series)
@@ -124,24 +175,44 @@ class _RuleRun:
         )  # fmt: skip
 
     def finish(self, now: datetime) -> None:
-        for series, step in self.fresh.items():
-            if step is not None and self.states[series].state == "firing":
-                self._announce(self.states[series], "firing", step)
+        """History first met is recorded as such; a condition still firing at its end
+        is the present, and announced."""
+        for series, changes in self.fresh.items():
+            state = self.states[series]
+            live = None
+            if state.state == "firing":
+                live = max((i for i, c in enumerate(changes) if c.kind == "firing"), default=None)
+            for i, change in enumerate(changes):
+                self._announce(state, change, historical=i != live)
         for state in self.states.values():
             self.store.alerts.save_state(state)
         if self.rule.repeat_interval is not None:
             self._remind(now)
 
-    def _announce(self, state: AlertState, change: str, step: Step) -> None:
-        if change == "firing":
+    def failed(self, error: Exception) -> None:
+        """The rule's `on_error` policy, after its evaluation failed and was undone."""
+        policy = getattr(self.rule, "on_error", "keep")
+        says = f"could not be evaluated: {type(error).__name__}: {error}"
+        if policy == "alert":
+            digest = hashlib.sha256(says.encode()).hexdigest()[:12]
+            self._raise("error", "*", None, None, says, {}, None, key=f"error|{digest}")
+        elif policy == "resolve":
+            for state in self.store.alerts.states(rule=self.rule.name, state="firing"):
+                state.state, state.since = "resolved", self.at
+                self.store.alerts.save_state(state)
+                self._raise(
+                    "resolved", state.series, state.period, state.value, says, {}, None,
+                    key=f"resolved|error|{self.at}", notify=self.rule.send_resolved,
+                )  # fmt: skip
+
+    def _announce(self, state: AlertState, change: Transition, *, historical: bool = False) -> None:
+        if change.kind == "firing" and not historical:
             state.last_notified_at = self.at
-        says = step.says
-        resolve_for = getattr(self.rule, "resolve_for", 1)
-        if change == "resolved" and resolve_for > 1:
-            says += f" ({resolve_for} periods in a row)"
+        step = change.step
         self._raise(
-            change, step.series, step.period, step.value, says, step.facts, step.snapshot_id,
-            key=f"{change}|{step.period}", notify=change == "firing" or self.rule.send_resolved,
+            change.kind, step.series, change.period, step.value, change.says, step.details(),
+            step.snapshot_id, key=f"{change.kind}|{change.period}", historical=historical,
+            notify=change.kind != "resolved" or self.rule.send_resolved,
         )  # fmt: skip
 
     def _remind(self, now: datetime) -> None:
@@ -170,21 +241,35 @@ class _RuleRun:
         *,
         key: str,
         notify: bool = True,
+        historical: bool = False,
     ) -> None:
         rule = self.rule
         summary = f"{rule.title}: {says}"
         if kind != "firing":
             summary = f"[{STATUS_WORDS[kind]}] {summary}"
-        payload = _payload(self.store, rule, kind, series, period, value, says, facts, snapshot_id)
-        payload.update(summary=summary, at=self.at)
         event_key = f"{rule.name}|{series}|{key}"
+        if historical:  # recorded briefly, never sent nor returned
+            self.history += 1
+            self.store.alerts.add_event(
+                rule=rule.name, series=series, kind=kind, at=self.at, period=period,
+                summary=summary, key=event_key, silenced=self.silenced, historical=True,
+                payload={"condition": says, "value": value, "period": period, "historical": True},
+            )  # fmt: skip
+            return
+        payload = _payload(self.lookups, rule, kind, series, period, value, says, facts,
+                           snapshot_id)  # fmt: skip
+        payload.update(summary=summary, at=self.at, historical=False)
+        inhibited_by = None
+        if not rule.inhibits and payload["source"]["name"] in self.broken:
+            inhibited_by = payload["source"]["name"]
         event_id = self.store.alerts.add_event(
             rule=rule.name, series=series, kind=kind, at=self.at, period=period,
             summary=summary, payload=payload, key=event_key, silenced=self.silenced,
+            historical=historical, inhibited_by=inhibited_by,
         )  # fmt: skip
         if event_id is None:
             return
-        if notify and not self.silenced:
+        if notify and not (self.silenced or inhibited_by):
             for channel in rule.channels:
                 self.store.outbox.enqueue(
                     channel=channel,
@@ -196,38 +281,12 @@ class _RuleRun:
                 )
         self.raised.append(
             Event(event_id, rule.name, series, kind, self.at, period, summary, payload,
-                  self.silenced)
+                  self.silenced, False, inhibited_by)
         )  # fmt: skip
 
 
-def _advance(state: AlertState, step: Step, rule: StatefulRule, at: str) -> str | None:
-    """Count consecutive periods and move the state; return 'firing' or 'resolved' when
-    the state changes. A period judged again (the same latest period, a later clock)
-    replaces its own judgement instead of counting twice."""
-    counts = state.detail
-    same = step.period == state.period
-
-    def streak(name: str, holds: bool) -> int:
-        if not holds:
-            return 0
-        count = counts.get(name, 0)
-        return max(count, 1) if same else count + 1
-
-    if state.state == "firing":
-        counts["fire_run"], counts["clear_run"] = 0, streak("clear_run", step.clear)
-        change = "resolved" if counts["clear_run"] >= rule.resolve_for else None
-    else:
-        counts["clear_run"], counts["fire_run"] = 0, streak("fire_run", step.fire)
-        change = "firing" if counts["fire_run"] >= rule.for_periods else None
-    state.value, state.period = step.value, step.period
-    if change is not None:
-        state.state, state.since = change, at
-        counts["fire_run"] = counts["clear_run"] = 0
-    return change
-
-
 def _payload(
-    store: Store,
+    lookups: _Lookups,
     rule: Rule,
     kind: str,
     series: str,
@@ -239,10 +298,10 @@ def _payload(
 ) -> dict:
     """What an alert must say: what crossed what, with the metric's label, and where the
     number came from (source, link, when fetched, snapshot)."""
-    metric = store.catalog.metric(series)
-    provenance = store.snapshots.provenance(snapshot_id)
+    metric = lookups.metric(series)
+    provenance = lookups.provenance(snapshot_id)
     source_name = provenance.get("source") or (metric.source if metric else "") or ""
-    source = store.catalog.source(source_name) if source_name else store.catalog.source(series)
+    source = lookups.source(source_name or series)
     drawing = rule.drawing() if rule.watches(series) else None
     return {
         "rule": rule.name,

@@ -14,9 +14,10 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from alerts.drawing import Drawing
+from alerts.windows import Span
 from storage import AlertState, Cursor
 from storage.checked import ChannelName
 from storage.registry import Registered
@@ -25,20 +26,29 @@ if TYPE_CHECKING:
     from alerts.view import View
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Step:
     """One period of one series, as a stateful rule judged it. `says` puts the condition
-    in words ("7-day mean 2,612 is at or above 2,500"); `facts` go to templates."""
+    in words ("7-day mean 2,612 is at or above 2,500"); `facts` go to templates. Either
+    may be a function giving them, called only if the step is told (a replay of twenty
+    years judges thousands of periods and tells a few)."""
 
     series: str
     period: str
     fire: bool
     clear: bool
     value: float | None
-    says: str
-    facts: dict = field(default_factory=dict)
+    says: str | Callable[[], str]
+    facts: dict | Callable[[], dict] = field(default_factory=dict)
     snapshot_id: int | None = None
     remember: dict = field(default_factory=dict)  # kept in the state for the next step
+    missing: bool = False  # no data to judge (a window with missing days): see `no_data`
+
+    def words(self) -> str:
+        return self.says if isinstance(self.says, str) else self.says()
+
+    def details(self) -> dict:
+        return self.facts if isinstance(self.facts, dict) else self.facts()
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,9 @@ class Rule(Registered, family="rule"):
     """A condition over stored series, news or runs that fires and resolves alerts."""
 
     kinds: ClassVar[dict[str, type["Rule"]]]
+    # True for rules about sources themselves (source health): evaluated first, and while
+    # one fires for a source, alerts on that source's metrics are held back.
+    inhibits: ClassVar[bool] = False
 
     name: str = field(metadata={"toml": False})
     channels: tuple[ChannelName, ...] = field(
@@ -109,6 +122,9 @@ class Rule(Registered, family="rule"):
         return None
 
 
+Policy = Literal["keep", "alert", "resolve"]
+
+
 def drawings_for(rules: Iterable[Rule], metric: str) -> list[tuple[str, Drawing]]:
     """(rule name, drawing) of every rule that draws on a chart of `metric`."""
     return [
@@ -120,22 +136,61 @@ def drawings_for(rules: Iterable[Rule], metric: str) -> list[tuple[str, Drawing]
 
 @dataclass(frozen=True, kw_only=True)
 class StatefulRule(Rule):
-    """A rule whose condition holds for a while: it fires, and later resolves."""
+    """A rule whose condition holds for a while: it fires, and later resolves. The words
+    for timing are Prometheus's: `for` (pending before firing) and, after the resolve
+    condition held `resolve_for`, `lift_after` (its `keep_firing_for`)."""
 
-    for_periods: int = field(
-        default=1,
-        metadata={"help": "Fire only after the condition held this many periods in a row."},
+    for_: Span = field(
+        default=Span(periods=1),
+        metadata={
+            "key": "for",
+            "help": "Fire only after the condition held this long: periods in a row (3) or "
+            "calendar days ('3d').",
+        },
     )
-    resolve_for: int = field(
-        default=1,
-        metadata={"help": "Resolve only after the condition was over this many periods in a row."},
+    resolve_for: Span = field(
+        default=Span(periods=1),
+        metadata={
+            "help": "The resolve condition must hold this long: periods in a row (28) or "
+            "calendar days ('28d')."
+        },
     )
+    lift_after: Span | None = field(
+        default=None,
+        metadata={
+            "help": "Once the resolve condition held `resolve_for`, stay firing this many "
+            "calendar days more, then resolve ('14d'); the fire condition cancels it."
+        },
+    )
+    no_data: Policy = field(
+        default="keep",
+        metadata={
+            "help": "When there is nothing to judge (a window with missing days): keep the "
+            "state, alert (a 'nodata' event), or resolve."
+        },
+    )
+    on_error: Policy = field(
+        default="keep",
+        metadata={
+            "help": "When the rule cannot be evaluated: keep the state (the log says why), "
+            "alert (an 'error' event), or resolve what is firing."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        """Spans given in Python as in TOML (3, '28d') become `Span`s."""
+        for name in ("for_", "resolve_for", "lift_after", "window"):
+            value = getattr(self, name, None)
+            if value is not None and not isinstance(value, Span):
+                object.__setattr__(self, name, Span.from_toml(value))
 
     def problems(self) -> list[str]:
         found = []
-        for key in ("for_periods", "resolve_for"):
-            if getattr(self, key) < 1:
-                found.append(f"{key} must be at least 1")
+        for key, span in (("for", self.for_), ("resolve_for", self.resolve_for)):
+            if span.length < 1:
+                found.append(f"{key} must be at least 1 period or 1 day")
+        if self.lift_after is not None and not self.lift_after.calendar:
+            found.append("lift_after is calendar time: write it in days, e.g. '14d'")
         return found
 
 

@@ -3,17 +3,23 @@ all rules) and cached narrow reads of series, so a thousand rules over the same 
 cost a handful of indexed queries each."""
 
 import fnmatch
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache, cached_property
+from typing import TYPE_CHECKING
 
 from storage import NewsItem, Point, Store
+
+if TYPE_CHECKING:
+    from alerts.rule import Rule
 
 
 class View:
     def __init__(self, store: Store, *, now: datetime, since_observation: int, since_news: int,
-                 since_run: str) -> None:  # fmt: skip
+                 since_run: str, rules: Mapping[str, "Rule"] | None = None) -> None:  # fmt: skip
         self.store = store
         self.now = now
+        self.rules = rules or {}
         self._since = (since_observation, since_news, since_run)
         self.tail = cache(self._tail)
         self.latest_arrival = cache(store.observations.latest_arrival)
@@ -49,6 +55,11 @@ class View:
     def _tail(self, metric: str, after: str | None, before: int) -> tuple[Point, ...]:
         return tuple(self.store.observations.tail(metric, after=after, before=before))
 
+    def history(self, metric: str) -> list[Point]:
+        """Every current value of a metric, oldest first: read afresh, not cached (a
+        thousand long series must not pile up in memory)."""
+        return self.store.observations.series(metric)
+
     def points_at(self, metric: str, periods: list[str]) -> dict[str, Point]:
         return self.store.observations.points_at(metric, periods)
 
@@ -60,6 +71,17 @@ class View:
 
     def runs(self, after: str) -> list[dict]:
         return [run for run in self._runs if run["finished_at"] > after]
+
+    def rules_on_source(self, source: str) -> list[str]:
+        """The configured rules watching a metric that this source publishes: what its
+        breakage holds back."""
+        metrics = self.store.catalog.metrics_of_source(source)
+        return [
+            name
+            for name, rule in self.rules.items()
+            if (pattern := getattr(rule, "metric", None))
+            and any(fnmatch.fnmatchcase(metric, pattern) for metric in metrics)
+        ]
 
     def recent_runs(self, source: str, limit: int) -> list[dict]:
         return self.store.runs.recent(source, limit)

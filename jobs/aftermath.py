@@ -1,11 +1,13 @@
-"""What follows every crawl, by hand (`crossings crawl`) or by the daemon: evaluate the
-rules over what was just stored, then deliver what the outbox holds. Nothing here can undo
-the crawl: an alert that cannot be sent stays in the outbox for the next try."""
+"""What follows every crawl, by hand (`crossings crawl`) or by the daemon: recompute the
+derived metrics whose inputs changed, evaluate the rules over what was just stored, then
+deliver what the outbox holds. Nothing here can undo the crawl: an alert that cannot be
+sent stays in the outbox for the next try."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from alerts.delivery import DeliveryReport, deliver_due
+from alerts.derived import derive
 from alerts.engine import evaluate
 from jobs.config import Config
 from storage import Event, Store
@@ -18,7 +20,9 @@ class Aftermath:
 
 
 def after_crawl(config: Config, store: Store, *, now: datetime | None = None) -> Aftermath:
-    """Evaluate every rule, then send every due message (retries included)."""
+    """Recompute derived metrics, evaluate every rule, then send every due message
+    (retries included)."""
+    derive(store, config.metrics)
     events = evaluate(store, config.rules, now=now)
     delivery = deliver_due(
         store,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.channel import Channel
 from alerts.delivery import RETRY_FOR
+from alerts.derived import DerivedMetric, order, unit_problems
 from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
@@ -36,7 +37,7 @@ from storage.checked import HostPort, HttpUrl, out_of_range
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
 ENV_SETTING_PREFIX = "CROSSINGS_"
-SECTIONS = ("settings", "sources", "rules", "channels", "digests")
+SECTIONS = ("settings", "sources", "metrics", "rules", "channels", "digests")
 MAX_NESTING = 20  # the deepest key crossings reads is 4 tables down
 # [settings] numbers and the values that make sense (beyond them: a typo, or a crawl
 # that never ends).
@@ -141,6 +142,7 @@ class Config:
     rules: Mapping[str, Rule]
     channels: Mapping[str, Channel]
     digests: Mapping[str, Digest]
+    metrics: Mapping[str, DerivedMetric] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def database(self) -> Path:
@@ -251,6 +253,15 @@ def parse(document: Mapping[str, Any], path: Path) -> Config:
         for name, table in _tables(document, "digests", problems).items()
         if (digest := build(Digest, table, f'digest "{name}"', problems, name=name))
     }
+    metrics = {
+        name: metric
+        for name, table in _tables(document, "metrics", problems).items()
+        if (metric := build(DerivedMetric, table, f'metric "{name}"', problems, name=name))
+    }
+    try:
+        order(metrics)
+    except ValueError as error:
+        problems.append(Problem("[metrics]", str(error), "one of them must read stored data"))
     _check_schedules(settings, sources, digests, problems)
     _check_references(
         {"source": sources, "rule": rules, "channel": channels, "digest": digests}, problems
@@ -265,6 +276,7 @@ def parse(document: Mapping[str, Any], path: Path) -> Config:
         rules=MappingProxyType(rules),
         channels=MappingProxyType(channels),
         digests=MappingProxyType(digests),
+        metrics=MappingProxyType(metrics),
     )
 
 
@@ -396,13 +408,60 @@ def declared_metrics(sources: Mapping[str, Source]) -> dict[str, str]:
     return found
 
 
+def metric_problems(config: Config, stored: Mapping[str, str]) -> list[Problem]:
+    """What `crossings check` adds for derived metrics: names that no source publishes,
+    no derived metric defines and the database does not hold; unit mismatches. `stored`
+    gives the stored metrics with their units."""
+    declared = declared_metrics(config.sources)
+    derived = config.metrics
+
+    def units_of(pattern: str) -> set[str]:
+        units = {unit for name, unit in stored.items() if fnmatch.fnmatchcase(name, pattern)}
+        units |= {
+            unit
+            for name, unit in declared.items()
+            if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(pattern, name)
+        }
+        return {unit for unit in units if unit}
+
+    problems = []
+    for name, metric in derived.items():
+        for ref in sorted(metric.reads()):
+            known = any(fnmatch.fnmatchcase(other, ref) for other in [*derived, *stored]) or any(
+                fnmatch.fnmatchcase(pattern, ref) or fnmatch.fnmatchcase(ref, pattern)
+                for pattern in declared
+            )
+            if not known:
+                problems.append(
+                    Problem(
+                        f'metric "{name}"',
+                        f"unknown metric {ref!r}: no source publishes it, no derived metric "
+                        "defines it and the database holds none",
+                        "check the name with `crossings metrics`",
+                    )
+                )
+    for name, message in unit_problems(derived, units_of).items():
+        problems.append(Problem(f'metric "{name}"', message))
+    return problems
+
+
+def rule_from(name: str, table: Any, where: str) -> Rule:
+    """One rule from a TOML table given elsewhere than the config (a backtest of a rule
+    before it is added); ConfigError listing its problems."""
+    problems: list[Problem] = []
+    built = _kinds({"rules": {name: table}}, "rules", "rule", RULE_KINDS, problems)
+    if problems or name not in built:
+        raise ConfigError(Path(where), problems)
+    return built[name]
+
+
 def unproduced_metrics(config: Config, stored: Iterable[str]) -> list[Problem]:
     """Rules on a metric that nothing produces: no source publishes it (by name or
     template) and the database holds none - a typo, or a source removed. `crossings
     check` and the daemon's start-up warn about them (a rule may wait for a metric still
     to come). A producer of metrics other than sources (a derived metric) adds its names
     to `known`."""
-    known = [*declared_metrics(config.sources), *stored]
+    known = [*declared_metrics(config.sources), *config.metrics, *stored]
     problems = []
     for name, rule in config.rules.items():
         metric = getattr(rule, "metric", None)

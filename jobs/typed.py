@@ -135,19 +135,25 @@ def keys_of(cls: type) -> list[dataclasses.Field]:
     ]
 
 
+def toml_key(field: dataclasses.Field) -> str:
+    """The key a field is written as: its name, unless a Python keyword forces another
+    (`for_` is written `for`, as in Prometheus)."""
+    return field.metadata.get("key", field.name)
+
+
 def build(cls: type, table: Any, where: str, problems: list[Problem], **given: Any) -> Any | None:
     """Build `cls` from a TOML table; on any mistake append Problems and return None."""
     if not isinstance(table, dict):
         problems.append(Problem(where, f"expected a table of keys, found {_shown(table)}"))
         return None
     hints = hints_of(cls)
-    fields = {f.name: f for f in keys_of(cls)}
+    fields = {toml_key(f): f for f in keys_of(cls)}
     before = len(problems)
     values = dict(given)
     for key, raw in table.items():
         if key in given:
             continue
-        field = fields.get(key.replace("-", "_"))
+        field = fields.get(key) or fields.get(key.replace("-", "_"))
         if field is None:
             problems.append(Problem(where, f"unknown key {key!r}", _suggest(key, fields)))
             continue
@@ -160,7 +166,7 @@ def build(cls: type, table: Any, where: str, problems: list[Problem], **given: A
         required = (
             field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
         )
-        if required and name not in values:
+        if required and field.name not in values:
             help_text = field.metadata.get("help", "")
             problems.append(Problem(where, f"missing required key {name!r}", help_text))
     if len(problems) > before:
@@ -194,6 +200,8 @@ def _convert(hint: Any, raw: Any, where: str, problems: list[Problem]) -> Any:
         if not isinstance(raw, dict):
             raise ValueError(f"expected a table, found {_shown(raw)}")
         return {str(k): _convert(args[1], v, where, problems) for k, v in raw.items()}
+    if hasattr(hint, "from_toml"):  # a type that reads its own TOML form (alerts.windows.Span)
+        return hint.from_toml(raw)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         built = build(hint, raw, where, problems)
         if built is None:

@@ -44,6 +44,8 @@ class Event:
     summary: str
     payload: dict
     silenced: bool
+    historical: bool = False  # found in stored history when the rule first looked
+    inhibited_by: str | None = None  # held back while this source was broken
 
 
 @dataclass(frozen=True)
@@ -150,13 +152,16 @@ class Alerts(Repository):
         payload: dict,
         key: str,
         silenced: bool,
+        historical: bool = False,
+        inhibited_by: str | None = None,
     ) -> int | None:
         """Record an event; None when an event with this key exists (already raised)."""
         cursor = self.db.execute(
             """INSERT OR IGNORE INTO events (rule, series, kind, at, period, summary, payload,
-                   key, silenced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   key, silenced, historical, inhibited_by)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (rule, series, kind, at, period, summary, json.dumps(payload, default=str), key,
-             int(silenced)),
+             int(silenced), int(historical), inhibited_by),
         )  # fmt: skip
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
@@ -179,9 +184,15 @@ class Alerts(Repository):
                 summary=row["summary"],
                 payload=json.loads(row["payload"]),
                 silenced=bool(row["silenced"]),
+                historical=bool(row["historical"]),
+                inhibited_by=row["inhibited_by"],
             )
             for row in rows
         ]
+
+    def count_events(self, *, historical: bool) -> int:
+        row = self._one("SELECT COUNT(*) AS n FROM events WHERE historical = ?", [int(historical)])
+        return row["n"] if row else 0
 
     def firing_history(self, series: str) -> list[tuple[str, str, str | None]]:
         """(rule, 'firing' or 'resolved', period) of a series' events, oldest first:

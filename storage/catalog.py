@@ -66,6 +66,14 @@ class Catalog(Repository):
         )
         return MetricEntry(**row) if row else None
 
+    def units(self) -> dict[str, str]:
+        """Every described metric with its unit."""
+        return {row["name"]: row["unit"] for row in self._rows("SELECT name, unit FROM metrics")}
+
+    def metrics_of_source(self, source: str) -> list[str]:
+        rows = self._rows("SELECT name FROM metrics WHERE source = ? ORDER BY name", [source])
+        return [row["name"] for row in rows]
+
     def source(self, name: str) -> SourceEntry | None:
         row = self._one("SELECT name, kind, url, title FROM sources WHERE name = ?", [name])
         return SourceEntry(**row) if row else None

@@ -14,6 +14,10 @@ layer, so that every part can derive from it.
      ├── FetchError         scrapers/streaming.py  a streamed download failed
      ├── RecordError        scrapers/records.py    a node's records cannot be read (other version)
      ├── DeliveryError      alerts/message.py      a channel could not deliver a message
+     ├── ExpressionError    alerts/expression.py   a derived metric's expression is outside
+     │                                             the language or its units (also ValueError)
+     ├── NotReplayable      alerts/backtest.py     a backtest of a rule kind that does not
+     │                                             judge series (also ValueError)
      ├── ConfigError        jobs/config.py         the config file is broken (every problem)
      ├── DaemonError        jobs/daemon/service.py the daemon cannot start
      ├── NodeError          jobs/scrapyd/client.py a Scrapyd node cannot be used for a call

@@ -239,6 +239,28 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         6,
+        "historical and inhibited events; derived metrics with their inputs and cursors",
+        """
+        -- historical: a transition found in stored history when a rule first looked (never
+        -- delivered). inhibited_by: the broken source that held it back (not delivered).
+        ALTER TABLE events ADD COLUMN historical INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE events ADD COLUMN inhibited_by TEXT;
+        -- Which input vintages each derived vintage was computed from.
+        CREATE TABLE derived_inputs (
+            observation_id INTEGER NOT NULL REFERENCES observations(id),
+            input_id INTEGER NOT NULL REFERENCES observations(id),
+            PRIMARY KEY (observation_id, input_id)
+        ) WITHOUT ROWID;
+        -- How far each derived metric has read its inputs; a changed expression starts over.
+        CREATE TABLE derived_cursors (
+            metric TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            observation_id INTEGER NOT NULL DEFAULT 0
+        );
+        """,
+    ),
+    Migration(
+        7,
         "the remembered layout of each tabular source; a notice on a good run",
         """
         -- Headers (columns) and row labels as JSON lists, from the first good crawl (or

@@ -63,6 +63,14 @@ class Outbox(Repository):
             )
         return [_message({**row, "attempts": row["attempts"] + 1}) for row in rows]
 
+    def defer(self, message_id: int, *, until: str) -> None:
+        """Put a claimed message back, unsent and its attempt uncounted, until `until`
+        (a group still gathering its alerts)."""
+        self.db.execute(
+            "UPDATE outbox SET attempts = attempts - 1, next_attempt_at = ? WHERE id = ?",
+            [until, message_id],
+        )
+
     def mark_sent(self, message_id: int, *, at: str) -> None:
         self.db.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",

@@ -99,6 +99,33 @@ class Period:
         return None if shifted.endswith("-02-29") else Period(shifted)
 
     @property
+    def is_day(self) -> bool:
+        return _DAY.fullmatch(self.text) is not None
+
+    @property
+    def days(self) -> "tuple[date, date] | None":
+        """The calendar days the period covers, as [first day, day after the last); None
+        for a form that is not a day, month, quarter, fiscal year or calendar year."""
+        text = self.text
+        try:
+            if match := _DAY.fullmatch(text):
+                first = date(int(match[1]), int(match[2]), int(match[3]))
+                return first, date.fromordinal(first.toordinal() + 1)
+            if match := _MONTH_TEXT.fullmatch(text):
+                year, month = int(match[1]), int(match[2])
+                return date(year, month, 1), _month_after(year, month)
+            if match := _QUARTER.fullmatch(text):
+                year, quarter = int(match[1]), int(match[2])
+                return date(year, 3 * quarter - 2, 1), _month_after(year, 3 * quarter)
+            if match := _FISCAL.fullmatch(text):
+                return date(int(match[1]) - 1, 10, 1), date(int(match[1]), 10, 1)
+            if re.fullmatch(r"\d{4}", text):
+                return date(int(text), 1, 1), date(int(text) + 1, 1, 1)
+        except ValueError:  # 2024-13, 2023-02-30
+            return None
+        return None
+
+    @property
     def grain(self) -> str:
         """'day', 'month', 'quarter', 'fiscal year', 'year', or 'period' for other forms."""
         return next((name for name, form in _GRAINS if form.fullmatch(self.text)), "period")
@@ -155,6 +182,10 @@ class Period:
         if re.fullmatch(r"\d{4}", text):
             return int(text) + 0.5
         return None
+
+
+def _month_after(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1)
 
 
 def grain_of(periods: list[str]) -> str:

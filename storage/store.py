@@ -9,6 +9,7 @@ from pathlib import Path
 from storage.alerts import Alerts
 from storage.catalog import Catalog
 from storage.database import connect, transaction
+from storage.derived import Derived
 from storage.errors import sqlite_errors
 from storage.layouts import Layouts
 from storage.migrations import migrate
@@ -45,6 +46,7 @@ class Store:
         self.queries = Queries(self.db)
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
+        self.derived = Derived(self.db)
         self.retention = Retention(self.db)
         self.stats = Stats(self.db)
         self.releases = Releases(self.db)

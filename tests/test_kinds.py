@@ -14,6 +14,7 @@ from alerts.drawing import Drawing
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
 from jobs.cli import cli
+from jobs.typed import toml_key
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
 from storage.registry import DuplicateKind
@@ -92,7 +93,7 @@ def test_every_kind_is_documented(family, kind):
     for field in dataclasses.fields(cls):
         if field.metadata.get("toml", True):
             assert field.metadata.get("help"), f"{kind}.{field.name} has no help text"
-            assert f"  {field.name} " in listed.output
+            assert f"  {toml_key(field)} " in listed.output
     assert f"`{kind}`" in (DOCS / DOCUMENTED_IN[family]).read_text()
 
 

@@ -32,3 +32,24 @@ def test_a_parsed_label_shifts_a_year_keeping_its_form():
     period = Period.parse("Apr - Jun 2011")
     assert period.text == "2011-Q2"
     assert period.year_earlier() == Period("2010-Q2")
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "end"),
+    [
+        ("2024-02-29", "2024-02-29", "2024-03-01"),
+        ("2024-02", "2024-02-01", "2024-03-01"),
+        ("2024-12", "2024-12-01", "2025-01-01"),
+        ("2024-Q4", "2024-10-01", "2025-01-01"),
+        ("FY2024", "2023-10-01", "2024-10-01"),
+        ("2024", "2024-01-01", "2025-01-01"),
+    ],
+)
+def test_the_days_a_period_covers(text, first, end):
+    days = Period(text).days
+    assert days is not None and (days[0].isoformat(), days[1].isoformat()) == (first, end)
+
+
+def test_text_that_is_not_a_dated_period_covers_no_days():
+    assert Period("2024-13").days is None and Period("week 3").days is None
+    assert Period("2024-06-03").is_day and not Period("2024-06").is_day

@@ -14,7 +14,10 @@ from storage.checked import SourceName
 
 @dataclass(frozen=True, kw_only=True)
 class SourceHealth(StatefulRule, kind="source_health"):
-    """A source's run ended broken, or failed `failures` times in a row."""
+    """A source's run ended broken, or failed `failures` times in a row. While it fires,
+    alerts of rules on that source's metrics are held back; it names them."""
+
+    inhibits = True
 
     source: SourceName = field(
         default="*", metadata={"help": "The source name, or '*' for every one."}
@@ -59,6 +62,9 @@ class SourceHealth(StatefulRule, kind="source_health"):
             says = f"run {run['id']} of {source} ended {run['status']}: {reason}"
             if status is RunStatus.FAILED:
                 says += f" ({streak} failed in a row)"
+            held = view.rules_on_source(source) if fire else []
+            if held:
+                says += f"; alerts of {', '.join(held)} are held until it recovers"
             yield Step(
                 series=source,
                 period=run["finished_at"],
@@ -72,6 +78,7 @@ class SourceHealth(StatefulRule, kind="source_health"):
                     },
                     "failed_in_a_row": streak,
                     "threshold": self.failures,
+                    "held_rules": held,
                 },
                 remember={"failed_in_a_row": streak},
             )

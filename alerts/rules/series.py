@@ -1,5 +1,6 @@
 """Stateful rules over numeric series: how each replays the periods it has not seen yet,
-with just the history its window needs."""
+with just the history its window needs — or, for a series met for the first time, the
+whole stored history, read in one ordered sweep."""
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -7,10 +8,6 @@ from dataclasses import dataclass
 from alerts.rule import SeriesRule, StateOf, Step
 from alerts.view import View
 from storage import Cursor, Point
-
-# A series met for the first time is replayed over this many recent periods (plus the
-# rule's own window), so a long-held condition is recognised without reading 20 years.
-WARMUP_PERIODS = 400
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,13 +24,17 @@ class ReplayedRule(SeriesRule):
     def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Step]:
         """Judge the periods after the last one evaluated, and that one again: a
         preliminary figure revised by the next crawl is judged on its new value (the
-        engine replaces, not adds to, a period's earlier judgement)."""
+        engine replaces, not adds to, a period's earlier judgement). A series never
+        evaluated is judged over its whole history (the engine records what happened
+        there as history)."""
         for metric in view.changed_metrics(self.metric, cursor.observation_id):
-            last = state_of(metric).period
-            before = self.lookback() + (WARMUP_PERIODS if last is None else 1)
-            points = view.tail(metric, last, before)
-            start = next(
-                (i for i, point in enumerate(points) if last is None or point.period >= last),
-                len(points),
-            )
-            yield from self.judge(metric, points, start, view)
+            yield from self.replay(metric, state_of(metric).period, view)
+
+    def replay(self, metric: str, last: str | None, view: View) -> Iterator[Step]:
+        """The steps of the periods from `last` on (all periods if None)."""
+        if last is None:
+            yield from self.judge(metric, view.history(metric), 0, view)
+            return
+        points = view.tail(metric, last, self.lookback() + 1)
+        start = next((i for i, point in enumerate(points) if point.period >= last), len(points))
+        yield from self.judge(metric, points, start, view)

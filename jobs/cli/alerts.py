@@ -2,17 +2,21 @@
 per channel, and digests (preview to a file, or send now)."""
 
 import fnmatch
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from alerts.backtest import NotReplayable
+from alerts.backtest import backtest as replay
 from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
 from alerts.standing import standing
 from jobs.cli.context import BadArgument, Context, one_of, pass_context
 from jobs.cli.output import ROW_ID, emit, output_options, say
+from jobs.config import ConfigError, rule_from
 from jobs.typed import format_duration, parse_duration
 from jobs.when import parse_moment
 from storage import clock
@@ -61,8 +65,8 @@ def alerts(ctx: click.Context, limit: int) -> None:
             click.echo(f"      ... and {len(held) - SHOWN_SERIES} more series")
     click.echo(f"\nRecent events ({len(events)})")
     for event in events:
-        silent = " (silenced)" if event.silenced else ""
-        say(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{silent}")
+        mark = "" if _delivery(event) == "sent" else f" ({_delivery(event)})"
+        say(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{mark}")
     click.echo(
         f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
     )
@@ -106,13 +110,94 @@ def events(
         found = store.alerts.events(since=start, rule=rule, limit=limit)
     rows = [
         {"at": e.at, "kind": e.kind, "rule": e.rule, "series": e.series, "period": e.period,
-         "silenced": e.silenced, "summary": e.summary}
+         "delivery": _delivery(e), "summary": e.summary}
         for e in found
     ]  # fmt: skip
     emit(rows, fmt, columns=list(EVENT_COLUMNS), zone=zone)
 
 
-EVENT_COLUMNS = ("at", "kind", "rule", "series", "period", "silenced", "summary")
+EVENT_COLUMNS = ("at", "kind", "rule", "series", "period", "delivery", "summary")
+
+
+def _delivery(event) -> str:
+    """Why an event was (not) sent: historical, inhibited, silenced, or sent."""
+    if event.historical:
+        return "historical (not sent)"
+    if event.inhibited_by:
+        return f"inhibited: {event.inhibited_by} broken"
+    return "silenced" if event.silenced else "sent"
+
+
+@alerts.command()
+@click.argument("rule")
+@click.option("--since", help="Only crossings in this period or later: 2024-06-01, 2024-06.")
+@click.option(
+    "--file", "rules_file", type=click.Path(dir_okay=False, exists=True),
+    help="Take RULE from this TOML file ([rules.NAME] tables), not from the config.",
+)  # fmt: skip
+@click.option(
+    "--define",
+    help="The rule itself, as comma-separated TOML keys: "
+    '\'kind = "threshold", metric = "m", at_or_above = 2500\'.',
+)
+@output_options
+@pass_context
+def backtest(
+    context: Context,
+    rule: str,
+    since: str | None,
+    rules_file: str | None,
+    define: str | None,
+    fmt: str | None,
+) -> None:
+    """Replay RULE over the stored history and print every firing and resolution with
+    its period and value. Sends nothing and writes nothing: try a rule before adding it.
+
+    Examples: crossings alerts backtest border-proclamation --since 2024-06-01
+
+      crossings alerts backtest four-k --define 'kind = "threshold",
+      metric = "cbp.swb.daily-average", above = 4000'
+    """
+    chosen = _rule_to_replay(context, rule, rules_file, define)
+    with context.store() as store:
+        try:
+            rows = [
+                {"period": c.period, "kind": c.kind, "series": c.series,
+                 "value": None if c.value is None else round(c.value, 2), "condition": c.says}
+                for c in replay(store, chosen, since=since)
+            ]  # fmt: skip
+        except (NotReplayable, ValueError) as error:
+            raise click.ClickException(str(error)) from None
+    if not rows and fmt in (None, "table"):
+        click.echo(f"{rule}: no firing or resolution in the stored history")
+        return
+    emit(rows, fmt, columns=["period", "kind", "series", "value", "condition"],
+         zone=context.config.settings.zone)  # fmt: skip
+
+
+def _rule_to_replay(context: Context, name: str, rules_file: str | None, define: str | None):
+    if rules_file and define:
+        raise click.UsageError("give --file or --define, not both")
+    try:
+        if define is not None:
+            table = tomllib.loads(f"rule = {{ {define} }}")["rule"]
+            return rule_from(name, table, "--define")
+        if rules_file is not None:
+            with open(rules_file, "rb") as handle:
+                tables = tomllib.load(handle).get("rules", {})
+            if name not in tables:
+                known = ", ".join(sorted(tables)) or "none"
+                raise click.ClickException(f"{rules_file} has no [rules.{name}] (has: {known})")
+            return rule_from(name, tables[name], rules_file)
+    except tomllib.TOMLDecodeError as error:
+        raise click.ClickException(f"not valid TOML: {error}") from None
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    rules = context.config.rules
+    if name not in rules:
+        known = ", ".join(sorted(rules)) or "none configured"
+        raise click.ClickException(f"no rule named {name!r} (known: {known})")
+    return rules[name]
 
 
 @alerts.command()

@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 
 from jobs.cli.context import Context, pass_context
-from jobs.config import unproduced_metrics
+from jobs.config import ConfigError, metric_problems, unproduced_metrics
 from jobs.invocation import program
 from jobs.polling import is_auto
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
-from jobs.typed import hints_of, keys_of, type_name
+from jobs.typed import hints_of, keys_of, toml_key, type_name
 
 
 @click.command()
@@ -43,18 +43,21 @@ def init(directory: Path, force: bool) -> None:
 def check(context: Context) -> None:
     """Validate the config and show sources with their next runs, rules and channels.
 
-    Exits with status 2 and lists every problem when the config is broken. Warns about
-    a rule on a metric that no source publishes and the database does not hold (a typo,
-    or a metric still to come).
+    Exits with status 2 and lists every problem when the config is broken (derived
+    metrics are also checked against what the sources publish and the database holds).
+    Warns about a rule on a metric that no source publishes and the database does not
+    hold (a typo, or a metric still to come).
 
     Example: crossings --config ~/crossings/crossings.toml check
     """
     config = context.config
-    stored: list[str] = []
-    if config.rules and config.database.exists():
+    stored: dict[str, str] = {}
+    if (config.metrics or config.rules) and config.database.exists():
         with context.store() as store:
-            stored = store.queries.metric_names()
-    for problem in unproduced_metrics(config, stored):
+            stored = dict.fromkeys(store.queries.metric_names(), "") | store.catalog.units()
+    if problems := metric_problems(config, stored):
+        raise ConfigError(config.path, problems)
+    for problem in unproduced_metrics(config, list(stored)):
         click.echo(f"Warning: {problem}", err=True)
     zone = config.settings.zone
     now = datetime.now(UTC).astimezone(zone)
@@ -80,6 +83,10 @@ def check(context: Context) -> None:
                 f"  {'':<28} UNVERIFIED: no real copy of its page was checked; "
                 "the first crawl reports what it found"
             )
+    if config.metrics:
+        click.echo(f"\nDerived metrics ({len(config.metrics)})")
+        for name, metric in config.metrics.items():
+            click.echo(f"  {name:<28} = {metric.expression}")
     click.echo(f"\nRules ({len(config.rules)})")
     for name, rule in config.rules.items():
         click.echo(f"  {name:<28} {rule.kind:<12} -> {', '.join(rule.channels) or '(no channel)'}")
@@ -135,7 +142,7 @@ def _keys(cls: type, indent: str) -> None:
         mark = "required" if required else f"default {field.default!r}"
         if field.default is dataclasses.MISSING and not required:
             mark = "optional"
-        click.echo(f"{indent}{field.name:<22} {type_name(hints[field.name]):<10} {mark}")
+        click.echo(f"{indent}{toml_key(field):<22} {type_name(hints[field.name]):<10} {mark}")
         if help_text := field.metadata.get("help"):
             click.echo(f"{indent}{'':<22} {help_text}")
         inner = typing.get_args(hints[field.name])

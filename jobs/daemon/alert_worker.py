@@ -53,9 +53,11 @@ def main(argv: list[str] | None = None) -> int:
 def run(config: Config, task: str, digest: str | None) -> None:
     now = datetime.now(UTC)
     with Store(config.database) as store:
-        if task == "evaluate":
+        if task == "evaluate":  # derived metrics first: rules may watch them
+            from alerts.derived import derive
             from alerts.engine import evaluate
 
+            derive(store, config.metrics)
             evaluate(store, config.rules, now=now)
         elif task == "digest":
             from alerts.digests import queue_digest

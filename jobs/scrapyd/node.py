@@ -22,6 +22,12 @@ class NodeSpider(SourcesSpider):
         super().update_settings(settings)
         scrapy_settings = _job(settings).fetch.scrapy_settings()
         scrapy_settings["ITEM_PIPELINES"] = {"scrapers.pipelines.RecordsPipeline": 100}
+        # Scrapyd's item feed is written by Scrapy's feed exporter, which a local crawl
+        # leaves out of its extensions (scrapers.fetching): a node needs it back.
+        scrapy_settings["EXTENSIONS_BASE"] = {
+            **scrapy_settings["EXTENSIONS_BASE"],
+            "scrapy.extensions.feedexport.FeedExporter": 0,
+        }
         settings.setdict(scrapy_settings, priority="spider")
 
     @classmethod

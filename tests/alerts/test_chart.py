@@ -42,7 +42,7 @@ def test_the_chart_draws_the_mean_the_levels_and_the_firing_period(store):
     assert mean.label == "7-day mean"
     assert mean.values[:6] == [None] * 6 and mean.values[6] == pytest.approx(4528.571, abs=0.01)
     assert [(level.label, level.value) for level in drawn.levels] == [
-        ("fires at or above 4,000", 4000), ("resolves below 3,000", 3000)]  # fmt: skip
+        ("fires above 4,000", 4000), ("resolves below 3,000", 3000)]  # fmt: skip
     [band] = drawn.bands
     assert (drawn.periods[band.first], drawn.periods[band.last]) == ("2024-06-02", "2024-06-14")
     assert [drawn.periods[i] for i, r in enumerate(drawn.revised) if r] == ["2024-06-04"]
@@ -54,8 +54,8 @@ def test_the_alert_email_carries_that_chart(store):
     [row] = store.outbox.claim_due(now="2099-01-01T00:00:00.000000Z",
                                    lease_until="2099-01-01T00:05:00.000000Z")  # fmt: skip
     message = message_for(row, store=store)
-    assert "7-day mean 4,528.57 is at or above 4,000" in message.text
-    assert "Rule:       fires at or above 4,000, resolves below 3,000" in message.text
+    assert "7-day mean 4,528.57 is above 4,000" in message.text
+    assert "Rule:       fires above 4,000, resolves below 3,000" in message.text
     [image] = message.images.values()
     with Image.open(BytesIO(image)) as opened:
         pixels = list(opened.convert("RGB").getdata())

@@ -71,7 +71,7 @@ def test_an_alert_email_says_what_crossed_what_and_arrives_once(store, smtp):
     [(recipients, mail)] = smtp.mailbox.received
     assert recipients == ["desk@example.org"]
     subject = mail["Subject"].strip()
-    assert subject.startswith("TRAC backlog passed 3.5 million: value 3,596,229 is at or above")
+    assert subject.startswith("TRAC backlog passed 3.5 million: value 3,596,229 is above")
     assert mail["Message-ID"].endswith("@crossings>")
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()

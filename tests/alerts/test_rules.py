@@ -12,7 +12,7 @@ from alerts.rules.news import NewsMatch
 from alerts.rules.revision import RevisionDetected
 from alerts.rules.stale import Stale
 from alerts.rules.threshold import Threshold
-from storage import NewsItem, Observation, RunCounts, Store
+from storage import Cursor, MetricEntry, NewsItem, Observation, RunCounts, Store
 
 START = date(2024, 5, 1)
 METRIC = "cbp.swb.encounters.daily"
@@ -24,7 +24,7 @@ def proclamation(**overrides) -> Threshold:
         "metric": METRIC,
         "window": 7,
         "aggregate": "mean",
-        "above": 2500,
+        "at_or_above": 2500,
         "resolve_below": 1500,
         "resolve_for": 28,
         "channels": ("newsroom",),
@@ -78,18 +78,27 @@ def test_evaluating_twice_makes_no_second_event_nor_message(store):
     assert store.outbox.counts()["pending"] == 1
 
 
-def test_a_batch_of_days_is_replayed_and_a_new_rule_only_announces_the_present(store):
+def test_a_new_rule_records_the_past_as_history_and_announces_only_the_present(store):
     # History already stored: it fired and resolved long ago, then fired again recently.
     values = [3000] * 10 + [1000] * 40 + [3000] * 7
     store.observations.upsert(
         [Observation(METRIC, day(n + 1), v) for n, v in enumerate(values)], snapshot_id=None
     )
-    events = evaluate(store, {"proclamation": proclamation()}, now=datetime(2024, 7, 1, tzinfo=UTC))
-    assert [(e.kind, e.period) for e in events] == [("firing", day(56))]
+    announced = evaluate(
+        store, {"proclamation": proclamation()}, now=datetime(2024, 7, 1, tzinfo=UTC)
+    )
+    assert [(e.kind, e.period) for e in announced] == [("firing", day(56))]
+    events = reversed(store.alerts.events())
+    assert [(e.kind, e.period, e.historical) for e in events] == [
+        ("firing", day(7), True),  # the first full 7-day window
+        ("resolved", day(43), True),  # below 1,500 from day 16, for 28 periods
+        ("firing", day(56), False),  # still firing: the present, announced
+    ]
+    assert store.outbox.counts()["pending"] == 1
 
 
 def test_hysteresis_below_rule_and_consecutive_periods(store):
-    rule = Threshold(name="low", metric="m", below=10, resolve_above=20, for_periods=2)
+    rule = Threshold(name="low", metric="m", below=10, resolve_above=20, for_=2)
     events = feed_daily(store, [30, 9, 30, 9, 8, 15, 25], {"low": rule}, metric="m")
     assert events == [("firing", day(5)), ("resolved", day(7))]
 
@@ -266,3 +275,44 @@ def test_two_evaluators_at_once_raise_one_event(tmp_path):
     assert [e.kind for e in found] == ["firing"]
     with Store(path, read_only=True) as store:
         assert store.outbox.counts()["pending"] == 1
+
+
+def test_while_a_source_is_broken_alerts_on_its_metrics_are_held_and_named(store):
+    store.catalog.describe_metrics([MetricEntry("trac.backlog", source="trac")])
+    store.observations.upsert(
+        [Observation("trac.backlog", "2024-05", 1)], snapshot_id=None, at="2024-06-01T00:00:00Z"
+    )
+    rules = {
+        "stale": Stale(name="stale", metric="trac.*", after=timedelta(days=45), channels=("x",)),
+        "health": SourceHealth(name="health", channels=("x",)),
+    }
+    assert evaluate(store, rules, now=datetime(2024, 6, 2, tzinfo=UTC)) == []
+    run_id = store.runs.start("trac")
+    store.runs.finish(run_id, "broken", reason="table 'Table 1.' not found", counts=RunCounts())
+    events = evaluate(store, rules, now=datetime(2024, 7, 20, tzinfo=UTC))
+    assert [(e.rule, e.kind, e.inhibited_by) for e in events] == [
+        ("health", "firing", None), ("stale", "firing", "trac")]  # fmt: skip
+    assert "alerts of stale are held until it recovers" in events[0].summary
+    assert [row.subject for row in store.outbox.recent()] == [events[0].summary]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [("keep", []), ("alert", [("error", "*")]), ("resolve", [("resolved", "m")])],
+)
+def test_a_rule_that_cannot_be_evaluated_follows_its_error_policy(store, policy, expected):
+    store.observations.upsert([Observation("m", "2024-05-01", 5)], snapshot_id=None)
+    evaluate(store, {"daily": Threshold(name="daily", metric="m", above=1)})
+    # The same rule, now asked for calendar days over a monthly figure: it cannot judge it.
+    store.observations.upsert([Observation("m", "2024-05", 5)], snapshot_id=None)
+    broken = Threshold(name="daily", metric="m", above=1, window="2d", aggregate="mean",
+                       on_error=policy, channels=("x",))  # fmt: skip
+    store.alerts.save_cursor(
+        Cursor("daily", broken.fingerprint(), *store.alerts.high_water()[:1], 0, ""), at="x"
+    )
+    store.observations.upsert([Observation("m", "2024-06", 5)], snapshot_id=None)
+    events = evaluate(store, {"daily": broken})
+    assert [(e.kind, e.series) for e in events] == expected
+    if policy == "alert":
+        assert "needs daily periods, found '2024-05'" in events[0].summary
+        assert evaluate(store, {"daily": broken}) == []  # the same error: told once

@@ -10,10 +10,10 @@ from jobs.config import ConfigError, parse
 CHANNEL = '[channels.log]\nkind = "console"\n'
 
 CASES = [
-    ('kind = "threshold"\nmetric = "m"', "set exactly one of `above` or `below`"),
+    ('kind = "threshold"\nmetric = "m"', "set exactly one of `above`, `at_or_above`"),
     ('kind = "threshold"\nmetric = "m"\nabove = 5\nbelow = 1', "set exactly one of"),
     ('kind = "threshold"\nmetric = "m"\nabove = 5\nresolve_below = 9', "must not be higher"),
-    ('kind = "threshold"\nmetric = "m"\nabove = 5\nresolve_above = 1', "goes with `below`"),
+    ('kind = "threshold"\nmetric = "m"\nabove = 5\nresolve_above = 1', "goes the same way"),
     ('kind = "threshold"\nmetric = "m"\nabove = 5\nwindow = 7', "needs aggregate = mean"),
     ('kind = "threshold"\nmetric = "m"\nabove = 5\naggregate = "median"', "is not one of"),
     ('kind = "threshold"\nmetric = "m"\nabove = 5\nresolve_for = 0', "resolve_for must be at"),
@@ -78,5 +78,10 @@ labels = { severity = "warning" }
 """
     )
     rule = parse(tomllib.loads(document), tmp_path / "c.toml").rules["border-proclamation"]
-    assert (rule.level, rule.resolve_level, rule.window, rule.resolve_for) == (2500, 1500, 7, 28)
+    assert (rule.level, rule.resolve_level, rule.window.periods, rule.resolve_for.periods) == (
+        2500,
+        1500,
+        7,
+        28,
+    )
     assert rule.repeat_interval.days == 7 and rule.labels == {"severity": "warning"}

@@ -1,0 +1,342 @@
+"""The small, safe language of derived metrics. An expression is parsed with Python's
+`ast` and only these forms are accepted (anything else is refused with its column; the
+text is never run):
+
+    "cbp.swb.usbp.encounters"          a stored series, by name (in quotes)
+    2.5, 1000                          numbers
+    a + b, a - b, a * b, a / b, -a     arithmetic, period by period (series meet on the
+                                       periods both have; a division by zero leaves the
+                                       period out)
+    per_day(a)                         a period total / the days in its period (months,
+                                       quarters, fiscal years); a period not over when the
+                                       value was published divides by the days it covers
+                                       and is flagged `partial`
+    sum("cbp.swb.*")                   the sum, per period, of every series the pattern names
+    rolling(a, "7d", mean)             mean, sum, min or max over 7 calendar days (a window
+                                       with a missing day is left out) or over N periods (7)
+
+Every value carries the input observations it was computed from (its provenance)."""
+
+import ast
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from alerts.drawing import AGGREGATES
+from alerts.windows import Span, calendar_rolling
+from storage import CrossingsError, Point
+from storage.periods import Period
+
+FUNCTIONS = ("per_day", "sum", "rolling")
+OPERATORS: dict[type, tuple[str, Callable[[float, float], float]]] = {
+    ast.Add: ("+", lambda a, b: a + b),
+    ast.Sub: ("-", lambda a, b: a - b),
+    ast.Mult: ("*", lambda a, b: a * b),
+    ast.Div: ("/", lambda a, b: a / b),
+}
+PATTERN_CHARS = "*?["
+
+
+class ExpressionError(CrossingsError, ValueError):
+    """The expression cannot be used: the message says where and what to write instead."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    metric: str
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+
+
+@dataclass(frozen=True)
+class Op:
+    symbol: str
+    left: "Node"
+    right: "Node"
+
+
+@dataclass(frozen=True)
+class PerDay:
+    of: "Node"
+
+
+@dataclass(frozen=True)
+class Sum:
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Rolling:
+    of: "Node"
+    window: Span
+    aggregate: str
+
+
+Node = Ref | Number | Op | PerDay | Sum | Rolling
+
+
+@dataclass(frozen=True)
+class Value:
+    """One computed value: its flags and the input observation ids behind it. `seen` is
+    the earliest date an input value was first published (for partial periods)."""
+
+    value: float
+    flags: frozenset[str] = frozenset()
+    inputs: tuple[int, ...] = ()
+    seen: str = ""
+
+
+Series = dict[str, Value]
+
+
+def parse(text: str) -> Node:
+    """The expression's tree, or ExpressionError naming the first thing not allowed."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise ExpressionError(
+            f"not a valid expression at column {error.offset}: {error.msg}"
+        ) from None
+    return _node(tree.body)
+
+
+def _node(node: ast.expr) -> Node:
+    where = f"column {node.col_offset + 1}"
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if any(char in node.value for char in PATTERN_CHARS):
+            raise ExpressionError(
+                f'{where}: "{node.value}" is a pattern; add the series up with sum("{node.value}")'
+            )
+        return Ref(node.value)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+        if isinstance(node.value, bool):
+            raise ExpressionError(f"{where}: {node.value} is not a number")
+        return Number(float(node.value))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        inner = _node(node.operand)
+        return Op("*", Number(-1.0), inner) if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
+        return Op(OPERATORS[type(node.op)][0], _node(node.left), _node(node.right))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return _call(node, node.func.id, where)
+    if isinstance(node, ast.Name):
+        raise ExpressionError(f"{where}: {node.id} is not known; write a metric name in quotes")
+    shown = ast.unparse(node)
+    raise ExpressionError(
+        f"{where}: {shown!r} is not allowed; use metric names in quotes, numbers, + - * /, "
+        f"{', '.join(FUNCTIONS)}"
+    )
+
+
+def _call(node: ast.Call, name: str, where: str) -> Node:
+    args = node.args
+    if node.keywords or name not in FUNCTIONS:
+        raise ExpressionError(f"{where}: {name}() is not a function here; known: "
+                              f"{', '.join(FUNCTIONS)} (without keyword arguments)")  # fmt: skip
+    if name == "per_day" and len(args) == 1:
+        return PerDay(_node(args[0]))
+    if name == "sum" and len(args) == 1:
+        if isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+            return Sum(args[0].value)
+        raise ExpressionError(f'{where}: sum() takes a pattern in quotes, e.g. sum("cbp.swb.*")')
+    if name == "rolling" and len(args) == 3:
+        window = args[1].value if isinstance(args[1], ast.Constant) else None
+        try:
+            span_ = Span.from_toml(window)
+        except ValueError as error:
+            raise ExpressionError(f"{where}: rolling() window: {error}") from None
+        aggregate = args[2].id if isinstance(args[2], ast.Name) else None
+        if aggregate not in AGGREGATES or aggregate == "last" or span_.length < 1:
+            raise ExpressionError(
+                f'{where}: rolling(series, "7d", mean): the last argument is mean, sum, min or max'
+            )
+        return Rolling(_node(args[0]), span_, aggregate)
+    usage = {"per_day": 'per_day("metric")', "sum": 'sum("pattern")',
+             "rolling": 'rolling("metric", "7d", mean)'}[name]  # fmt: skip
+    raise ExpressionError(f"{where}: {name}() is written {usage}")
+
+
+def references(node: Node) -> set[str]:
+    """The metric names and patterns an expression reads."""
+    if isinstance(node, Ref):
+        return {node.metric}
+    if isinstance(node, Sum):
+        return {node.pattern}
+    if isinstance(node, Op):
+        return references(node.left) | references(node.right)
+    if isinstance(node, PerDay | Rolling):
+        return references(node.of)
+    return set()
+
+
+def lookback_days(node: Node) -> int | None:
+    """How many days before a changed period must be read again; None: the whole series
+    (a window counted in periods)."""
+    if isinstance(node, Op):
+        left, right = lookback_days(node.left), lookback_days(node.right)
+        return None if left is None or right is None else max(left, right)
+    if isinstance(node, PerDay):
+        return lookback_days(node.of)
+    if isinstance(node, Rolling):
+        inner = lookback_days(node.of)
+        if inner is None or not node.window.calendar:
+            return None
+        return inner + node.window.days - 1
+    return 0
+
+
+def unit(node: Node, unit_of: Callable[[str], Iterable[str]]) -> str | None:
+    """The unit an expression gives (None: not known), or ExpressionError when it adds
+    or compares unlike units. `unit_of` gives the units of a name or pattern's series."""
+    if isinstance(node, Number):
+        return ""
+    if isinstance(node, Ref | Sum):
+        found = set(unit_of(node.metric if isinstance(node, Ref) else node.pattern))
+        if len(found) > 1:
+            raise ExpressionError(
+                f"unit mismatch: {_shown(node)} adds series in {', '.join(sorted(found))}"
+            )
+        return next(iter(found), None)
+    if isinstance(node, PerDay | Rolling):
+        inner = unit(node.of, unit_of)
+        if isinstance(node, Rolling) or inner is None:
+            return inner
+        return f"{inner} per day" if inner else "per day"
+    left, right = unit(node.left, unit_of), unit(node.right, unit_of)
+    if left is None or right is None:
+        return None
+    if node.symbol in "+-":
+        if left != right:
+            raise ExpressionError(
+                f"unit mismatch: {_shown(node.left)} is in {left or 'plain numbers'} but "
+                f"{_shown(node.right)} is in {right or 'plain numbers'}; "
+                f"{'adding' if node.symbol == '+' else 'subtracting'} them means nothing"
+            )
+        return left
+    if node.symbol == "*":
+        return left or right if not (left and right) else f"{left}*{right}"
+    if left == right:
+        return ""
+    return left if not right else f"{left}/{right}" if left else f"1/{right}"
+
+
+def _shown(node: Node) -> str:
+    if isinstance(node, Ref):
+        return f'"{node.metric}"'
+    if isinstance(node, Sum):
+        return f'sum("{node.pattern}")'
+    return "the expression"
+
+
+def compute(
+    node: Node, series_of: Callable[[str], list[Point]], names: Callable[[str], list[str]]
+) -> Series:
+    """Evaluate over stored series: `series_of(name)` gives a series' current values in
+    period order, `names(pattern)` the stored metrics a pattern matches."""
+    if isinstance(node, Ref):
+        return {
+            p.period: Value(p.value, frozenset(p.flags) & KEPT_FLAGS, (p.id,), p.first_seen[:10])
+            for p in series_of(node.metric)
+        }
+    if isinstance(node, Number):
+        raise ExpressionError("the expression has no series in it: name a metric")
+    if isinstance(node, Sum):
+        return _sum([compute(Ref(name), series_of, names) for name in names(node.pattern)])
+    if isinstance(node, PerDay):
+        return _per_day(compute(node.of, series_of, names))
+    if isinstance(node, Rolling):
+        return _rolling(compute(node.of, series_of, names), node.window, node.aggregate)
+    return _arithmetic(node, series_of, names)
+
+
+KEPT_FLAGS = frozenset({"partial", "estimated", "preliminary"})
+
+
+def _arithmetic(node: Op, series_of, names) -> Series:
+    apply = next(fn for symbol, fn in OPERATORS.values() if symbol == node.symbol)
+    constant = {side: n.value for side, n in (("l", node.left), ("r", node.right))
+                if isinstance(n, Number)}  # fmt: skip
+    left = None if "l" in constant else compute(node.left, series_of, names)
+    right = None if "r" in constant else compute(node.right, series_of, names)
+    found: Series = {}
+    periods = (left or right or {}).keys() if left is None or right is None else (
+        left.keys() & right.keys())  # fmt: skip
+    for period in sorted(periods):
+        a = left[period] if left is not None else Value(constant["l"])
+        b = right[period] if right is not None else Value(constant["r"])
+        try:
+            result = apply(a.value, b.value)
+        except ZeroDivisionError:
+            continue
+        if math.isfinite(result):
+            seen = min(filter(None, (a.seen, b.seen)), default="")
+            found[period] = Value(result, a.flags | b.flags, a.inputs + b.inputs, seen)
+    return found
+
+
+def _sum(all_series: list[Series]) -> Series:
+    found: dict[str, list[Value]] = {}
+    for one in all_series:
+        for period, value in one.items():
+            found.setdefault(period, []).append(value)
+    return {
+        period: Value(
+            math.fsum(v.value for v in values),
+            frozenset().union(*(v.flags for v in values)),
+            tuple(i for v in values for i in v.inputs),
+            min(filter(None, (v.seen for v in values)), default=""),
+        )
+        for period, values in sorted(found.items())
+    }
+
+
+def _per_day(of: Series) -> Series:
+    found: Series = {}
+    for period, value in of.items():
+        days = Period(period).days
+        if days is None:
+            raise ExpressionError(f"per_day() needs dated periods, found {period!r}")
+        first, end = days
+        covered = end
+        if value.seen:  # published before the period was over: it covers the days before
+            covered = min(end, max(date.fromisoformat(value.seen), first + timedelta(days=1)))
+        flags = value.flags | ({"partial"} if covered < end else set())
+        found[period] = Value(value.value / (covered - first).days, frozenset(flags),
+                              value.inputs, value.seen)  # fmt: skip
+    return found
+
+
+def _rolling(of: Series, window: Span, aggregate: str) -> Series:
+    found: Series = {}
+    periods = list(of)
+    if window.calendar:
+        for period, result, _missing in calendar_rolling(
+            ((p, of[p].value) for p in periods), window.days, aggregate
+        ):
+            if result is not None:
+                found[period] = _window(of, _days_back(period, window.days), result)
+        return found
+    combine = AGGREGATES[aggregate]
+    for i in range(window.periods - 1, len(periods)):
+        members = periods[i - window.periods + 1 : i + 1]
+        found[periods[i]] = _window(of, members, combine([of[p].value for p in members]))
+    return found
+
+
+def _days_back(period: str, days: int) -> list[str]:
+    last = date.fromisoformat(period)
+    return [(last - timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
+
+
+def _window(of: Series, members: list[str], result: float) -> Value:
+    values = [of[p] for p in members]
+    return Value(
+        result,
+        frozenset().union(*(v.flags for v in values)),
+        tuple(i for v in values for i in v.inputs),
+        min(filter(None, (v.seen for v in values)), default=""),
+    )

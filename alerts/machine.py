@@ -1,0 +1,136 @@
+"""The state machine every stateful rule shares, used alike by the engine (step by step,
+after each crawl) and by a backtest (over the whole history at once), so both find the
+same days.
+
+Per (rule, series): inactive -> firing -> resolved (-> firing ...). A condition must hold
+`for` (periods in a row, or calendar days) before the alert fires, and the resolve
+condition `resolve_for` before it resolves; with `lift_after` the alert stays firing that
+many calendar days longer and then resolves, unless the fire condition comes back first.
+Calendar streaks never stretch over a gap: a missing day starts them again. A period is a
+whole span of days: a streak from 5 to 7 June has held 3 days once 7 June is judged."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from alerts.rule import StatefulRule, Step
+from alerts.windows import Span
+from storage import AlertState
+from storage.periods import Period
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A change the machine decided: 'firing', 'resolved' or 'nodata', at `period`."""
+
+    kind: str
+    period: str
+    step: Step
+    says: str
+
+
+def advance(state: AlertState, step: Step, rule: StatefulRule, at: str) -> list[Transition]:
+    """Judge one step; move `state` (its `detail` keeps the streaks) and say what changed.
+    A period judged again (a preliminary figure revised) replaces its own judgement."""
+    memory = state.detail
+    same = step.period == state.period
+    state.value, state.period = step.value, step.period
+    if step.missing:
+        memory.pop("fire", None)
+        memory.pop("clear", None)
+        lifted = _lift(state, step, rule, at)
+        if lifted:
+            return [lifted]
+        found = []
+        if rule.no_data == "resolve" and state.state == "firing":
+            found.append(_move(state, "resolved", step, at, f"no data: {step.words()}"))
+        elif rule.no_data == "alert" and not memory.get("missing"):
+            found.append(Transition("nodata", step.period, step, f"no data: {step.words()}"))
+        memory["missing"] = memory.get("missing") or step.period
+        return found
+    if "missing" in memory:
+        del memory["missing"]
+    if state.state == "firing":
+        memory.pop("fire", None)
+        if step.fire:  # the condition is back: any countdown to lifting is cancelled
+            memory.pop("clear", None)
+            memory.pop("lift", None)
+            return []
+        lift = memory.get("lift")
+        if lift is not None:
+            if same and lift[2] == step.period and not step.clear:
+                del memory["lift"]  # the day that met the resolve condition was revised
+            elif lifted := _lift(state, step, rule, at):
+                return [lifted]
+            else:
+                return []
+        if not _streak(memory, "clear", step.clear, step.period, same, rule.resolve_for):
+            return []
+        says = step.words()
+        if rule.resolve_for.length > 1:
+            says = _held(says, memory["clear"][0], step.period, rule.resolve_for)
+        if rule.lift_after is None:
+            return [_move(state, "resolved", step, at, says)]
+        met = Period(step.period).days
+        if met is None:
+            raise ValueError(f"lift_after needs dated periods; {step.series} has {step.period!r}")
+        lift_at = met[1] - timedelta(days=1) + timedelta(days=rule.lift_after.days)
+        memory["lift"] = [lift_at.isoformat(), says, step.period]
+        return []
+    memory.pop("clear", None)
+    if _streak(memory, "fire", step.fire, step.period, same, rule.for_):
+        says = step.words()
+        if rule.for_.length > 1:
+            says = _held(says, memory["fire"][0], step.period, rule.for_)
+        return [_move(state, "firing", step, at, says)]
+    return []
+
+
+def _lift(state: AlertState, step: Step, rule: StatefulRule, at: str) -> Transition | None:
+    """Resolve on the day a pending lift falls due (judged at that day or a later one)."""
+    lift = state.detail.get("lift")
+    if state.state != "firing" or not lift:
+        return None
+    now = Period(step.period).days
+    if now is None or now[0] < date.fromisoformat(lift[0]):
+        return None
+    says = f"{lift[1]}; lifted {rule.lift_after} after that was met on {lift[2]}"
+    return _move(state, "resolved", step, at, says, period=lift[0])
+
+
+def _move(
+    state: AlertState, kind: str, step: Step, at: str, says: str, *, period: str | None = None
+) -> Transition:
+    state.state, state.since = kind, at
+    for name in ("fire", "clear", "lift"):
+        state.detail.pop(name, None)
+    return Transition(kind, period or step.period, step, says)
+
+
+def _streak(memory: dict, name: str, holds: bool, period: str, same: bool, need: Span) -> bool:
+    """Extend (or restart, or end) a streak with this period — kept as [first period,
+    periods, end of the last day] — and say whether it has held `need`. Calendar streaks
+    restart after a gap between periods."""
+    if not holds:
+        memory.pop(name, None)
+        return False
+    if not need.calendar:
+        streak = memory.get(name)
+        if streak is None:
+            streak = memory[name] = [period, 0, ""]
+        if not same or streak[1] == 0:
+            streak[1] += 1
+        return streak[1] >= need.periods
+    days = Period(period).days
+    if days is None:
+        raise ValueError(f"{need} needs dated periods (2024-06-03, 2024-06), not {period!r}")
+    streak = memory.get(name)
+    if streak is None or (streak[2] != days[0].isoformat() and not same):
+        streak = memory[name] = [period, 0, ""]
+    streak[1] += 0 if same and streak[1] else 1
+    streak[2] = days[1].isoformat()
+    start = Period(streak[0]).days
+    return start is not None and (days[1] - start[0]).days >= need.days
+
+
+def _held(says: str, first: str, last: str, need: Span) -> str:
+    return f"{says} (for {need}: {first} to {last})"

@@ -1,0 +1,87 @@
+"""How long, in a rule (`Span`: periods or calendar days), and windows over calendar
+days: a "7d" window covers exactly seven days and is incomplete when one has no figure —
+it never stretches over a gap. Used by threshold rules (`window = "7d"`, `for`,
+`resolve_for`, `lift_after`) and derived metrics (`rolling("m", "7d", mean)`)."""
+
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from alerts.drawing import AGGREGATES
+from storage.periods import Period
+
+DAYS = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
+
+
+@dataclass(frozen=True)
+class Span:
+    """How long, in a rule: `periods` stored periods in a row (TOML: a number, 28), or
+    `days` calendar days (TOML: '28d' or '4w'), which never stretch over a gap."""
+
+    periods: int = 0
+    days: int = 0
+
+    @classmethod
+    def from_toml(cls, raw: object) -> "Span":
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return cls(periods=raw)
+        if isinstance(raw, str) and (match := DAYS.match(raw)):
+            return cls(days=int(match[1]) * (7 if match[2] == "w" else 1))
+        raise ValueError(
+            f"{raw!r} is neither a number of periods (7) nor calendar days ('7d', '4w')"
+        )
+
+    @property
+    def calendar(self) -> bool:
+        return self.days > 0
+
+    @property
+    def length(self) -> int:
+        return self.days or self.periods
+
+    def __str__(self) -> str:
+        if self.days:
+            return f"{self.days} days"
+        return f"{self.periods} period{'s' * (self.periods != 1)}"
+
+
+def calendar_rolling(
+    points: Iterable[tuple[str, float]], days: int, aggregate: str, *, first: date | None = None
+) -> Iterator[tuple[str, float | None, list[str]]]:
+    """Over daily (period, value) pairs in order: for every calendar day from `first` (or
+    the first full window) to the last day given, (day, aggregate over the `days` days
+    ending there or None if one is missing, the missing days). Streams: it holds one
+    window, however long the series."""
+    combine = AGGREGATES[aggregate]
+    window: deque[tuple[date, float]] = deque()
+    cursor: date | None = None
+    for period, value in points:
+        if not Period(period).is_day:
+            raise ValueError(
+                f"a window in days ('{days}d') needs daily periods, found {period!r}: "
+                f"write the window as a number of periods (window = {days})"
+            )
+        today = date.fromisoformat(period)
+        if cursor is None:
+            cursor = first or today + timedelta(days=days - 1)
+        while cursor < today:  # days with no value: judged incomplete
+            yield cursor.isoformat(), None, _missing(window, cursor, days)
+            cursor += timedelta(days=1)
+        window.append((today, value))
+        while window and window[0][0] <= today - timedelta(days=days):
+            window.popleft()
+        if today < cursor:
+            continue
+        cursor = today + timedelta(days=1)
+        if len(window) == days:
+            yield period, combine([v for _, v in window]), []
+        else:
+            yield period, None, _missing(window, today, days)
+
+
+def _missing(window: deque[tuple[date, float]], day: date, days: int) -> list[str]:
+    present = {d for d, _ in window}
+    wanted = (day - timedelta(days=offset) for offset in range(days - 1, -1, -1))
+    return [d.isoformat() for d in wanted if d not in present]

@@ -1,0 +1,109 @@
+"""Derived metrics as stored: their values are observations like any other (charted,
+queried and alerted on alike), with vintages — a recomputed value that differs becomes a
+revision — and, for each vintage, the input observations it was computed from."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from storage import clock
+from storage.observations import Point, decode_flags, encode_flags
+from storage.repository import Repository
+
+
+@dataclass(frozen=True)
+class DerivedValue:
+    period: str
+    value: float
+    flags: tuple[str, ...]
+    inputs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DerivedCursor:
+    metric: str
+    fingerprint: str
+    observation_id: int
+
+
+class Derived(Repository):
+    def cursor(self, metric: str) -> DerivedCursor | None:
+        row = self._one("SELECT * FROM derived_cursors WHERE metric = ?", [metric])
+        return DerivedCursor(**row) if row else None
+
+    def save_cursor(self, cursor: DerivedCursor) -> None:
+        self.db.execute(
+            """INSERT INTO derived_cursors (metric, fingerprint, observation_id) VALUES (?, ?, ?)
+               ON CONFLICT(metric) DO UPDATE SET fingerprint = excluded.fingerprint,
+                   observation_id = excluded.observation_id""",
+            [cursor.metric, cursor.fingerprint, cursor.observation_id],
+        )
+
+    def newest_id(self) -> int:
+        row = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM observations").fetchone()
+        return row[0]
+
+    def earliest_changes(self, after_id: int) -> dict[str, str]:
+        """Per metric with values stored after observation `after_id`, the earliest
+        period among them: where a recomputation must start."""
+        # NOT INDEXED: a rowid range, cheap however long the history (see Alerts).
+        rows = self.db.execute(
+            "SELECT metric, MIN(period) FROM observations NOT INDEXED WHERE id > ? GROUP BY metric",
+            [after_id],
+        ).fetchall()
+        return dict(rows)
+
+    def write(
+        self, metric: str, values: Iterable[DerivedValue], *, unit: str, since: str | None
+    ) -> tuple[int, int]:
+        """Store computed values from period `since` on (all if None): new periods are
+        inserted, changed ones become a new vintage (a revision), equal ones are left
+        alone. Returns (new, revised)."""
+        at = clock.now()
+        where, params = "metric = ? AND superseded_at IS NULL", [metric]
+        if since is not None:
+            where += " AND period >= ?"
+            params.append(since)
+        current = {
+            period: (row_id, value, flags)
+            for row_id, period, value, flags in self.db.execute(
+                f"SELECT id, period, value, flags FROM observations WHERE {where}", params
+            )
+        }
+        conn = self.db.conn
+        with self.transaction():  # the write lock: the ids below are ours to give
+            next_id = self.newest_id() + 1
+            inserts, superseded, inputs = [], [], []
+            for item in values:
+                flags = encode_flags(item.flags)
+                row = current.get(item.period)
+                if row is not None and row[1] == item.value and row[2] == flags:
+                    continue
+                if row is not None:
+                    superseded.append((at, row[0]))
+                inserts.append((next_id, metric, item.period, item.value, unit, flags, at, at,
+                                row[0] if row else None))  # fmt: skip
+                inputs += [(next_id, input_id) for input_id in item.inputs]
+                next_id += 1
+            conn.executemany("UPDATE observations SET superseded_at = ? WHERE id = ?", superseded)
+            conn.executemany(
+                """INSERT INTO observations (id, metric, period, value, unit, flags,
+                       snapshot_id, first_seen, last_seen, previous_id)
+                   VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)""",
+                inserts,
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO derived_inputs (observation_id, input_id) VALUES (?, ?)",
+                inputs,
+            )
+        return len(inserts) - len(superseded), len(superseded)
+
+    def inputs(self, observation_id: int) -> list[Point]:
+        """The input observations a derived value was computed from (its provenance)."""
+        rows = self.db.execute(
+            """SELECT o.id, o.metric, o.period, o.value, o.unit, o.flags, o.snapshot_id,
+                      o.first_seen, o.last_seen, o.superseded_at
+               FROM derived_inputs d JOIN observations o ON o.id = d.input_id
+               WHERE d.observation_id = ? ORDER BY o.metric, o.period""",
+            [observation_id],
+        )
+        return [Point(r[0], r[1], r[2], r[3], r[4], decode_flags(r[5]), *r[6:]) for r in rows]

@@ -14,7 +14,7 @@ IMAGE_HINT     := echo "Image not built. If the base image could not be pulled (
   make image BASE_IMAGE=localhost/crossings-base:bookworm (see docs/container.md)" >&2
 
 .PHONY: run test lint format check demo image image-check bench clean browser \
-        bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling bench-scaleout
+        bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling bench-xlsx bench-scaleout
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -90,13 +90,16 @@ image-check: image
 ## bench: every benchmark, side by side with urlwatch and pandas (see bench/README.md);
 ##        results in bench/results/*.json. QUICK=1 for a short run of each.
 BENCH_ARGS := $(if $(QUICK),--quick,)
-bench: bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling bench-scaleout
+bench: bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling bench-xlsx bench-scaleout
 
 bench-checks: $(STAMP)
 	$(BIN)/python bench/checks.py $(BENCH_ARGS)
 
 bench-csv: $(STAMP)
 	$(BIN)/python bench/csv_ingest.py $(BENCH_ARGS)
+
+bench-xlsx: $(STAMP)
+	$(BIN)/python bench/xlsx_read.py $(BENCH_ARGS)
 
 bench-rules: $(STAMP)
 	$(BIN)/python bench/rules.py $(BENCH_ARGS)

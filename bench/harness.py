@@ -28,6 +28,7 @@ VENV = WORK / "venv"
 BASELINE_PACKAGES = (
     "urlwatch==2.29",
     "pandas==3.1.1",
+    "openpyxl==3.1.5",  # pandas' read_excel engine for .xlsx (bench/xlsx_read.py)
     "pyinstrument==5.1.3",
     "py-spy==0.4.3",
 )

@@ -118,6 +118,12 @@ def daemon(data: dict) -> str:
     return daemon_bench.report(summaries) + _when(data) + f" Repetitions: {runs}."
 
 
+def xlsx(data: dict) -> str:
+    import xlsx_read
+
+    return xlsx_read.report(data) + _when(data) + f" Repetitions: {data['repeat']}."
+
+
 def scaleout(data: dict) -> str:
     rows = []
     for name in ("first", "same"):
@@ -155,6 +161,7 @@ RENDERERS = {
     "queries": queries,
     "daemon": daemon,
     "polling": polling_bench.render,
+    "xlsx": xlsx,
     "scaleout": scaleout,
 }
 

@@ -40,6 +40,8 @@ class RunResult(RunCounts):
     run_id: int | None
     status: RunStatus
     reason: str | None
+    notice: str | None = None  # new rows or columns stored (allow_new)
+    sample: str | None = None  # an unverified source's first values, to check by eye
     seconds: float = 0.0
 
     def __post_init__(self) -> None:
@@ -256,6 +258,7 @@ def from_row(name: str, row: dict) -> RunResult:
         run_id=row["id"],
         status=row["status"],
         reason=row["reason"],
+        notice=row.get("notice"),
         **{counter: row[counter] for counter in COUNTERS},
         seconds=round(seconds, 3),
     )

@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import metadata
 from urllib.parse import urlsplit
 
 from storage.checked import out_of_range
@@ -18,6 +19,19 @@ from storage.checked import out_of_range
 MB = 1024 * 1024
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer makes the run fail now
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
+PROJECT_URL = "https://github.com/crossings-project/crossings"
+
+
+def default_agent(contact: str = "") -> str:
+    """A User-Agent that sites behind bot filters accept (cbp.gov and ohss.dhs.gov answer
+    403 to many bare agents) and that still says who is asking and how to reach them."""
+    try:
+        version = metadata.version("crossings")
+    except metadata.PackageNotFoundError:
+        version = "dev"
+    return f"Mozilla/5.0 (compatible; crossings/{version}; +{contact or PROJECT_URL})"
+
+
 # The values that make sense (beyond them: a typo, or a crawl that never ends).
 FETCH_RANGES = (
     ("download_delay", 0, 3600),
@@ -59,8 +73,12 @@ class FetchSettings:
     """The keys of [settings] that say how every request is made."""
 
     user_agent: str = field(
-        default="crossings/0.1 (+https://github.com/crossings-project/crossings)",
-        metadata={"help": "Sent with every request; include a contact address."},
+        default="",
+        metadata={
+            "help": "Sent with every request (a source may set its own). Default: "
+            "'Mozilla/5.0 (compatible; crossings/VERSION; +CONTACT)', which sites behind "
+            "bot filters accept."
+        },
     )
     contact: str = field(
         default="",
@@ -91,6 +109,8 @@ class FetchSettings:
     @property
     def agent(self) -> str:
         """The User-Agent header: the configured agent, with the contact appended."""
+        if not self.user_agent:
+            return default_agent(self.contact)
         if self.contact and self.contact not in self.user_agent:
             return f"{self.user_agent} ({self.contact})"
         return self.user_agent

@@ -16,6 +16,8 @@ FOOTNOTE = re.compile(r"(\*+|†+|‡+|\[\w{1,3}\]|\(\d{1,2}\))$")
 PLAIN = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")  # most cells: the fast path
 NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?$")
 SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
+# A count with its share in parentheses, as CBP prints it: "42 (4.66%)", "47(5.21%)".
+WITH_SHARE = re.compile(r"^(.*?\d)\s*\(\s*([+-]?\d+(?:\.\d+)?)\s*%\s*\)$")
 
 
 class NumberError(CrossingsError, ValueError):
@@ -26,11 +28,13 @@ class Number(NamedTuple):
     value: float | None
     unit: str = ""
     flags: tuple[str, ...] = ()
+    share: float | None = None  # the percent printed beside a count: "42 (4.66%)" -> 4.66
 
 
 def parse_number(raw: object) -> Number:
     """'3,546,863' -> 3546863; '56.1%' -> 56.1 (unit percent); '-36%', '+5', '\u22122' (minus sign);
-    '1,234*' -> 1234 flagged footnote:*; '-', '—', 'n/a', '' -> missing."""
+    '1,234*' -> 1234 flagged footnote:*; '42 (4.66%)' -> 42 with share 4.66;
+    '-', '—', 'n/a', '' -> missing."""
     if type(raw) is str and PLAIN.fullmatch(raw):
         return Number(float(raw.replace(",", "")))
     if isinstance(raw, bool):
@@ -44,6 +48,9 @@ def parse_number(raw: object) -> Number:
     text = SPACES.sub(" ", raw).strip()
     if text.lower() in MISSING:
         return Number(None)
+    if (pair := WITH_SHARE.match(text)) and "%" not in pair.group(1):
+        count = parse_number(pair.group(1))
+        return count._replace(share=float(pair.group(2)))
     flags: list[str] = []
     while (mark := FOOTNOTE.search(text)) and mark.start() > 0:
         flags.insert(0, f"footnote:{mark.group(1)}")

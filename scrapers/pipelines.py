@@ -10,6 +10,7 @@ from scrapy.exceptions import DropItem
 from scrapers.items import Fetched
 from scrapers.recorder import Recorder
 from scrapers.records import record
+from storage import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,12 @@ class StorePipeline:
         try:
             if fetch is not None:
                 if item.extraction is not None:
-                    recorder.page(item.run, fetch, item.extraction, body_file=item.body_file)
+                    extraction = item.extraction
+                    problem = recorder.page(item.run, fetch, extraction, body_file=item.body_file)
+                    if problem:
+                        status, reason = RunStatus.BROKEN, problem
+                    elif status == RunStatus.OK and extraction.notes:
+                        reason = "; ".join(extraction.notes)
                 else:
                     recorder.snapshot(item.run, fetch, body_file=item.body_file)
         except Exception as error:  # a failed write is the run's outcome, not a crash

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from scrapers.extract import Extraction
+from scrapers.extract import Extraction, Layout
 from scrapers.source import Source
 from storage import RunCounts, RunStatus, Store, UpsertResult
 from storage.snapshots import BodyFile, Snapshot
@@ -24,6 +24,8 @@ class SourceRun(RunCounts):
     started: float = field(default_factory=time.monotonic)
     status: RunStatus | None = None
     reason: str | None = None
+    notice: str | None = None  # new rows or columns stored (allow_new): alerts carry it
+    sample: str | None = None  # what an unverified source found, for its first crawls
     seconds: float = 0.0
 
     def report(self) -> dict:
@@ -33,6 +35,8 @@ class SourceRun(RunCounts):
             "run_id": self.run_id,
             "status": self.status,
             "reason": self.reason,
+            "notice": self.notice,
+            "sample": self.sample,
             "values_new": self.values_new,
             "values_revised": self.values_revised,
             "values_unchanged": self.values_unchanged,
@@ -102,12 +106,45 @@ class Recorder:
 
     def page(
         self, run: SourceRun, fetch: Fetch, extraction: Extraction, *, body_file=None
-    ) -> Snapshot:
-        """Store a fetch and what was extracted from it, atomically."""
+    ) -> str | None:
+        """Store a fetch and what was extracted from it, atomically - unless its layout
+        differs from the remembered one: then only the snapshot is stored, and the reason
+        is returned (the run is `broken`)."""
         with self.store.transaction():
             snapshot = self._record(run, fetch, body_file)
+            if problem := self.check_layout(run, extraction, snapshot.id):
+                return problem
             self.values(run, extraction, snapshot.id)
-        return snapshot
+        if run.source.unverified:
+            run.sample = sample(extraction)
+        return None
+
+    def check_layout(self, run: SourceRun, extraction: Extraction, snapshot_id: int) -> str | None:
+        """Compare a table's headers and row labels with those remembered from its first
+        good crawl (remembering them if none are); the reason when they differ."""
+        layout = extraction.layout
+        if layout is None:
+            return None
+        known = self.store.layouts.get(run.name)
+        if known is None:
+            self.store.layouts.remember(run.name, layout.columns, layout.rows, snapshot_id)
+            return None
+        change = LayoutChange.between(Layout(known.columns, known.rows), layout)
+        if not change:
+            return None
+        allow_new = getattr(run.source, "allow_new", False)
+        if change.gone or not allow_new:
+            welcome = "" if allow_new else " (or set allow_new = true to welcome new ones)"
+            return (
+                f"{run.name}: the table changed since it was first read on "
+                f"{known.remembered_at[:10]}: {change}; nothing stored was changed. If the new "
+                f"layout is right, `crossings reparse {run.name} --accept-layout` takes it"
+                f"{welcome}"
+            )
+        merged = Layout((*known.columns, *change.new_columns), (*known.rows, *change.new_rows))
+        self.store.layouts.remember(run.name, merged.columns, merged.rows, snapshot_id)
+        run.notice = f"{run.name}: {change} (stored: allow_new = true)"
+        return None
 
     def values(
         self, run: SourceRun, extraction: Extraction, snapshot_id: int, *, describe_all=False
@@ -146,4 +183,53 @@ class Recorder:
     def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:
         run.status, run.reason = RunStatus(status), reason
         run.seconds = time.monotonic() - run.started
-        self.store.runs.finish(run.run_id, run.status, reason=reason, counts=run)
+        notice = run.notice if run.status is RunStatus.OK else None
+        self.store.runs.finish(run.run_id, run.status, reason=reason, counts=run, notice=notice)
+
+
+def sample(extraction: Extraction, count: int = 3) -> str:
+    """A few of the values or news found, to check by eye against the page."""
+    said = [
+        f"{o.metric} {o.period} = {o.value:,.10g}{'%' if o.unit == 'percent' else ''}"
+        for o in extraction.observations[:count]
+    ]
+    said += [repr(item.title[:60]) for item in extraction.news[: count - len(said)]]
+    total = len(extraction.observations) + len(extraction.news)
+    return f"found {total}: {'; '.join(said)}{' ...' if total > len(said) else ''}"
+
+
+@dataclass(frozen=True)
+class LayoutChange:
+    """What differs between a remembered layout and a page's, in words."""
+
+    gone_columns: tuple[str, ...] = ()
+    new_columns: tuple[str, ...] = ()
+    gone_rows: tuple[str, ...] = ()
+    new_rows: tuple[str, ...] = ()
+
+    @classmethod
+    def between(cls, old: Layout, new: Layout) -> "LayoutChange":
+        def minus(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+            lowered = {text.lower() for text in b}
+            return tuple(text for text in a if text.lower() not in lowered)
+
+        return cls(
+            minus(old.columns, new.columns),
+            minus(new.columns, old.columns),
+            minus(old.rows, new.rows),
+            minus(new.rows, old.rows),
+        )
+
+    @property
+    def gone(self) -> bool:
+        return bool(self.gone_columns or self.gone_rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.gone or self.new_columns or self.new_rows)
+
+    def __str__(self) -> str:
+        said = [f"column {name!r} is gone" for name in self.gone_columns]
+        said += [f"row {name!r} is gone" for name in self.gone_rows]
+        said += [f"new column {name!r}" for name in self.new_columns]
+        said += [f"new row {name!r}" for name in self.new_rows]
+        return "; ".join(said[:10]) + (f"; ... (+{len(said) - 10} more)" if len(said) > 10 else "")

@@ -3,7 +3,8 @@ hands back what it found, and how the daemon stores it.
 
 On the node, `scrapers.pipelines.RecordsPipeline` turns each `Fetched` item into one
 JSON-ready record (the fetch's metadata, its body zstd-compressed and base64-encoded, the
-observations, news and metric descriptions extracted from it, and on a source's last
+observations, news and metric descriptions extracted from it, with a table's layout and
+notes, so that the daemon checks it against the remembered one), and on a source's last
 fetch the run's outcome with its counts); Scrapyd's item feed carries them. In the daemon, `ingest`
 replays a run's records through the very `Recorder` a local crawl stores with, in one
 transaction per run, and only into a run that is still `running`: a feed ingested twice
@@ -23,7 +24,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the Python version
     from backports import zstd
 
-from scrapers.extract import Extraction
+from scrapers.extract import Extraction, Layout
 from scrapers.items import Fetched
 from scrapers.recorder import Fetch, Recorder, SourceRun
 from scrapers.source import Source
@@ -38,7 +39,7 @@ from storage import (
 )
 from storage.snapshots import ZSTD_LEVEL, BodyFile, Snapshot
 
-FORMAT = 1  # the records' layout; a daemon refuses records of another
+FORMAT = 2  # the records' layout (2: a table's layout and notes); a daemon refuses another
 IN_MEMORY_BODY = 8 * 1024 * 1024  # larger bodies are unpacked to a file, not into memory
 CHUNK = 1024 * 1024
 
@@ -106,6 +107,9 @@ def record(item: Fetched) -> dict:
             ],
             "news": [asdict(news) for news in extraction.news],
             "metrics": [asdict(entry) for entry in extraction.metrics.values()],
+            "layout": asdict(extraction.layout) if extraction.layout else None,
+            "notes": extraction.notes,
+            "missing": extraction.missing,
         }
     if item.status is not None:
         found["outcome"] = {
@@ -182,21 +186,29 @@ def _replay(
 ) -> None:
     name = row["source"]
     run = SourceRun(name=name, source=sources[name], run_id=row["id"], trust_cache=True)
+    outcome = found[-1]["outcome"]
+    run.requests, run.bytes = outcome["requests"], outcome["bytes"]
+    run.started = time.monotonic() - outcome["seconds"]
+    status, reason, notes = outcome["status"], outcome["reason"], []
     for each in found:
         if (fetched := each.get("fetch")) is not None:
             fetch, body_file = _fetch(fetched)
             try:
-                if (extraction := each.get("extraction")) is not None:
-                    recorder.page(run, fetch, _extraction(extraction), body_file=body_file)
+                if (found_extraction := each.get("extraction")) is not None:
+                    extraction = _extraction(found_extraction)
+                    notes = extraction.notes
+                    # the layout is checked here: only the daemon remembers it
+                    if problem := recorder.page(run, fetch, extraction, body_file=body_file):
+                        status, reason = RunStatus.BROKEN, problem
+                        break
                 else:
                     recorder.snapshot(run, fetch, body_file=body_file)
             finally:
                 if body_file is not None:
                     body_file.discard()
-    outcome = found[-1]["outcome"]
-    run.requests, run.bytes = outcome["requests"], outcome["bytes"]
-    run.started = time.monotonic() - outcome["seconds"]
-    recorder.finish(run, outcome["status"], outcome["reason"])
+    if status == RunStatus.OK and reason is None and notes:
+        reason = "; ".join(notes)  # as the local StorePipeline says it
+    recorder.finish(run, status, reason)
 
 
 def _fetch(found: dict) -> tuple[Fetch, BodyFile | None]:
@@ -232,6 +244,11 @@ def _extraction(found: dict) -> Extraction:
         ],
         news=[NewsItem(**news) for news in found["news"]],
         metrics={entry["name"]: MetricEntry(**entry) for entry in found["metrics"]},
+        layout=Layout(tuple(layout["columns"]), tuple(layout["rows"]))
+        if (layout := found["layout"])
+        else None,
+        notes=found["notes"],
+        missing=found["missing"],
     )
 
 

@@ -23,7 +23,7 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     """Re-extract the newest stored body of `source`; the run records the outcome."""
     recorder = Recorder(store)
     run = recorder.start(name, source, trigger="reparse", pid=None)
-    snapshot = _newest_body(store, name, source)
+    snapshot, link_text = _newest_body(store, name, source)
     if snapshot is None or snapshot.sha256 is None:
         recorder.finish(
             run,
@@ -33,7 +33,8 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
         return Reparsed(run, None)
     sha256 = snapshot.sha256
     if source.streamed:
-        page = Page(snapshot.url, opener=lambda: store.snapshots.open_body(sha256))
+        opener = lambda: store.snapshots.open_body(sha256)  # noqa: E731
+        page = Page(snapshot.url, opener=opener, link_text=link_text)
     else:
         body = store.snapshots.body(sha256)
         page = Page(snapshot.url, body, content_type=snapshot.content_type or "")
@@ -46,23 +47,33 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
         recorder.finish(run, RunStatus.FAILED, parser_failure(name, error))
         return Reparsed(run, snapshot)
     with store.transaction():
-        result = recorder.values(run, extraction, snapshot.id, describe_all=True)
-    recorder.finish(run, RunStatus.OK)
+        if problem := recorder.check_layout(run, extraction, snapshot.id):
+            result = None
+        else:
+            result = recorder.values(run, extraction, snapshot.id, describe_all=True)
+    if result is None:
+        recorder.finish(run, RunStatus.BROKEN, problem)
+        return Reparsed(run, snapshot)
+    recorder.finish(run, RunStatus.OK, "; ".join(extraction.notes) or None)
     return Reparsed(run, snapshot, [*result.new, *result.revised])
 
 
-def _newest_body(store: Store, name: str, source: Source) -> Snapshot | None:
-    """The newest stored body: for a file found via a listing page, the newest file the
-    listing currently points at (else the newest file of any name)."""
+def _newest_body(store: Store, name: str, source: Source) -> tuple[Snapshot | None, str]:
+    """The newest stored body, and the text of the link to it: for a file found via a
+    landing page, the newest file the page currently points at (else the newest of any
+    name)."""
     if not source.file_link:
-        return store.snapshots.latest(name, source.url, with_body=True)
+        return store.snapshots.latest(name, source.url, with_body=True), ""
     files = [snap for snap in store.snapshots.for_source(name) if snap.url != source.url]
     listing = store.snapshots.latest(name, source.url, with_body=True)
+    link = None
     if listing is not None and listing.sha256 is not None:
         try:
-            wanted = find_file(source, Page(listing.url, store.snapshots.body(listing.sha256)))
+            link = find_file(source, Page(listing.url, store.snapshots.body(listing.sha256)))
         except LayoutError:
-            wanted = None
-        matching = [snap for snap in files if snap.url == wanted]
+            link = None
+        matching = [snap for snap in files if link and snap.url == link.url]
         files = matching or files
-    return files[-1] if files else None
+    if not files:
+        return None, ""
+    return files[-1], link.text if link and files[-1].url == link.url else ""

@@ -52,6 +52,25 @@ class Source(Registered, family="source"):
         },
     )
     enabled: bool = field(default=True, metadata={"help": "false keeps it configured but idle."})
+    unverified: bool = field(
+        default=False,
+        metadata={
+            "help": "true: its keys were never checked against a real copy of the page "
+            "(`crossings check` says so; the first crawl shows what it found)."
+        },
+    )
+    user_agent: str = field(
+        default="",
+        metadata={"help": "The User-Agent for this source only (default: [settings] one)."},
+    )
+    referer: str = field(
+        default="",
+        metadata={"help": "A Referer header to send (some USCIS endpoints want their page)."},
+    )
+    headers: dict[str, str] = field(
+        default_factory=dict,
+        metadata={"help": "More request headers, e.g. { Accept = 'text/csv' }."},
+    )
     duplicates: Literal["error", "same", "sum", "mean", "min", "max"] = field(
         default="error",
         metadata={
@@ -66,6 +85,18 @@ class Source(Registered, family="source"):
         matching link is what to fetch; empty when `url` is the thing itself."""
         return ""
 
+    def request_headers(self, agent: str) -> dict[str, str]:
+        """What this source sends with each request, given the default User-Agent."""
+        sent = {"User-Agent": self.user_agent or agent}
+        if self.referer:
+            sent["Referer"] = self.referer
+        sent.update(self.headers)
+        return sent
+
     def problems(self) -> list[str]:
         """Checks across keys; a kind extends this (a single key's type checks itself)."""
-        return []
+        return [
+            f"header {name!r} must not contain a line break"
+            for name, value in {**self.headers, "Referer": self.referer}.items()
+            if any(char in f"{name}{value}" for char in "\r\n")
+        ]

@@ -71,7 +71,7 @@ class SourcesSpider(scrapy.Spider):
     def _request(
         self, run: SourceRun, url: str, callback: Callable, method: str = "GET"
     ) -> scrapy.Request:
-        headers = {}
+        headers = run.source.request_headers(self.fetch_settings.agent)
         # The newest fetch that has a body: its validators make the request conditional,
         # and a 304 answer is stored pointing at its body (looked up once, here).
         latest = self.recorder.latest(run.name, url, with_body=True) if run.trust_cache else None
@@ -153,15 +153,15 @@ class SourcesSpider(scrapy.Spider):
             )
             body = self.recorder.body(latest.sha256) if latest and latest.sha256 else b""
         try:
-            file_url = find_file(run.source, Page(response.meta["url"], body))
+            link = find_file(run.source, Page(response.meta["url"], body))
         except LayoutError as error:
             yield Fetched(run, fetch, status="broken", reason=str(error))
             return
         yield Fetched(run, fetch)
         if run.source.streamed:
-            yield await self._stream_file(run, file_url)
+            yield await self._stream_file(run, link.url, link.text)
         else:
-            yield self._request(run, file_url, self.parse_page)
+            yield self._request(run, link.url, self.parse_page)
 
     async def parse_file_head(self, response: Response) -> AsyncIterator[Fetched]:
         run = response.meta["run"]
@@ -170,7 +170,7 @@ class SourcesSpider(scrapy.Spider):
             return
         yield await self._stream_file(run, response.meta["url"])
 
-    async def _stream_file(self, run: SourceRun, url: str) -> Fetched:
+    async def _stream_file(self, run: SourceRun, url: str, link_text: str = "") -> Fetched:
         latest = self.recorder.latest(run.name, url) if run.trust_cache else None
         conditional = {}
         if latest and latest.etag:
@@ -180,18 +180,26 @@ class SourcesSpider(scrapy.Spider):
         known = latest.sha256 if latest else None
         try:
             return await deferred_to_future(
-                threads.deferToThread(self._fetch_and_extract, run, url, conditional, known)
+                threads.deferToThread(
+                    self._fetch_and_extract, run, url, link_text, conditional, known
+                )
             )
         except FetchError as error:
             return Fetched(run, status="failed", reason=f"{run.name}: {error}")
 
     def _fetch_and_extract(
-        self, run: SourceRun, url: str, conditional: dict[str, str], known: str | None
+        self,
+        run: SourceRun,
+        url: str,
+        link_text: str,
+        conditional: dict[str, str],
+        known: str | None,
     ) -> Fetched:
         """In a worker thread: download, then parse the stream (no database here)."""
         streamed = download(
             url,
             self.fetch_settings,
+            headers=run.source.request_headers(self.fetch_settings.agent),
             conditional=conditional,
             robots=self.robots,
             pacer=self.pacer,
@@ -207,7 +215,8 @@ class SourcesSpider(scrapy.Spider):
         if known and run.trust_cache and body_file.sha256 == known:
             return Fetched(run, fetch, body_file=body_file, status="unchanged")
         try:
-            extraction = extract(run.source, Page(url, opener=body_file.open))
+            page = Page(url, opener=body_file.open, link_text=link_text)
+            extraction = extract(run.source, page)
         except LayoutError as error:
             return Fetched(run, fetch, body_file=body_file, status="broken", reason=str(error))
         except Exception as error:  # a parser bug: the run says so, the crawl goes on

@@ -79,6 +79,7 @@ def download(
     url: str,
     settings: FetchSettings,
     *,
+    headers: dict[str, str] | None = None,
     conditional: dict[str, str],
     robots: RobotsCache,
     pacer: Pacer,
@@ -88,9 +89,9 @@ def download(
     """GET `url` into a BodyFile (or nothing, on 304). Raises FetchError with a reason."""
     session = requests.Session()
     session.headers["User-Agent"] = settings.agent
-    if settings.obey_robots_txt and not robots.allowed(
-        session, url, settings.agent, settings.timeout
-    ):
+    session.headers.update(headers or {})  # the source's own User-Agent, Referer, ...
+    agent = str(session.headers["User-Agent"])
+    if settings.obey_robots_txt and not robots.allowed(session, url, agent, settings.timeout):
         raise FetchError(disallowed(url))
     with pacer.hold(url):
         return _get(session, url, settings, conditional, pacer, cancelled, counted)

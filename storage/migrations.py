@@ -259,6 +259,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        7,
+        "the remembered layout of each tabular source; a notice on a good run",
+        """
+        -- Headers (columns) and row labels as JSON lists, from the first good crawl (or
+        -- the last one that was allowed to add rows or columns).
+        CREATE TABLE layouts (
+            source TEXT PRIMARY KEY,
+            columns TEXT NOT NULL,
+            rows TEXT NOT NULL,
+            snapshot_id INTEGER REFERENCES snapshots(id),
+            remembered_at TEXT NOT NULL
+        );
+        -- Something a good run has to say that alerts should carry (new rows stored).
+        ALTER TABLE runs ADD COLUMN notice TEXT;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -62,8 +62,10 @@ class Runs(Repository):
         *,
         reason: str | None = None,
         counts: RunCounts | None = None,
+        notice: str | None = None,
     ) -> None:
-        """Close a run with its outcome; `reason` says in plain words what went wrong."""
+        """Close a run with its outcome; `reason` says in plain words what went wrong (or,
+        on a good run, what is worth knowing); `notice` is news for alerts (new rows)."""
         counts = counts or RunCounts()
         if status not in FINAL:
             raise ValueError(f"a run ends as one of {', '.join(FINAL)}, not {status!r}")
@@ -71,7 +73,7 @@ class Runs(Repository):
             self.db.execute(
                 """UPDATE runs SET finished_at = ?, status = ?, reason = ?, requests = ?,
                        bytes = ?, values_new = ?, values_revised = ?, values_unchanged = ?,
-                       news_new = ?
+                       news_new = ?, notice = ?
                    WHERE id = ?""",
                 (
                     clock.now(),
@@ -83,6 +85,7 @@ class Runs(Repository):
                     counts.values_revised,
                     counts.values_unchanged,
                     counts.news_new,
+                    notice,
                     run_id,
                 ),
             )

@@ -11,6 +11,7 @@ from storage.catalog import Catalog
 from storage.database import connect, transaction
 from storage.derived import Derived
 from storage.errors import sqlite_errors
+from storage.layouts import Layouts
 from storage.migrations import migrate
 from storage.news import News
 from storage.observations import Observations
@@ -37,6 +38,7 @@ class Store:
                 migrate(self.db)
                 ensure_views(self.db)
         self.runs = Runs(self.db)
+        self.layouts = Layouts(self.db)
         self.snapshots = Snapshots(self.db)
         self.observations = Observations(self.db)
         self.news = News(self.db)

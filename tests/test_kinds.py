@@ -30,7 +30,16 @@ DOCUMENTED_IN = {"source": "sources.md", "rule": "alerts.md", "channel": "alerts
 
 
 def test_crossings_ships_the_kinds_the_docs_promise():
-    assert set(SHIPPED["source"]) == {"csv", "facts", "feed", "json", "listing", "table"}
+    assert set(SHIPPED["source"]) == {
+        "csv",
+        "facts",
+        "feed",
+        "json",
+        "listing",
+        "pdf",
+        "table",
+        "xlsx",
+    }
     assert {"threshold", "change", "revision", "stale", "news", "source_health"} <= set(
         SHIPPED["rule"]
     )

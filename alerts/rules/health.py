@@ -1,10 +1,12 @@
 """Source health: a run ended broken (the page no longer looks as the parser expects),
-or failed (network, server) several times in a row. Resolves on the next good run."""
+or failed (network, server) several times in a row. Resolves on the next good run. A good
+run that stored new rows or columns of a table (`allow_new`) is announced once, as a
+notice."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from alerts.rule import StatefulRule, StateOf, Step
+from alerts.rule import Notice, StatefulRule, StateOf, Step
 from alerts.view import View
 from storage import Cursor, RunStatus
 from storage.checked import SourceName
@@ -30,7 +32,7 @@ class SourceHealth(StatefulRule, kind="source_health"):
             found.append("failures must be at least 1")
         return found
 
-    def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Step]:
+    def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Step | Notice]:
         runs = [
             run
             for run in view.runs(cursor.run_finished_at)
@@ -46,6 +48,15 @@ class SourceHealth(StatefulRule, kind="source_health"):
             if status is RunStatus.INTERRUPTED:
                 streak = streaks[source]
             streaks[source] = streak
+            if status is RunStatus.OK and run.get("notice"):
+                yield Notice(
+                    series=source,
+                    key=f"run-notice:{run['id']}",
+                    period=run["finished_at"],
+                    value=None,
+                    says=f"run {run['id']} of {source}: {run['notice']}",
+                    facts={"run": {k: run[k] for k in ("id", "status", "notice", "finished_at")}},
+                )
             fire = status is RunStatus.BROKEN or streak >= self.failures
             reason = run["reason"] or "no reason recorded"
             says = f"run {run['id']} of {source} ended {run['status']}: {reason}"

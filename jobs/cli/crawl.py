@@ -51,8 +51,10 @@ def crawl(
                f"{'news':>5} {'bytes':>10} {'time':>7}")  # fmt: skip
     for result in results:
         click.echo(_line(result, width))
-        if result.reason and not result.succeeded:
-            say(f"{'':<{width}}  -> {result.reason}")
+        for said in dict.fromkeys(filter(None, [result.reason, result.notice])):
+            say(f"{'':<{width}}  -> {said}")
+        if result.sample:
+            say(f"{'':<{width}}  -> unverified source, check against the page: {result.sample}")
     failed = [result.source for result in results if not result.succeeded]
     if failed:
         again = " ".join(failed)
@@ -103,8 +105,14 @@ def _line(result: RunResult, width: int) -> str:
 
 @click.command()
 @click.argument("source")
+@click.option(
+    "--accept-layout",
+    is_flag=True,
+    help="The table's headers or rows changed on purpose: forget the remembered layout and "
+    "take the stored page's.",
+)
 @pass_context
-def reparse(context: Context, source: str) -> None:
+def reparse(context: Context, source: str, accept_layout: bool) -> None:
     """Re-extract SOURCE from its newest stored snapshot, with no network (after a parser
     or config fix), and report which values are new or revised.
 
@@ -115,6 +123,8 @@ def reparse(context: Context, source: str) -> None:
     config = context.config
     one_of("source", source, config.sources)
     with context.store(read_only=False) as store:
+        if accept_layout:
+            store.layouts.forget(source)
         done = reparse_source(store, source, config.sources[source])
     run, snapshot = done.run, done.snapshot
     if run.status is not RunStatus.OK or snapshot is None:

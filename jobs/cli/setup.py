@@ -4,6 +4,7 @@ what will run when, `kinds` explains every key."""
 import dataclasses
 import os
 import time
+import typing
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +65,7 @@ def check(context: Context) -> None:
     state = "exists" if config.database.exists() else "will be created on first run"
     click.echo(f"Database {config.database} ({state}); timezone {config.settings.timezone}")
     click.echo(f"\nSources ({len(config.sources)})")
+    agent = config.settings.agent
     for name, source in config.sources.items():
         if is_auto(source):
             when = "by its release plan (crossings sources)" if source.enabled else "disabled"
@@ -74,6 +76,13 @@ def check(context: Context) -> None:
         if source.releases:
             click.echo(f"  {'':<28} releases: {source.releases}")
         click.echo(f"  {'':<28} {source.url}")
+        for header, value in source.request_headers(agent).items():
+            click.echo(f"  {'':<28} sends {header}: {value}")
+        if source.unverified:
+            click.echo(
+                f"  {'':<28} UNVERIFIED: no real copy of its page was checked; "
+                "the first crawl reports what it found"
+            )
     if config.metrics:
         click.echo(f"\nDerived metrics ({len(config.metrics)})")
         for name, metric in config.metrics.items():
@@ -117,21 +126,29 @@ def kinds(kind: str | None) -> None:
                 continue
             shown += 1
             click.echo(f"{noun} kind {name!r}: {(cls.__doc__ or '').strip().splitlines()[0]}")
-            hints = hints_of(cls)
-            for field in keys_of(cls):
-                required = (
-                    field.default is dataclasses.MISSING
-                    and field.default_factory is dataclasses.MISSING
-                )
-                mark = "required" if required else f"default {field.default!r}"
-                if field.default is dataclasses.MISSING and not required:
-                    mark = "optional"
-                click.echo(f"  {toml_key(field):<22} {type_name(hints[field.name]):<10} {mark}")
-                if help_text := field.metadata.get("help"):
-                    click.echo(f"  {'':<22} {help_text}")
+            _keys(cls, "  ")
             click.echo()
     if kind and not shown:
         raise click.ClickException(f"no kind named {kind!r}; run `crossings kinds` to list them")
+
+
+def _keys(cls: type, indent: str) -> None:
+    """Each key of a settings class; the keys of a list of tables (facts, figures) below it."""
+    hints = hints_of(cls)
+    for field in keys_of(cls):
+        required = (
+            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+        )
+        mark = "required" if required else f"default {field.default!r}"
+        if field.default is dataclasses.MISSING and not required:
+            mark = "optional"
+        click.echo(f"{indent}{toml_key(field):<22} {type_name(hints[field.name]):<10} {mark}")
+        if help_text := field.metadata.get("help"):
+            click.echo(f"{indent}{'':<22} {help_text}")
+        inner = typing.get_args(hints[field.name])
+        if inner and isinstance(inner[0], type) and dataclasses.is_dataclass(inner[0]):
+            click.echo(f"{indent}{'':<22} each with the keys:")
+            _keys(inner[0], indent + "    ")
 
 
 @click.command()

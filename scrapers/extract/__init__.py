@@ -28,6 +28,7 @@ class Page:
     body: bytes | None = None
     opener: Callable[[], BinaryIO] | None = None
     content_type: str = ""
+    link_text: str = ""  # the text of the link the file was found by, on its landing page
 
     def open(self) -> BinaryIO:
         if self.opener is not None:
@@ -40,11 +41,23 @@ class Page:
         return body.decode("utf-8", errors="replace")
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What a table looks like, apart from its periods: its headers and its row labels.
+    Remembered after the first good crawl, so that a renamed header is noticed."""
+
+    columns: tuple[str, ...]
+    rows: tuple[str, ...]
+
+
 @dataclass
 class Extraction:
     observations: list[Observation] = field(default_factory=list)
     news: list[NewsItem] = field(default_factory=list)
     metrics: dict[str, MetricEntry] = field(default_factory=dict)
+    layout: Layout | None = None  # tabular kinds: compared with the remembered one
+    notes: list[str] = field(default_factory=list)  # said with a good run (e.g. all missing)
+    missing: int = 0  # value cells that were empty or '-'
     # Where each observation was read ("row 'FY 2024' (line 7)"), to name it in a reason.
     origins: list[str] = field(default_factory=list)
 

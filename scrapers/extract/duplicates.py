@@ -5,6 +5,7 @@ happened (and raise a revision alert). So duplicates make the run `broken`, nami
 rows, for every kind - unless the source says how to combine them (`duplicates`), always
 in a way that does not depend on the order of the rows."""
 
+import dataclasses
 import math
 import statistics
 from collections import defaultdict
@@ -44,6 +45,7 @@ def one_per_period(source: str, extraction: Extraction, combine: str) -> Extract
     elif combine not in COMBINE:
         raise LayoutError(_reason(source, extraction, repeated, "more than one value"))
     kept: list[Observation] = []
+    origins: list[str] = []
     for indexes in groups.values():
         first = observations[indexes[0]]
         if len(indexes) > 1 and combine in COMBINE:
@@ -51,7 +53,8 @@ def one_per_period(source: str, extraction: Extraction, combine: str) -> Extract
             flags = tuple(dict.fromkeys(f for i in indexes for f in observations[i].flags))
             first = Observation(first.metric, first.period, value, first.unit, flags)
         kept.append(first)
-    return Extraction(kept, extraction.news, extraction.metrics, extraction.origins)
+        origins.append(extraction.origins[indexes[0]])
+    return dataclasses.replace(extraction, observations=kept, origins=origins)
 
 
 def _reason(

@@ -2,6 +2,7 @@
 tables) mapped by JMESPath to periods and values."""
 
 import json
+import re
 
 import jmespath
 from jmespath.exceptions import JMESPathError
@@ -9,9 +10,13 @@ from jmespath.exceptions import JMESPathError
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import shown
 from scrapers.kinds.jsondoc import JsonSource
-from scrapers.numbers import NumberError, parse_number
+from scrapers.numbers import Number, NumberError, parse_number
 from storage import Observation
 from storage.periods import Period, PeriodError
+
+# "total_all - total_conv": a difference of two keys (TRAC headlines "no criminal
+# conviction" as everyone held minus those convicted).
+DIFFERENCE = re.compile(r"^(.+?)\s+-\s+(.+)$")
 
 
 def extract(source: JsonSource, page: Page) -> Extraction:
@@ -38,16 +43,10 @@ def extract(source: JsonSource, page: Page) -> Extraction:
             raise LayoutError(f"{source.name}: a record's {source.period!r}: {error}") from None
         used += 1
         for key, metric in source.values.items():
-            raw = _search(source, key, record)
-            if raw is None:
+            number = _number(source, key, record, period.text)
+            if number is None:
                 continue
             seen.add(key)
-            try:
-                number = parse_number(raw)
-            except NumberError as error:
-                raise LayoutError(
-                    f"{source.name}: {key!r} of the record for {period.text}: {error}"
-                ) from None
             if number.value is not None:
                 extraction.add(
                     Observation(
@@ -72,6 +71,24 @@ def extract(source: JsonSource, page: Page) -> Extraction:
             f"found only {shown(keys)}"
         )
     return extraction
+
+
+def _number(source: JsonSource, key: str, record: dict, period: str) -> Number | None:
+    """The number at `key` (None when the record lacks it), or a difference 'a - b'."""
+    if difference := DIFFERENCE.match(key):
+        left, right = (_number(source, part, record, period) for part in difference.groups())
+        if left is None or right is None:
+            return None
+        if left.value is None or right.value is None:
+            return Number(None)
+        return Number(left.value - right.value, left.unit, (*left.flags, *right.flags))
+    raw = _search(source, key, record)
+    if raw is None:
+        return None
+    try:
+        return parse_number(raw)
+    except NumberError as error:
+        raise LayoutError(f"{source.name}: {key!r} of the record for {period}: {error}") from None
 
 
 def _search(source: JsonSource, expression: str, data: object) -> object:

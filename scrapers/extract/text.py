@@ -1,13 +1,17 @@
 """Small text helpers shared by the extractors: slugs for metric names, and whitespace."""
 
+import functools
 import re
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=8192)  # labels repeat on every row of a long table
 def slug(text: str) -> str:
-    """'Credible/Reasonable Fear' -> 'credible_reasonable_fear' (for metric names)."""
-    return _NOT_WORD.sub("_", text.lower()).strip("_")
+    """'Credible/Reasonable Fear' -> 'credible_reasonable_fear' (for metric names); a
+    label that is only '%' (CBP's share rows) -> 'percent'."""
+    made = _NOT_WORD.sub("_", text.lower()).strip("_")
+    return made or ("percent" if "%" in text else "")
 
 
 def squash(text: str) -> str:

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scrapers.source import Source
-from storage.checked import Regex, Selector, SelectorOrXPath
+from storage.checked import Regex, SelectorOrXPath
 
 DATA_CURRENT = r"[Dd]ata current as of\s+([A-Z][a-z]+\.? \d{1,2}, \d{4})"
 
@@ -24,10 +24,10 @@ class Fact:
         default="",
         metadata={"help": "Regex applied to the element's text; group 1 is the number."},
     )
-    card: Selector = field(
+    card: SelectorOrXPath = field(
         default="",
         metadata={
-            "help": "CSS selector of the card around the figure, where its date is "
+            "help": "CSS selector (or XPath) of the card around the figure, where its date is "
             "searched first (default: the whole page)."
         },
     )

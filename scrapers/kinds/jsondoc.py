@@ -24,7 +24,9 @@ class JsonSource(Source, kind="json"):
     values: dict[str, str] = field(
         metadata={
             "help": "Record key (JMESPath) -> metric name, e.g. { number = "
-            "'trac.asylum.grants' }. Numbers may be strings like '1,234'."
+            "'trac.asylum.grants' }. Numbers may be strings like '1,234'. A key 'a - b' "
+            "stores the difference, e.g. { 'total_all - total_conv' = "
+            "'trac.detention.no_conviction' }."
         }
     )
     unit: str = field(default="count", metadata={"help": "Unit of the values."})

@@ -27,6 +27,7 @@ class Site:
             "/robots.txt": Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")
         }
         self.hits: Counter[str] = Counter()
+        self.request_headers: dict[str, dict[str, str]] = {}  # the last request's, per path
         self.conditional_hits: Counter[str] = Counter()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -54,6 +55,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def _answer(self, body: bool) -> None:
             path = urlsplit(self.path).path
             site.hits[path] += 1
+            site.request_headers[path] = dict(self.headers.items())
             route = site.routes.get(path)
             if route is None:
                 return self._send(404, b"not found", {})

@@ -1,6 +1,7 @@
 """Records, the form a crawl on a node hands back its results in: ingested through the
 local Recorder, one transaction per run, only into a run still open (a feed ingested
-twice changes nothing), never a run cut off mid-source; large bodies and bad records."""
+twice changes nothing), never a run cut off mid-source; large bodies and bad records; a
+table held to its remembered layout in the daemon, as a local crawl is."""
 
 import io
 import json
@@ -8,11 +9,12 @@ import os
 
 import pytest
 
-from scrapers.extract import Extraction
+from scrapers.extract import Extraction, Layout
 from scrapers.items import Fetched
 from scrapers.kinds.feed import FeedSource
+from scrapers.kinds.table import TableSource
 from scrapers.recorder import Fetch, SourceRun
-from scrapers.records import RecordError, ingest, read_lines, record
+from scrapers.records import FORMAT, RecordError, ingest, read_lines, record
 from storage import NewsItem, Observation
 from storage.snapshots import BodyFile
 
@@ -20,9 +22,9 @@ SOURCES = {name: FeedSource(name=name, url=f"http://127.0.0.1/{name}") for name 
 PAGE = b"<html>" + b"a table " * 200 + b"</html>"
 
 
-def open_run(store, name: str) -> SourceRun:
+def open_run(store, name: str, sources=SOURCES) -> SourceRun:
     run_id = store.runs.start(name, trigger="schedule", pid=os.getpid())
-    return SourceRun(name=name, source=SOURCES[name], run_id=run_id, trust_cache=True)
+    return SourceRun(name=name, source=sources[name], run_id=run_id, trust_cache=True)
 
 
 def page_records(run: SourceRun, *, value: float = 1234.0) -> list[dict]:
@@ -111,7 +113,34 @@ def test_a_record_that_cannot_be_stored_fails_its_run_with_the_reason(store):
 def test_records_of_another_format_are_refused_with_what_to_do(store):
     run = open_run(store, "a")
     records = through_json(page_records(run))
-    records[0]["format"] = 2
+    records[0]["format"] = FORMAT + 1
     with pytest.raises(RecordError, match="run `crossings deploy`"):
         ingest(store, SOURCES, records)
     assert store.snapshots.counts()["snapshots"] == 0
+
+
+def table_records(run: SourceRun, columns: tuple[str, ...], notes: list[str]) -> list[dict]:
+    """A table's fetch, with the layout and notes the node read, then its outcome."""
+    extraction = Extraction(layout=Layout(columns, ("Encounters",)), notes=notes)
+    extraction.add(Observation("t.encounters", "FY2024", 10.0, "count"), "Encounters", run.name)
+    fetch = Fetch(f"http://127.0.0.1/{run.name}", 200, PAGE + run.name.encode(), None, None, None)
+    return through_json(
+        [record(Fetched(run, fetch, extraction)), record(Fetched(run, status="ok"))]
+    )
+
+
+def test_a_table_fed_back_from_a_node_is_held_to_its_remembered_layout(store):
+    tables = {name: TableSource(name=name, url=f"http://127.0.0.1/{name}", metric="t.{row}")
+              for name in ("t",)}  # fmt: skip
+    first = open_run(store, "t", tables)
+    ingest(store, tables, table_records(first, ("Year", "Cases"), ["2 cells were empty"]))
+    row = store.runs.get(first.run_id)
+    assert (row["status"], row["reason"]) == ("ok", "2 cells were empty")
+    assert store.layouts.get("t").columns == ("Year", "Cases")
+
+    renamed = open_run(store, "t", tables)
+    ingest(store, tables, table_records(renamed, ("Year", "Total"), []))
+    row = store.runs.get(renamed.run_id)
+    assert row["status"] == "broken"
+    assert "column 'Cases' is gone" in row["reason"] and "--accept-layout" in row["reason"]
+    assert store.runs.get(renamed.run_id)["values_new"] == 0

@@ -1,0 +1,53 @@
+"""The `xlsx` kind: a table on a sheet of an Excel workbook (ICE detention statistics,
+the DHS statistics office's workbooks), possibly found on a landing page by link."""
+
+from dataclasses import dataclass, field
+
+from scrapers.kinds.tabular import Tabular
+from storage.checked import Regex
+
+
+@dataclass(frozen=True, kw_only=True)
+class XlsxSource(Tabular, kind="xlsx"):
+    """A table on a sheet of an Excel workbook (.xlsx), at `url` or linked from it.
+
+    With `link`, `url` is a landing page and the newest workbook whose address matches
+    is read."""
+
+    extractor = "scrapers.extract.xlsx"
+    streamed = True
+
+    link: Regex = field(
+        default="",
+        metadata={
+            "help": "Regex on link addresses: `url` is then a landing page and the newest "
+            "matching link is fetched (e.g. 'detentionStats.*\\.xlsx$')."
+        },
+    )
+    sheet: str = field(
+        default="",
+        metadata={
+            "help": "The sheet's name or a pattern ('Detention FY*', any case; stray spaces "
+            "around names are ignored); the first matching sheet in the workbook. Default: "
+            "the first sheet."
+        },
+    )
+    table_title: str = field(
+        default="",
+        metadata={
+            "help": "Text the table's title cell contains (any case), e.g. 'ICE Currently "
+            "Detained by Criminality and Arresting Agency'. The table starts below it and "
+            "ends at the next blank row and blank column. Default: the sheet's first table."
+        },
+    )
+    percent_columns: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "Headers of columns whose cells are percents stored as fractions (0.466 "
+            "shown as 46.6%): stored as 46.6 with unit 'percent'."
+        },
+    )
+
+    @property
+    def file_link(self) -> str:
+        return self.link

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.jobs import test_daemon
-from tests.jobs.test_daemon import DEADLINE, by_source, write_config
+from tests.commands import crossings
+from tests.jobs.daemon import DEADLINE, by_source, write_config
+from tests.serving import QuietHandler
 
 pytestmark = pytest.mark.slow
-site, receiver, start = test_daemon.site, test_daemon.receiver, test_daemon.start  # fixtures
 
 
 class DrippingReceiver(http.server.ThreadingHTTPServer):
@@ -35,7 +35,7 @@ class DrippingReceiver(http.server.ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/hook"
 
 
-class DripHandler(http.server.BaseHTTPRequestHandler):
+class DripHandler(QuietHandler):
     server: DrippingReceiver
 
     def do_POST(self) -> None:
@@ -51,9 +51,6 @@ class DripHandler(http.server.BaseHTTPRequestHandler):
                 time.sleep(1)
         except OSError:
             pass
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
@@ -114,10 +111,7 @@ def test_a_dripping_webhook_holds_no_crawl_and_shutdown_says_what_it_stopped(
 
 
 def crawl_by_hand(config, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "jobs", "--config", str(config), "crawl", *args],
-        capture_output=True, text=True, timeout=DEADLINE,
-    )  # fmt: skip
+    return crossings(config, "crawl", *args, timeout=DEADLINE)
 
 
 def test_values_stored_without_alerts_are_evaluated_at_start_up_and_on_the_timer(

@@ -1,6 +1,7 @@
 """`crossings` as a user runs it: a real process on a config file, its output captured
 and its exit code returned (never raised), for a test to assert on both."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,4 +14,7 @@ def crossings(config: Path, *args: str, timeout: float = 180) -> subprocess.Comp
         text=True,
         timeout=timeout,
         check=False,
+        # os.environ, not the process's C environment: under pytest that has COLUMNS=80
+        # behind os.environ's back, and tables would be cut to fit it
+        env=os.environ.copy(),
     )

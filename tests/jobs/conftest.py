@@ -3,30 +3,25 @@ webhook receiver, and `start`, which starts daemons and kills any a test left ru
 
 import os
 import signal
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.jobs.daemon import Receiver, RunningDaemon, Site
+from tests.serving import running
 
 
 @pytest.fixture
 def site():
-    server = Site()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.release.set()
-    server.shutdown()
+    with running(Site()) as server:
+        yield server
+        server.release.set()
 
 
 @pytest.fixture
 def receiver():
-    server = Receiver()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
+    with running(Receiver()) as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 /slow pages wait until released, a webhook receiver, a config of table sources, and the
 running process with its log, runs and web endpoint. The fixtures are in conftest.py."""
 
-import http.server
 import json
 import os
 import signal
@@ -18,24 +17,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import QuietHandler
+from tests.serving import LocalServer, QuietHandler
 
 DEADLINE = 45.0  # seconds any awaited condition may take before the test fails
 DAEMON = [sys.executable, "-m", "jobs"]
 
 
-class Site(http.server.ThreadingHTTPServer):
+class Site(LocalServer):
     """Pages for the spiders; /slow/... answers only when `release` is set (or after a
     minute), so a crawl can be caught in the middle."""
 
-    daemon_threads = True
-
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), SiteHandler)
+        super().__init__(SiteHandler)
         self.release = threading.Event()
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+        return self.base_url + path
 
 
 class SiteHandler(QuietHandler):
@@ -55,17 +52,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Receiver(http.server.ThreadingHTTPServer):
-    """A webhook receiver: every POSTed alert is kept in `received`."""
+class Receiver(LocalServer):
+    """A webhook receiver: every POSTed alert is kept in `received`; by default it
+    answers 204 at once (another handler may answer otherwise)."""
 
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), ReceiverHandler)
+    def __init__(self, handler: type[QuietHandler] | None = None) -> None:
+        super().__init__(handler or ReceiverHandler)
         self.received: list[dict] = []
 
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+        return self.base_url + "/hook"
 
 
 class ReceiverHandler(QuietHandler):

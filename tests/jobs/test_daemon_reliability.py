@@ -3,40 +3,25 @@ crawls nor rules and is stopped truthfully at shutdown; rules are evaluated at s
 and on a timer over what was stored without alerts; after `kill -9` of the daemon its
 crawl child dies with it, and a source is never crawled by two processes at once."""
 
-import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.commands import crossings
-from tests.jobs.daemon import DEADLINE, by_source, write_config
-from tests.serving import QuietHandler
+from tests.jobs.daemon import DEADLINE, Receiver, by_source, write_config
+from tests.serving import QuietHandler, running
 
 pytestmark = pytest.mark.slow
 
 
-class DrippingReceiver(http.server.ThreadingHTTPServer):
-    """Takes every POST, then answers one byte a second for two minutes."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), DripHandler)
-        self.received: list[dict] = []
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
-
-
 class DripHandler(QuietHandler):
-    server: DrippingReceiver
+    server: Receiver
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -55,10 +40,9 @@ class DripHandler(QuietHandler):
 
 @pytest.fixture
 def dripping():
-    server = DrippingReceiver()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
+    """A receiver that takes every POST, then answers one byte a second for two minutes."""
+    with running(Receiver(DripHandler)) as server:
+        yield server
 
 
 ALERT = """

@@ -5,14 +5,12 @@ fails with the real cause in its reason (never "robots.txt disallows"), and the
 trickling download is cut off at the `timeout`, a limit on the whole download."""
 
 import gzip
-import threading
 import time
-from http.server import ThreadingHTTPServer
 
 import pytest
 
 from jobs.runner import LocalRunner
-from tests.serving import QuietHandler
+from tests.serving import LocalServer, QuietHandler, running
 
 CSV_LINES = [b"Fiscal Year,Month (abbv),Encounter Count\n"] + [
     f"2024,OCT,{n}\n".encode() for n in range(60)
@@ -49,11 +47,8 @@ class Misbehaving(QuietHandler):
 
 @pytest.fixture
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with running(LocalServer(Misbehaving)) as server:
+        yield server.base_url
 
 
 def test_each_failure_names_its_real_cause(tmp_path, site):

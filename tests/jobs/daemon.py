@@ -5,7 +5,6 @@ running process with its log, runs and web endpoint. The fixtures are in conftes
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import LocalServer, QuietHandler
+from tests.serving import LocalServer, QuietHandler, free_port
 
 DEADLINE = 45.0  # seconds any awaited condition may take before the test fails
 DAEMON = [sys.executable, "-m", "jobs"]
@@ -46,17 +45,11 @@ class SiteHandler(QuietHandler):
         self.reply(200, body, "text/html")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Receiver(LocalServer):
     """A webhook receiver: every POSTed alert is kept in `received`; by default it
     answers 204 at once (another handler may answer otherwise)."""
 
-    def __init__(self, handler: type[QuietHandler] | None = None) -> None:
+    def __init__(self, handler: "type[ReceiverHandler] | None" = None) -> None:
         super().__init__(handler or ReceiverHandler)
         self.received: list[dict] = []
 
@@ -68,10 +61,14 @@ class ReceiverHandler(QuietHandler):
     server: Receiver
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))
+        self.keep()
         self.send_response(204)
         self.end_headers()
+
+    def keep(self) -> None:
+        """Keep the POSTed alert in the receiver's `received`."""
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append(json.loads(body))
 
 
 def write_config(

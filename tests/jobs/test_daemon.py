@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.jobs.daemon import DAEMON, DEADLINE, by_source, free_port, write_config
+from tests.jobs.daemon import DAEMON, DEADLINE, by_source, write_config
+from tests.serving import free_port
 
 pytestmark = pytest.mark.slow
 

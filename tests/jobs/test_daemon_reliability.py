@@ -3,7 +3,6 @@ crawls nor rules and is stopped truthfully at shutdown; rules are evaluated at s
 and on a timer over what was stored without alerts; after `kill -9` of the daemon its
 crawl child dies with it, and a source is never crawled by two processes at once."""
 
-import json
 import os
 import signal
 import subprocess
@@ -14,18 +13,15 @@ from pathlib import Path
 import pytest
 
 from tests.commands import crossings
-from tests.jobs.daemon import DEADLINE, Receiver, by_source, write_config
-from tests.serving import QuietHandler, running
+from tests.jobs.daemon import DEADLINE, Receiver, ReceiverHandler, by_source, write_config
+from tests.serving import running
 
 pytestmark = pytest.mark.slow
 
 
-class DripHandler(QuietHandler):
-    server: Receiver
-
+class DripHandler(ReceiverHandler):
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))
+        self.keep()
         self.send_response(200)
         self.send_header("Content-Length", "120")
         self.end_headers()

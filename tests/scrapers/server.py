@@ -1,5 +1,6 @@
 """A real HTTP server on 127.0.0.1 for crawl tests: each path serves a page, and can be
-told to misbehave first (429 with Retry-After, 500), to answer slowly, or to change."""
+told to misbehave first (429 with Retry-After, 500), to answer slowly, or to change. It
+notes when it began and finished answering each request (`visits`)."""
 
 import hashlib
 import threading
@@ -21,6 +22,17 @@ class Route:
     conditional: bool = True
 
 
+@dataclass(frozen=True)
+class Visit:
+    """One request as the server saw it: from its headers read to its answer written
+    (time.monotonic, the same clock in every process of the machine)."""
+
+    method: str
+    path: str
+    start: float
+    end: float
+
+
 class Site:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {
@@ -29,6 +41,7 @@ class Site:
         self.hits: Counter[str] = Counter()
         self.request_headers: dict[str, dict[str, str]] = {}  # the last request's, per path
         self.conditional_hits: Counter[str] = Counter()
+        self.visits: list[Visit] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -53,6 +66,14 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             self._answer(body=False)
 
         def _answer(self, body: bool) -> None:
+            start = time.monotonic()
+            try:
+                self._respond(body)
+            finally:
+                path = urlsplit(self.path).path
+                site.visits.append(Visit(self.command, path, start, time.monotonic()))
+
+        def _respond(self, body: bool) -> None:
             path = urlsplit(self.path).path
             site.hits[path] += 1
             site.request_headers[path] = dict(self.headers.items())

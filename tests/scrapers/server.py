@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 
@@ -24,8 +25,11 @@ class Route:
 
 @dataclass(frozen=True)
 class Visit:
-    """One request as the server saw it: from its headers read to its answer written
-    (time.monotonic, the same clock in every process of the machine)."""
+    """One request as the server saw it, on time.monotonic (one clock for every process of
+    the machine): `start` once its headers were read, `end` as the last write of its
+    answer began. Both err on the side of a shorter visit (the client sent before
+    `start`, and cannot have had the answer before `end`), so a gap between two visits
+    is never measured shorter than the client kept it."""
 
     method: str
     path: str
@@ -65,13 +69,17 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def do_HEAD(self) -> None:
             self._answer(body=False)
 
+        def setup(self) -> None:
+            super().setup()
+            self.wfile = _Noting(self.wfile)
+
         def _answer(self, body: bool) -> None:
             start = time.monotonic()
             try:
                 self._respond(body)
             finally:
                 path = urlsplit(self.path).path
-                site.visits.append(Visit(self.command, path, start, time.monotonic()))
+                site.visits.append(Visit(self.command, path, start, self.wfile.last_write))
 
         def _respond(self, body: bool) -> None:
             path = urlsplit(self.path).path
@@ -121,3 +129,18 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+class _Noting:
+    """A handler's output that notes when its latest write began."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.last_write = time.monotonic()
+
+    def write(self, data: bytes) -> int:
+        self.last_write = time.monotonic()
+        return self.out.write(data)
+
+    def __getattr__(self, name: str) -> object:  # flush, close, closed
+        return getattr(self.out, name)

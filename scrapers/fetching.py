@@ -233,6 +233,19 @@ def no_answer(url: str, settings: FetchSettings, tries: int) -> str:
     return f"no answer from {url} within {settings.timeout:g} s{after_retries(tries)}"
 
 
+def unresolved(url: str, tries: int) -> str:
+    return f"cannot find the host {urlsplit(url).hostname} (DNS){after_retries(tries)}"
+
+
+def refused(url: str, tries: int) -> str:
+    return f"{urlsplit(url).netloc} refused the connection{after_retries(tries)}"
+
+
+def failed(url: str, message: str, tries: int) -> str:
+    """Any other trouble, in the words of the library that met it."""
+    return f"fetching {url} failed: {message}{after_retries(tries)}"
+
+
 def http_error(url: str, status: int, tries: int, *, asked: float | None = None) -> str:
     """`asked`: a Retry-After longer than crossings waits, said with the time it asked."""
     waited = came_back_after(asked) if asked is not None and asked > MAX_RETRY_AFTER else ""

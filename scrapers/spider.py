@@ -6,7 +6,6 @@ import hashlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import (
@@ -236,9 +235,7 @@ class SourcesSpider(scrapy.Spider):
 
     def _failure_reason(self, failure: Failure) -> str:
         request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, not Twisted
-        url, host = request.url, urlsplit(request.url).netloc
-        tries = request.meta.get(TRIES, 0)
-        after = fetching.after_retries(tries)
+        url, tries = request.url, request.meta.get(TRIES, 0)
         if failure.check(IgnoreRequest):
             return fetching.dropped(
                 request.meta.get("url", url),
@@ -251,10 +248,10 @@ class SourcesSpider(scrapy.Spider):
         if failure.check(DownloadCancelledError):
             return fetching.too_large(url, self.fetch_settings)
         if failure.check(CannotResolveHostError):
-            return f"cannot find the host {host} (DNS){after}"
+            return fetching.unresolved(url, tries)
         if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError):
-            return f"{host} refused the connection{after}"
-        return f"fetching {url} failed: {failure.getErrorMessage()}{after}"
+            return fetching.refused(url, tries)
+        return fetching.failed(url, failure.getErrorMessage(), tries)
 
     def finish(self, run: SourceRun, status: str, reason: str | None) -> None:
         if run.status is None:

@@ -24,12 +24,15 @@ from scrapers.fetching import (
     FetchSettings,
     Pacer,
     after_retries,
+    failed,
     http_error,
     no_answer,
+    refused,
     retry_after,
     retry_wait,
     too_large,
     too_slow,
+    unresolved,
 )
 from storage import CrossingsError
 from storage.deadline import Deadline
@@ -106,13 +109,26 @@ def _try(
         return Again(no_answer(url, settings, 0), None)
     except requests.RequestException as error:
         counted(1, 0)
-        return Again(f"could not fetch {url}: {error}", None)
+        return Again(_trouble(url, error), None)
     with response:
         if response.status_code not in RETRY_STATUSES:
             return _receive(url, response, settings, deadline, cancelled, counted)
         counted(1, 0)
         asked = retry_after(response.headers.get("Retry-After"))
         return Again(http_error(url, response.status_code, 0, asked=asked), asked)
+
+
+def _trouble(url: str, error: requests.RequestException) -> str:
+    """Why a request got no answer, in the words Scrapy's path uses for the same trouble
+    (the OS error lies a few links down the chain requests and urllib3 raise)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return unresolved(url, 0)
+        if isinstance(cause, ConnectionRefusedError):
+            return refused(url, 0)
+        cause = cause.__cause__ or cause.__context__
+    return failed(url, str(error), 0)
 
 
 def _receive(

@@ -1,14 +1,16 @@
 """The fetch policy both ways of fetching follow (scrapers.fetching), proven by real crawls
 of a real local server where one site serves pages (Scrapy) and files (streamed): its
-robots.txt is read once and refuses either way in the same words, and with a delay no
+robots.txt is read once, a refusal (by robots.txt, or by a closed port) reads the same
+either way, and with a delay no
 two requests to the site overlap or come closer than `download_delay`, whichever way
 either came. Plus the retry waits and the Retry-After cap."""
 
+import socket
 from itertools import pairwise
 from urllib.parse import urlsplit
 
 from jobs.runner import LocalRunner
-from scrapers.fetching import MAX_RETRY_AFTER, FetchSettings, disallowed, retry_wait
+from scrapers.fetching import MAX_RETRY_AFTER, FetchSettings, disallowed, refused, retry_wait
 from tests.scrapers.pages import page_bytes
 from tests.scrapers.server import Route, Site
 
@@ -45,8 +47,15 @@ def crawl(tmp_path, settings: str, sources: str, names: list[str]) -> dict:
     return {result.source: result for result in LocalRunner(config).crawl_sync(names)}
 
 
-def test_robots_txt_is_read_once_and_refuses_both_ways_in_the_same_words(tmp_path):
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_robots_txt_is_read_once_and_both_ways_fail_in_the_same_words(tmp_path):
     site = Site()
+    nobody = f"http://127.0.0.1:{closed_port()}"
     excerpt = page_bytes("cbp_sbo_encounters_excerpt.csv")
     site.routes.update({
         "/reports/695/": Route(page_bytes("report-695.html")),
@@ -56,31 +65,40 @@ def test_robots_txt_is_read_once_and_refuses_both_ways_in_the_same_words(tmp_pat
         "/private/report.html": Route(page_bytes("report-695.html")),
         "/files/private-listing.html": Route(b'<a href="/private/hidden.csv">CSV</a>'),
         "/private/hidden.csv": Route(excerpt, "text/csv"),
+        "/files/gone-listing.html": Route(f'<a href="{nobody}/gone.csv">CSV</a>'.encode()),
     })  # fmt: skip
     try:
         results = crawl(
             tmp_path,
-            "download_delay = 0",
+            "download_delay = 0\nretries = 1",
             table("page", f"{site.url}/reports/695/")
             + csv("file", f"{site.url}/files/excerpt.csv")
             + csv("linked", f"{site.url}/files/listing.html", r"linked\.csv$")
             + table("page-private", f"{site.url}/private/report.html")
-            + csv("file-private", f"{site.url}/files/private-listing.html", r"hidden\.csv$"),
-            ["page", "file", "linked", "page-private", "file-private"],
+            + csv("file-private", f"{site.url}/files/private-listing.html", r"hidden\.csv$")
+            + table("page-gone", f"{nobody}/report.html")
+            + csv("file-gone", f"{site.url}/files/gone-listing.html", r"gone\.csv$"),
+            ["page", "file", "linked", "page-private", "file-private", "page-gone", "file-gone"],
         )
-        assert {name: results[name].status for name in ("page", "file", "linked")} == dict.fromkeys(
-            ("page", "file", "linked"), "ok"
-        )
+        good = ("page", "file", "linked")
+        assert {name: results[name].status for name in good} == dict.fromkeys(good, "ok")
         assert site.hits["/files/linked.csv"] == 1  # the streamed path fetched its file
         assert site.hits["/robots.txt"] == 1
         # Scrapy refused the page, the streamed path the file, in the same words.
-        for name, refused in (
+        for name, url in (
             ("page-private", f"{site.url}/private/report.html"),
             ("file-private", f"{site.url}/private/hidden.csv"),
         ):
             assert results[name].status == "failed"
-            assert results[name].reason == f"{name}: {disallowed(refused)}"
-            assert site.hits[urlsplit(refused).path] == 0
+            assert results[name].reason == f"{name}: {disallowed(url)}"
+            assert site.hits[urlsplit(url).path] == 0
+        # Nobody listens: Scrapy met it for the page, the streamed path for the file.
+        for name, url in (
+            ("page-gone", f"{nobody}/report.html"),
+            ("file-gone", f"{nobody}/gone.csv"),
+        ):
+            assert results[name].status == "failed"
+            assert results[name].reason == f"{name}: {refused(url, 1)}"
     finally:
         site.close()
 

@@ -8,6 +8,7 @@ defaults and help are these. Scrapy is not imported here."""
 import asyncio
 import contextlib
 import email.utils
+import functools
 import math
 import re
 import time
@@ -25,9 +26,11 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 PROJECT_URL = "https://github.com/crossings-project/crossings"
 
 
+@functools.cache
 def default_agent(contact: str = "") -> str:
     """A User-Agent that sites behind bot filters accept (cbp.gov and ohss.dhs.gov answer
-    403 to many bare agents) and that still says who is asking and how to reach them."""
+    403 to many bare agents) and that still says who is asking and how to reach them.
+    Cached: every request asks, and reading the package metadata costs ~0.4 ms."""
     try:
         version = metadata.version("crossings")
     except metadata.PackageNotFoundError:
@@ -158,6 +161,9 @@ class FetchSettings:
             "TELNETCONSOLE_ENABLED": False,
             "COOKIES_ENABLED": False,
             "HTTPCACHE_ENABLED": False,
+            # Scrapy re-reads a callback's source (ast.parse) whenever its weak cache lost
+            # the bound method: 4% of a 10,000-source crawl's start. Ours return nothing.
+            "WARN_ON_GENERATOR_RETURN_VALUE": False,
             # Logging is the caller's: Scrapy's records go to the handlers `jobs.logs` set.
             "LOG_INSTALL_ROOT_HANDLER": False,
         }

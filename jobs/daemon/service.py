@@ -153,7 +153,7 @@ class Daemon:
                     marked,
                     extra={"fields": {"event": "interrupted-marked", "runs": marked}},
                 )
-            for problem in unproduced_metrics(self.config, store.queries.metric_names()):
+            for problem in unproduced_metrics(self.config, store.queries.metric_names):
                 log.warning("%s", problem, extra={"fields": {"event": "config-warning"}})
             store.catalog.sync_sources(
                 SourceEntry(name=name, kind=source.kind, url=source.url, title=source.title)

@@ -109,7 +109,11 @@ def test_stored_metrics_explain_a_rule_and_are_read_only_when_needed(tmp_path):
     reads = []
 
     def stored(names: list[str]) -> Callable[[], list[str]]:
-        return lambda: reads.append(names) or names
+        def read() -> list[str]:
+            reads.append(names)
+            return names
+
+        return read
 
     assert unproduced_metrics(loaded, stored(["old.backlog"])) == []
     [problem] = unproduced_metrics(loaded, stored(["other"]))

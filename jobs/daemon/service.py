@@ -44,7 +44,8 @@ from jobs.daemon.queue import CrawlQueue
 from jobs.lifeline import alive, orphaned_child
 from jobs.logs import LogFormat, run_summary
 from jobs.polling import is_auto
-from jobs.runner import RunResult, runner_for
+from jobs.results import RunResult
+from jobs.runner import runner_for
 from jobs.schedule import retry_at, trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS

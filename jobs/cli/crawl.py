@@ -10,7 +10,7 @@ from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import say
 from jobs.crawl_child import crawl_here
 from jobs.invocation import program
-from jobs.runner import RunResult
+from jobs.results import RunResult
 from storage import RunStatus
 
 CHANGES_SHOWN = 20

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
 import statsite
-from sources import table_source
+from sources import table_config
 
 from storage import Store
 
@@ -73,14 +73,7 @@ SETTINGS = {
 
 def crossings_config(directory: Path, url: str, pages: int) -> Path:
     """N `table` sources, one per page, all due together."""
-    directory.mkdir(parents=True)
-    lines = ["[settings]", 'database = "crossings.db"']
-    lines += [f"{key} = {value!r}".replace("'", '"') for key, value in SETTINGS.items()]
-    for i in range(pages):
-        lines += ["", table_source(i, url)]
-    path = directory / "crossings.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return table_config(directory, url, pages, SETTINGS)
 
 
 def crossings_stored(directory: Path) -> dict:
@@ -188,15 +181,12 @@ def main() -> None:
     for pages in args.pages:
         runs: dict[str, list] = {tool: [] for tool in args.tools}
         for rep in range(args.repeat if pages < LARGE else min(args.repeat, args.large_repeat)):
-            order = args.tools if rep % 2 == 0 else list(reversed(args.tools))
-            for tool in order:
+            for tool in harness.alternating(args.tools, rep):
                 runs[tool].append(three_passes(tool, pages, work / f"{tool}-{pages}-{rep}"))
                 shutil.rmtree(work / f"{tool}-{pages}-{rep}", ignore_errors=True)
         data["pages"][pages] = {tool: summarise(tool_runs) for tool, tool_runs in runs.items()}
         data["pages"][pages]["runs"] = runs
-    path = harness.write_results("checks" + "-quick" * args.quick, data)
-    print(report(data))
-    print(f"\nwrote {path}")
+    harness.publish("checks", data, report, quick=args.quick)
 
 
 def report(data: dict) -> str:

@@ -77,7 +77,7 @@ def main() -> None:
         with harness.site(1, csv={"cbp.csv": path}) as site:
             url = f"{site.url}/data/cbp.csv"
             for rep in range(args.repeat):
-                for tool in args.tools if rep % 2 == 0 else reversed(args.tools):
+                for tool in harness.alternating(args.tools, rep):
                     if tool == "pandas":
                         run, sums = pandas_run(url)
                     else:
@@ -92,19 +92,14 @@ def main() -> None:
                     )
         data["sizes"][rows] = {
             tool: {
-                "wall_s": harness.median([m.wall_s for m in runs]),
-                "cpu_s": harness.median([m.cpu_s for m in runs]),
-                "rows_per_s": rows / harness.median([m.wall_s for m in runs]),
-                "peak_rss_mb": harness.median([m.peak_rss_mb for m in runs]),
+                **harness.medians(runs, rows),
                 "months": len(expected),
                 "sums_agree_with_reference": not checks[tool],
                 "differences": checks[tool][:10],
             }
             for tool, runs in measures.items()
         }
-    out = harness.write_results("csv" + "-quick" * args.quick, data)
-    print(report(data))
-    print(f"\nwrote {out}")
+    harness.publish("csv", data, report, quick=args.quick)
 
 
 def report(data: dict) -> str:

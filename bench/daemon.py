@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
-from sources import table_source
+from sources import table_config
 
 IDLE_SECONDS = 10.0
 CATCH_UP_TIMEOUT = 900.0
@@ -41,17 +41,8 @@ def free_port() -> int:
 
 
 def write_config(directory: Path, url: str, sources: int, port: int) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    lines = [
-        "[settings]",
-        'database = "crossings.db"',
-        "download_delay = 0.0",
-        f'listen = "127.0.0.1:{port}"',
-    ]
-    lines += ["", *(table_source(i, url) for i in range(sources))]
-    path = directory / "crossings.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    settings = {"download_delay": 0.0, "listen": f"127.0.0.1:{port}"}
+    return table_config(directory, url, sources, settings)
 
 
 def rss_mb(pid: int) -> float:
@@ -249,11 +240,8 @@ def main() -> None:
             runs.append(one_size(sources, rep))
             print(f"  N={sources} rep {rep + 1}: {runs[-1]}", flush=True)
         summaries[sources], all_runs[sources] = summarise(runs, sources), runs
-    path = harness.write_results(
-        "daemon" + "-quick" * args.quick, {"summaries": summaries, "runs": all_runs}
-    )
-    print(report(summaries))
-    print(f"\nwrote {path}")
+    data = {"summaries": summaries, "runs": all_runs}
+    harness.publish("daemon", data, lambda data: report(data["summaries"]), quick=args.quick)
 
 
 def report(summaries: dict) -> str:

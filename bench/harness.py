@@ -14,9 +14,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -34,6 +35,7 @@ BASELINE_PACKAGES = (
 )
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 SAMPLE_SECONDS = 0.02
+T = TypeVar("T")
 
 
 def project_python() -> Path:
@@ -259,6 +261,23 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def alternating(tools: Sequence[T], rep: int) -> list[T]:
+    """The tools in their order for repetition `rep`: reversed every other time, so that
+    none always runs first (on cold caches) or last (on warm ones)."""
+    return list(tools) if rep % 2 == 0 else list(reversed(tools))
+
+
+def medians(measures: Sequence[Measure], rows: int) -> dict:
+    """What one tool's repeated runs over `rows` rows cost: the medians, and its speed."""
+    wall = median([m.wall_s for m in measures])
+    return {
+        "wall_s": wall,
+        "cpu_s": median([m.cpu_s for m in measures]),
+        "rows_per_s": rows / wall,
+        "peak_rss_mb": median([m.peak_rss_mb for m in measures]),
+    }
+
+
 def machine() -> dict:
     return {
         "python": platform.python_version(),
@@ -281,6 +300,15 @@ def write_results(name: str, data: dict) -> Path:
     latest = RESULTS / f"{name}.json"
     latest.write_text(text)
     return latest
+
+
+def publish(name: str, data: dict, report: Callable[[dict], str], *, quick: bool = False) -> Path:
+    """Write the results (as NAME-quick for a --quick run), then print the report and
+    where the figures are."""
+    path = write_results(name + "-quick" * quick, data)
+    print(report(data))
+    print(f"\nwrote {path}")
+    return path
 
 
 def _jsonable(value: object) -> object:

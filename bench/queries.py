@@ -112,10 +112,12 @@ def main() -> None:
     data = {"database": info, "metric": metric, "as_of": AS_OF, "repeat": args.repeat}
     data["library"] = library_latency(path, metric, max(args.repeat, 20))
     data["cli"] = cli_latency(cli_config(path), metric, args.repeat)
-    out = harness.write_results("queries" + "-quick" * args.quick, data)
+    harness.publish("queries", data, report, quick=args.quick)
+
+
+def report(data: dict) -> str:
     rows = [[key, value] for part in ("library", "cli") for key, value in data[part].items()]
-    print(harness.table(rows, ["measure", "value"]))
-    print(f"\nwrote {out}")
+    return harness.table(rows, ["measure", "value"])
 
 
 if __name__ == "__main__":

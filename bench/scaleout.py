@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness
 import report
-from sources import table_source
+from sources import table_config
 
 from tests.scrapyd.nodes import PASSWORD, USERNAME, ScrapydNode
 
@@ -37,19 +37,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def write_config(directory: Path, url: str, sources: int, runner: str, nodes: list[str]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    node_list = ", ".join(f'"{node}"' for node in nodes)
-    lines = [
-        "[settings]",
-        'database = "crossings.db"',
-        "download_delay = 0.0",
-        f'runner = "{runner}"',
-        f"scrapyd_nodes = [{node_list}]",
-    ]
-    lines += ["", *(table_source(i, url) for i in range(sources))]
-    path = directory / "crossings.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    settings = {"download_delay": 0.0, "runner": runner, "scrapyd_nodes": nodes}
+    return table_config(directory, url, sources, settings)
 
 
 def tree_cpu_s(pid: int) -> float:
@@ -180,8 +169,7 @@ def main() -> None:
     try:
         with harness.site(args.sources) as site:
             for rep in range(args.repeat):
-                order = ("local", "scrapyd") if rep % 2 == 0 else ("scrapyd", "local")
-                for runner in order:
+                for runner in harness.alternating(("local", "scrapyd"), rep):
                     directory = work / f"{runner}-{rep}"
                     config = write_config(
                         directory, site.url, args.sources, runner, [n.url for n in nodes]

@@ -1,6 +1,9 @@
 """How the benchmarks configure crossings sources for the synthetic site and CSV files:
 one place to follow the source kinds' keys as they evolve (`crossings kinds table`)."""
 
+import json
+from pathlib import Path
+
 import statsite
 
 CSV_METRIC = "bench.cbp.swb.usbp.encounters"
@@ -18,6 +21,18 @@ columns = ["Class", "Case Type"]
 metric = "bench.report{index:05d}.{{row}}"
 unit = "cases"
 """
+
+
+def table_config(directory: Path, url: str, sources: int, settings: dict[str, object]) -> Path:
+    """DIRECTORY/crossings.toml: the database beside it, `settings`, and `sources` table
+    sources, one per page of the synthetic site at `url`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = ["[settings]", 'database = "crossings.db"']
+    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    lines += ["", *(table_source(i, url) for i in range(sources))]
+    path = directory / "crossings.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def csv_source(url: str) -> str:

@@ -52,7 +52,7 @@ def main() -> None:
         runs: dict[str, list[harness.Measure]] = {tool: [] for tool in TOOLS}
         agree: dict[str, bool] = {}
         for rep in range(args.repeat):
-            for tool in list(TOOLS) if rep % 2 == 0 else reversed(list(TOOLS)):
+            for tool in harness.alternating(list(TOOLS), rep):
                 run = harness.measure([*TOOLS[tool](), str(path)]).check(tool)
                 sums = json.loads(run.stdout)["sums"]
                 agree[tool] = set(sums) == set(expected) and all(
@@ -64,18 +64,13 @@ def main() -> None:
                       flush=True)  # fmt: skip
         data["sizes"][rows] = {
             tool: {
-                "wall_s": harness.median([m.wall_s for m in measured]),
-                "cpu_s": harness.median([m.cpu_s for m in measured]),
-                "rows_per_s": rows / harness.median([m.wall_s for m in measured]),
-                "peak_rss_mb": harness.median([m.peak_rss_mb for m in measured]),
+                **harness.medians(measured, rows),
                 "file_mb": path.stat().st_size / 2**20,
                 "sums_agree_with_reference": agree[tool],
             }
             for tool, measured in runs.items()
         }
-    out = harness.write_results("xlsx" + "-quick" * args.quick, data)
-    print(report(data))
-    print(f"\nwrote {out}")
+    harness.publish("xlsx", data, report, quick=args.quick)
 
 
 def report(data: dict) -> str:

@@ -24,11 +24,16 @@ def after_crawl(config: Config, store: Store, *, now: datetime | None = None) ->
     (retries included)."""
     derive(store, config.metrics)
     events = evaluate(store, config.rules, now=now)
-    delivery = deliver_due(
+    return Aftermath(events, deliver(config, store, now=now))
+
+
+def deliver(config: Config, store: Store, *, now: datetime | None = None) -> DeliveryReport:
+    """Send every due message (retries included) through the config's channels, retried
+    for as long as its settings say."""
+    return deliver_due(
         store,
         config.channels,
         templates=config.templates,
         now=now,
         retry_for=config.settings.retry_alerts_for,
     )
-    return Aftermath(events, delivery)

@@ -8,13 +8,13 @@ from importlib import resources
 from pathlib import Path
 
 from jobs.config import Settings
-from jobs.typed import format_duration, keys_of
+from jobs.typed import format_duration, help_of, keys_of
 
 
 def settings_block() -> str:
     lines = ["[settings]"]
     for field in keys_of(Settings):
-        lines.append(f"# {field.metadata.get('help', '')}")
+        lines.append(f"# {help_of(field)}")
         default = field.default
         if default is None:
             lines.append(f"# {field.name} = ")

@@ -141,6 +141,16 @@ def toml_key(field: dataclasses.Field) -> str:
     return field.metadata.get("key", field.name)
 
 
+def required(field: dataclasses.Field) -> bool:
+    """Whether a key must be given: it has neither a default nor a default factory."""
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+
+
+def help_of(field: dataclasses.Field) -> str:
+    """What a key means, as `crossings kinds`, `crossings init` and errors show it."""
+    return field.metadata.get("help", "")
+
+
 def build(cls: type, table: Any, where: str, problems: list[Problem], **given: Any) -> Any | None:
     """Build `cls` from a TOML table; on any mistake append Problems and return None."""
     if not isinstance(table, dict):
@@ -163,12 +173,8 @@ def build(cls: type, table: Any, where: str, problems: list[Problem], **given: A
             problems.append(Problem(where, f"key {key!r}: {error}"))
             values[field.name] = dataclasses.MISSING  # reported: not "missing" as well
     for name, field in fields.items():
-        required = (
-            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-        )
-        if required and field.name not in values:
-            help_text = field.metadata.get("help", "")
-            problems.append(Problem(where, f"missing required key {name!r}", help_text))
+        if required(field) and field.name not in values:
+            problems.append(Problem(where, f"missing required key {name!r}", help_of(field)))
     if len(problems) > before:
         return None
     instance = cls(**values)

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from storage import clock
-from storage.repository import Repository, where
+from storage.repository import Repository, record, where
 from storage.text import printable
 
 
@@ -63,12 +63,12 @@ class News(Repository):
                 ORDER BY COALESCE(published_at, first_seen) DESC, id DESC LIMIT ?""",
             [*params, limit],
         )
-        return [news_item(row) for row in rows]
+        return [record(NewsItem, row) for row in rows]
 
     def after(self, after_id: int) -> list[NewsItem]:
         """Items stored after `after_id`, in the order they were stored (for rules)."""
         rows = self._rows("SELECT * FROM news WHERE id > ? ORDER BY id", [after_id])
-        return [news_item(row) for row in rows]
+        return [record(NewsItem, row) for row in rows]
 
 
 def _fts_query(text: str) -> str:
@@ -84,17 +84,3 @@ def _fts_query(text: str) -> str:
         else:
             terms.append('"' + word.replace('"', '""') + '"')
     return " ".join(terms)
-
-
-def news_item(row: dict) -> NewsItem:
-    """A stored news row as a NewsItem."""
-    return NewsItem(
-        source=row["source"],
-        guid=row["guid"],
-        title=row["title"],
-        url=row["url"],
-        summary=row["summary"],
-        published_at=row["published_at"],
-        first_seen=row["first_seen"],
-        id=row["id"],
-    )

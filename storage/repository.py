@@ -1,20 +1,25 @@
 """The base of every storage area: one shared connection, so that writes from several
-areas can join one transaction (`Store.transaction`), and `where`, the one builder of
-optional filters."""
+areas can join one transaction (`Store.transaction`); `where`, the one builder of
+optional filters; and `record`, a stored row as its dataclass."""
 
 import contextlib
+import dataclasses
 import functools
 import inspect
 import sqlite3
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlite_utils
 
 from storage.database import transaction
 from storage.errors import StorageError, sqlite_errors
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 Term = tuple[str, object]
+Record = TypeVar("Record", bound="DataclassInstance")
 
 
 def where(*terms: Term) -> tuple[str, list]:
@@ -29,6 +34,12 @@ def where(*terms: Term) -> tuple[str, list]:
         conditions.append(condition)
         params.extend(value if isinstance(value, tuple) else (value,))
     return (f"WHERE {' AND '.join(conditions)}" if conditions else ""), params
+
+
+def record(cls: type[Record], row: Mapping[str, Any]) -> Record:
+    """A stored row as its dataclass: each field from the column of the same name. A field
+    with no column (worked out, not stored, like `Snapshot.new_body`) keeps its default."""
+    return cls(**{f.name: row[f.name] for f in dataclasses.fields(cls) if f.name in row})
 
 
 class Repository:

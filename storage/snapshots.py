@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - depends on the Python version
     from backports import zstd
 
 from storage import clock
-from storage.repository import Repository
+from storage.repository import Repository, record
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -214,7 +214,7 @@ class Snapshots(Repository):
 
     def get(self, snapshot_id: int) -> Snapshot | None:
         row = self._one("SELECT * FROM snapshots WHERE id = ?", [snapshot_id])
-        return _snapshot(row) if row else None
+        return record(Snapshot, row) if row else None
 
     def body(self, sha256: str) -> bytes:
         """The original bytes of a stored body."""
@@ -232,7 +232,7 @@ class Snapshots(Repository):
                 ORDER BY fetched_at DESC, id DESC LIMIT 1""",
             [source, url],
         )
-        return _snapshot(row) if row else None
+        return record(Snapshot, row) if row else None
 
     def latest_per_url(self, source: str) -> list[Snapshot]:
         """The newest fetch of every URL of a source (what a crawl elsewhere needs for its
@@ -243,7 +243,7 @@ class Snapshots(Repository):
                  FROM snapshots WHERE source = ?) WHERE newest = 1 ORDER BY url""",
             [source],
         )
-        return [_snapshot(row) for row in rows]
+        return [record(Snapshot, row) for row in rows]
 
     def for_source(self, source: str, *, limit: int | None = None) -> list[Snapshot]:
         """Fetches of a source that hold a body, oldest first (what `reparse` replays)."""
@@ -252,7 +252,7 @@ class Snapshots(Repository):
                 ORDER BY fetched_at, id {"LIMIT " + str(int(limit)) if limit else ""}""",
             [source],
         )
-        return [_snapshot(row) for row in rows]
+        return [record(Snapshot, row) for row in rows]
 
     def provenance(self, snapshot_id: int | None) -> dict:
         """Where a value came from: the fetch (URL, time) and the configured source."""
@@ -283,18 +283,3 @@ def _decode(codec: str, content: bytes) -> bytes:
     if codec == "identity":
         return content
     raise ValueError(f"unknown body codec {codec!r} (known: {', '.join(CODECS)})")
-
-
-def _snapshot(row: dict) -> Snapshot:
-    return Snapshot(
-        id=row["id"],
-        source=row["source"],
-        url=row["url"],
-        fetched_at=row["fetched_at"],
-        http_status=row["http_status"],
-        sha256=row["sha256"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        content_type=row["content_type"],
-        size=row["size"],
-    )

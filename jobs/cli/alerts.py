@@ -10,10 +10,10 @@ import click
 
 from alerts.backtest import NotReplayable
 from alerts.backtest import backtest as replay
-from alerts.delivery import deliver_due
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
 from alerts.standing import standing
+from jobs.aftermath import deliver
 from jobs.cli.context import BadArgument, Context, one_of, pass_context
 from jobs.cli.output import ROW_ID, emit, output_options, say
 from jobs.config import ConfigError, rule_from
@@ -229,12 +229,7 @@ def retry(context: Context, message_id: int | None, all_dead: bool) -> None:
                 )
             ids = [message_id]
         queued = store.outbox.requeue(ids, at=clock.now())
-        report = deliver_due(
-            store,
-            config.channels,
-            templates=config.templates,
-            retry_for=config.settings.retry_alerts_for,
-        )
+        report = deliver(config, store)
     click.echo(f"Queued {queued} message(s) again; sent {report.sent} due message(s).")
     retried = format_duration(config.settings.retry_alerts_for)
     for error in report.errors:
@@ -358,12 +353,7 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
         return
     with context.store(read_only=False) as store:
         queued = queue_digest(store, settings, config.rules, templates=config.templates)
-        report = deliver_due(
-            store,
-            config.channels,
-            templates=config.templates,
-            retry_for=config.settings.retry_alerts_for,
-        )
+        report = deliver(config, store)
     click.echo(f"Queued {len(queued)} message(s); sent {report.sent} due message(s) in all.")
     for error in report.errors:
         say(f"  not yet delivered (will be retried): {error}", err=True)

@@ -17,7 +17,7 @@ from jobs.invocation import program
 from jobs.polling import is_auto
 from jobs.schedule import next_run
 from jobs.starter import secret_variables, write_starter
-from jobs.typed import hints_of, keys_of, toml_key, type_name
+from jobs.typed import help_of, hints_of, keys_of, required, toml_key, type_name
 
 
 @click.command()
@@ -136,14 +136,11 @@ def _keys(cls: type, indent: str) -> None:
     """Each key of a settings class; the keys of a list of tables (facts, figures) below it."""
     hints = hints_of(cls)
     for field in keys_of(cls):
-        required = (
-            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-        )
-        mark = "required" if required else f"default {field.default!r}"
-        if field.default is dataclasses.MISSING and not required:
+        mark = "required" if required(field) else f"default {field.default!r}"
+        if field.default is dataclasses.MISSING and not required(field):
             mark = "optional"
         click.echo(f"{indent}{toml_key(field):<22} {type_name(hints[field.name]):<10} {mark}")
-        if help_text := field.metadata.get("help"):
+        if help_text := help_of(field):
             click.echo(f"{indent}{'':<22} {help_text}")
         inner = typing.get_args(hints[field.name])
         if inner and isinstance(inner[0], type) and dataclasses.is_dataclass(inner[0]):

@@ -72,15 +72,9 @@ def run(config: Config, task: str, digest: str | None) -> None:
                 templates=config.templates,
             )
         else:
-            from alerts.delivery import deliver_due
+            from jobs.aftermath import deliver
 
-            deliver_due(
-                store,
-                config.channels,
-                templates=config.templates,
-                now=now,
-                retry_for=config.settings.retry_alerts_for,
-            )
+            deliver(config, store, now=now)
 
 
 if __name__ == "__main__":

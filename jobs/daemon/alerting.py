@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +32,21 @@ STOP_WAIT = 5.0  # seconds a worker gets after SIGTERM before it is killed
 # Rules are evaluated at least this often even when nothing was stored: time alone moves
 # some (`stale`: no new period for longer than `after`).
 TIME_DRIVEN_EVERY = timedelta(minutes=10)
+
+
+async def never_raising(what: str, work: Awaitable[None]) -> None:
+    """Await one piece of the daemon's work (a scheduled job, alert work in the
+    background); its failure is logged with what happens next, never raised: the daemon
+    and its scheduler go on."""
+    try:
+        await work
+    except Exception as error:
+        log.exception(
+            "%s failed: %s; the daemon goes on and tries again on schedule",
+            what,
+            error,
+            extra={"fields": {"event": "job-error", "job": what}},
+        )
 
 
 @dataclass
@@ -115,18 +130,7 @@ class Alerting:
         """Start alert work in the background: a crawl or the scheduler must not wait
         for it. Its failure is logged, never raised."""
 
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception as error:
-                log.exception(
-                    "%s failed: %s; the daemon goes on and tries again on schedule",
-                    what,
-                    error,
-                    extra={"fields": {"event": "job-error", "job": what}},
-                )
-
-        task = asyncio.create_task(guarded(), name=what)
+        task = asyncio.create_task(never_raising(what, work), name=what)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 

@@ -37,7 +37,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.config import Config, unproduced_metrics
-from jobs.daemon.alerting import Alerting
+from jobs.daemon.alerting import Alerting, never_raising
 from jobs.daemon.catchup import due_after, overdue
 from jobs.daemon.planned import PlannedPolls
 from jobs.daemon.queue import CrawlQueue
@@ -326,15 +326,7 @@ class Daemon:
         """A scheduled job whose failure is logged with what to do, never raised."""
 
         async def guarded(*args: object) -> None:
-            try:
-                await job(*args)
-            except Exception as error:
-                log.exception(
-                    "%s failed: %s; the daemon goes on and tries again on schedule",
-                    what,
-                    error,
-                    extra={"fields": {"event": "job-error", "job": what}},
-                )
+            await never_raising(what, job(*args))
 
         return guarded
 

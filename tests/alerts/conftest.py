@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.alerts.servers import PASSWORD, Receiver, SmtpServer, free_port, self_signed
+from tests.alerts.servers import PASSWORD, Receiver, SmtpServer, self_signed
+from tests.serving import free_port
 
 SECRET = "s3cret-for-tests"
 

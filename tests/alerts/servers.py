@@ -27,13 +27,6 @@ from cryptography.x509.oid import NameOID
 USER, PASSWORD = "newsroom", "correct horse"
 
 
-def free_port() -> int:
-    """aiosmtpd 1.4.6 cannot bind port 0: ask the OS for a free port first."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def self_signed(directory: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key, written as PEM files."""
     key = ec.generate_private_key(ec.SECP256R1())

@@ -1,13 +1,9 @@
 """`crossings crawl` evaluates the rules and delivers after crawling: the demo site's
 backlog past 3.5 million sends one signed webhook; the next crawl sends nothing new."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from jobs.demo.site import DemoSite, demo_sources_toml
 from storage import Store
+from tests.commands import crossings
 
 RULES = """
 [channels.hook]
@@ -23,13 +19,6 @@ metric = "trac.court.backlog"
 above = 3_500_000
 channels = ["hook"]
 """
-
-
-def crossings(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "jobs", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=120, check=False, env=os.environ.copy(),
-    )  # fmt: skip
 
 
 def test_crawl_then_alert_once_and_no_alerts_skips(tmp_path, receiver):

@@ -12,7 +12,8 @@ from alerts.engine import evaluate
 from alerts.rules.news import NewsMatch
 from alerts.rules.threshold import Threshold
 from storage import MetricEntry, NewsItem, Observation, SourceEntry
-from tests.alerts.servers import USER, SmtpServer, free_port
+from tests.alerts.servers import USER, SmtpServer
+from tests.serving import free_port
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)  # later than anything stored, so messages are due
 

@@ -6,13 +6,10 @@ rule in another file and a rule given on the command line; `crossings check` rej
 derived metric that names nothing known."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 from storage import Store
+from tests.commands import crossings
 from tests.scrapers.server import Route, Site
 
 START = date(2024, 5, 1)
@@ -60,13 +57,6 @@ resolve_for = "28d"
 lift_after = "14d"
 channels = ["hook"]
 """
-
-
-def crossings(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "jobs", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=120, check=False, env=os.environ.copy(),
-    )  # fmt: skip
 
 
 def test_a_new_database_loaded_in_one_crawl_shows_the_past_as_history(tmp_path, receiver):

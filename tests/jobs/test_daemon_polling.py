@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from tests.jobs.test_daemon import by_source, site, start, write_config  # noqa: F401
+from tests.jobs.daemon import by_source, write_config
 
 pytestmark = pytest.mark.slow
 
 
-def test_an_auto_source_is_polled_by_its_plan(tmp_path, site, start):  # noqa: F811
+def test_an_auto_source_is_polled_by_its_plan(tmp_path, site, start):
     config = write_config(tmp_path, {"cbp": (site.url("/cbp"), "auto")})
     config.write_text(
         config.read_text().replace(

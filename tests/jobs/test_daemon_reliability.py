@@ -3,44 +3,25 @@ crawls nor rules and is stopped truthfully at shutdown; rules are evaluated at s
 and on a timer over what was stored without alerts; after `kill -9` of the daemon its
 crawl child dies with it, and a source is never crawled by two processes at once."""
 
-import http.server
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.jobs import test_daemon
-from tests.jobs.test_daemon import DEADLINE, by_source, write_config
+from tests.commands import crossings
+from tests.jobs.daemon import DEADLINE, Receiver, ReceiverHandler, by_source, write_config
+from tests.serving import running
 
 pytestmark = pytest.mark.slow
-site, receiver, start = test_daemon.site, test_daemon.receiver, test_daemon.start  # fixtures
 
 
-class DrippingReceiver(http.server.ThreadingHTTPServer):
-    """Takes every POST, then answers one byte a second for two minutes."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), DripHandler)
-        self.received: list[dict] = []
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
-
-
-class DripHandler(http.server.BaseHTTPRequestHandler):
-    server: DrippingReceiver
-
+class DripHandler(ReceiverHandler):
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))
+        self.keep()
         self.send_response(200)
         self.send_header("Content-Length", "120")
         self.end_headers()
@@ -52,16 +33,12 @@ class DripHandler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def log_message(self, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def dripping():
-    server = DrippingReceiver()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
+    """A receiver that takes every POST, then answers one byte a second for two minutes."""
+    with running(Receiver(DripHandler)) as server:
+        yield server
 
 
 ALERT = """
@@ -114,10 +91,7 @@ def test_a_dripping_webhook_holds_no_crawl_and_shutdown_says_what_it_stopped(
 
 
 def crawl_by_hand(config, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "jobs", "--config", str(config), "crawl", *args],
-        capture_output=True, text=True, timeout=DEADLINE,
-    )  # fmt: skip
+    return crossings(config, "crawl", *args, timeout=DEADLINE)
 
 
 def test_values_stored_without_alerts_are_evaluated_at_start_up_and_on_the_timer(

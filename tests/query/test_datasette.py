@@ -12,7 +12,7 @@ import requests
 
 from storage import Observation, Store
 from tests.query.sample import BACKLOG, fill
-from tests.query.servers import free_port
+from tests.serving import free_port
 
 pytest.importorskip("datasette", reason="the `datasette` extra is not installed")
 METADATA = Path(__file__).parents[2] / "datasette" / "metadata.yml"

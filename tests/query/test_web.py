@@ -15,7 +15,8 @@ from jobs.cli import cli
 from jobs.config import load
 from storage import Store
 from tests.query.sample import BACKLOG, Sample, fill
-from tests.query.servers import free_port, serving
+from tests.query.servers import serving
+from tests.serving import free_port
 
 
 @pytest.fixture(scope="module")

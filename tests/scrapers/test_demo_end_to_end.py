@@ -2,24 +2,13 @@
 site fills the database with the right series, a second crawl stores no new bodies, and
 `reparse` reproduces the same observations."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from jobs.demo.site import DemoSite, demo_sources_toml
 from storage import Store
-
-
-def crossings(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "jobs", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+from tests.commands import crossings
 
 
 @pytest.fixture(scope="module")

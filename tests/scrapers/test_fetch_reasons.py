@@ -5,31 +5,30 @@ fails with the real cause in its reason (never "robots.txt disallows"), and the
 trickling download is cut off at the `timeout`, a limit on the whole download."""
 
 import gzip
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from jobs.runner import LocalRunner
+from tests.serving import LocalServer, QuietHandler, running
 
 CSV_LINES = [b"Fiscal Year,Month (abbv),Encounter Count\n"] + [
     f"2024,OCT,{n}\n".encode() for n in range(60)
 ]
 
 
-class Misbehaving(BaseHTTPRequestHandler):
+class Misbehaving(QuietHandler):
     def do_GET(self) -> None:
         if self.path == "/robots.txt":
-            return self._send(200, b"User-agent: *\nAllow: /\n", "text/plain")
+            return self.reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
         if self.path.startswith("/loop/"):
             other = "/loop/b" if self.path == "/loop/a" else "/loop/a"
-            return self._send(302, b"", "text/html", {"Location": other})
+            return self.reply(302, b"", "text/html", {"Location": other})
         if self.path == "/bomb.html":
             bomb = gzip.compress(b"<html>" + b" " * 3_000_000 + b"</html>")
-            return self._send(200, bomb, "text/html", {"Content-Encoding": "gzip"})
+            return self.reply(200, bomb, "text/html", {"Content-Encoding": "gzip"})
         if self.path == "/busy.json":
-            return self._send(429, b"slow down", "text/plain", {"Retry-After": "3600"})
+            return self.reply(429, b"slow down", "text/plain", {"Retry-After": "3600"})
         if self.path == "/trickle.csv":
             self.send_response(200)
             self.send_header("Content-Type", "text/csv")
@@ -43,28 +42,13 @@ class Misbehaving(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return None
-        return self._send(404, b"not found", "text/plain")
-
-    def _send(self, status: int, body: bytes, kind: str, headers: dict | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        return self.reply(404, b"not found", "text/plain")
 
 
 @pytest.fixture
 def site():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with running(LocalServer(Misbehaving)) as server:
+        yield server.base_url
 
 
 def test_each_failure_names_its_real_cause(tmp_path, site):

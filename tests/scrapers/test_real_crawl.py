@@ -4,15 +4,13 @@ layouts remembered after the first good crawl (a renamed row is `broken` and say
 changed; `allow_new` stores a new row and alerts a notice); a table all '-' is a good run
 with a note; and the request headers each source sends."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from storage import Store
+from tests.commands import crossings
 from tests.scrapers.server import Route, Site
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
@@ -81,13 +79,6 @@ kind = "console"
 kind = "source_health"
 channels = ["log"]
 """
-
-
-def crossings(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "jobs", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=180, check=False, env=os.environ.copy(),
-    )  # fmt: skip
 
 
 def current(database: Path, prefix: str) -> dict[tuple[str, str], float]:

@@ -6,7 +6,6 @@ import base64
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.serving import free_port
+
 USERNAME = "crossings"
 PASSWORD = "node-secret"
 START_DEADLINE = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ScrapydNode:

@@ -21,7 +21,7 @@ from jobs.runner import LocalRunner
 from jobs.scrapyd.runner import ScrapydRunner
 from scrapers.records import ingest, read_lines
 from storage import Store
-from tests.jobs.test_daemon import RunningDaemon
+from tests.jobs.daemon import RunningDaemon
 from tests.scrapers.server import Route, Site
 from tests.scrapyd.nodes import ScrapydNode
 

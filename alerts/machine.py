@@ -12,7 +12,7 @@ whole span of days: a streak from 5 to 7 June has held 3 days once 7 June is jud
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from alerts.rule import StatefulRule, Step
+from alerts.rule import Judged, StatefulRule, Step
 from alerts.windows import Span
 from storage import AlertState
 from storage.periods import Period
@@ -83,6 +83,33 @@ def advance(state: AlertState, step: Step, rule: StatefulRule, at: str) -> list[
             says = _held(says, memory["fire"][0], step.period, rule.for_)
         return [_move(state, "firing", step, at, says)]
     return []
+
+
+def advance_all(state: AlertState, judged: Judged, rule: StatefulRule, at: str) -> list[Transition]:
+    """`advance` over every period of `judged`, oldest first, with the same result — but a
+    `Step` is built only for a period that may move the state. The others (the condition
+    to fire absent while not firing; while firing, the condition to fire present, or the
+    resolve condition absent with no lift pending) only end streaks, which is done here."""
+    found: list[Transition] = []
+    memory = state.detail
+    fire, clear, missing = judged.fire, judged.clear, judged.missing
+    for i in range(len(judged)):
+        if not missing[i]:
+            if state.state == "firing":
+                quiet = fire[i] or (not clear[i] and "lift" not in memory)
+            else:
+                quiet = not fire[i]
+            if quiet:
+                if memory:
+                    for name in ("missing", "fire", "clear") if not fire[i] else _FIRING:
+                        memory.pop(name, None)
+                state.value, state.period = judged.values[i], judged.periods[i]
+                continue
+        found += advance(state, judged.step(i), rule, at)
+    return found
+
+
+_FIRING = ("missing", "fire", "clear", "lift")  # what the fire condition ends while firing
 
 
 def _lift(state: AlertState, step: Step, rule: StatefulRule, at: str) -> Transition | None:

@@ -204,7 +204,7 @@ def _derive_one(
     read_from = _read_from(since, lookback_days(metric.tree))
     series = compute(
         metric.tree,
-        lambda name: store.observations.series(name, since=read_from),
+        lambda name: store.observations.values(name, since=read_from, provenance=True),
         names,
     )
     inputs_unit = _stored_unit(store, metric)

@@ -73,6 +73,8 @@ class Values:
     values: list[float]
     flags: list[str]
     snapshot_ids: list[int | None]
+    ids: list[int] = field(default_factory=list)  # with provenance only
+    first_seen: list[str] = field(default_factory=list)  # with provenance only
 
     def __len__(self) -> int:
         return len(self.periods)
@@ -246,14 +248,17 @@ class Observations(Repository):
 
     # --- the periods a rule needs ------------------------------------------------------------
 
-    def values(self, metric: str) -> Values:
-        """Every current value of a metric, oldest first, as columns: one read of the
-        covering index `observations_current_rows`, four columns a row and no object per
-        row (what a rule's first look over twenty years costs, see bench/README.md)."""
+    def values(self, metric: str, *, since: str | None = None, provenance: bool = False) -> Values:
+        """The current values of a metric (periods from `since` on), oldest first, as
+        columns: one read of the covering index `observations_current_rows`, no object
+        per row (what a rule's first look over twenty years costs: bench/README.md).
+        With `provenance`, also each value's id and when it was first seen."""
+        columns = "period, value, flags, snapshot_id" + ", id, first_seen" * provenance
+        clause, params = where(
+            ("metric = ?", metric), ("superseded_at IS NULL", ()), ("period >= ?", since)
+        )
         rows = self.db.conn.execute(
-            """SELECT period, value, flags, snapshot_id FROM observations
-               WHERE metric = ? AND superseded_at IS NULL ORDER BY period""",
-            [metric],
+            f"SELECT {columns} FROM observations {clause} ORDER BY period", params
         ).fetchall()
         return _values(metric, rows)
 
@@ -329,5 +334,4 @@ class Observations(Repository):
 def _values(metric: str, rows: list[tuple]) -> Values:
     if not rows:
         return Values(metric, [], [], [], [])
-    periods, values, flags, snapshot_ids = map(list, zip(*rows, strict=True))
-    return Values(metric, periods, values, flags, snapshot_ids)
+    return Values(metric, *map(list, zip(*rows, strict=True)))

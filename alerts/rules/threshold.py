@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import repeat
 from typing import Literal, cast
 
@@ -147,6 +147,10 @@ class Threshold(ReplayedRule, kind="threshold"):
             levels.append(Level(key, self.resolve_level, resolves=True))
         return Drawing(tuple(levels), self.window.length, self.aggregate, self.measure())
 
+    @cached_property
+    def _drawn(self) -> Drawing:
+        return self.drawing()
+
     def judge(self, metric: str, series: Values, start: int, view: View) -> Judged:
         if self.window.calendar:
             return self._judge_days(metric, series, start)
@@ -225,7 +229,7 @@ class Threshold(ReplayedRule, kind="threshold"):
         period = series.periods[at]
 
         def words() -> str:  # '7-day mean' on a daily series, '7-month mean' on a monthly one
-            return self.drawing().measured(Period(period).grain)
+            return self._drawn.measured(_grain(period))
 
         def says() -> str:
             measured = f"{words()} {number(value)} is"
@@ -249,3 +253,8 @@ class Threshold(ReplayedRule, kind="threshold"):
 
         return Step(series.metric, period, fire, clear, value, says, facts,
                     series.snapshot_ids[at])  # fmt: skip
+
+
+@lru_cache(maxsize=8192)  # every day of twenty years: transitions fall on the same days
+def _grain(period: str) -> str:
+    return Period(period).grain

@@ -228,12 +228,9 @@ class Observations(Repository):
     def changed_metrics(self, after_id: int) -> dict[str, int]:
         """Metrics with a value stored after observation `after_id`, with their newest id
         (a rowid range: cheap however long the history)."""
-        # NOT INDEXED: left alone, SQLite walks a whole (metric, ...) index to group.
-        rows = self.db.execute(
-            "SELECT metric, MAX(id) FROM observations NOT INDEXED WHERE id > ? GROUP BY metric",
-            [after_id],
-        ).fetchall()
-        return dict(rows)
+        return dict(
+            self.db.execute(grouped_since("metric, MAX(id)", after_id), [after_id]).fetchall()
+        )
 
     def changes(self, metric: str, after_id: int) -> list[dict]:
         """Vintages of a metric stored after `after_id`, each with the value it replaced
@@ -335,3 +332,12 @@ def _values(metric: str, rows: list[tuple]) -> Values:
     if not rows:
         return Values(metric, [], [], [], [])
     return Values(metric, *map(list, zip(*rows, strict=True)))
+
+
+def grouped_since(columns: str, after_id: int) -> str:
+    """Per metric, `columns` of the rows stored after `after_id`. A rowid range (NOT
+    INDEXED: left alone, SQLite walks a whole (metric, ...) index to group); from the
+    start (a first look at everything), that index walk is the cheaper way: it needs no
+    sort (3.5x less CPU over 730,500 rows)."""
+    hint = "" if after_id == 0 else " NOT INDEXED"
+    return f"SELECT {columns} FROM observations{hint} WHERE id > ? GROUP BY metric"

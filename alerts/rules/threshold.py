@@ -220,39 +220,55 @@ class Threshold(ReplayedRule, kind="threshold"):
     def _step(
         self, series: Values, at: int, value: float, previous: float | None, before: int | None
     ) -> Step:
-        """The Step of the period at index `at`, compared on `value`: its words and facts
-        are formatted only if told."""
-        fire_words, fires = COMPARISONS[self.comparison]
-        clear_words, clears = COMPARISONS[self.resolve_comparison]
-        level, resolve = self.level, self.resolve_level
-        fire, clear = fires(value, level), clears(value, resolve)
-        period = series.periods[at]
-
-        def words() -> str:  # '7-day mean' on a daily series, '7-month mean' on a monthly one
-            return self._drawn.measured(_grain(period))
-
-        def says() -> str:
-            measured = f"{words()} {number(value)} is"
-            if fire:
-                return f"{measured} {fire_words} {number(level)}"
-            if clear:
-                return f"{measured} {clear_words} {number(resolve)}"
-            if resolve == level:
-                return f"{measured} not {fire_words} {number(level)}"
-            return f"{measured} not {clear_words} {number(resolve)}"
-
-        def facts() -> dict:
-            return {
-                **self.facts,
-                "measure": words(),
-                "previous_value": previous,
-                "previous_period": series.periods[before] if before is not None else None,
-                "latest_value": series.values[at],
-                "flags": list(decode_flags(series.flags[at])),
-            }
-
-        return Step(series.metric, period, fire, clear, value, says, facts,
+        """The Step of the period at index `at`, compared on `value`."""
+        fire = COMPARISONS[self.comparison][1](value, self.level)
+        clear = COMPARISONS[self.resolve_comparison][1](value, self.resolve_level)
+        told = _Told(self, series, at, value, previous, before, fire, clear)
+        return Step(series.metric, series.periods[at], fire, clear, value, told.says, told.facts,
                     series.snapshot_ids[at])  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Told:
+    """A judged period's words and facts, formatted only if told: most periods of twenty
+    years change nothing (one small object, not a closure per word)."""
+
+    rule: Threshold
+    series: Values
+    at: int
+    value: float
+    previous: float | None
+    before: int | None
+    fire: bool
+    clear: bool
+
+    def words(self) -> str:  # '7-day mean' on a daily series, '7-month mean' on a monthly one
+        return self.rule._drawn.measured(_grain(self.series.periods[self.at]))
+
+    def says(self) -> str:
+        rule, value = self.rule, self.value
+        level, resolve = rule.level, rule.resolve_level
+        fire_words = COMPARISONS[rule.comparison][0]
+        clear_words = COMPARISONS[rule.resolve_comparison][0]
+        measured = f"{self.words()} {number(value)} is"
+        if self.fire:
+            return f"{measured} {fire_words} {number(level)}"
+        if self.clear:
+            return f"{measured} {clear_words} {number(resolve)}"
+        if resolve == level:
+            return f"{measured} not {fire_words} {number(level)}"
+        return f"{measured} not {clear_words} {number(resolve)}"
+
+    def facts(self) -> dict:
+        series, at, before = self.series, self.at, self.before
+        return {
+            **self.rule.facts,
+            "measure": self.words(),
+            "previous_value": self.previous,
+            "previous_period": series.periods[before] if before is not None else None,
+            "latest_value": series.values[at],
+            "flags": list(decode_flags(series.flags[at])),
+        }
 
 
 @lru_cache(maxsize=8192)  # every day of twenty years: transitions fall on the same days

@@ -218,13 +218,13 @@ class SiteProcess:
         import urllib.request
 
         request = urllib.request.Request(self.url + path, data=b"", method="POST")
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=300) as response:
             return json.load(response)
 
     def stats(self) -> dict:
         import urllib.request
 
-        with urllib.request.urlopen(self.url + "/_bench/stats", timeout=30) as response:
+        with urllib.request.urlopen(self.url + "/_bench/stats", timeout=300) as response:
             return json.load(response)
 
     def change(self) -> int:

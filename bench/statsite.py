@@ -172,6 +172,9 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "bench-site/1"
+        # A client that leaves connections open (urlwatch opens one per job) would keep a
+        # thread each; at N = 10,000 their wake-up when it exits stalled the stats request.
+        timeout = 10
 
         def log_message(self, *args: object) -> None:  # quiet: thousands of requests
             pass

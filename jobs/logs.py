@@ -10,12 +10,10 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from jobs.results import RunResult
 from storage import printable
-
-if TYPE_CHECKING:
-    from jobs.runner import RunResult
 
 LogFormat = Literal["text", "json"]
 FORMATS: tuple[LogFormat, ...] = ("text", "json")
@@ -122,7 +120,7 @@ def setup(log_format: LogFormat = "text", *, level: int = logging.INFO) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def run_summary(result: "RunResult", trigger: str) -> tuple[str, dict]:
+def run_summary(result: RunResult, trigger: str) -> tuple[str, dict]:
     """One line per finished run, e.g. 'trac-backlog ok new=3 revised=0 unchanged=40
     news=0 1.2s', with the same facts as fields."""
     text = (

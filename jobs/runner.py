@@ -19,37 +19,17 @@ import sqlite3
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from jobs.config import Config, ConfigError, load
 from jobs.lifeline import child_environment
 from jobs.logs import relog
-from storage import COUNTERS, RunCounts, RunStatus, StorageError, Store, clock
+from jobs.results import RunResult, from_row
+from storage import RunStatus, StorageError, Store
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
 STDERR_TAIL = 20  # lines of a crashed child's stderr kept for the reason
-
-
-@dataclass
-class RunResult(RunCounts):
-    """A finished run as the daemon and the CLI see it: its counters and outcome."""
-
-    source: str
-    run_id: int | None
-    status: RunStatus
-    reason: str | None
-    notice: str | None = None  # new rows or columns stored (allow_new)
-    sample: str | None = None  # an unverified source's first values, to check by eye
-    seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.status = RunStatus(self.status)  # from a child's JSON line: plain text
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status.succeeded
 
 
 class Runner(Protocol):
@@ -247,21 +227,6 @@ def _take(raw: bytes, run_ids: dict[str, int], finished: dict[str, RunResult]) -
     elif line.get("event") == "finished" and "source" in line:
         fields = {key: line[key] for key in RunResult.__dataclass_fields__ if key in line}
         finished[line["source"]] = RunResult(**fields)
-
-
-def from_row(name: str, row: dict) -> RunResult:
-    seconds = 0.0
-    if row.get("finished_at"):
-        seconds = (clock.parse(row["finished_at"]) - clock.parse(row["started_at"])).total_seconds()
-    return RunResult(
-        source=name,
-        run_id=row["id"],
-        status=row["status"],
-        reason=row["reason"],
-        notice=row.get("notice"),
-        **{counter: row[counter] for counter in COUNTERS},
-        seconds=round(seconds, 3),
-    )
 
 
 def _failed(name: str, reason: str) -> RunResult:

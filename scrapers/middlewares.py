@@ -1,5 +1,5 @@
 """Downloader middlewares: retries that honour Retry-After (by the shared fetch policy),
-and per-source counting, which also tells the crawl's `Pacer` when a site was asked."""
+per-source counting, and the site's turn every request takes from the crawl's `Pacer`."""
 
 import asyncio
 
@@ -18,6 +18,7 @@ from scrapers.fetching import (
     MAX_RETRY_AFTER,
     RETRY_STATUSES,
     FetchSettings,
+    Pacer,
     retry_after,
     retry_wait,
 )
@@ -32,6 +33,7 @@ RETRY_EXCEPTIONS = (
     ConnectionError,
 )
 TRIES = "crossings_tries"
+HOLDS_TURN = "crossings_holds_turn"  # the request holds its site's turn (PacingMiddleware)
 ASKED_TO_WAIT = "crossings_retry_after"  # seconds a Retry-After asked for, beyond our wait
 
 
@@ -72,19 +74,7 @@ class RetryAfterMiddleware:
 
 
 class CountingMiddleware:
-    """Counts requests and bytes per source run (the run row reports them), and tells the
-    spider's pacer a site was asked (streamed downloads keep the delay after it)."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "CountingMiddleware":
-        return cls(crawler)
-
-    def process_request(self, request: Request) -> None:
-        if (pacer := getattr(self.crawler.spider, "pacer", None)) is not None:
-            pacer.sent(request.url)
+    """Counts requests and bytes per source run (the run row reports them)."""
 
     def process_response(self, request: Request, response: Response) -> Response:
         if run := request.meta.get("run"):
@@ -95,3 +85,37 @@ class CountingMiddleware:
     def process_exception(self, request: Request, exception: Exception) -> None:
         if run := request.meta.get("run"):
             run.requests += 1
+
+
+class PacingMiddleware:
+    """The last middleware before the download: a request takes its site's turn from the
+    spider's `Pacer`, and gives it back when its answer or error comes back, here first.
+    So a page waits while a streamed download holds its site, and the delay is kept
+    between the two ways of fetching, in both orders."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "PacingMiddleware":
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        if (pacer := self._pacer()) is not None:
+            await pacer.take(request.url)
+            request.meta[HOLDS_TURN] = True
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._give_back(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._give_back(request)
+
+    def _pacer(self) -> Pacer | None:
+        pacer = getattr(self.crawler.spider, "pacer", None)
+        return pacer if isinstance(pacer, Pacer) else None
+
+    def _give_back(self, request: Request) -> None:
+        if request.meta.pop(HOLDS_TURN, False) and (pacer := self._pacer()) is not None:
+            pacer.give_back(request.url)

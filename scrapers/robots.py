@@ -1,4 +1,6 @@
-"""robots.txt, obeyed for every request - including those that wait together for it.
+"""robots.txt, read once per site in a crawl and obeyed by every request, Scrapy's and
+streamed downloads alike: the streamed path asks the same middleware (`robots_txt`,
+`allows`), so both decide from one parser, fetched once through Scrapy.
 
 Scrapy 2.19's RobotsTxtMiddleware hands the parsed robots.txt to the requests waiting for
 it through one Twisted Deferred that each awaits with `maybe_deferred_to_future`; the
@@ -7,7 +9,11 @@ and is let through as if the site had no robots.txt (shown by test_crawl's two p
 sources). This subclass reads the parser from the middleware's table once the wait is
 over, which is set before the waiters wake."""
 
+from collections.abc import Mapping
+
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
@@ -19,3 +25,20 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
         parser = await super().robot_parser(request)
         known = self._parsers.get(urlparse_cached(request).netloc)
         return parser if known is None or isinstance(known, Deferred) else known
+
+    async def allows(self, url: str, headers: Mapping[str, str]) -> bool:
+        """Whether robots.txt lets a request with these headers (its User-Agent) fetch
+        `url`: decided as for a Scrapy request, from the same parser."""
+        request = Request(url, headers=dict(headers))
+        try:
+            self.process_request_2(await self.robot_parser(request), request)
+        except IgnoreRequest:
+            return False
+        return True
+
+
+def robots_txt(crawler: Crawler) -> RobotsTxtMiddleware | None:
+    """The crawl's robots.txt middleware; None when robots.txt is not obeyed (Scrapy
+    then leaves it out)."""
+    middlewares = crawler.engine.downloader.middleware.middlewares
+    return next((found for found in middlewares if isinstance(found, RobotsTxtMiddleware)), None)

@@ -6,7 +6,6 @@ import hashlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import (
@@ -28,7 +27,8 @@ from scrapers.fetching import FetchSettings, Pacer
 from scrapers.items import Fetched
 from scrapers.middlewares import ASKED_TO_WAIT, TRIES
 from scrapers.recorder import Fetch, Memory, SourceRun
-from scrapers.streaming import FetchError, RobotsCache, download
+from scrapers.robots import robots_txt
+from scrapers.streaming import FetchError, Streamed, download
 
 # Statuses that reach the callbacks instead of being dropped (redirects are still followed).
 HANDLED = [304, *range(400, 600)]
@@ -50,7 +50,6 @@ class SourcesSpider(scrapy.Spider):
         self.recorder = recorder
         self.fetch_settings = fetch
         self.on_finished = on_finished
-        self.robots = RobotsCache()
         self.pacer = Pacer(fetch.download_delay)
         self.close_reason = ""
         self.stopping = False  # set when the crawl is cut short: stop streaming, store nothing
@@ -171,41 +170,39 @@ class SourcesSpider(scrapy.Spider):
         yield await self._stream_file(run, response.meta["url"])
 
     async def _stream_file(self, run: SourceRun, url: str, link_text: str = "") -> Fetched:
+        """Outside Scrapy, by the same policy: robots.txt from Scrapy's own middleware,
+        the site's turn from the crawl's pacer, then parsed in a worker thread."""
+        headers = run.source.request_headers(self.fetch_settings.agent)
+        robots = robots_txt(self.crawler)
+        if robots is not None and not await robots.allows(url, headers):
+            return Fetched(run, status="failed", reason=f"{run.name}: {fetching.disallowed(url)}")
         latest = self.recorder.latest(run.name, url) if run.trust_cache else None
         conditional = {}
         if latest and latest.etag:
             conditional["If-None-Match"] = latest.etag
         if latest and latest.last_modified:
             conditional["If-Modified-Since"] = latest.last_modified
-        known = latest.sha256 if latest else None
         try:
-            return await deferred_to_future(
-                threads.deferToThread(
-                    self._fetch_and_extract, run, url, link_text, conditional, known
-                )
+            streamed = await download(
+                url,
+                self.fetch_settings,
+                headers=headers,
+                conditional=conditional,
+                pacer=self.pacer,
+                cancelled=lambda: self.stopping or not self.crawler.crawling,
+                counted=lambda requests, size: self._count(run, requests, size),
             )
         except FetchError as error:
             return Fetched(run, status="failed", reason=f"{run.name}: {error}")
-
-    def _fetch_and_extract(
-        self,
-        run: SourceRun,
-        url: str,
-        link_text: str,
-        conditional: dict[str, str],
-        known: str | None,
-    ) -> Fetched:
-        """In a worker thread: download, then parse the stream (no database here)."""
-        streamed = download(
-            url,
-            self.fetch_settings,
-            headers=run.source.request_headers(self.fetch_settings.agent),
-            conditional=conditional,
-            robots=self.robots,
-            pacer=self.pacer,
-            cancelled=lambda: self.stopping or not self.crawler.crawling,
-            counted=lambda requests, size: self._count(run, requests, size),
+        known = latest.sha256 if latest else None
+        return await deferred_to_future(
+            threads.deferToThread(self._extract_file, run, url, link_text, streamed, known)
         )
+
+    def _extract_file(
+        self, run: SourceRun, url: str, link_text: str, streamed: Streamed, known: str | None
+    ) -> Fetched:
+        """In a worker thread: parse the downloaded file as a stream (no database here)."""
         fetch = Fetch(
             url, streamed.status, None, streamed.etag, streamed.last_modified, streamed.content_type
         )
@@ -238,9 +235,7 @@ class SourcesSpider(scrapy.Spider):
 
     def _failure_reason(self, failure: Failure) -> str:
         request = failure.request  # type: ignore[attr-defined]  # set by Scrapy, not Twisted
-        url, host = request.url, urlsplit(request.url).netloc
-        tries = request.meta.get(TRIES, 0)
-        after = fetching.after_retries(tries)
+        url, tries = request.url, request.meta.get(TRIES, 0)
         if failure.check(IgnoreRequest):
             return fetching.dropped(
                 request.meta.get("url", url),
@@ -253,10 +248,10 @@ class SourcesSpider(scrapy.Spider):
         if failure.check(DownloadCancelledError):
             return fetching.too_large(url, self.fetch_settings)
         if failure.check(CannotResolveHostError):
-            return f"cannot find the host {host} (DNS){after}"
+            return fetching.unresolved(url, tries)
         if failure.check(DownloadConnectionRefusedError, ConnectionRefusedError):
-            return f"{host} refused the connection{after}"
-        return f"fetching {url} failed: {failure.getErrorMessage()}{after}"
+            return fetching.refused(url, tries)
+        return fetching.failed(url, failure.getErrorMessage(), tries)
 
     def finish(self, run: SourceRun, status: str, reason: str | None) -> None:
         if run.status is None:

@@ -4,34 +4,35 @@ Scrapy keeps a whole response body in memory, and then its copies; a 150 MB CSV 
 cost several times that. These files are fetched instead with `requests` in streaming
 mode, in a worker thread, straight into a `BodyFile` (hashed and zstd-compressed chunk by
 chunk), and parsed from there as a stream. The same fetch policy applies as for every
-other request (`scrapers.fetching`): robots.txt (Protego, Scrapy's own parser), the
-User-Agent, the per-site delay shared with Scrapy's requests (`Pacer`: one download per
-site at a time), conditional GET, the timeout, the maximum body size, retries on 429/5xx
-that honour Retry-After, and the words a failure is explained with."""
+other request (`scrapers.fetching`): the User-Agent, the site's turn and delay shared
+with Scrapy's requests (`Pacer`), conditional GET, the timeout, the maximum body size,
+retries on 429/5xx that honour Retry-After, and the words a failure is explained with.
+robots.txt is asked before (the spider asks Scrapy's middleware: `scrapers.robots`)."""
 
+import asyncio
 import socket
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import NamedTuple
 
 import requests
-from protego import Protego
+from scrapy.utils.defer import deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from scrapers.fetching import (
-    MAX_RETRY_AFTER,
     RETRY_STATUSES,
     FetchSettings,
     Pacer,
     after_retries,
-    disallowed,
+    failed,
     http_error,
     no_answer,
+    refused,
     retry_after,
     retry_wait,
     too_large,
     too_slow,
+    unresolved,
 )
 from storage import CrossingsError
 from storage.deadline import Deadline
@@ -53,86 +54,81 @@ class Streamed:
     content_type: str | None
 
 
-class RobotsCache:
-    """robots.txt per site, fetched once per crawl."""
+class Again(NamedTuple):
+    """A try that may be retried: why it failed, and what Retry-After asked for."""
 
-    def __init__(self) -> None:
-        self._parsers: dict[str, Protego | None] = {}
-        self._lock = threading.Lock()
-
-    def allowed(self, session: requests.Session, url: str, agent: str, timeout: float) -> bool:
-        parts = urlsplit(url)
-        site = f"{parts.scheme}://{parts.netloc}"
-        with self._lock:
-            if site not in self._parsers:
-                try:
-                    answer = session.get(f"{site}/robots.txt", timeout=timeout)
-                    ok = answer.status_code == 200
-                    self._parsers[site] = Protego.parse(answer.text) if ok else None
-                except requests.RequestException:
-                    self._parsers[site] = None
-            parser = self._parsers[site]
-        return parser is None or parser.can_fetch(url, agent)
+    reason: str
+    asked: float | None
 
 
-def download(
+async def download(
     url: str,
     settings: FetchSettings,
     *,
     headers: dict[str, str] | None = None,
     conditional: dict[str, str],
-    robots: RobotsCache,
     pacer: Pacer,
     cancelled: Callable[[], bool],
     counted: Callable[[int, int], None],
 ) -> Streamed:
-    """GET `url` into a BodyFile (or nothing, on 304). Raises FetchError with a reason."""
+    """GET `url` into a BodyFile (or nothing, on 304), retrying as Scrapy's requests do.
+    Each try takes the site's turn from `pacer` and runs in a worker thread; called in
+    the reactor thread. Raises FetchError with a reason."""
     session = requests.Session()
     session.headers["User-Agent"] = settings.agent
     session.headers.update(headers or {})  # the source's own User-Agent, Referer, ...
-    agent = str(session.headers["User-Agent"])
-    if settings.obey_robots_txt and not robots.allowed(session, url, agent, settings.timeout):
-        raise FetchError(disallowed(url))
-    with pacer.hold(url):
-        return _get(session, url, settings, conditional, pacer, cancelled, counted)
+    tries = 0
+    while True:
+        async with pacer.turn(url):
+            answer = await deferred_to_future(
+                deferToThread(_try, session, url, settings, conditional, cancelled, counted)
+            )
+        if isinstance(answer, Streamed):
+            return answer
+        wait = retry_wait(settings, tries, answer.asked)
+        if wait is None or cancelled():
+            raise FetchError(answer.reason + after_retries(tries))
+        await asyncio.sleep(wait)
+        tries += 1
 
 
-def _get(
+def _try(
     session: requests.Session,
     url: str,
     settings: FetchSettings,
     conditional: dict[str, str],
-    pacer: Pacer,
     cancelled: Callable[[], bool],
     counted: Callable[[int, int], None],
-) -> Streamed:
-    tries = 0
-    while True:
-        pacer.wait_turn(url)
-        asked = None
-        deadline = Deadline(settings.timeout)
-        try:
-            response = session.get(url, headers=conditional, stream=True, timeout=settings.timeout)
-        except requests.Timeout:
-            counted(1, 0)
-            reason = no_answer(url, settings, 0)
-        except requests.RequestException as error:
-            counted(1, 0)
-            reason = f"could not fetch {url}: {error}"
-        else:
-            with response:
-                if response.status_code not in RETRY_STATUSES:
-                    return _receive(url, response, settings, deadline, cancelled, counted)
-                counted(1, 0)
-                reason = http_error(url, response.status_code, 0)
-                asked = retry_after(response.headers.get("Retry-After"))
-                if asked is not None and asked > MAX_RETRY_AFTER:
-                    raise FetchError(http_error(url, response.status_code, 0, asked=asked))
-        wait = retry_wait(settings, tries, asked)
-        if wait is None or cancelled():
-            raise FetchError(reason + after_retries(tries))
-        time.sleep(wait)
-        tries += 1
+) -> Streamed | Again:
+    """One GET, in a worker thread: the file, or why to try again."""
+    deadline = Deadline(settings.timeout)
+    try:
+        response = session.get(url, headers=conditional, stream=True, timeout=settings.timeout)
+    except requests.Timeout:
+        counted(1, 0)
+        return Again(no_answer(url, settings, 0), None)
+    except requests.RequestException as error:
+        counted(1, 0)
+        return Again(_trouble(url, error), None)
+    with response:
+        if response.status_code not in RETRY_STATUSES:
+            return _receive(url, response, settings, deadline, cancelled, counted)
+        counted(1, 0)
+        asked = retry_after(response.headers.get("Retry-After"))
+        return Again(http_error(url, response.status_code, 0, asked=asked), asked)
+
+
+def _trouble(url: str, error: requests.RequestException) -> str:
+    """Why a request got no answer, in the words Scrapy's path uses for the same trouble
+    (the OS error lies a few links down the chain requests and urllib3 raise)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return unresolved(url, 0)
+        if isinstance(cause, ConnectionRefusedError):
+            return refused(url, 0)
+        cause = cause.__cause__ or cause.__context__
+    return failed(url, str(error), 0)
 
 
 def _receive(

@@ -10,6 +10,7 @@ from storage.errors import StorageError
 from storage.migrations import require
 from storage.observations import known_at
 from storage.repository import Repository, where
+from storage.runs import FAILURES, SUCCEEDED, sql_list
 from storage.views import with_views
 
 GLOB_MARKS = ("*", "?", "[")
@@ -38,12 +39,12 @@ class Queries(Repository):
         """Every source known from the config or from its runs, with its last run, its
         last success and how often it failed."""
         return self._rows(
-            """WITH names AS (SELECT name FROM sources UNION SELECT source FROM runs),
+            f"""WITH names AS (SELECT name FROM sources UNION SELECT source FROM runs),
                     last AS (SELECT r.* FROM runs r JOIN (SELECT source, MAX(id) AS id
                              FROM runs GROUP BY source) newest ON newest.id = r.id),
                     totals AS (SELECT source, COUNT(*) AS runs,
-                                      SUM(status IN ('failed', 'broken')) AS failures,
-                                      MAX(CASE WHEN status IN ('ok', 'unchanged')
+                                      SUM(status IN ({sql_list(FAILURES)})) AS failures,
+                                      MAX(CASE WHEN status IN ({sql_list(SUCCEEDED)})
                                           THEN finished_at END) AS last_ok
                                FROM runs GROUP BY source)
                SELECT names.name AS source, COALESCE(s.kind, '') AS kind,
@@ -111,6 +112,12 @@ class Queries(Repository):
                 f"WITH RECURSIVE {METRIC_NAMES} SELECT metric FROM names WHERE metric IS NOT NULL"
             )
         ]
+
+    def has_metric(self, metric: str) -> bool:
+        """Whether `metric` has stored values: one index lookup, where `metric_names` walks
+        every metric (seconds with 10,000 sources)."""
+        sql = "SELECT 1 FROM observations WHERE metric = ? AND superseded_at IS NULL LIMIT 1"
+        return self._one(sql, [metric]) is not None
 
     def series_with_revisions(
         self,

@@ -5,7 +5,7 @@ known to lie in between. Read by release-aware polling and the late-release rule
 from dataclasses import dataclass
 
 from storage.repository import Repository
-from storage.runs import SUCCEEDED
+from storage.runs import SUCCEEDED, sql_list
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,6 @@ class Releases(Repository):
     def arrivals(self, source: str) -> list[Arrival]:
         """Oldest first. A metric's first crawl brings its whole back catalogue at once:
         that is where watching began, not a release, and is left out."""
-        good = {f"good{i}": status for i, status in enumerate(sorted(SUCCEEDED))}
-        succeeded = ", ".join(f":{key}" for key in good)
         rows = self._rows(
             f"""WITH firsts AS (
                    SELECT o.metric, o.period, MIN(o.first_seen) AS seen_at
@@ -37,11 +35,11 @@ class Releases(Repository):
                    ) AS before FROM firsts)
                SELECT metric, period, seen_at,
                       (SELECT MAX(r.started_at) FROM runs r
-                       WHERE r.source = :source AND r.status IN ({succeeded})
+                       WHERE r.source = :source AND r.status IN ({sql_list(SUCCEEDED)})
                          AND r.finished_at < ranked.seen_at) AS not_before
                FROM ranked WHERE before IS NOT NULL AND period > before
                ORDER BY seen_at, metric""",
-            {"source": source, **good},
+            {"source": source},
         )
         return [Arrival(**row) for row in rows]
 

@@ -1,6 +1,7 @@
 """Runs: one crawl of one source, from start to its outcome. A failure is a row with its
 reason, never an exception that escapes the scheduler."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
@@ -26,7 +27,19 @@ class RunStatus(StrEnum):
 
 
 SUCCEEDED = frozenset({RunStatus.OK, RunStatus.UNCHANGED})
+# Ended in trouble: counted as a source's failures, listed by the failed_runs view.
+FAILURES = frozenset({RunStatus.FAILED, RunStatus.BROKEN})
+# The site answered with a page (good or not): a streak of failed runs ends there.
+REACHED_SITE = SUCCEEDED | {RunStatus.BROKEN}
 FINAL = tuple(status for status in RunStatus if status is not RunStatus.RUNNING)
+
+
+def sql_list(statuses: Iterable[RunStatus]) -> str:
+    """`'ok', 'unchanged'`: statuses as SQL text for `status IN (...)`, in the order
+    RunStatus declares them (so a view's text is the same in every process). Storage's SQL
+    names run statuses only through RunStatus, here or as `'{RunStatus.X}'`: a view takes
+    no parameters, and a new status is then classed in this file alone."""
+    return ", ".join(f"'{status}'" for status in RunStatus if status in statuses)
 
 
 @dataclass(kw_only=True)
@@ -115,10 +128,10 @@ class Runs(Repository):
 
     def mark_interrupted(self, *, reason: str, pid: int | None = None) -> int:
         """Close runs left `running` by a process that died (all, or those of one pid)."""
-        clause, params = where(("status = 'running'", ()), ("pid = ?", pid))
+        clause, params = where((f"status = '{RunStatus.RUNNING}'", ()), ("pid = ?", pid))
         with self.transaction():
             cursor = self.db.execute(
-                f"UPDATE runs SET status = 'interrupted', finished_at = ?, reason = ? {clause}",
-                [clock.now(), reason, *params],
+                f"UPDATE runs SET status = ?, finished_at = ?, reason = ? {clause}",
+                [RunStatus.INTERRUPTED, clock.now(), reason, *params],
             )
         return cursor.rowcount

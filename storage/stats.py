@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.repository import Repository
-from storage.runs import SUCCEEDED
+from storage.runs import REACHED_SITE, SUCCEEDED, RunStatus, sql_list
 
 DURATION = "(julianday(finished_at) - julianday(started_at)) * 86400.0"
 
@@ -32,7 +32,8 @@ class Stats(Repository):
         )
         row = self._aggregate(
             f"""SELECT COUNT(*) AS n, COALESCE(SUM({DURATION}), 0.0) AS total, {columns}
-                FROM runs WHERE finished_at IS NOT NULL AND status != 'interrupted'"""
+                FROM runs
+                WHERE finished_at IS NOT NULL AND status != '{RunStatus.INTERRUPTED}'"""
         )
         return Durations(
             buckets=[(bound, row[f"b{index}"] or 0) for index, bound in enumerate(bounds)],
@@ -62,17 +63,16 @@ class Stats(Repository):
     def last_success(self) -> dict[str, str]:
         """When each source last finished a run that fetched what it should."""
         rows = self._rows(
-            """SELECT source, MAX(finished_at) AS at FROM runs
-               WHERE status IN (?, ?) GROUP BY source""",
-            sorted(SUCCEEDED),
+            f"""SELECT source, MAX(finished_at) AS at FROM runs
+               WHERE status IN ({sql_list(SUCCEEDED)}) GROUP BY source"""
         )
         return {row["source"]: row["at"] for row in rows}
 
     def last_started(self) -> dict[str, str]:
         """When each source last started a run that was not cut off (drives catch-up)."""
         rows = self._rows(
-            """SELECT source, MAX(started_at) AS at FROM runs
-               WHERE status != 'interrupted' GROUP BY source"""
+            f"""SELECT source, MAX(started_at) AS at FROM runs
+               WHERE status != '{RunStatus.INTERRUPTED}' GROUP BY source"""
         )
         return {row["source"]: row["at"] for row in rows}
 
@@ -81,16 +81,17 @@ class Stats(Repository):
         last one that reached the site (ok, unchanged or broken), and when the last ended.
         Drives the retries after a failure."""
         rows = self._rows(
-            """SELECT r.source, COUNT(*) AS failures, MAX(r.finished_at) AS at FROM runs r
-               WHERE r.status = 'failed' AND r.id > COALESCE((SELECT MAX(id) FROM runs s
-                     WHERE s.source = r.source AND s.status IN ('ok', 'unchanged', 'broken')), 0)
+            f"""SELECT r.source, COUNT(*) AS failures, MAX(r.finished_at) AS at FROM runs r
+               WHERE r.status = '{RunStatus.FAILED}' AND r.id > COALESCE((SELECT MAX(id)
+                     FROM runs s WHERE s.source = r.source
+                     AND s.status IN ({sql_list(REACHED_SITE)})), 0)
                GROUP BY r.source"""
         )
         return {row["source"]: (row["failures"], row["at"]) for row in rows}
 
     def running(self) -> list[dict]:
         """Runs still marked running (id, source, pid): at start-up, left by the dead."""
-        return self._rows("SELECT id, source, pid FROM runs WHERE status = 'running'")
+        return self._rows(f"SELECT id, source, pid FROM runs WHERE status = '{RunStatus.RUNNING}'")
 
 
 def probe_writable(path: Path, *, timeout: float = 3.0) -> str | None:

@@ -6,6 +6,7 @@ file that no writer has brought up to date yet still answers. Views hold no data
 follow this text instead of a numbered migration."""
 
 from storage.database import sqlite_utils, transaction
+from storage.runs import FAILURES, sql_list
 
 VIEWS = {
     # The newest period of every metric with its current value and when it was last seen
@@ -36,9 +37,9 @@ VIEWS = {
         SELECT rule, series, state, since, value, period, last_notified_at
         FROM alert_state WHERE state = 'firing'""",
     # Crawls that failed (network, HTTP) or broke (the page changed shape).
-    "failed_runs": """
+    "failed_runs": f"""
         SELECT id, source, status, started_at, finished_at, reason
-        FROM runs WHERE status IN ('failed', 'broken')""",
+        FROM runs WHERE status IN ({sql_list(FAILURES)})""",
 }
 
 

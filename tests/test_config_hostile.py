@@ -4,8 +4,12 @@ where - never a traceback, never "OK". One table of cases, one test body."""
 
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+
+from jobs.config import Config, load, unproduced_metrics
 
 SOURCE = """
 [sources.trac]
@@ -93,3 +97,33 @@ def test_a_rule_on_a_metric_no_source_publishes_is_a_warning(tmp_path):
     fine.write_bytes(config())
     checked = check(fine)
     assert checked.returncode == 0 and "no source publishes" not in checked.stderr
+
+
+def test_stored_metrics_explain_a_rule_and_are_read_only_when_needed(tmp_path):
+    """A metric the database holds is produced (a source renamed its template since);
+    the stored names, seconds to read with 10,000 sources, are read only for a rule no
+    source explains."""
+    path = tmp_path / "crossings.toml"
+    path.write_bytes(config().replace(b'metric = "trac.*"', b'metric = "old.backlog"'))
+    loaded = load(path)
+    reads = []
+
+    def stored(names: list[str]) -> Callable[[], list[str]]:
+        def read() -> list[str]:
+            reads.append(names)
+            return names
+
+        return read
+
+    assert unproduced_metrics(loaded, stored(["old.backlog"])) == []
+    [problem] = unproduced_metrics(loaded, stored(["other"]))
+    assert "no source publishes metric 'old.backlog'" in str(problem)
+    assert len(reads) == 2
+    assert unproduced_metrics(load_bytes(tmp_path, config()), stored(["x"])) == []
+    assert len(reads) == 2  # every rule explained by a source: the database is not read
+
+
+def load_bytes(directory: Path, body: bytes) -> Config:
+    path = directory / "fine.toml"
+    path.write_bytes(body)
+    return load(path)

@@ -128,6 +128,9 @@ def test_metric_summaries_show_each_metrics_two_newest_periods_and_revision_coun
     assert [r["metric"] for r in store.queries.metric_summaries("trac.*")] == ["trac.backlog"]
     assert [r["metric"] for r in store.queries.metric_summaries("sw")] == ["cbp.sw"]
     assert store.queries.metric_names() == ["cbp.sw", "trac.backlog"]
+    assert [store.queries.has_metric(m) for m in ("cbp.sw", "trac.backlog", "cbp")] == [
+        True, True, False,
+    ]  # fmt: skip
 
 
 def test_news_is_deduplicated_by_guid_and_searchable(store):

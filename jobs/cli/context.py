@@ -2,7 +2,7 @@
 command writes). Their errors are shown by the `crossings` group (jobs/cli/__init__.py)."""
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import click
@@ -43,12 +43,13 @@ class BadArgument(click.ClickException):
     exit_code = 2
 
 
-def one_of(what: str, name: str, known: Iterable[str]) -> str:
+def one_of(what: str, name: str, known: Collection[str]) -> str:
     """`name` when it is one of the `known` names of a `what` (source, rule, channel,
-    digest), else a one-line error that lists them and the closest."""
-    names = sorted(set(known))
-    if name in names:
+    digest), else a one-line error that lists them and the closest. (Called once per
+    name given: with 10,000 sources, sorting them each time took a minute.)"""
+    if name in known:
         return name
+    names = sorted(set(known))
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(names) or "none configured"

@@ -10,10 +10,11 @@ from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import say
 from jobs.crawl_child import crawl_here
 from jobs.invocation import program
-from jobs.runner import RunResult
+from jobs.results import RunResult
 from storage import RunStatus
 
 CHANGES_SHOWN = 20
+SHOWN_AGAIN = 20  # failed sources named in the command that tries them again
 
 
 @click.command()
@@ -57,7 +58,7 @@ def crawl(
             say(f"{'':<{width}}  -> unverified source, check against the page: {result.sample}")
     failed = [result.source for result in results if not result.succeeded]
     if failed:
-        again = " ".join(failed)
+        again = _again(failed, everything=crawl_all and len(failed) == len(sources))
         click.echo(
             f"To try: check the address and this machine's network, then `{program()} crawl "
             f"{again}`; the daemon retries failed sources by itself (`{program()} sources` "
@@ -67,6 +68,16 @@ def crawl(
         _alert(context)
     if failed:
         sys.exit(1)
+
+
+def _again(failed: list[str], *, everything: bool) -> str:
+    """The sources to name in the command that tries again: a copyable command, not ten
+    thousand names when a whole site was down."""
+    if everything:
+        return "--all"
+    if len(failed) <= SHOWN_AGAIN:
+        return " ".join(failed)
+    return f"{' '.join(failed[:SHOWN_AGAIN])} ... ({len(failed) - SHOWN_AGAIN:,} more above)"
 
 
 def _log_to_terminal(verbose: bool) -> None:

@@ -114,7 +114,7 @@ def series(
         rows = store.queries.series_with_revisions(
             metric, as_of=known_as_of, since=since_period, until=until_period
         )
-        if metric not in store.queries.metric_names():
+        if not store.queries.has_metric(metric):
             raise unknown_metric(store, metric)
         if not rows and (since_period or until_period):
             raise click.ClickException(
@@ -162,7 +162,7 @@ def revisions(context: Context, since: str, metric: str | None, fmt: str | None)
     Example: crossings revisions --since 30d
     """
     with context.store() as store:
-        if metric is not None and metric not in store.queries.metric_names():
+        if metric is not None and not store.queries.has_metric(metric):
             raise unknown_metric(store, metric)
         found = store.observations.revisions(
             since=moment(context, since, "--since") or "", metric=metric

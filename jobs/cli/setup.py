@@ -57,7 +57,7 @@ def check(context: Context) -> None:
             stored = dict.fromkeys(store.queries.metric_names(), "") | store.catalog.units()
     if problems := metric_problems(config, stored):
         raise ConfigError(config.path, problems)
-    for problem in unproduced_metrics(config, list(stored)):
+    for problem in unproduced_metrics(config, lambda: stored):
         click.echo(f"Warning: {problem}", err=True)
     zone = config.settings.zone
     now = datetime.now(UTC).astimezone(zone)

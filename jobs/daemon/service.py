@@ -44,7 +44,8 @@ from jobs.daemon.queue import CrawlQueue
 from jobs.lifeline import alive, orphaned_child
 from jobs.logs import LogFormat, run_summary
 from jobs.polling import is_auto
-from jobs.runner import RunResult, runner_for
+from jobs.results import RunResult
+from jobs.runner import runner_for
 from jobs.schedule import retry_at, trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
@@ -153,7 +154,7 @@ class Daemon:
                     marked,
                     extra={"fields": {"event": "interrupted-marked", "runs": marked}},
                 )
-            for problem in unproduced_metrics(self.config, store.queries.metric_names()):
+            for problem in unproduced_metrics(self.config, store.queries.metric_names):
                 log.warning("%s", problem, extra={"fields": {"event": "config-warning"}})
             store.catalog.sync_sources(
                 SourceEntry(name=name, kind=source.kind, url=source.url, title=source.title)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from jobs.config import Config
-from jobs.runner import RunResult, from_row
+from jobs.results import RunResult, from_row
 from jobs.scrapyd import client, egg
 from jobs.scrapyd.client import Credentials, Node, NodeError, inspect
 from jobs.scrapyd.job import SETTING, JobRun, JobSpec

@@ -167,7 +167,7 @@ async def metric(request: web.Request) -> web.Response:
             "rows": store.queries.series_with_revisions(name, as_of=as_of),
             "revisions": store.observations.revisions(since="", metric=name),
             "entry": store.catalog.metric(name),
-            "known": name in store.queries.metric_names(),
+            "known": store.queries.has_metric(name),
             "chart": metric_chart(store, name, drawings_for(rules, name), as_of=as_of),
             "standings": [
                 (rule, standing(rule, store.alerts.state(rule.name, name), shown)) for rule in rules

@@ -3,6 +3,7 @@ lists every command with its short help."""
 
 import importlib
 import pkgutil
+import socket
 import subprocess
 import sys
 
@@ -66,3 +67,34 @@ def test_crawl_crawls_in_the_command_process(tmp_path):
     with Store(tmp_path / "crossings.db", read_only=True) as store:
         [run] = store.runs.recent("trac-completions")
     assert (run["status"], run["pid"]) == ("ok", command.pid)
+
+
+def test_the_command_to_try_again_stays_copyable_when_many_sources_failed(tmp_path):
+    """A whole site down: `crawl --all` again, not every name; sources named by hand: the
+    first 20 and how many more, not a command line of thousands of names."""
+    with socket.socket() as closed:  # bound, never listening: every request is refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/table.html"
+        names = [f"s{i:02d}" for i in range(25)]
+        config = tmp_path / "crossings.toml"
+        config.write_text(
+            '[settings]\ndatabase = "crossings.db"\ndownload_delay = 0\nretries = 0\n'
+            + "".join(
+                f'\n[sources.{name}]\nkind = "table"\nurl = "{url}"\nmetric = "m.{name}.{{row}}"\n'
+                for name in names
+            )
+        )
+
+        def crawl(*arguments: str) -> str:
+            shown = subprocess.run(
+                [sys.executable, "-m", "jobs", "--config", str(config), "crawl", *arguments,
+                 "--no-alerts"],
+                capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            assert shown.returncode == 1, shown.stdout + shown.stderr
+            return next(line for line in shown.stdout.splitlines() if line.startswith("To try"))
+
+        assert "crawl --all`" in crawl("--all")
+        again = crawl(*names)
+    assert f"crawl {' '.join(names[:20])} ... (5 more above)`" in again
+    assert names[20] not in again

@@ -1,5 +1,6 @@
 """A real HTTP server on 127.0.0.1 for crawl tests: each path serves a page, and can be
-told to misbehave first (429 with Retry-After, 500), to answer slowly, or to change."""
+told to misbehave first (429 with Retry-After, 500), to answer slowly, or to change. It
+notes when it began and finished answering each request (`visits`)."""
 
 import hashlib
 import threading
@@ -8,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 
@@ -21,6 +23,20 @@ class Route:
     conditional: bool = True
 
 
+@dataclass(frozen=True)
+class Visit:
+    """One request as the server saw it, on time.monotonic (one clock for every process of
+    the machine): `start` once its headers were read, `end` as the last write of its
+    answer began. Both err on the side of a shorter visit (the client sent before
+    `start`, and cannot have had the answer before `end`), so a gap between two visits
+    is never measured shorter than the client kept it."""
+
+    method: str
+    path: str
+    start: float
+    end: float
+
+
 class Site:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {
@@ -29,6 +45,7 @@ class Site:
         self.hits: Counter[str] = Counter()
         self.request_headers: dict[str, dict[str, str]] = {}  # the last request's, per path
         self.conditional_hits: Counter[str] = Counter()
+        self.visits: list[Visit] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -52,7 +69,19 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def do_HEAD(self) -> None:
             self._answer(body=False)
 
+        def setup(self) -> None:
+            super().setup()
+            self.wfile = _Noting(self.wfile)
+
         def _answer(self, body: bool) -> None:
+            start = time.monotonic()
+            try:
+                self._respond(body)
+            finally:
+                path = urlsplit(self.path).path
+                site.visits.append(Visit(self.command, path, start, self.wfile.last_write))
+
+        def _respond(self, body: bool) -> None:
             path = urlsplit(self.path).path
             site.hits[path] += 1
             site.request_headers[path] = dict(self.headers.items())
@@ -100,3 +129,18 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+class _Noting:
+    """A handler's output that notes when its latest write began."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.last_write = time.monotonic()
+
+    def write(self, data: bytes) -> int:
+        self.last_write = time.monotonic()
+        return self.out.write(data)
+
+    def __getattr__(self, name: str) -> object:  # flush, close, closed
+        return getattr(self.out, name)

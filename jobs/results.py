@@ -1,0 +1,41 @@
+"""What a finished run reports, whichever runner crawled it (a local child, a Scrapyd
+node): the daemon, the CLI and the logs read the same `RunResult`."""
+
+from dataclasses import dataclass
+
+from storage import COUNTERS, RunCounts, RunStatus, clock
+
+
+@dataclass
+class RunResult(RunCounts):
+    """A finished run as the daemon and the CLI see it: its counters and outcome."""
+
+    source: str
+    run_id: int | None
+    status: RunStatus
+    reason: str | None
+    notice: str | None = None  # new rows or columns stored (allow_new)
+    sample: str | None = None  # an unverified source's first values, to check by eye
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.status = RunStatus(self.status)  # from a child's JSON line: plain text
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status.succeeded
+
+
+def from_row(name: str, row: dict) -> RunResult:
+    seconds = 0.0
+    if row.get("finished_at"):
+        seconds = (clock.parse(row["finished_at"]) - clock.parse(row["started_at"])).total_seconds()
+    return RunResult(
+        source=name,
+        run_id=row["id"],
+        status=row["status"],
+        reason=row["reason"],
+        notice=row.get("notice"),
+        **{counter: row[counter] for counter in COUNTERS},
+        seconds=round(seconds, 3),
+    )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from alerts.machine import advance
+from alerts.machine import advance_all
 from alerts.rule import Rule
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
@@ -43,8 +43,6 @@ def backtest(store: Store, rule: Rule, *, since: str | None = None) -> Iterator[
         if not fnmatch.fnmatchcase(metric, rule.metric):
             continue
         state = AlertState(rule.name, metric, since=at)
-        for step in rule.replay(metric, None, view):
-            for change in advance(state, step, rule, at):
-                if since is None or change.period >= since:
-                    yield Crossing(metric, change.kind, change.period, step.value, change.says)
-            state.detail.update(step.remember)
+        for change in advance_all(state, rule.replay(metric, None, view), rule, at):
+            if since is None or change.period >= since:
+                yield Crossing(metric, change.kind, change.period, change.step.value, change.says)

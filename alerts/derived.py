@@ -192,11 +192,12 @@ def _derive_one(
         if cursor.observation_id >= newest:
             return 0, 0
         changed = store.derived.earliest_changes(cursor.observation_id)
+        reads = metric.reads()
         starts = [
             period
             for input_name, period in changed.items()
             if input_name != metric.name
-            and any(fnmatch.fnmatchcase(input_name, ref) for ref in metric.reads())
+            and any(fnmatch.fnmatchcase(input_name, ref) for ref in reads)
         ]
         if not starts:
             return 0, 0
@@ -204,10 +205,10 @@ def _derive_one(
     read_from = _read_from(since, lookback_days(metric.tree))
     series = compute(
         metric.tree,
-        lambda name: store.observations.series(name, since=read_from),
+        lambda name: store.observations.values(name, since=read_from, provenance=True),
         names,
     )
-    inputs_unit = _stored_unit(store, metric)
+    inputs_unit = _stored_unit(store, metric, names)
     values = (
         DerivedValue(period, value.value, tuple(sorted(value.flags)), value.inputs)
         for period, value in series.items()
@@ -229,13 +230,14 @@ def _read_from(since: str | None, lookback: int | None) -> str | None:
     return (date.fromisoformat(since) - timedelta(days=lookback)).isoformat()
 
 
-def _stored_unit(store: Store, metric: DerivedMetric) -> str:
+def _stored_unit(store: Store, metric: DerivedMetric, names: Callable[[str], list[str]]) -> str:
     """The unit the expression gives, from the units of the stored inputs ('' if mixed
-    or unknown: `crossings check` reports mismatches)."""
+    or unknown: `crossings check` reports mismatches). `names`: the stored metrics a
+    pattern matches, listed once per derivation (not once per derived metric)."""
 
     def units_of(pattern: str) -> set[str]:
         found = set()
-        for name in _names(store)(pattern):
+        for name in names(pattern):
             entry = store.catalog.metric(name)
             if entry and entry.unit:
                 found.add(entry.unit)

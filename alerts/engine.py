@@ -14,12 +14,13 @@ recorded as inhibited and not delivered (Alertmanager's inhibit rules)."""
 import fnmatch
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
-from alerts.machine import Transition, advance
-from alerts.rule import Notice, Rule, StatefulRule, Step
+from alerts.machine import Transition, advance, advance_all
+from alerts.rule import Judged, Notice, Rule, StatefulRule, Step
 from alerts.view import View
 from storage import AlertState, Cursor, Event, Store, clock
 from storage.formatting import moment
@@ -71,6 +72,8 @@ def evaluate(
                     for found in rule.observe(view, cursors[name], run.state_of):
                         if isinstance(found, Notice):
                             run.notice(found)
+                        elif isinstance(found, Judged):
+                            run.judged(found)
                         else:
                             run.step(found)
                     run.finish(now)
@@ -125,6 +128,26 @@ class _Lookups:
         self.source = cache(store.catalog.source)
 
 
+@dataclass(frozen=True)
+class _Alert:
+    """An event to raise: what happened to which series, in words, and how it is told.
+    `facts` (for templates) may be a function: a historical event never needs them."""
+
+    kind: str
+    series: str
+    period: str | None
+    value: float | None
+    says: str
+    key: str
+    facts: dict | Callable[[], dict] = field(default_factory=dict)
+    snapshot_id: int | None = None
+    notify: bool = True
+    historical: bool = False
+
+
+HISTORY_BATCH = 10_000  # historical events written at once (a first look may find 600,000)
+
+
 class _RuleRun:
     """One rule's evaluation: its states as loaded, moved, and saved at the end."""
 
@@ -145,6 +168,7 @@ class _RuleRun:
         self.fresh: dict[str, list[Transition]] = {}  # first met: history, told at the end
         self.raised: list[Event] = []
         self.history = 0  # historical events recorded
+        self.history_rows: list[tuple] = []  # ... and not yet written
 
     def state_of(self, series: str) -> AlertState:
         if series not in self.states:
@@ -160,18 +184,26 @@ class _RuleRun:
         state = self.state_of(step.series)
         changes = advance(state, step, self.rule, self.at)
         state.detail.update(step.remember)
+        self._changed(state, changes)
+
+    def judged(self, judged: Judged) -> None:
+        assert isinstance(self.rule, StatefulRule)
+        state = self.state_of(judged.series)
+        self._changed(state, advance_all(state, judged, self.rule, self.at))
+
+    def _changed(self, state: AlertState, changes: list[Transition]) -> None:
+        if state.series in self.fresh:
+            self.fresh[state.series] += changes
+            return
         for change in changes:
-            if step.series in self.fresh:
-                self.fresh[step.series].append(change)
-            else:
-                self._announce(state, change)
+            self._announce(state, change)
 
     def notice(self, notice: Notice) -> None:
         state = self.state_of(notice.series)
         state.value, state.period, state.last_notified_at = notice.value, notice.period, self.at
         self._raise(
-            "notice", notice.series, notice.period, notice.value, notice.says, notice.facts,
-            notice.snapshot_id, key=notice.key,
+            _Alert("notice", notice.series, notice.period, notice.value, notice.says,
+                   key=notice.key, facts=notice.facts, snapshot_id=notice.snapshot_id)
         )  # fmt: skip
 
     def finish(self, now: datetime) -> None:
@@ -184,6 +216,7 @@ class _RuleRun:
                 live = max((i for i, c in enumerate(changes) if c.kind == "firing"), default=None)
             for i, change in enumerate(changes):
                 self._announce(state, change, historical=i != live)
+        self._write_history()
         for state in self.states.values():
             self.store.alerts.save_state(state)
         if self.rule.repeat_interval is not None:
@@ -195,14 +228,14 @@ class _RuleRun:
         says = f"could not be evaluated: {type(error).__name__}: {error}"
         if policy == "alert":
             digest = hashlib.sha256(says.encode()).hexdigest()[:12]
-            self._raise("error", "*", None, None, says, {}, None, key=f"error|{digest}")
+            self._raise(_Alert("error", "*", None, None, says, key=f"error|{digest}"))
         elif policy == "resolve":
             for state in self.store.alerts.states(rule=self.rule.name, state="firing"):
                 state.state, state.since = "resolved", self.at
                 self.store.alerts.save_state(state)
                 self._raise(
-                    "resolved", state.series, state.period, state.value, says, {}, None,
-                    key=f"resolved|error|{self.at}", notify=self.rule.send_resolved,
+                    _Alert("resolved", state.series, state.period, state.value, says,
+                           key=f"resolved|error|{self.at}", notify=self.rule.send_resolved)
                 )  # fmt: skip
 
     def _announce(self, state: AlertState, change: Transition, *, historical: bool = False) -> None:
@@ -210,9 +243,10 @@ class _RuleRun:
             state.last_notified_at = self.at
         step = change.step
         self._raise(
-            change.kind, step.series, change.period, step.value, change.says, step.details(),
-            step.snapshot_id, key=f"{change.kind}|{change.period}", historical=historical,
-            notify=change.kind != "resolved" or self.rule.send_resolved,
+            _Alert(change.kind, step.series, change.period, step.value, change.says,
+                   key=f"{change.kind}|{change.period}", facts=step.details,
+                   snapshot_id=step.snapshot_id, historical=historical,
+                   notify=change.kind != "resolved" or self.rule.send_resolved)
         )  # fmt: skip
 
     def _remind(self, now: datetime) -> None:
@@ -224,40 +258,32 @@ class _RuleRun:
             state.last_notified_at = self.at
             self.store.alerts.save_state(state)
             self._raise(
-                "reminder", state.series, state.period, state.value,
-                f"still firing since {moment(state.since)}", {}, None,
-                key=f"reminder|{self.at}",
+                _Alert("reminder", state.series, state.period, state.value,
+                       f"still firing since {moment(state.since)}", key=f"reminder|{self.at}")
             )  # fmt: skip
 
-    def _raise(
-        self,
-        kind: str,
-        series: str,
-        period: str | None,
-        value: float | None,
-        says: str,
-        facts: dict,
-        snapshot_id: int | None,
-        *,
-        key: str,
-        notify: bool = True,
-        historical: bool = False,
-    ) -> None:
+    def _raise(self, alert: _Alert) -> None:
         rule = self.rule
-        summary = f"{rule.title}: {says}"
+        kind, series, period = alert.kind, alert.series, alert.period
+        summary = f"{rule.title}: {alert.says}"
         if kind != "firing":
             summary = f"[{STATUS_WORDS[kind]}] {summary}"
-        event_key = f"{rule.name}|{series}|{key}"
-        if historical:  # recorded briefly, never sent nor returned
+        event_key = f"{rule.name}|{series}|{alert.key}"
+        if alert.historical:  # recorded briefly, never sent nor returned
             self.history += 1
-            self.store.alerts.add_event(
-                rule=rule.name, series=series, kind=kind, at=self.at, period=period,
-                summary=summary, key=event_key, silenced=self.silenced, historical=True,
-                payload={"condition": says, "value": value, "period": period, "historical": True},
+            told = {"condition": alert.says, "value": alert.value, "period": period,
+                    "historical": True}  # fmt: skip
+            self.history_rows.append(
+                (rule.name, series, kind, self.at, period, summary, told, event_key,
+                 self.silenced)
             )  # fmt: skip
+            if len(self.history_rows) >= HISTORY_BATCH:
+                self._write_history()
             return
-        payload = _payload(self.lookups, rule, kind, series, period, value, says, facts,
-                           snapshot_id)  # fmt: skip
+        self._write_history()  # events keep the order they were raised in (charts read it)
+        facts = alert.facts if isinstance(alert.facts, dict) else alert.facts()
+        payload = _payload(self.lookups, rule, kind, series, period, alert.value, alert.says,
+                           facts, alert.snapshot_id)  # fmt: skip
         payload.update(summary=summary, at=self.at, historical=False)
         inhibited_by = None
         if not rule.inhibits and payload["source"]["name"] in self.broken:
@@ -265,11 +291,11 @@ class _RuleRun:
         event_id = self.store.alerts.add_event(
             rule=rule.name, series=series, kind=kind, at=self.at, period=period,
             summary=summary, payload=payload, key=event_key, silenced=self.silenced,
-            historical=historical, inhibited_by=inhibited_by,
+            inhibited_by=inhibited_by,
         )  # fmt: skip
         if event_id is None:
             return
-        if notify and not (self.silenced or inhibited_by):
+        if alert.notify and not (self.silenced or inhibited_by):
             for channel in rule.channels:
                 self.store.outbox.enqueue(
                     channel=channel,
@@ -283,6 +309,11 @@ class _RuleRun:
             Event(event_id, rule.name, series, kind, self.at, period, summary, payload,
                   self.silenced, False, inhibited_by)
         )  # fmt: skip
+
+    def _write_history(self) -> None:
+        if self.history_rows:
+            self.store.alerts.add_historical_events(self.history_rows)
+            self.history_rows.clear()
 
 
 def _payload(

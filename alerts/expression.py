@@ -22,10 +22,12 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from alerts.drawing import AGGREGATES
 from alerts.windows import Span, calendar_rolling
-from storage import CrossingsError, Point
+from storage import CrossingsError, Values
+from storage.observations import decode_flags
 from storage.periods import Period
 
 FUNCTIONS = ("per_day", "sum", "rolling")
@@ -79,10 +81,10 @@ class Rolling:
 Node = Ref | Number | Op | PerDay | Sum | Rolling
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """One computed value: its flags and the input observation ids behind it. `seen` is
-    the earliest date an input value was first published (for partial periods)."""
+    the earliest date an input value was first published (for partial periods). A
+    tuple: twenty years of a daily series make 7,305 of them per input."""
 
     value: float
     flags: frozenset[str] = frozenset()
@@ -233,14 +235,23 @@ def _shown(node: Node) -> str:
 
 
 def compute(
-    node: Node, series_of: Callable[[str], list[Point]], names: Callable[[str], list[str]]
+    node: Node, series_of: Callable[[str], Values], names: Callable[[str], list[str]]
 ) -> Series:
     """Evaluate over stored series: `series_of(name)` gives a series' current values in
-    period order, `names(pattern)` the stored metrics a pattern matches."""
+    period order with their provenance, `names(pattern)` the stored metrics a pattern
+    matches."""
     if isinstance(node, Ref):
+        stored = series_of(node.metric)
         return {
-            p.period: Value(p.value, frozenset(p.flags) & KEPT_FLAGS, (p.id,), p.first_seen[:10])
-            for p in series_of(node.metric)
+            period: Value(value, _kept(flags), (row_id,), seen[:10])
+            for period, value, flags, row_id, seen in zip(
+                stored.periods,
+                stored.values,
+                stored.flags,
+                stored.ids,
+                stored.first_seen,
+                strict=True,
+            )
         }
     if isinstance(node, Number):
         raise ExpressionError("the expression has no series in it: name a metric")
@@ -254,6 +265,12 @@ def compute(
 
 
 KEPT_FLAGS = frozenset({"partial", "estimated", "preliminary"})
+NO_FLAGS: frozenset[str] = frozenset()
+
+
+def _kept(flags: str) -> frozenset[str]:
+    """The flags a derived value inherits, from their stored text."""
+    return frozenset(decode_flags(flags)) & KEPT_FLAGS if flags else NO_FLAGS
 
 
 def _arithmetic(node: Op, series_of, names) -> Series:
@@ -314,22 +331,20 @@ def _rolling(of: Series, window: Span, aggregate: str) -> Series:
     found: Series = {}
     periods = list(of)
     if window.calendar:
+        # a complete window is its period and the days - 1 stored days before it
+        index = {period: i for i, period in enumerate(periods)}
         for period, result, _missing in calendar_rolling(
             ((p, of[p].value) for p in periods), window.days, aggregate
         ):
             if result is not None:
-                found[period] = _window(of, _days_back(period, window.days), result)
+                last = index[period]
+                found[period] = _window(of, periods[last - window.days + 1 : last + 1], result)
         return found
     combine = AGGREGATES[aggregate]
     for i in range(window.periods - 1, len(periods)):
         members = periods[i - window.periods + 1 : i + 1]
         found[periods[i]] = _window(of, members, combine([of[p].value for p in members]))
     return found
-
-
-def _days_back(period: str, days: int) -> list[str]:
-    last = date.fromisoformat(period)
-    return [(last - timedelta(days=n)).isoformat() for n in range(days - 1, -1, -1)]
 
 
 def _window(of: Series, members: list[str], result: float) -> Value:

@@ -12,7 +12,7 @@ whole span of days: a streak from 5 to 7 June has held 3 days once 7 June is jud
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from alerts.rule import StatefulRule, Step
+from alerts.rule import Judged, StatefulRule, Step
 from alerts.windows import Span
 from storage import AlertState
 from storage.periods import Period
@@ -83,6 +83,55 @@ def advance(state: AlertState, step: Step, rule: StatefulRule, at: str) -> list[
             says = _held(says, memory["fire"][0], step.period, rule.for_)
         return [_move(state, "firing", step, at, says)]
     return []
+
+
+def advance_all(state: AlertState, judged: Judged, rule: StatefulRule, at: str) -> list[Transition]:
+    """`advance` over every period of `judged`, oldest first, with the same result — but a
+    `Step` is built only for a period that may move the state. The periods between (the
+    condition to fire absent while not firing; while firing, the condition to fire
+    present, or the resolve condition absent with no lift pending) only end streaks, done
+    here once per run of them; the next period that matters is found by `list.index`, in
+    C, so twenty quiet years cost little more than reading them."""
+    found: list[Transition] = []
+    memory = state.detail
+    n = len(judged)
+    fire, missing = judged.fire, judged.missing
+    # where a period may matter: while not firing, and while firing (no lift pending)
+    wakes = [f or m for f, m in zip(fire, missing, strict=True)]
+    wakes_firing = [m or (c and not f) for f, c, m in zip(fire, judged.clear, missing, strict=True)]
+    i = 0
+    while i < n:
+        ended = _ENDED
+        if state.state != "firing":
+            nxt = _next(wakes, i, n)
+        elif "lift" not in memory:
+            nxt = _next(wakes_firing, i, n)  # fire steps would end a lift too: there is none
+        elif fire[i] and not missing[i]:
+            nxt, ended = i + 1, _ENDED_BY_FIRE  # the fire condition is back: no lift
+        else:
+            nxt = i  # a lift pending: any period without the fire condition may lift it
+        if nxt > i:
+            if memory:
+                for name in ended:
+                    memory.pop(name, None)
+            state.value, state.period = judged.values[nxt - 1], judged.periods[nxt - 1]
+            i = nxt
+            continue
+        found += advance(state, judged.step(i), rule, at)
+        i += 1
+    return found
+
+
+_ENDED: tuple[str, ...] = ("missing", "fire", "clear")  # what a quiet period ends
+_ENDED_BY_FIRE = ("missing", "fire", "clear", "lift")  # ... and the fire condition while firing
+
+
+def _next(wakes: list[bool], start: int, end: int) -> int:
+    """The first index from `start` on where `wakes` is true, or `end`."""
+    try:
+        return wakes.index(True, start)
+    except ValueError:
+        return end
 
 
 def _lift(state: AlertState, step: Step, rule: StatefulRule, at: str) -> Transition | None:

@@ -5,13 +5,14 @@ A kind subclasses it with `kind="..."`, declares its own keys as fields, and imp
 - a `Step` for stateful kinds (threshold, change, stale, source health): whether the
   condition to fire and the condition to resolve hold at one period; the engine counts
   consecutive periods and moves the state machine (inactive -> firing -> resolved);
+  kinds that replay a series judge many periods at once (`Judged`);
 - a `Notice` for one-off kinds (revision, news): something happened; it is announced once.
 """
 
 import dataclasses
 import fnmatch
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -49,6 +50,39 @@ class Step:
 
     def details(self) -> dict:
         return self.facts if isinstance(self.facts, dict) else self.facts()
+
+
+@dataclass(frozen=True)
+class Judged:
+    """Many periods of one series judged at once (a replay, or twenty years on a rule's
+    first look), as flat lists: per period whether the condition to fire and the one to
+    resolve hold, or whether there was nothing to judge (`missing`). `step(i)` builds
+    the whole `Step` of period i; the state machine asks for it only where the state may
+    move (`alerts.machine.advance_all`). Its steps remember nothing (`Step.remember`)."""
+
+    series: str
+    periods: list[str]
+    values: Sequence[float | None]
+    fire: list[bool]
+    clear: list[bool]
+    missing: list[bool]
+    step: Callable[[int], Step]
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+    @classmethod
+    def of(cls, series: str, steps: list[Step]) -> "Judged":
+        """Steps already built, as a batch."""
+        return cls(
+            series,
+            [step.period for step in steps],
+            [step.value for step in steps],
+            [step.fire for step in steps],
+            [step.clear for step in steps],
+            [step.missing for step in steps],
+            steps.__getitem__,
+        )
 
 
 @dataclass(frozen=True)
@@ -109,7 +143,9 @@ class Rule(Registered, family="rule"):
         text = f"{self.kind}:{sorted(kept.items(), key=lambda item: item[0])!r}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def observe(self, view: "View", cursor: Cursor, state_of: StateOf) -> Iterator[Step | Notice]:
+    def observe(
+        self, view: "View", cursor: Cursor, state_of: StateOf
+    ) -> Iterator[Step | Judged | Notice]:
         """What changed since `cursor`, per series, oldest first."""
         raise NotImplementedError(f"rule kind {self.kind!r} does not implement observe()")
 

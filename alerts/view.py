@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
-from storage import NewsItem, Point, Store
+from storage import NewsItem, Point, Store, Values
 
 if TYPE_CHECKING:
     from alerts.rule import Rule
@@ -52,13 +52,13 @@ class View:
             if fnmatch.fnmatchcase(metric, pattern)
         )
 
-    def _tail(self, metric: str, after: str | None, before: int) -> tuple[Point, ...]:
-        return tuple(self.store.observations.tail(metric, after=after, before=before))
+    def _tail(self, metric: str, after: str | None, before: int) -> Values:
+        return self.store.observations.tail(metric, after=after, before=before)
 
-    def history(self, metric: str) -> list[Point]:
+    def history(self, metric: str) -> Values:
         """Every current value of a metric, oldest first: read afresh, not cached (a
         thousand long series must not pile up in memory)."""
-        return self.store.observations.series(metric)
+        return self.store.observations.values(metric)
 
     def points_at(self, metric: str, periods: list[str]) -> dict[str, Point]:
         return self.store.observations.points_at(metric, periods)

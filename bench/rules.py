@@ -15,12 +15,21 @@ user writes them), 1,000 in all: one per derived metric, the rest one per stored
 
     .venv/bin/python bench/rules.py --repeat 3
     .venv/bin/python bench/rules.py --quick        # 100 metrics and rules, 1 repetition
+    .venv/bin/python bench/rules.py --quick --against ../main   # A/B: this code vs another
+                                                   # checkout's, alternating, same database
+Wall and CPU seconds of this process (CPU: user + system, steadier on a shared machine);
+`results` is a digest of every event, alert state and derived value written (times of
+day left out), equal in an A/B run when both codes decide the same.
 """
 
 import argparse
+import hashlib
+import json
 import math
+import os
 import random
 import shutil
+import subprocess
 import sys
 import time
 import tomllib
@@ -105,15 +114,19 @@ def one_repetition(pristine: Path, work: Path, metrics: int, derived: int, days:
     result: dict = {"incremental_s": [], "upsert_s": [], "events": []}
     with Store(database) as store:
         now = datetime(last.year, last.month, last.day, 12, tzinfo=UTC) + timedelta(days=1)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         derived_values = derive(store, derived_metrics).new
         result["derive_full_s"] = time.perf_counter() - started
+        result["derive_full_cpu_s"] = time.process_time() - cpu
         events = evaluate(store, rules, now=now)
         result["full_s"] = time.perf_counter() - started
+        result["full_cpu_s"] = time.process_time() - cpu
         result["evaluate_full_s"] = result["full_s"] - result["derive_full_s"]
+        result["evaluate_full_cpu_s"] = result["full_cpu_s"] - result["derive_full_cpu_s"]
         result["full_events"] = len(events)
         result["historical_events"] = store.alerts.count_events(historical=True)
         result["derived_values"] = derived_values
+        result["results"] = results_digest(store)
         started = time.perf_counter()
         derive(store, derived_metrics)
         evaluate(store, rules, now=now)
@@ -132,6 +145,80 @@ def one_repetition(pristine: Path, work: Path, metrics: int, derived: int, days:
     return result
 
 
+def results_digest(store: Store) -> str:
+    """What the full evaluation decided, as a digest: events in the order written,
+    alert states, derived values and their inputs (first/last seen left out)."""
+    digest = hashlib.sha256()
+    for query in (
+        """SELECT rule, series, kind, at, period, summary, payload, key, silenced, historical,
+                  inhibited_by FROM events ORDER BY id""",
+        """SELECT rule, series, state, since, value, period, last_notified_at, detail
+           FROM alert_state ORDER BY rule, series""",
+        """SELECT id, metric, period, value, unit, flags, snapshot_id, superseded_at IS NULL,
+                  previous_id FROM observations WHERE snapshot_id IS NULL AND metric IN
+                  (SELECT name FROM metrics WHERE description LIKE 'derived:%') ORDER BY id""",
+        "SELECT observation_id, input_id FROM derived_inputs ORDER BY 1, 2",
+    ):
+        for row in store.db.conn.execute(query):
+            digest.update(repr(row).encode())
+    return digest.hexdigest()[:16]
+
+
+def in_child(code: Path, args: argparse.Namespace, pristine: Path, work: Path) -> dict:
+    """One repetition in a fresh process running the code of the checkout `code` (its
+    alerts/ and storage/ first on the path): its figures and peak RSS."""
+    command = [sys.executable, __file__, "--child", str(pristine), "--metrics", str(args.metrics),
+               "--derived", str(args.derived), "--days", str(args.days)]  # fmt: skip
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(code.resolve()), "RULES_WORK": str(work)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child(pristine: Path, args: argparse.Namespace) -> None:
+    run = one_repetition(pristine, Path(os.environ["RULES_WORK"]), args.metrics, args.derived,
+                         args.days)  # fmt: skip
+    print(json.dumps({**run, "peak_rss_mb": harness.self_peak_rss_mb()}))
+
+
+def compare(args: argparse.Namespace, pristine: Path) -> None:
+    """This checkout's code against `args.against`'s, alternating which goes first."""
+    here = Path(__file__).resolve().parent.parent
+    codes = {"this": here, "against": args.against}
+    runs: dict[str, list[dict]] = {name: [] for name in codes}
+    for rep in range(args.repeat):
+        for name in sorted(codes, reverse=rep % 2 == 1):
+            run = in_child(codes[name], args, pristine, harness.WORK / "rules" / name)
+            runs[name].append(run)
+            print(
+                f"  rep {rep + 1} {name}: full {run['full_s']:.2f} s "
+                f"({run['full_cpu_s']:.2f} CPU s), results {run['results']}",
+                flush=True,
+            )
+    keys = ["full_s", "full_cpu_s", "derive_full_s", "derive_full_cpu_s", "evaluate_full_s",
+            "evaluate_full_cpu_s", "historical_events", "derived_values", "unchanged_s",
+            "incremental_s", "peak_rss_mb", "results"]  # fmt: skip
+    rows = []
+    for key in keys:
+        this, other = (_median(runs[name], key) for name in ("this", "against"))
+        ratio = other / this if isinstance(this, float) and this else ""
+        rows.append([key, this, other, ratio])
+    summary = {"this": str(here), "against": str(args.against), "rows": rows,
+               "load_average_1m": os.getloadavg()[0]}  # fmt: skip
+    path = harness.write_results("rules-ab" + "-quick" * args.quick, {"summary": summary,
+                                 "runs": runs})  # fmt: skip
+    print(harness.table(rows, ["measure", "this code", f"{args.against}", "against / this"]))
+    print(f"\nload average {os.getloadavg()[0]:.1f}; wrote {path}")
+
+
+def _median(runs: list[dict], key: str) -> object:
+    values = [value for run in runs for value in (run[key] if isinstance(run[key], list)
+              else [run[key]])]  # fmt: skip
+    if isinstance(values[0], str):
+        return "/".join(sorted(set(values)))
+    return harness.median(values)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--metrics", type=int, default=1000)
@@ -139,17 +226,27 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=3, help="incremental evaluations per run")
     parser.add_argument("--derived", type=int, default=100, help="derived metrics (and rules)")
     parser.add_argument("--quick", action="store_true", help="100 metrics, 1 repetition")
+    parser.add_argument("--against", type=Path, help="A/B: a checkout whose code to compare")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child, args)
+        return
     if args.quick:
         args.metrics, args.repeat, args.derived = 100, 1, 10
+        args.repeat = 2 if args.against else 1
     pristine = obsdb.cached(harness.WORK, "rules", metrics=args.metrics, years=20, revised=0)
+    if args.against:
+        compare(args, pristine)
+        return
     work = harness.WORK / "rules"
     work.mkdir(parents=True, exist_ok=True)
     runs = []
     for rep in range(args.repeat):
         run = one_repetition(pristine, work, args.metrics, args.derived, args.days)
         print(
-            f"  rep {rep + 1}: full {run['full_s']:.2f} s (derive {run['derive_full_s']:.2f} s, "
+            f"  rep {rep + 1}: full {run['full_s']:.2f} s, {run['full_cpu_s']:.2f} CPU s "
+            f"(derive {run['derive_full_s']:.2f} s, "
             f"{run['derived_values']} derived values; {run['full_events']} events, "
             f"{run['historical_events']} historical), "
             f"unchanged {run['unchanged_s']:.3f} s, incremental "
@@ -166,13 +263,18 @@ def main() -> None:
         "derived_metrics": args.derived,
         "derived_values": runs[0]["derived_values"],
         "full_events": runs[0]["full_events"],
+        "historical_events": runs[0]["historical_events"],
         "full_s": harness.median([run["full_s"] for run in runs]),
+        "full_cpu_s": harness.median([run["full_cpu_s"] for run in runs]),
         "derive_full_s": harness.median([run["derive_full_s"] for run in runs]),
+        "derive_full_cpu_s": harness.median([run["derive_full_cpu_s"] for run in runs]),
         "evaluate_full_s": harness.median([run["evaluate_full_s"] for run in runs]),
+        "evaluate_full_cpu_s": harness.median([run["evaluate_full_cpu_s"] for run in runs]),
         "incremental_s": harness.median([s for run in runs for s in run["incremental_s"]]),
         "unchanged_s": harness.median([run["unchanged_s"] for run in runs]),
         "upsert_one_day_s": harness.median([s for run in runs for s in run["upsert_s"]]),
         "peak_rss_mb": harness.self_peak_rss_mb(),
+        "results": runs[0]["results"],
     }
     path = harness.write_results(
         "rules" + "-quick" * args.quick, {"summary": summary, "runs": runs}

@@ -6,7 +6,7 @@ from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
 from storage.errors import CrossingsError, StorageError
 from storage.news import NewsItem
-from storage.observations import Change, Observation, Point, Revision, UpsertResult
+from storage.observations import Change, Observation, Point, Revision, UpsertResult, Values
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
 from storage.releases import Arrival
@@ -38,5 +38,6 @@ __all__ = [
     "StorageError",
     "Store",
     "UpsertResult",
+    "Values",
     "printable",
 ]

@@ -165,6 +165,15 @@ class Alerts(Repository):
         )  # fmt: skip
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
+    def add_historical_events(self, rows: list[tuple]) -> None:
+        """Record events found in stored history, many at once: (rule, series, kind, at,
+        period, summary, payload, key, silenced) each; one whose key exists is skipped."""
+        self.db.conn.executemany(
+            """INSERT OR IGNORE INTO events (rule, series, kind, at, period, summary, payload,
+                   key, silenced, historical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)""",
+            [(*row[:6], json.dumps(row[6]), row[7], int(row[8])) for row in rows],
+        )
+
     def events(
         self, *, since: str | None = None, rule: str | None = None, limit: int = 50
     ) -> list[Event]:

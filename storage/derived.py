@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storage import clock
-from storage.observations import Point, decode_flags, encode_flags
+from storage.observations import Point, decode_flags, encode_flags, grouped_since
 from storage.repository import Repository
 
 
@@ -45,12 +45,7 @@ class Derived(Repository):
     def earliest_changes(self, after_id: int) -> dict[str, str]:
         """Per metric with values stored after observation `after_id`, the earliest
         period among them: where a recomputation must start."""
-        # NOT INDEXED: a rowid range, cheap however long the history (see Alerts).
-        rows = self.db.execute(
-            "SELECT metric, MIN(period) FROM observations NOT INDEXED WHERE id > ? GROUP BY metric",
-            [after_id],
-        ).fetchall()
-        return dict(rows)
+        return dict(self.db.execute(grouped_since("metric, MIN(period)", after_id), [after_id]))
 
     def write(
         self, metric: str, values: Iterable[DerivedValue], *, unit: str, since: str | None

@@ -63,6 +63,24 @@ class Point:
 
 
 @dataclass(frozen=True)
+class Values:
+    """The current values of one series as parallel columns, oldest first: how rules walk
+    twenty years of a series (a `Point` per row cost more than reading the row). `flags`
+    as stored (`decode_flags`)."""
+
+    metric: str
+    periods: list[str]
+    values: list[float]
+    flags: list[str]
+    snapshot_ids: list[int | None]
+    ids: list[int] = field(default_factory=list)  # with provenance only
+    first_seen: list[str] = field(default_factory=list)  # with provenance only
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+
+@dataclass(frozen=True)
 class Revision:
     metric: str
     period: str
@@ -210,12 +228,9 @@ class Observations(Repository):
     def changed_metrics(self, after_id: int) -> dict[str, int]:
         """Metrics with a value stored after observation `after_id`, with their newest id
         (a rowid range: cheap however long the history)."""
-        # NOT INDEXED: left alone, SQLite walks a whole (metric, ...) index to group.
-        rows = self.db.execute(
-            "SELECT metric, MAX(id) FROM observations NOT INDEXED WHERE id > ? GROUP BY metric",
-            [after_id],
-        ).fetchall()
-        return dict(rows)
+        return dict(
+            self.db.execute(grouped_since("metric, MAX(id)", after_id), [after_id]).fetchall()
+        )
 
     def changes(self, metric: str, after_id: int) -> list[dict]:
         """Vintages of a metric stored after `after_id`, each with the value it replaced
@@ -228,20 +243,38 @@ class Observations(Repository):
             [metric, after_id],
         )
 
-    # --- the few periods a rule needs --------------------------------------------------------
+    # --- the periods a rule needs ------------------------------------------------------------
 
-    def tail(self, metric: str, *, after: str | None, before: int) -> list[Point]:
+    def values(self, metric: str, *, since: str | None = None, provenance: bool = False) -> Values:
+        """The current values of a metric (periods from `since` on), oldest first, as
+        columns: one read of the covering index `observations_current_rows`, no object
+        per row (what a rule's first look over twenty years costs: bench/README.md).
+        With `provenance`, also each value's id and when it was first seen."""
+        columns = "period, value, flags, snapshot_id" + ", id, first_seen" * provenance
+        clause, params = where(
+            ("metric = ?", metric), ("superseded_at IS NULL", ()), ("period >= ?", since)
+        )
+        rows = self.db.conn.execute(
+            f"SELECT {columns} FROM observations {clause} ORDER BY period", params
+        ).fetchall()
+        return _values(metric, rows)
+
+    def tail(self, metric: str, *, after: str | None, before: int) -> Values:
         """Current values for the periods after `after` (all if None: then only the last
         `before` + 1), preceded by the `before` periods up to `after`. Oldest first."""
-        current = "WHERE metric = ? AND superseded_at IS NULL"
+        current = """SELECT period, value, flags, snapshot_id FROM observations
+                     WHERE metric = ? AND superseded_at IS NULL"""
+        conn = self.db.conn
         if after is None:
-            newest = self._points(f"{current} ORDER BY period DESC LIMIT ?", [metric, before + 1])
-            return newest[::-1]
-        earlier = self._points(
+            newest = conn.execute(
+                f"{current} ORDER BY period DESC LIMIT ?", [metric, before + 1]
+            ).fetchall()
+            return _values(metric, newest[::-1])
+        earlier = conn.execute(
             f"{current} AND period <= ? ORDER BY period DESC LIMIT ?", [metric, after, before]
-        )
-        later = self._points(f"{current} AND period > ? ORDER BY period", [metric, after])
-        return [*reversed(earlier), *later]
+        ).fetchall()
+        later = conn.execute(f"{current} AND period > ? ORDER BY period", [metric, after])
+        return _values(metric, [*reversed(earlier), *later])
 
     def points_at(self, metric: str, periods: Iterable[str]) -> dict[str, Point]:
         """Current values of named periods (a year earlier, say)."""
@@ -293,3 +326,18 @@ class Observations(Repository):
             )
             for row_id, metric, period, value, unit, flags, snapshot, seen, last, gone in cursor
         ]
+
+
+def _values(metric: str, rows: list[tuple]) -> Values:
+    if not rows:
+        return Values(metric, [], [], [], [])
+    return Values(metric, *map(list, zip(*rows, strict=True)))
+
+
+def grouped_since(columns: str, after_id: int) -> str:
+    """Per metric, `columns` of the rows stored after `after_id`. A rowid range (NOT
+    INDEXED: left alone, SQLite walks a whole (metric, ...) index to group); from the
+    start (a first look at everything), that index walk is the cheaper way: it needs no
+    sort (3.5x less CPU over 730,500 rows)."""
+    hint = "" if after_id == 0 else " NOT INDEXED"
+    return f"SELECT {columns} FROM observations{hint} WHERE id > ? GROUP BY metric"

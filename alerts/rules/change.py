@@ -1,14 +1,13 @@
 """Change: how much a series moved against the previous period, or against the same
 period a year earlier — in units or percent."""
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from alerts.rule import Step
+from alerts.rule import Judged, Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
-from storage import Point
+from storage import Values
 from storage.formatting import number
 from storage.periods import Period
 
@@ -43,49 +42,57 @@ class Change(ReplayedRule, kind="change"):
     def lookback(self) -> int:
         return 1 if self.compare == "previous" else 0
 
-    def judge(self, metric: str, points: Sequence[Point], start: int, view: View) -> Iterator[Step]:
-        new = points[start:]
+    def judge(self, metric: str, series: Values, start: int, view: View) -> Judged:
+        periods, values = series.periods, series.values
         if self.compare == "previous":
-            bases = {p.period: points[i - 1] for i, p in enumerate(points) if i >= 1}
+            bases = {periods[i]: (periods[i - 1], values[i - 1]) for i in range(1, len(periods))}
         else:
-            earlier = {p.period: Period(p.period).year_earlier() for p in new}
+            earlier = {p: Period(p).year_earlier() for p in periods[start:]}
             found = view.points_at(metric, [e.text for e in earlier.values() if e])
             bases = {
-                period: found[e.text] for period, e in earlier.items() if e and e.text in found
+                period: (found[e.text].period, found[e.text].value)
+                for period, e in earlier.items()
+                if e and e.text in found
             }
         against = "the previous period" if self.compare == "previous" else "a year earlier"
-        for point in new:
-            base = bases.get(point.period)
+        steps = []
+        for i in range(start, len(periods)):
+            period, value = periods[i], values[i]
+            base = bases.get(period)
             if base is None:
                 continue
-            delta = point.value - base.value
+            base_period, base_value = base
+            delta = value - base_value
             if self.by == "percent":
-                if base.value == 0:
+                if base_value == 0:
                     continue
-                change = 100 * delta / abs(base.value)
+                change = 100 * delta / abs(base_value)
                 shown = f"{change:+.1f}%"
             else:
                 change, shown = delta, f"{'+' if delta >= 0 else '-'}{number(abs(delta))}"
             fire = (self.rise is not None and change >= self.rise) or (
                 self.fall is not None and change <= -self.fall
             )
-            yield Step(
-                series=metric,
-                period=point.period,
-                fire=fire,
-                clear=not fire,
-                value=point.value,
-                says=(
-                    f"{number(point.value)} for {point.period} is {shown} against {against} "
-                    f"({base.period}: {number(base.value)})"
-                ),
-                facts={
-                    "change": change,
-                    "by": self.by,
-                    "compare": self.compare,
-                    "threshold": self.rise if change >= 0 else self.fall,
-                    "previous_value": base.value,
-                    "previous_period": base.period,
-                },
-                snapshot_id=point.snapshot_id,
+            steps.append(
+                Step(
+                    series=metric,
+                    period=period,
+                    fire=fire,
+                    clear=not fire,
+                    value=value,
+                    says=(
+                        f"{number(value)} for {period} is {shown} against {against} "
+                        f"({base_period}: {number(base_value)})"
+                    ),
+                    facts={
+                        "change": change,
+                        "by": self.by,
+                        "compare": self.compare,
+                        "threshold": self.rise if change >= 0 else self.fall,
+                        "previous_value": base_value,
+                        "previous_period": base_period,
+                    },
+                    snapshot_id=series.snapshot_ids[i],
+                )
             )
+        return Judged.of(metric, steps)

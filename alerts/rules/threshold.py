@@ -10,27 +10,30 @@ The 2024 border proclamation (as amended from 1 October 2024) is one such rule: 
 when the 7-day mean is at or above 2,500; lifted 14 days after that mean has stayed below
 1,500 for 28 days in a row."""
 
-from collections.abc import Callable, Iterator, Sequence
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
-from typing import Literal
+from functools import cached_property, lru_cache
+from itertools import repeat
+from typing import Literal, cast
 
-from alerts.drawing import AGGREGATES, Drawing, Level
-from alerts.rule import Step
+from alerts.drawing import Drawing, Level
+from alerts.rule import Judged, Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
-from alerts.windows import Span, calendar_rolling
-from storage import Point
+from alerts.windows import Span, calendar_rolling, rolling
+from storage import Values
 from storage.formatting import number
+from storage.observations import decode_flags
 from storage.periods import Period
 
 # key -> (comparison in words, test)
 COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
-    "above": ("above", lambda value, level: value > level),
-    "at_or_above": ("at or above", lambda value, level: value >= level),
-    "below": ("below", lambda value, level: value < level),
-    "at_or_below": ("at or below", lambda value, level: value <= level),
+    "above": ("above", operator.gt),
+    "at_or_above": ("at or above", operator.ge),
+    "below": ("below", operator.lt),
+    "at_or_below": ("at or below", operator.le),
 }
 OPPOSITE = {"above": "at_or_below", "at_or_above": "below", "below": "at_or_above",
             "at_or_below": "above"}  # fmt: skip
@@ -144,73 +147,130 @@ class Threshold(ReplayedRule, kind="threshold"):
             levels.append(Level(key, self.resolve_level, resolves=True))
         return Drawing(tuple(levels), self.window.length, self.aggregate, self.measure())
 
-    def judge(self, metric: str, points: Sequence[Point], start: int, view: View) -> Iterator[Step]:
-        if self.window.calendar:
-            yield from self._judge_days(metric, points, start)
-            return
-        aggregate, size = AGGREGATES[self.aggregate], self.window.length
-        for i in range(max(start, size - 1), len(points)):
-            value = aggregate([p.value for p in points[i - size + 1 : i + 1]])
-            previous = aggregate([p.value for p in points[i - size : i]]) if i >= size else None
-            yield self._step(metric, points[i], value, previous, points[i - 1] if i else None)
+    @cached_property
+    def _drawn(self) -> Drawing:
+        return self.drawing()
 
-    def _judge_days(self, metric: str, points: Sequence[Point], start: int) -> Iterator[Step]:
-        if start >= len(points):
-            return
-        by_period = {point.period: point for point in points[max(start - 1, 0) :]}
-        first = date.fromisoformat(points[start].period) if start > 0 else None
-        previous: tuple[float | None, Point | None] = (None, None)
-        days = calendar_rolling(
-            ((p.period, p.value) for p in points), self.window.days, self.aggregate, first=first
+    def judge(self, metric: str, series: Values, start: int, view: View) -> Judged:
+        if self.window.calendar:
+            return self._judge_days(metric, series, start)
+        size = self.window.length
+        measured = rolling(series.values, size, self.aggregate)
+        first = max(start, size - 1)
+        values = cast(list[float], measured[first:])  # from `first` on, every window is full
+        fires, clears = COMPARISONS[self.comparison][1], COMPARISONS[self.resolve_comparison][1]
+
+        def step(i: int) -> Step:
+            at = first + i
+            previous = measured[at - 1] if at >= size else None
+            return self._step(series, at, values[i], previous, at - 1 if at else None)
+
+        return Judged(
+            metric,
+            series.periods[first:],
+            values,
+            list(map(fires, values, repeat(self.level))),
+            list(map(clears, values, repeat(self.resolve_level))),
+            [False] * len(values),
+            step,
         )
-        for period, value, missing in days:
-            point = by_period.get(period)
-            if value is None or point is None:
-                shown = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
-                yield Step(
+
+    def _judge_days(self, metric: str, series: Values, start: int) -> Judged:
+        """Every calendar day from the start's on: a day whose window misses a day is
+        judged `missing` (nothing to judge: see `no_data`)."""
+        periods = series.periods
+        if start >= len(periods):
+            return Judged.of(metric, [])
+        first = date.fromisoformat(periods[start]) if start > 0 else None
+        stored = {period: i for i, period in enumerate(periods)}
+        days = list(
+            calendar_rolling(zip(periods, series.values, strict=True), self.window.days,
+                             self.aggregate, first=first)
+        )  # fmt: skip
+        # per day, the index of its stored value, or None when there is nothing to judge
+        at = [stored.get(period) if value is not None else None for period, value, _ in days]
+        values = [None if i is None else day[1] for day, i in zip(days, at, strict=True)]
+        missing = [i is None for i in at]
+        fires, clears = COMPARISONS[self.comparison][1], COMPARISONS[self.resolve_comparison][1]
+
+        def step(i: int) -> Step:
+            period, value, gaps = days[i]
+            index = at[i]
+            if value is None or index is None:
+                shown = ", ".join(gaps[:3]) + (" ..." if len(gaps) > 3 else "")
+                return Step(
                     series=metric, period=period, fire=False, clear=False, value=None,
                     says=f"the {self.measure()} to {period} is incomplete (missing {shown})",
                     facts=self.facts, missing=True,
                 )  # fmt: skip
-                previous = (None, None)
-                continue
-            yield self._step(metric, point, value, *previous)
-            previous = (value, point)
+            before = at[i - 1] if i > 0 else None
+            previous = values[i - 1] if before is not None else None
+            return self._step(series, index, value, previous, before)
+
+        return Judged(
+            metric,
+            [period for period, _, _ in days],
+            values,
+            [value is not None and fires(value, self.level) for value in values],
+            [value is not None and clears(value, self.resolve_level) for value in values],
+            missing,
+            step,
+        )
 
     def _step(
-        self,
-        metric: str,
-        point: Point,
-        value: float,
-        previous: float | None,
-        before: Point | None,
+        self, series: Values, at: int, value: float, previous: float | None, before: int | None
     ) -> Step:
-        fire_words, fires = COMPARISONS[self.comparison]
-        clear_words, clears = COMPARISONS[self.resolve_comparison]
-        level, resolve = self.level, self.resolve_level
-        fire, clear = fires(value, level), clears(value, resolve)
+        """The Step of the period at index `at`, compared on `value`."""
+        fire = COMPARISONS[self.comparison][1](value, self.level)
+        clear = COMPARISONS[self.resolve_comparison][1](value, self.resolve_level)
+        told = _Told(self, series, at, value, previous, before, fire, clear)
+        return Step(series.metric, series.periods[at], fire, clear, value, told.says, told.facts,
+                    series.snapshot_ids[at])  # fmt: skip
 
-        def words() -> str:  # '7-day mean' on a daily series, '7-month mean' on a monthly one
-            return self.drawing().measured(Period(point.period).grain)
 
-        def says() -> str:  # formatted only if told: most periods change nothing
-            measured = f"{words()} {number(value)} is"
-            if fire:
-                return f"{measured} {fire_words} {number(level)}"
-            if clear:
-                return f"{measured} {clear_words} {number(resolve)}"
-            if resolve == level:
-                return f"{measured} not {fire_words} {number(level)}"
-            return f"{measured} not {clear_words} {number(resolve)}"
+@dataclass(slots=True)
+class _Told:
+    """A judged period's words and facts, formatted only if told: most periods of twenty
+    years change nothing (one small object, not a closure per word)."""
 
-        def facts() -> dict:
-            return {
-                **self.facts,
-                "measure": words(),
-                "previous_value": previous,
-                "previous_period": before.period if before else None,
-                "latest_value": point.value,
-                "flags": list(point.flags),
-            }
+    rule: Threshold
+    series: Values
+    at: int
+    value: float
+    previous: float | None
+    before: int | None
+    fire: bool
+    clear: bool
 
-        return Step(metric, point.period, fire, clear, value, says, facts, point.snapshot_id)
+    def words(self) -> str:  # '7-day mean' on a daily series, '7-month mean' on a monthly one
+        return self.rule._drawn.measured(_grain(self.series.periods[self.at]))
+
+    def says(self) -> str:
+        rule, value = self.rule, self.value
+        level, resolve = rule.level, rule.resolve_level
+        fire_words = COMPARISONS[rule.comparison][0]
+        clear_words = COMPARISONS[rule.resolve_comparison][0]
+        measured = f"{self.words()} {number(value)} is"
+        if self.fire:
+            return f"{measured} {fire_words} {number(level)}"
+        if self.clear:
+            return f"{measured} {clear_words} {number(resolve)}"
+        if resolve == level:
+            return f"{measured} not {fire_words} {number(level)}"
+        return f"{measured} not {clear_words} {number(resolve)}"
+
+    def facts(self) -> dict:
+        series, at, before = self.series, self.at, self.before
+        return {
+            **self.rule.facts,
+            "measure": self.words(),
+            "previous_value": self.previous,
+            "previous_period": series.periods[before] if before is not None else None,
+            "latest_value": series.values[at],
+            "flags": list(decode_flags(series.flags[at])),
+        }
+
+
+@lru_cache(maxsize=8192)  # every day of twenty years: transitions fall on the same days
+def _grain(period: str) -> str:
+    return Period(period).grain

@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,15 @@ class ReceiverHandler(QuietHandler):
         """Keep the POSTed alert in the receiver's `received`."""
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.received.append(json.loads(body))
+
+
+def wait_until(what: str, condition: Callable[[], bool]) -> None:
+    """Poll `condition` until it holds, for at most DEADLINE seconds."""
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def write_config(

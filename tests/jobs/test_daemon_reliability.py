@@ -12,8 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from storage import RunStatus, Store
 from tests.commands import crossings
-from tests.jobs.daemon import DEADLINE, Receiver, ReceiverHandler, by_source, write_config
+from tests.jobs.daemon import (
+    DEADLINE,
+    Receiver,
+    ReceiverHandler,
+    by_source,
+    wait_until,
+    write_config,
+)
 from tests.serving import running
 
 pytestmark = pytest.mark.slow
@@ -152,22 +160,36 @@ def test_after_kill_9_of_the_daemon_its_crawl_child_dies_and_one_crawl_at_a_time
 
 
 def test_a_source_being_crawled_by_hand_is_not_crawled_by_the_daemon_too(tmp_path, site, start):
+    """The source's last run failed, so the daemon wants it at once when it starts; a crawl
+    by hand holds it: its `running` row, written before the daemon starts."""
     config = write_config(tmp_path, {"slow": (site.url("/slow"), "1h")})
+    (tmp_path / "data").mkdir()
+    with Store(tmp_path / "data" / "crossings.db") as store:
+        store.runs.finish(store.runs.start("slow"), RunStatus.FAILED, reason="slow: a 500")
     by_hand = subprocess.Popen(
         [sys.executable, "-m", "jobs", "--config", str(config), "crawl", "slow", "--no-alerts"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
+        wait_until(
+            "the crawl by hand to hold the source",
+            lambda: [r["status"] for r in statuses(tmp_path)] == ["failed", "running"],
+        )
         daemon = start(config)
         daemon.wait_for(
             "the daemon to see the crawl by hand",
             lambda: "slow is being crawled by another process" in daemon.log.read_text(),
         )
-        assert [r["status"] for r in daemon.runs()] == ["running"]  # one crawl, not two
+        assert [r["status"] for r in daemon.runs()] == ["failed", "running"]  # not two crawls
         site.release.set()
         assert by_hand.wait(timeout=DEADLINE) == 0
         assert daemon.stop() == 0
     finally:
         if by_hand.poll() is None:
             by_hand.kill()
-    assert [r["status"] for r in daemon.runs()] == ["ok"]
+    assert [r["status"] for r in daemon.runs()] == ["failed", "ok"]
+
+
+def statuses(directory: Path) -> list[dict]:
+    with Store(directory / "data" / "crossings.db", read_only=True) as store:
+        return store.runs.recent("slow")[::-1]

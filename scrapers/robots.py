@@ -9,6 +9,7 @@ and is let through as if the site had no robots.txt (shown by test_crawl's two p
 sources). This subclass reads the parser from the middleware's table once the wait is
 over, which is set before the waiters wake."""
 
+import logging
 from collections.abc import Mapping
 
 from scrapy.crawler import Crawler
@@ -21,6 +22,12 @@ from twisted.internet.defer import Deferred
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxt):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        scrapy_log = logging.getLogger(ScrapyRobotsTxt.__module__)
+        if not any(isinstance(found, _UnreadRobotsTxt) for found in scrapy_log.filters):
+            scrapy_log.addFilter(_UnreadRobotsTxt())
+
     async def robot_parser(self, request: Request) -> RobotParser | None:
         parser = await super().robot_parser(request)
         known = self._parsers.get(urlparse_cached(request).netloc)
@@ -42,3 +49,20 @@ def robots_txt(crawler: Crawler) -> RobotsTxtMiddleware | None:
     then leaves it out)."""
     middlewares = crawler.engine.downloader.middleware.middlewares
     return next((found for found in middlewares if isinstance(found, RobotsTxtMiddleware)), None)
+
+
+class _UnreadRobotsTxt(logging.Filter):
+    """Scrapy logs a robots.txt it could not fetch as an ERROR with two tracebacks, under
+    the name of the request that waited for it. The source's own request then says in
+    plain words what failed (a DNS error, a refused connection) or goes ahead as if the
+    site had no robots.txt; one line without a traceback is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, Mapping) and "f_exception" in record.args:
+            request = record.args.get("request")
+            url = getattr(request, "url", str(request))
+            record.msg = "robots.txt for %s could not be read (%s); going on without it"
+            record.args = (url, record.args["f_exception"])
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True

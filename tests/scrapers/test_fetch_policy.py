@@ -5,6 +5,7 @@ either way, and with a delay no
 two requests to the site overlap or come closer than `download_delay`, whichever way
 either came. Plus the retry waits and the Retry-After cap."""
 
+import logging
 import socket
 from itertools import pairwise
 from urllib.parse import urlsplit
@@ -53,7 +54,8 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_robots_txt_is_read_once_and_both_ways_fail_in_the_same_words(tmp_path):
+def test_robots_txt_is_read_once_and_both_ways_fail_in_the_same_words(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)  # the crawl child logs at the level of this process
     site = Site()
     nobody = f"http://127.0.0.1:{closed_port()}"
     excerpt = page_bytes("cbp_sbo_encounters_excerpt.csv")
@@ -99,6 +101,11 @@ def test_robots_txt_is_read_once_and_both_ways_fail_in_the_same_words(tmp_path):
         ):
             assert results[name].status == "failed"
             assert results[name].reason == f"{name}: {refused(url, 1)}"
+        # The unreachable robots.txt is one line in the crawl's log, not two tracebacks.
+        robots_log = [r for r in caplog.records if r.name.endswith(".robotstxt")]
+        [unread] = [r for r in robots_log if r.levelno >= logging.INFO]
+        assert (unread.levelname, unread.exc_text) == ("INFO", None)
+        assert f"robots.txt for {nobody}/report.html could not be read" in unread.getMessage()
     finally:
         site.close()
 

@@ -10,6 +10,7 @@ from alerts.rule import Notice, StatefulRule, StateOf, Step
 from alerts.view import View
 from storage import Cursor, RunStatus
 from storage.checked import SourceName
+from storage.runs import FAILURES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +45,7 @@ class SourceHealth(StatefulRule, kind="source_health"):
             if source not in streaks:
                 streaks[source] = state_of(source).detail.get("failed_in_a_row", 0)
             status = RunStatus(run["status"])
-            streak = streaks[source] + 1 if status in (RunStatus.FAILED, RunStatus.BROKEN) else 0
+            streak = streaks[source] + 1 if status in FAILURES else 0
             if status is RunStatus.INTERRUPTED:
                 streak = streaks[source]
             streaks[source] = streak

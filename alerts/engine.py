@@ -282,8 +282,7 @@ class _RuleRun:
             return
         self._write_history()  # events keep the order they were raised in (charts read it)
         facts = alert.facts if isinstance(alert.facts, dict) else alert.facts()
-        payload = _payload(self.lookups, rule, kind, series, period, alert.value, alert.says,
-                           facts, alert.snapshot_id)  # fmt: skip
+        payload = _payload(self.lookups, rule, alert, facts)
         payload.update(summary=summary, at=self.at, historical=False)
         inhibited_by = None
         if not rule.inhibits and payload["source"]["name"] in self.broken:
@@ -316,19 +315,10 @@ class _RuleRun:
             self.history_rows.clear()
 
 
-def _payload(
-    lookups: _Lookups,
-    rule: Rule,
-    kind: str,
-    series: str,
-    period: str | None,
-    value: float | None,
-    says: str,
-    facts: dict,
-    snapshot_id: int | None,
-) -> dict:
+def _payload(lookups: _Lookups, rule: Rule, alert: _Alert, facts: dict) -> dict:
     """What an alert must say: what crossed what, with the metric's label, and where the
     number came from (source, link, when fetched, snapshot)."""
+    kind, series, period, snapshot_id = alert.kind, alert.series, alert.period, alert.snapshot_id
     metric = lookups.metric(series)
     provenance = lookups.provenance(snapshot_id)
     source_name = provenance.get("source") or (metric.source if metric else "") or ""
@@ -345,8 +335,8 @@ def _payload(
         "metric_label": (metric.label if metric else "") or series,
         "unit": metric.unit if metric else "",
         "period": period,
-        "value": value,
-        "condition": says,
+        "value": alert.value,
+        "condition": alert.says,
         "labels": dict(rule.labels),
         "source": {
             "name": source.name if source else source_name,

@@ -12,7 +12,8 @@ from alerts.machine import advance_all
 from alerts.rule import Rule
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
-from storage import AlertState, CrossingsError, Store
+from core.errors import CrossingsError
+from storage import AlertState, Store
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 from alerts.message import DeliveryError, Message
-from storage.registry import Registered
+from core.registry import Registered
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alerts.channel import Channel
-from alerts.charts import png
-from alerts.drawing import Drawing, metric_chart
 from alerts.message import DeliveryError, Message
 from alerts.templates import render
-from storage import OutboxMessage, Store, clock
+from core import clock
+from series.charts import png
+from series.drawing import Drawing, metric_chart
+from storage import OutboxMessage, Store
 
 log = logging.getLogger(__name__)
 

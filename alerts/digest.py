@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from storage.checked import ChannelName
+from core.checked import ChannelName
 
 
 @dataclass(frozen=True, kw_only=True)

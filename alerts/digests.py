@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from alerts.charts import png
 from alerts.digest import Digest
-from alerts.drawing import metric_chart
 from alerts.rule import Rule, drawings_for
 from alerts.templates import render
-from storage import Store, clock
+from core import clock
+from series.charts import png
+from series.drawing import metric_chart
+from storage import Store
 
 DEFAULT_SPAN = timedelta(days=7)
 MAX_CHARTS = 12

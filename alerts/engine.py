@@ -22,8 +22,9 @@ from functools import cache
 from alerts.machine import Transition, advance, advance_all
 from alerts.rule import Judged, Notice, Rule, StatefulRule, Step
 from alerts.view import View
-from storage import AlertState, Cursor, Event, Store, clock
-from storage.formatting import moment
+from core import clock
+from core.formatting import moment
+from storage import AlertState, Cursor, Event, Store
 
 log = logging.getLogger(__name__)
 

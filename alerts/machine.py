@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from alerts.rule import Judged, StatefulRule, Step
-from alerts.windows import Span
+from core.periods import Period
+from series.windows import Span
 from storage import AlertState
-from storage.periods import Period
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ content id) and the structured data webhooks send. The idempotency key travels w
 
 from dataclasses import dataclass, field
 
-from storage import CrossingsError, printable
+from core.errors import CrossingsError
+from core.text import printable
 
 
 class DeliveryError(CrossingsError):

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from alerts.drawing import Drawing
-from alerts.windows import Span
+from core.checked import ChannelName
+from core.registry import Registered
+from series.drawing import Drawing
+from series.windows import Span
 from storage import AlertState, Cursor
-from storage.checked import ChannelName
-from storage.registry import Registered
 
 if TYPE_CHECKING:
     from alerts.view import View

@@ -5,11 +5,11 @@ drawing, so these words match the chart."""
 
 from collections.abc import Callable
 
-from alerts.drawing import Level
 from alerts.rule import Rule
+from core.formatting import number
+from core.periods import Period
+from series.drawing import Level
 from storage import AlertState
-from storage.formatting import number
-from storage.periods import Period
 
 STATE_WORDS = {"firing": "firing", "resolved": "resolved", "inactive": "not firing"}
 

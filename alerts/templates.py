@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from storage.formatting import moment, number
+from core.formatting import moment, number
 
 
 @cache

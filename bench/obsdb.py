@@ -18,7 +18,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from storage import MetricEntry, Store, clock
+from core import clock
+from storage import MetricEntry, Store
 from storage.migrations import LATEST
 
 START = date(2006, 1, 1)

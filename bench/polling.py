@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness
 
-from alerts.releases import History, Release, parse_hint
 from jobs.polling import MONTH, plan
 from jobs.schedule import trigger_for
+from series.releases import History, Release, parse_hint
 
 ZONE = ZoneInfo("America/New_York")
 HINT = "monthly, days 10-20, hours 9-17"

@@ -1,5 +1,5 @@
 """Rule evaluation over 1,000 daily metrics x 20 years (about 7.3 million observations)
-with derived metrics and 1,000 rules, timed in-process: `alerts.derived.derive(store,
+with derived metrics and 1,000 rules, timed in-process: `series.derived.derive(store,
 metrics)` then `alerts.engine.evaluate(store, rules, now=)`, as after every crawl:
   - full:        the first derivation and evaluation over a database never seen: every
                  derived metric computed over 20 years, every rule walking the whole
@@ -41,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness
 import obsdb
 
-from alerts.derived import derive
 from alerts.engine import evaluate
 from jobs.config import parse
+from series.derived import derive
 from storage import Observation, Store
 
 

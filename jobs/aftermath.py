@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from alerts.delivery import DeliveryReport, deliver_due
-from alerts.derived import derive
 from alerts.engine import evaluate
 from jobs.config import Config
+from series.derived import derive
 from storage import Event, Store
 
 

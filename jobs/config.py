@@ -20,19 +20,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.channel import Channel
 from alerts.delivery import RETRY_FOR
-from alerts.derived import DerivedMetric, order, unit_problems
 from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
 from alerts.rules.late import LateRelease
+from core.checked import HostPort, HttpUrl, out_of_range
+from core.errors import CrossingsError
 from jobs.polling import hint_of, is_auto
 from jobs.schedule import check_schedule
 from jobs.typed import Problem, build, hints_of, keys_of, plain, references, unknown_kind
 from scrapers.fetching import FetchSettings
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
-from storage import CrossingsError
-from storage.checked import HostPort, HttpUrl, out_of_range
+from series.derived import DerivedMetric, order, unit_problems
 
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"

@@ -12,8 +12,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Literal
 
+from core.text import printable
 from jobs.results import RunResult
-from storage import printable
 
 LogFormat = Literal["text", "json"]
 FORMATS: tuple[LogFormat, ...] = ("text", "json")

@@ -24,7 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from urllib.parse import urlsplit
 
-from alerts.releases import (
+from core import clock
+from core.formatting import duration
+from scrapers.source import Source
+from series.releases import (
     Cadence,
     Hint,
     History,
@@ -34,9 +37,7 @@ from alerts.releases import (
     parse_hint,
     windows,
 )
-from scrapers.source import Source
-from storage import Store, clock
-from storage.formatting import duration
+from storage import Store
 
 AUTO = "auto"
 DENSE_FLOOR = timedelta(minutes=10)  # politeness: never more often than this

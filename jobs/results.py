@@ -3,7 +3,8 @@ node): the daemon, the CLI and the logs read the same `RunResult`."""
 
 from dataclasses import dataclass
 
-from storage import COUNTERS, RunCounts, RunStatus, clock
+from core import clock
+from core.status import COUNTERS, RunCounts, RunStatus
 
 
 @dataclass

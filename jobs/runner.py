@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from core.status import RunStatus
 from jobs.config import Config, ConfigError, load
 from jobs.lifeline import child_environment
 from jobs.logs import relog
 from jobs.results import RunResult, from_row
-from storage import RunStatus, StorageError, Store
+from storage import StorageError, Store
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
 STDERR_TAIL = 20  # lines of a crashed child's stderr kept for the reason

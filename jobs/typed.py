@@ -5,7 +5,7 @@ A settings class declares its keys as dataclass fields: the type says what is ac
 a default makes the key optional, and `metadata={"help": ...}` explains it (shown by
 `crossings init` and in the docs). A class may add `problems(self) -> list[str]` for
 checks across keys. Durations are written "30s", "15m", "6h", "45d" or "2w" and arrive
-as `timedelta`. Checked text types (`Regex`, `HttpUrl`, `HostPort` in `storage.checked`)
+as `timedelta`. Checked text types (`Regex`, `HttpUrl`, `HostPort` in `core.checked`)
 are checked here, and the same checks back the CLI's options (`ClickType`)."""
 
 import dataclasses
@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 import click
 
-from storage.checked import Check, Refers
+from core.checked import Check, Refers
 
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -206,7 +206,7 @@ def _convert(hint: Any, raw: Any, where: str, problems: list[Problem]) -> Any:
         if not isinstance(raw, dict):
             raise ValueError(f"expected a table, found {_shown(raw)}")
         return {str(k): _convert(args[1], v, where, problems) for k, v in raw.items()}
-    if hasattr(hint, "from_toml"):  # a type that reads its own TOML form (alerts.windows.Span)
+    if hasattr(hint, "from_toml"):  # a type that reads its own TOML form (series.windows.Span)
         return hint.from_toml(raw)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         built = build(hint, raw, where, problems)

@@ -3,12 +3,13 @@ with their next run, and when a failed one is tried again."""
 
 from datetime import datetime
 
-from alerts.releases import due, history, learn
+from core import clock
 from jobs import polling
 from jobs.config import Config
 from jobs.schedule import next_run, retry_at
 from scrapers.source import Source
-from storage import Store, clock
+from series.releases import due, history, learn
+from storage import Store
 
 NEVER_RUN = {
     **dict.fromkeys(("title", "last_run_id", "status", "last_run", "finished_at", "reason",

@@ -1,11 +1,11 @@
 """Moments as users write them: "2025-03-01", "2025-03-01T12:00" (in the configured
 timezone unless it carries an offset or Z) or "7d" (that long ago). Showing stored times
-is `storage.formatting.moment`, shared with alerts."""
+is `core.formatting.moment`, shared with alerts."""
 
 from datetime import datetime, time, tzinfo
 
+from core import clock
 from jobs.typed import DURATION, parse_duration
-from storage import clock
 
 
 def parse_moment(text: str, zone: tzinfo, *, now: datetime, whole_day: bool = False) -> str:

@@ -16,11 +16,12 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
+from core.status import RunStatus
 from scrapers.fetching import FetchSettings
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
 from scrapers.spider import SourcesSpider
-from storage import RunStatus, SourceEntry, Store
+from storage import SourceEntry, Store
 
 
 def crawl(

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from urllib.parse import urlsplit
 
-from storage.checked import out_of_range
+from core.checked import out_of_range
 
 MB = 1024 * 1024
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer makes the run fail now

@@ -6,7 +6,7 @@ nor a known "missing" mark raises `NumberError` (layout drift must be loud)."""
 import re
 from typing import NamedTuple
 
-from storage import CrossingsError
+from core.errors import CrossingsError
 
 MISSING = frozenset(
     {"", "-", "\u2013", "\u2014", "n/a", "na", "n.a.", "--", "...", "\u2026", "(x)", "null"}

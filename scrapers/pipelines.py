@@ -7,10 +7,10 @@ import logging
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from core.status import RunStatus
 from scrapers.items import Fetched
 from scrapers.recorder import Recorder
 from scrapers.records import record
-from storage import RunStatus
 
 log = logging.getLogger(__name__)
 

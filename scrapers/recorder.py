@@ -7,9 +7,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from core.status import RunCounts, RunStatus
 from scrapers.extract import Extraction, Layout
 from scrapers.source import Source
-from storage import RunCounts, RunStatus, Store, UpsertResult
+from storage import Store, UpsertResult
 from storage.snapshots import BodyFile, Snapshot
 
 

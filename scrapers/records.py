@@ -24,19 +24,14 @@ try:
 except ImportError:  # pragma: no cover - depends on the Python version
     from backports import zstd
 
+from core import clock
+from core.errors import CrossingsError
+from core.status import RunStatus
 from scrapers.extract import Extraction, Layout
 from scrapers.items import Fetched
 from scrapers.recorder import Fetch, Recorder, SourceRun
 from scrapers.source import Source
-from storage import (
-    CrossingsError,
-    MetricEntry,
-    NewsItem,
-    Observation,
-    RunStatus,
-    Store,
-    clock,
-)
+from storage import MetricEntry, NewsItem, Observation, Store
 from storage.snapshots import ZSTD_LEVEL, BodyFile, Snapshot
 
 FORMAT = 2  # the records' layout (2: a table's layout and notes); a daemon refuses another

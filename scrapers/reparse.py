@@ -4,11 +4,12 @@ same extractor and the same recorder as a crawl, in a run with trigger 'reparse'
 
 from dataclasses import dataclass, field
 
+from core.status import RunStatus
 from scrapers.extract import LayoutError, Page, extract, parser_failure
 from scrapers.extract.links import find_file
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
-from storage import Change, RunStatus, Store
+from storage import Change, Store
 from storage.snapshots import Snapshot
 
 

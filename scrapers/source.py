@@ -9,8 +9,8 @@ extractor is imported on first use."""
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from storage.checked import HttpUrl
-from storage.registry import Registered
+from core.checked import HttpUrl
+from core.registry import Registered
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,8 @@ import requests
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from core.deadline import Deadline
+from core.errors import CrossingsError
 from scrapers.fetching import (
     RETRY_STATUSES,
     FetchSettings,
@@ -34,8 +36,6 @@ from scrapers.fetching import (
     too_slow,
     unresolved,
 )
-from storage import CrossingsError
-from storage.deadline import Deadline
 from storage.snapshots import BodyFile
 
 CHUNK = 256 * 1024

@@ -4,23 +4,19 @@
 from storage import database  # noqa: F401
 from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
-from storage.errors import CrossingsError, StorageError
+from storage.errors import StorageError
 from storage.news import NewsItem
 from storage.observations import Change, Observation, Point, Revision, UpsertResult, Values
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
 from storage.releases import Arrival
-from storage.runs import COUNTERS, RunCounts, RunStatus
 from storage.snapshots import Snapshot
 from storage.store import Store
-from storage.text import printable
 
 __all__ = [
-    "COUNTERS",
     "AlertState",
     "Arrival",
     "Change",
-    "CrossingsError",
     "Cursor",
     "Event",
     "MetricEntry",
@@ -30,8 +26,6 @@ __all__ = [
     "Point",
     "QueryResult",
     "Revision",
-    "RunCounts",
-    "RunStatus",
     "Silence",
     "Snapshot",
     "SourceEntry",
@@ -39,5 +33,4 @@ __all__ = [
     "Store",
     "UpsertResult",
     "Values",
-    "printable",
 ]

@@ -5,7 +5,7 @@ tables (`Observations.changes`, `News.after`, `Runs.finished_after`)."""
 import json
 from dataclasses import dataclass, field
 
-from storage import clock
+from core import clock
 from storage.repository import Repository, where
 
 

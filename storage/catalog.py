@@ -4,7 +4,7 @@ so every number shown to a user can say what it is and where it came from."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage import clock
+from core import clock
 from storage.repository import Repository
 
 

@@ -5,7 +5,7 @@ revision — and, for each vintage, the input observations it was computed from.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage import clock
+from core import clock
 from storage.observations import Point, decode_flags, encode_flags, grouped_since
 from storage.repository import Repository
 

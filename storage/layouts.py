@@ -4,7 +4,7 @@ them, so that a later page with a renamed header is noticed without any configur
 import json
 from dataclasses import dataclass
 
-from storage import clock
+from core import clock
 from storage.repository import Repository
 
 

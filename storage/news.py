@@ -4,9 +4,9 @@ with SQLite full-text search."""
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from storage import clock
+from core import clock
+from core.text import printable
 from storage.repository import Repository, record, where
-from storage.text import printable
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from storage import clock
+from core import clock
 from storage.repository import Repository, Term, where
 from storage.views import with_views
 

@@ -6,11 +6,12 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from core.status import FAILURES, SUCCEEDED
 from storage.errors import StorageError
 from storage.migrations import require
 from storage.observations import known_at
 from storage.repository import Repository, where
-from storage.runs import FAILURES, SUCCEEDED, sql_list
+from storage.runs import sql_list
 from storage.views import with_views
 
 GLOB_MARKS = ("*", "?", "[")

@@ -4,8 +4,9 @@ known to lie in between. Read by release-aware polling and the late-release rule
 
 from dataclasses import dataclass
 
+from core.status import SUCCEEDED
 from storage.repository import Repository
-from storage.runs import SUCCEEDED, sql_list
+from storage.runs import sql_list
 
 
 @dataclass(frozen=True)

@@ -2,36 +2,10 @@
 reason, never an exception that escapes the scheduler."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
-from enum import StrEnum
 
-from storage import clock
+from core import clock
+from core.status import FINAL, RunCounts, RunStatus
 from storage.repository import Repository, where
-
-
-class RunStatus(StrEnum):
-    """How a run ended (or `running`). The one definition of "succeeded": the crawler, the
-    daemon, the CLI, rules and /metrics all ask `.succeeded`. It lives in storage, the
-    lowest layer, because the runs table stores it and every other part reads it."""
-
-    RUNNING = "running"
-    OK = "ok"  # fetched and stored
-    UNCHANGED = "unchanged"  # every page answered as before: nothing new to store
-    FAILED = "failed"  # network or server trouble; likely to pass
-    BROKEN = "broken"  # the page no longer looks as the parser expects
-    INTERRUPTED = "interrupted"  # the process stopped before the run ended
-
-    @property
-    def succeeded(self) -> bool:
-        return self in SUCCEEDED
-
-
-SUCCEEDED = frozenset({RunStatus.OK, RunStatus.UNCHANGED})
-# Ended in trouble: counted as a source's failures, listed by the failed_runs view.
-FAILURES = frozenset({RunStatus.FAILED, RunStatus.BROKEN})
-# The site answered with a page (good or not): a streak of failed runs ends there.
-REACHED_SITE = SUCCEEDED | {RunStatus.BROKEN}
-FINAL = tuple(status for status in RunStatus if status is not RunStatus.RUNNING)
 
 
 def sql_list(statuses: Iterable[RunStatus]) -> str:
@@ -40,22 +14,6 @@ def sql_list(statuses: Iterable[RunStatus]) -> str:
     names run statuses only through RunStatus, here or as `'{RunStatus.X}'`: a view takes
     no parameters, and a new status is then classed in this file alone."""
     return ", ".join(f"'{status}'" for status in RunStatus if status in statuses)
-
-
-@dataclass(kw_only=True)
-class RunCounts:
-    """What a run did: the one declaration of the run counters (the runs table's columns).
-    The crawler's live run and the runner's result extend it, adding to these fields."""
-
-    requests: int = 0
-    bytes: int = 0
-    values_new: int = 0
-    values_revised: int = 0
-    values_unchanged: int = 0
-    news_new: int = 0
-
-
-COUNTERS = tuple(field.name for field in fields(RunCounts))
 
 
 class Runs(Repository):

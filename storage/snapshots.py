@@ -15,7 +15,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the Python version
     from backports import zstd
 
-from storage import clock
+from core import clock
 from storage.repository import Repository, record
 
 if TYPE_CHECKING:

@@ -5,8 +5,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.status import REACHED_SITE, SUCCEEDED, RunStatus
 from storage.repository import Repository
-from storage.runs import REACHED_SITE, SUCCEEDED, RunStatus, sql_list
+from storage.runs import sql_list
 
 DURATION = "(julianday(finished_at) - julianday(started_at)) * 86400.0"
 

@@ -5,8 +5,9 @@ storage reads them through `with_views` as `WITH name AS (...)`, so a read-only 
 file that no writer has brought up to date yet still answers. Views hold no data, so they
 follow this text instead of a numbered migration."""
 
+from core.status import FAILURES
 from storage.database import sqlite_utils, transaction
-from storage.runs import FAILURES, sql_list
+from storage.runs import sql_list
 
 VIEWS = {
     # The newest period of every metric with its current value and when it was last seen

@@ -7,10 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from alerts.message import DeliveryError
+from core.errors import CrossingsError
 from jobs.cli import cli
 from jobs.config import ConfigError
 from scrapers.extract import LayoutError
-from storage import CrossingsError, StorageError, Store
+from storage import StorageError, Store
 
 
 def test_every_crossings_error_shares_the_root():

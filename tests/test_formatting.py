@@ -5,9 +5,9 @@ from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from alerts.templates import environment as alert_templates
+from core.formatting import moment, number
 from jobs.cli.output import _readable
 from jobs.web.pages import _environment as web_templates
-from storage.formatting import moment, number
 
 
 def test_cli_web_and_alerts_show_a_figure_alike():

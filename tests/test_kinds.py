@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from alerts.channel import Channel
-from alerts.drawing import Drawing
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
+from core.registry import DuplicateKind
 from jobs.cli import cli
 from jobs.typed import toml_key
 from scrapers.kinds import SOURCE_KINDS
 from scrapers.source import Source
-from storage.registry import DuplicateKind
+from series.drawing import Drawing
 
 DOCS = Path(__file__).parent.parent / "docs"
 # Only the kinds crossings ships (tests may register kinds of their own).

@@ -5,7 +5,8 @@ import sqlite3
 import threading
 
 import storage.database
-from storage import RunCounts, Store
+from core.status import RunCounts
+from storage import Store
 
 
 def test_run_rows_are_written_once_a_long_held_write_lock_is_released(tmp_path, monkeypatch):

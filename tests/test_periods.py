@@ -2,7 +2,7 @@
 
 import pytest
 
-from storage.periods import Period
+from core.periods import Period
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from storage import RunStatus, Store
-from storage.runs import FAILURES, FINAL, REACHED_SITE, SUCCEEDED
+from core.status import FAILURES, FINAL, REACHED_SITE, SUCCEEDED, RunStatus
+from storage import Store
 
 STORAGE = Path(__file__).parent.parent / "storage"
 

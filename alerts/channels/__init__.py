@@ -1,6 +1,6 @@
 """The channel kinds: one module each, all imported here so that each registers itself on
 `Channel.kinds` (a new kind is one new file in this folder)."""
 
-from storage.registry import import_kinds
+from core.registry import import_kinds
 
 import_kinds(__name__, __path__)

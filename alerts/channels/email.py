@@ -1,7 +1,7 @@
 """Email over SMTP: SSL or STARTTLS, login with a password from an environment variable,
 multipart text + HTML with inline chart images. Scraped text never reaches a header
 unflattened, so a title with CR/LF cannot add headers. `timeout` bounds the whole
-conversation (storage.deadline), not each read, so a server that drips its answers delays
+conversation (core.deadline), not each read, so a server that drips its answers delays
 one message by at most that."""
 
 import smtplib
@@ -14,7 +14,7 @@ from typing import Literal
 
 from alerts.channel import Channel
 from alerts.message import DeliveryError, Message, one_line
-from storage.deadline import Deadline
+from core.deadline import Deadline
 
 
 @dataclass(frozen=True, kw_only=True)

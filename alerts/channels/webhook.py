@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from alerts.channel import Channel
 from alerts.message import DeliveryError, Message
-from storage.checked import HttpUrl
+from core.checked import HttpUrl
 
 SIGNATURE_HEADER = "X-Crossings-Signature"
 TIMESTAMP_HEADER = "X-Crossings-Timestamp"

@@ -7,9 +7,9 @@ from typing import Literal
 from alerts.rule import Judged, Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
+from core.formatting import number
+from core.periods import Period
 from storage import Values
-from storage.formatting import number
-from storage.periods import Period
 
 
 @dataclass(frozen=True, kw_only=True)

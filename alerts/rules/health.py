@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from alerts.rule import Notice, StatefulRule, StateOf, Step
 from alerts.view import View
-from storage import Cursor, RunStatus
-from storage.checked import SourceName
-from storage.runs import FAILURES
+from core.checked import SourceName
+from core.status import FAILURES, RunStatus
+from storage import Cursor
 
 
 @dataclass(frozen=True, kw_only=True)

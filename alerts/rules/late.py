@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from alerts.releases import History, Window, due, history, learn, parse_hint
 from alerts.rule import StatefulRule, StateOf, Step
 from alerts.view import View
-from storage import Cursor, clock
-from storage.checked import SourceName
-from storage.formatting import duration
+from core import clock
+from core.checked import SourceName
+from core.formatting import duration
+from series.releases import History, Window, due, history, learn, parse_hint
+from storage import Cursor
 
 
 @dataclass(frozen=True, kw_only=True)

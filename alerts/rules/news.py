@@ -7,8 +7,8 @@ from functools import cached_property
 
 from alerts.rule import Notice, Rule, StateOf
 from alerts.view import View
+from core.checked import Regex, SourceName
 from storage import Cursor
-from storage.checked import Regex, SourceName
 
 
 @dataclass(frozen=True, kw_only=True)

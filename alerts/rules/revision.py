@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from alerts.rule import Notice, Rule, StateOf
 from alerts.view import View
+from core.formatting import number
 from storage import Cursor
-from storage.formatting import number
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from alerts.rule import StatefulRule, StateOf, Step
 from alerts.view import View
-from storage import Cursor, clock
+from core import clock
+from storage import Cursor
 
 
 @dataclass(frozen=True, kw_only=True)

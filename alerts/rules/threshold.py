@@ -18,15 +18,15 @@ from functools import cached_property, lru_cache
 from itertools import repeat
 from typing import Literal, cast
 
-from alerts.drawing import Drawing, Level
 from alerts.rule import Judged, Step
 from alerts.rules.series import ReplayedRule
 from alerts.view import View
-from alerts.windows import Span, calendar_rolling, rolling
+from core.formatting import number
+from core.periods import Period
+from series.drawing import Drawing, Level
+from series.windows import Span, calendar_rolling, rolling
 from storage import Values
-from storage.formatting import number
 from storage.observations import decode_flags
-from storage.periods import Period
 
 # key -> (comparison in words, test)
 COMPARISONS: dict[str, tuple[str, Callable[[float, float], bool]]] = {

@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
+from core.errors import CrossingsError
 from jobs.cli.context import Context
 from jobs.cli.lazy import LazyGroup
 from jobs.config import ConfigError
 from jobs.invocation import NAME, program
-from storage import CrossingsError
 
 CONFIG_ERROR_EXIT = 2
 

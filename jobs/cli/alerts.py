@@ -13,14 +13,14 @@ from alerts.backtest import backtest as replay
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
 from alerts.standing import standing
+from core import clock
+from core.formatting import moment
 from jobs.aftermath import deliver
 from jobs.cli.context import BadArgument, Context, one_of, pass_context
 from jobs.cli.output import ROW_ID, emit, output_options, say
 from jobs.config import ConfigError, rule_from
 from jobs.typed import format_duration, parse_duration
 from jobs.when import parse_moment
-from storage import clock
-from storage.formatting import moment
 
 SHOWN_SERIES = 10  # per rule: a pattern rule may watch hundreds
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from core.checked import HostPort
 from jobs.config import Config, load, locate
 from jobs.typed import ClickType
 from storage import Store
-from storage.checked import HostPort
 
 
 class Context:

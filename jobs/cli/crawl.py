@@ -5,13 +5,13 @@ import sys
 
 import click
 
+from core.status import RunStatus
 from jobs.aftermath import after_crawl
 from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import say
 from jobs.crawl_child import crawl_here
 from jobs.invocation import program
 from jobs.results import RunResult
-from storage import RunStatus
 
 CHANGES_SHOWN = 20
 SHOWN_AGAIN = 20  # failed sources named in the command that tries them again

@@ -18,8 +18,8 @@ from typing import IO, Any
 import click
 from tabulate import tabulate
 
-from storage import printable
-from storage.formatting import moment, number
+from core.formatting import moment, number
+from core.text import printable
 
 FORMATS = ("table", "wide", "csv", "json", "nl")
 GAP = 2  # spaces between table columns (tabulate's plain format)

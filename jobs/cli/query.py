@@ -10,12 +10,12 @@ from typing import IO
 
 import click
 
-from alerts.drawing import metric_chart
 from alerts.rule import Rule, drawings_for
 from jobs.cli.context import BadArgument, Context, one_of, pass_context
 from jobs.cli.output import ROW_ID, emit, output_options
 from jobs.views import sources_overview
 from jobs.when import parse_moment
+from series.drawing import metric_chart
 from storage import Store
 
 EXPORT_FORMATS = ("csv", "json", "nl")

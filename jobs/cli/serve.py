@@ -4,9 +4,9 @@
 import click
 from aiohttp import web
 
+from core.checked import host_port
 from jobs.cli.context import Context, listen_option, pass_context
 from jobs.web.app import make_app
-from storage.checked import host_port
 
 
 @click.command()

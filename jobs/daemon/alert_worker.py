@@ -54,8 +54,8 @@ def run(config: Config, task: str, digest: str | None) -> None:
     now = datetime.now(UTC)
     with Store(config.database) as store:
         if task == "evaluate":  # derived metrics first: rules may watch them
-            from alerts.derived import derive
             from alerts.engine import evaluate
+            from series.derived import derive
 
             derive(store, config.metrics)
             evaluate(store, config.rules, now=now)

@@ -21,10 +21,11 @@ from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from core import clock
 from jobs.config import Config
 from jobs.lifeline import child_environment
 from jobs.logs import LogFormat
-from storage import Store, clock
+from storage import Store
 
 log = logging.getLogger("crossings.daemon")
 

@@ -12,9 +12,10 @@ from pathlib import Path
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from core import clock
 from jobs.polling import Plan, budgets, plan_source, planned
 from scrapers.source import Source
-from storage import Store, clock
+from storage import Store
 
 log = logging.getLogger("crossings.daemon")
 TRIGGER = "release window"  # the run trigger recorded for polls the plan made

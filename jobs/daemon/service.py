@@ -36,6 +36,10 @@ from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from core import clock
+from core.checked import host_port
+from core.errors import CrossingsError
+from core.status import RunStatus
 from jobs.config import Config, unproduced_metrics
 from jobs.daemon.alerting import Alerting, never_raising
 from jobs.daemon.catchup import due_after, overdue
@@ -49,8 +53,7 @@ from jobs.runner import runner_for
 from jobs.schedule import retry_at, trigger_for
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
-from storage import CrossingsError, RunStatus, SourceEntry, StorageError, Store, clock
-from storage.checked import host_port
+from storage import SourceEntry, StorageError, Store
 
 log = logging.getLogger("crossings.daemon")
 

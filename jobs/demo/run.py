@@ -22,13 +22,15 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from core.errors import CrossingsError
+from core.status import RunCounts
 from jobs.config import ENV_PATH, ENV_SETTING_PREFIX, ConfigError, Settings, load
 from jobs.demo import DEFAULT_DURATION
 from jobs.demo.catcher import LOCALHOST, Mail, MailCatcher, Webhook, WebhookReceiver
 from jobs.demo.site import DemoSite, demo_sources_toml
 from jobs.invocation import program
 from jobs.typed import keys_of
-from storage import CrossingsError, RunCounts, StorageError, Store
+from storage import StorageError, Store
 
 CONFIG_NAME = "crossings.toml"
 LOG_NAME = "daemon.log"

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 import aiohttp
 
-from storage import CrossingsError
+from core.errors import CrossingsError
 
 PROJECT = "crossings"  # the Scrapyd project crossings deploys and schedules
 SPIDER = "crossings"

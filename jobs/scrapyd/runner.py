@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from core.status import RunStatus
 from jobs.config import Config
 from jobs.results import RunResult, from_row
 from jobs.scrapyd import client, egg
@@ -34,7 +35,7 @@ from jobs.scrapyd.client import Credentials, Node, NodeError, inspect
 from jobs.scrapyd.job import SETTING, JobRun, JobSpec
 from scrapers.recorder import Recorder
 from scrapers.records import Ingested, Known, RecordError, ingest, read_lines
-from storage import RunStatus, StorageError, Store
+from storage import StorageError, Store
 
 log = logging.getLogger("crossings.scrapyd")
 

@@ -15,8 +15,9 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
+from core import clock
 from jobs.web import CONFIG
-from storage import StorageError, Store, clock
+from storage import StorageError, Store
 from storage.stats import probe_writable
 
 # `crossings run` sets this to a function returning {"running": bool, "jobs": int, ...}.

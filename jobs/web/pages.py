@@ -18,14 +18,14 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from alerts.drawing import metric_chart
 from alerts.rule import drawings_for
 from alerts.standing import standing
+from core.formatting import moment, number
 from jobs.views import sources_overview
 from jobs.web import CONFIG
 from jobs.when import parse_moment
+from series.drawing import metric_chart
 from storage import StorageError, Store
-from storage.formatting import moment, number
 
 HERE = Path(__file__).parent
 TEMPLATES = web.AppKey("page_templates", jinja2.Environment)

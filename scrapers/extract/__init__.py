@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from core.errors import CrossingsError
 from scrapers.source import Source
-from storage import CrossingsError, MetricEntry, NewsItem, Observation
+from storage import MetricEntry, NewsItem, Observation
 
 
 class LayoutError(CrossingsError):

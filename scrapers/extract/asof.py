@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
+from core.periods import Period, PeriodError, month_number
 from scrapers.extract import LayoutError, Page
 from scrapers.kinds.tabular import Tabular
-from storage.periods import Period, PeriodError, month_number
 
 
 def find_as_of(source: Tabular, page: Page, text: Callable[[], str]) -> Period | None:

@@ -7,12 +7,12 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterator
 
+from core.periods import Period, PeriodError, fiscal_month, month_number
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import shown, slug
 from scrapers.kinds.csvfile import CsvSource
 from scrapers.numbers import NumberError, parse_number
 from storage import Observation
-from storage.periods import Period, PeriodError, fiscal_month, month_number
 
 
 def extract(source: CsvSource, page: Page) -> Extraction:

@@ -5,12 +5,12 @@ import re
 
 from parsel import Selector, SelectorList
 
+from core.periods import Period, PeriodError
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import squash
 from scrapers.kinds.facts import Fact, FactsSource
 from scrapers.numbers import NumberError, parse_number
 from storage import Observation
-from storage.periods import Period, PeriodError
 
 
 def extract(source: FactsSource, page: Page) -> Extraction:

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import feedparser
 from w3lib.html import remove_tags, replace_entities
 
+from core import clock
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import squash
 from scrapers.kinds.feed import FeedSource
-from storage import NewsItem, clock
+from storage import NewsItem
 
 
 def extract(source: FeedSource, page: Page) -> Extraction:

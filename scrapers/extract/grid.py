@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from core.periods import Period, PeriodError, fiscal_month, fiscal_year_of, month_number
 from scrapers.extract import Extraction, Layout, LayoutError
 from scrapers.extract.text import shown, slug, squash
 from scrapers.kinds.tabular import Tabular
 from scrapers.numbers import Number, NumberError, parse_number
 from storage import Observation
-from storage.periods import Period, PeriodError, fiscal_month, fiscal_year_of, month_number
 
 # Footnote marks after a label: "Total*", "Removals**", "Asylum†".
 LABEL_MARK = re.compile(r"\s*(\*+|†+|‡+)$")

@@ -7,12 +7,12 @@ import re
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from core.periods import Period, PeriodError
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import shown
 from scrapers.kinds.jsondoc import JsonSource
 from scrapers.numbers import Number, NumberError, parse_number
 from storage import Observation
-from storage.periods import Period, PeriodError
 
 # "total_all - total_conv": a difference of two keys (TRAC headlines "no criminal
 # conviction" as everyone held minus those convicted).

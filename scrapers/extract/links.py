@@ -7,10 +7,10 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
+from core.periods import PeriodError, month_number
 from scrapers.extract import LayoutError, Page
 from scrapers.extract.text import squash
 from scrapers.source import Source
-from storage.periods import PeriodError, month_number
 
 # A year-month in a file's address: CBP files sit in folders like /2025-09/ or /2023-Nov/.
 URL_DATE = re.compile(r"(20\d\d)[-_/]?(0[1-9]|1[0-2]|[A-Za-z]{3})\b")

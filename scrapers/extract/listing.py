@@ -5,12 +5,13 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
+from core import clock
+from core.periods import PeriodError, parse_timestamp
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.facts import text_of
 from scrapers.extract.feed import news_guid
 from scrapers.kinds.listing import ListingSource
-from storage import NewsItem, clock
-from storage.periods import PeriodError, parse_timestamp
+from storage import NewsItem
 
 DATE_IN_TEXT = re.compile(
     r"\d{1,2} [A-Z][a-z]{2,8}\.? \d{4}|[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}|\d{4}-\d{2}-\d{2}"

@@ -5,8 +5,8 @@ These modules only declare keys and name their extractor (no Scrapy, no HTML par
 loading the config stays fast. What each kind does with a fetched page lives in the
 module its `extractor` names, in `scrapers.extract`."""
 
+from core.registry import import_kinds
 from scrapers.source import Source
-from storage.registry import import_kinds
 
 import_kinds(__name__, __path__)
 

@@ -3,8 +3,8 @@
 import string
 from dataclasses import dataclass, field
 
+from core.checked import Regex
 from scrapers.source import Source
-from storage.checked import Regex
 
 
 @dataclass(frozen=True, kw_only=True)

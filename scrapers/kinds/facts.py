@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core.checked import Regex, SelectorOrXPath
 from scrapers.source import Source
-from storage.checked import Regex, SelectorOrXPath
 
 DATA_CURRENT = r"[Dd]ata current as of\s+([A-Z][a-z]+\.? \d{1,2}, \d{4})"
 

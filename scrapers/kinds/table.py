@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from core.checked import Selector
 from scrapers.kinds.tabular import Tabular
-from storage.checked import Selector
 
 
 @dataclass(frozen=True, kw_only=True)

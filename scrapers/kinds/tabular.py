@@ -5,8 +5,8 @@ change of layout is treated."""
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core.checked import Regex
 from scrapers.source import Source
-from storage.checked import Regex
 
 
 @dataclass(frozen=True, kw_only=True)

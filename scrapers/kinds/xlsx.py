@@ -3,8 +3,8 @@ the DHS statistics office's workbooks), possibly found on a landing page by link
 
 from dataclasses import dataclass, field
 
+from core.checked import Regex
 from scrapers.kinds.tabular import Tabular
-from storage.checked import Regex
 
 
 @dataclass(frozen=True, kw_only=True)

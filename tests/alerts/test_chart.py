@@ -8,20 +8,20 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from alerts.charts import png
 from alerts.delivery import message_for
-from alerts.drawing import chart, metric_chart, spans
 from alerts.engine import evaluate
 from alerts.rule import drawings_for
 from alerts.rules.threshold import Threshold
 from jobs.demo.site import daily_series
+from series.charts import png
+from series.drawing import chart, metric_chart, spans
 from storage import MetricEntry, Observation
 
 DAILY = "demo.swb.daily_encounters"
 WEEK_HIGH = Threshold(name="week-high", metric=DAILY, window=7, aggregate="mean", above=4000,
                       resolve_below=3000, channels=("hook",))  # fmt: skip
-MEAN_COLOUR = (0x1F, 0x3A, 0x93)  # alerts/charts.py MEASURED[0]
-BAND_COLOUR = (0xF5, 0xB7, 0xB1)  # alerts/charts.py BAND, at half opacity on white
+MEAN_COLOUR = (0x1F, 0x3A, 0x93)  # series/charts.py MEASURED[0]
+BAND_COLOUR = (0xF5, 0xB7, 0xB1)  # series/charts.py BAND, at half opacity on white
 
 
 def fill(store, days: int, at: datetime) -> None:

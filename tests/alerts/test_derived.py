@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from alerts.derived import DerivedMetric, derive, unit_problems
 from alerts.engine import evaluate
-from alerts.expression import ExpressionError, parse
 from alerts.rules.threshold import Threshold
 from jobs.config import ConfigError
 from jobs.config import parse as parse_config
+from series.derived import DerivedMetric, derive, unit_problems
+from series.expression import ExpressionError, parse
 from storage import Observation
 
 MONTHLY = "cbp.swb.usbp.encounters"

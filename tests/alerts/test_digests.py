@@ -9,7 +9,8 @@ from alerts.digest import Digest
 from alerts.digests import preview, queue_digest
 from alerts.engine import evaluate
 from alerts.rules.threshold import Threshold
-from storage import MetricEntry, Observation, RunCounts, SourceEntry
+from core.status import RunCounts
+from storage import MetricEntry, Observation, SourceEntry
 from tests.alerts.test_delivery import T0, email_channel, hook_channel
 
 METRIC = "cbp.swb.encounters.daily"

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from alerts.drawing import AGGREGATES
-from alerts.expression import Value, _rolling
 from alerts.machine import advance, advance_all
 from alerts.rule import Judged
 from alerts.rules.threshold import Threshold
-from alerts.windows import Span, rolling
+from series.drawing import AGGREGATES
+from series.expression import Value, _rolling
+from series.windows import Span, rolling
 from storage import AlertState, Values
 
 START = date(2024, 1, 1)

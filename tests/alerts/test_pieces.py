@@ -3,8 +3,8 @@ outbox lease that lets a crashed deliverer's message be retried."""
 
 import pytest
 
-from storage.formatting import number
-from storage.periods import Period
+from core.formatting import number
+from core.periods import Period
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ from alerts.rules.news import NewsMatch
 from alerts.rules.revision import RevisionDetected
 from alerts.rules.stale import Stale
 from alerts.rules.threshold import Threshold
-from storage import Cursor, MetricEntry, NewsItem, Observation, RunCounts, Store
+from core.status import RunCounts
+from storage import Cursor, MetricEntry, NewsItem, Observation, Store
 
 START = date(2024, 5, 1)
 METRIC = "cbp.swb.encounters.daily"

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from storage import RunStatus
+from core.status import RunStatus
 from tests.jobs.daemon import DAEMON, DEADLINE, by_source, write_config
 from tests.serving import free_port
 

@@ -5,10 +5,11 @@ import sqlite3
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from core.status import RunCounts
 from jobs.config import parse
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
-from storage import RunCounts, Store
+from storage import Store
 
 
 def config_for(tmp_path):

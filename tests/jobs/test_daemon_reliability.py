@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from storage import RunStatus, Store
+from core.status import RunStatus
+from storage import Store
 from tests.commands import crossings
 from tests.jobs.daemon import (
     DEADLINE,

@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from alerts.engine import evaluate
-from alerts.releases import History, Release, history, learn, parse_hint
 from alerts.rules.late import LateRelease
+from core import clock
 from jobs import polling
-from storage import Event, MetricEntry, Observation, Store, clock
+from series.releases import History, Release, history, learn, parse_hint
+from storage import Event, MetricEntry, Observation, Store
 
 ZONE = ZoneInfo("America/New_York")
 SOURCE = "cbp"

@@ -10,10 +10,11 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from core import clock
 from jobs.cli import cli
 from jobs.config import ConfigError, load
 from jobs.polling import budgets
-from storage import MetricEntry, Observation, Store, clock
+from storage import MetricEntry, Observation, Store
 from tests.query.servers import serving
 
 ZONE = ZoneInfo("America/New_York")

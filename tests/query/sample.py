@@ -6,10 +6,12 @@ from pathlib import Path
 
 from alerts.engine import evaluate
 from alerts.rules.threshold import Threshold
+from core import clock
+from core.status import RunCounts
 from jobs.config import Config
 from jobs.demo.site import daily_series
 from scrapers.source import Source
-from storage import NewsItem, Observation, RunCounts, SourceEntry, Store, clock
+from storage import NewsItem, Observation, SourceEntry, Store
 from storage.alerts import AlertState
 from storage.catalog import MetricEntry
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.periods import Period, PeriodError, fiscal_month, fiscal_year_of
 from scrapers.numbers import NumberError, parse_number
-from storage.periods import Period, PeriodError, fiscal_month, fiscal_year_of
 
 NUMBERS = [
     # text, value, unit, flags

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from alerts.drawing import AGGREGATES
-from storage.periods import Period
+from core.periods import Period
+from series.drawing import AGGREGATES
 
 DAYS = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
 

@@ -8,7 +8,7 @@ web page's metric chart:
 - a legend that says which is which.
 
 A rule kind says what it draws once (`Rule.drawing`); `chart()` joins that with the
-points and the alert history into a `Chart`, which `alerts.charts.png` paints for email
+points and the alert history into a `Chart`, which `series.charts.png` paints for email
 and digests and the web page hands to Chart.js as JSON (`Chart.as_json`).
 
 An alert's payload carries its drawing (`Drawing.facts`), so the email chart shows the
@@ -19,9 +19,9 @@ import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from core.formatting import number
+from core.periods import Period, grain_of
 from storage import Store
-from storage.formatting import number
-from storage.periods import Period, grain_of
 
 AGGREGATES: dict[str, Callable[[list[float]], float]] = {
     "last": lambda values: values[-1],

@@ -2,7 +2,7 @@
 downloaded): a socket timeout bounds each read, so a server that drips its answer a byte
 at a time could hold it for as long as it likes; at the deadline a watchdog shuts the
 socket down, which ends whatever read or write is in progress. Kept here, beside
-storage.clock, because both alerts and scrapers need it and neither may import the
+core.clock, because both alerts and scrapers need it and neither may import the
 other."""
 
 import contextlib

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from alerts.drawing import AGGREGATES
-from alerts.windows import Span, calendar_rolling
-from storage import CrossingsError, Values
+from core.errors import CrossingsError
+from core.periods import Period
+from series.drawing import AGGREGATES
+from series.windows import Span, calendar_rolling
+from storage import Values
 from storage.observations import decode_flags
-from storage.periods import Period
 
 FUNCTIONS = ("per_day", "sum", "rolling")
 OPERATORS: dict[type, tuple[str, Callable[[float, float], float]]] = {

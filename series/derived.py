@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 
-from alerts.expression import (
+from core.periods import Period
+from series.expression import (
     ExpressionError,
     Node,
     compute,
@@ -24,7 +25,6 @@ from alerts.expression import (
 )
 from storage import MetricEntry, Store
 from storage.derived import DerivedCursor, DerivedValue
-from storage.periods import Period
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import pkgutil
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from storage.errors import CrossingsError
+from core.errors import CrossingsError
 
 
 class DuplicateKind(CrossingsError, TypeError):

@@ -1,4 +1,4 @@
-"""Paints a `Chart` (alerts.drawing) as PNG for emails and digests: the values, what each
+"""Paints a `Chart` (series.drawing) as PNG for emails and digests: the values, what each
 rule measures, its levels as dashed lines, firing periods shaded, and a legend — the
 picture the web page draws with Chart.js from the same definition. matplotlib's object
 API with the Agg canvas (no display, no pyplot global state, safe in the daemon's worker
@@ -6,8 +6,8 @@ thread); imported only when a chart is drawn."""
 
 import io
 
-from alerts.drawing import Chart
-from storage.formatting import number
+from core.formatting import number
+from series.drawing import Chart
 
 # The web page's colours (jobs/web/static/metric-chart.js), so both pictures read alike.
 VALUE = "#0b7a75"

@@ -6,7 +6,7 @@ Machine outputs (CSV, JSON, webhook payload fields) keep the raw values."""
 
 from datetime import UTC, timedelta, tzinfo
 
-from storage import clock
+from core import clock
 
 
 def number(value: float | None) -> str:

@@ -13,8 +13,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from storage import Store, clock
-from storage.formatting import duration
+from core import clock
+from core.formatting import duration
+from storage import Store
 
 MIN_RELEASES = 4  # fewer releases than this: too little history to learn from
 SURE = 6  # on-time releases before learned days replace the hint's (or a wider guess)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from storage.errors import CrossingsError
+from core.errors import CrossingsError
 
 MONTHS = {
     name: number

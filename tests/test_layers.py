@@ -1,0 +1,39 @@
+"""The package arrows of docs/architecture.md, read from the code: every import (type-only
+ones included) goes down the picture, never up or sideways."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+# What each package may import of ours (itself always).
+ALLOWED = {
+    "core": set(),
+    "storage": {"core"},
+    "series": {"storage", "core"},
+    "scrapers": {"storage", "core"},
+    "alerts": {"series", "storage", "core"},
+    "jobs": {"alerts", "series", "scrapers", "storage", "core"},
+}
+
+
+def imported_packages(path: Path) -> set[tuple[str, int]]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {(alias.name.split(".")[0], node.lineno) for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add((node.module.split(".")[0], node.lineno))
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_go_down_the_picture(package):
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name, line in imported_packages(path)
+        if name in ALLOWED and name != package and name not in ALLOWED[package]
+    ]
+    assert not wrong, f"{package} may import only {sorted(ALLOWED[package])}: {wrong}"

@@ -7,6 +7,7 @@ headers, a column, or the file's as-of date) and the values, and says what the t
 layout is (its non-period headers and row labels), which the recorder compares with the
 layout it remembers."""
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ def rectangular(rows: list[list[Cell]]) -> list[list[Cell]]:
     return [row + [Cell("")] * (width - len(row)) for row in rows]
 
 
+@functools.lru_cache(maxsize=8192)  # row labels repeat on every row and page of a source
 def label(cell: Cell) -> tuple[str, tuple[str, ...]]:
     """A header or row label without its footnote marks, and the marks as flags."""
     text, marks = cell.text, list(cell.marks)
@@ -175,6 +177,9 @@ def _periods_in_columns(
     label_keys = [
         slug(headers[column].texts[-1]) if headers[column].texts else "" for column in label_columns
     ]
+    # a column's own flags (its period's and its header's marks), joined once per table
+    column_flags = {column: _flags(period.flags, headers[column].marks)
+                    for column, (period, _) in periods.items()}  # fmt: skip
     row_filter = re.compile(source.rows) if source.rows else None
     extraction, group = Extraction(), ""
     made: dict[tuple[str, str], str] = {}  # (metric, period) -> the row that gave it first
@@ -223,7 +228,9 @@ def _periods_in_columns(
                     f"{source.name}: rows {made[key]!r} and {row!r} both give "
                     f"{metric} for {period.text}: put {{row}} or {{group}} in the metric template"
                 )
-            flags = _flags(period.flags, headers[column].marks, marks, number.flags)
+            flags = column_flags[column]
+            if marks or number.flags:
+                flags = _flags(flags, marks, number.flags)
             _add(source, extraction, metric, names, period.text, number, flags, grid,
                  label_text, origin)  # fmt: skip
     fixed = [_joined(headers[column]) for column in range(len(headers)) if column not in periods]

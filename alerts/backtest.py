@@ -38,7 +38,7 @@ def backtest(store: Store, rule: Rule, *, since: str | None = None) -> Iterator[
             "(threshold, change) can be backtested"
         )
     now = datetime.now(UTC)
-    view = View(store, now=now, since_observation=0, since_news=0, since_run="")
+    view = View(store, now=now, since_news=0, since_run="")
     at = "backtest"
     for metric in store.queries.metric_names():
         if not fnmatch.fnmatchcase(metric, rule.metric):

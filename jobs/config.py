@@ -26,8 +26,8 @@ from alerts.rule import Rule
 from alerts.rules.late import LateRelease
 from core.checked import HostPort, HttpUrl, out_of_range
 from core.errors import CrossingsError
-from jobs.polling import hint_of, is_auto
-from jobs.schedule import check_schedule
+from jobs.scheduling.polling import hint_of, is_auto
+from jobs.scheduling.schedule import check_schedule
 from jobs.typed import Problem, build, hints_of, keys_of, plain, references, unknown_kind
 from scrapers.fetching import FetchSettings
 from scrapers.kinds import SOURCE_KINDS

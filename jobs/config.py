@@ -176,14 +176,38 @@ def locate(path: str | Path | None = None) -> Path:
 def load(path: str | Path | None = None) -> Config:
     """Read and validate the config file; raises ConfigError listing every problem."""
     path = locate(path)
+    return parse(_document(path, _read(path)), path)
+
+
+def load_sources(path: str | Path, names: Iterable[str]) -> Config:
+    """What a crawl child needs and no more: [settings] and the named sources, nothing
+    else built or cross-checked. Whoever names the sources (the daemon, `crossings crawl`)
+    validated the whole file; building 10,000 sources and every rule cost a child that
+    crawls one of them seconds (bench/README.md). A problem in these is a ConfigError;
+    a name the file lacks is left out (the caller says which)."""
+    path = locate(path)
+    document = _document(path, _read(path))
+    problems: list[Problem] = []
+    settings_table = _with_environment(document.get("settings", {}))
+    settings = build(Settings, settings_table, "settings", problems) or Settings()
+    tables = _tables(document, "sources", problems)
+    wanted = {"sources": {name: tables[name] for name in names if name in tables}}
+    sources = _kinds(wanted, "sources", "source", SOURCE_KINDS, problems)
+    if problems:
+        raise ConfigError(path, problems)
+    nothing: Mapping[str, Any] = MappingProxyType({})
+    return Config(path=path, settings=settings, sources=MappingProxyType(sources),
+                  rules=nothing, channels=nothing, digests=nothing)  # fmt: skip
+
+
+def _read(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         hint = "create one with `crossings init`, or pass --config / set CROSSINGS_CONFIG"
         raise ConfigError(path, [Problem(str(path), "file not found", hint)]) from None
     except OSError as error:
         raise ConfigError(path, [Problem(str(path), f"cannot read: {error.strerror}")]) from None
-    return parse(_document(path, raw), path)
 
 
 def _document(path: Path, raw: bytes) -> dict[str, Any]:

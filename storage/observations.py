@@ -101,6 +101,8 @@ class Revision:
 
 
 def encode_flags(flags: Iterable[str]) -> str:
+    if not flags:  # most values carry no flags
+        return ""
     return ",".join(sorted(set(flags)))
 
 

@@ -45,7 +45,7 @@ def rectangular(rows: list[list[Cell]]) -> list[list[Cell]]:
     return [row + [Cell("")] * (width - len(row)) for row in rows]
 
 
-@functools.lru_cache(maxsize=8192)  # row labels repeat on every row and page of a source
+@functools.lru_cache(maxsize=1024)  # each row label is read twice; group labels repeat
 def label(cell: Cell) -> tuple[str, tuple[str, ...]]:
     """A header or row label without its footnote marks, and the marks as flags."""
     text, marks = cell.text, list(cell.marks)

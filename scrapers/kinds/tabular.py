@@ -96,6 +96,21 @@ class Tabular(Source):
         default="",
         metadata={"help": "Human label template for the catalogue (same placeholders)."},
     )
+    rename: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": "A row label or column header as printed (footnote marks left out) -> "
+            "the name it takes in metric names instead of its slug, e.g. { '%' = "
+            "'in_custody' } (CBP's '%' row holds the count in custody)."
+        },
+    )
+    units: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": "A name as it stands in metric names (after rename) -> the unit of the "
+            "values of that row or column, instead of `unit`, e.g. { in_custody = 'people' }."
+        },
+    )
     allow_new: bool = field(
         default=False,
         metadata={

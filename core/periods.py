@@ -7,9 +7,10 @@ labels the sources print ("FY 2022*", "2025 (FYTD)", "Oct-24", "Sept-25", "June 
 "05/31/2025", "May 31, 2025", "(27 Jun 2025)") and raises `PeriodError` for one it cannot
 read. A fiscal year printed part-way ("2025 (Third Quarter)", "FY 2025 Q3") is the fiscal
 year flagged `partial`, with the quarter it runs through kept as a flag (`through:Q3`), so
-that Q2 and Q3 figures of one year are told apart and `last_day` knows where they end; `year_earlier` gives the period a year-on-year rule compares with; `grain` says
-whether it is a day, a month, ...; `step` and `position` place it on a chart's time axis,
-and `tick` labels it there. It lives in storage, the lowest layer, because storage
+that Q2 and Q3 figures of one year are told apart and `last_day` knows where they end.
+`year_earlier` gives the period a year-on-year rule compares with; `grain` says whether
+it is a day, a month, ...; `step` and `position` place it on a chart's time axis, and
+`tick` labels it there. It lives in storage, the lowest layer, because storage
 keys values by this text and scrapers (parsing), alerts (year on year) and jobs (charts)
 all need it without knowing each other."""
 

@@ -411,6 +411,8 @@ def _add(
         return
     metric = metric or _render(source, source.metric, names, grid)
     unit = next((source.units[name] for name in names.values() if name in source.units), "")
+    if source.stocks and any(name in source.stocks for name in names.values()):
+        period, flags = _stock_day(source, period, flags, grid)
     observation = Observation(
         metric, period, number.value, number.unit or unit or source.unit, flags
     )
@@ -423,6 +425,21 @@ def _add(
             source=source.name,
             origin=origin,
         )
+
+
+def _stock_day(
+    source: Tabular, period: str, flags: tuple[str, ...], grid: Grid
+) -> tuple[str, tuple[str, ...]]:
+    """A stock is as of the last day its period covers; a part-way year's flags are then
+    said by the day itself."""
+    day = Period(period, flags).last_day
+    if day is None:
+        raise LayoutError(
+            f"{source.name}: a stock needs a period that ends on a day; {period!r} in "
+            f"{grid.where} does not"
+        )
+    kept = tuple(flag for flag in flags if flag != "partial" and not flag.startswith("through:"))
+    return day.isoformat(), kept
 
 
 def name_part(source: Tabular, text: str) -> str:

@@ -111,6 +111,14 @@ class Tabular(Source):
             "values of that row or column, instead of `unit`, e.g. { in_custody = 'people' }."
         },
     )
+    stocks: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "Names (as in metric names, after rename) whose values are stocks "
+            "counted on a day, e.g. ['pending']: dated to the last day their period covers "
+            "(FY2024 -> 2024-09-30; '2025 (Third Quarter)' -> 2025-06-30), not the period."
+        },
+    )
     allow_new: bool = field(
         default=False,
         metadata={

@@ -6,6 +6,7 @@ newer-looking file was left out."""
 
 import re
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,11 @@ def test_a_newest_link_that_is_gone_is_a_failed_run_naming_it(dataset_site, tmp_
         "nationwide-encounters-fy23-fy26-aug-aor_0.csv" in run["reason"] and "404" in run["reason"]
     )
     assert stored == 0
+
+
+def test_a_stock_is_dated_to_the_last_day_of_its_part_way_year():
+    source = replace(eoir_table(), rename={"Pending Cases": "pending"}, stocks=("pending",))
+    found = values(extract(source, Page(EOIR_URL, EOIR)))
+    assert found[("eoir.pending", "2025-06-30")] == (3797662, ("footnote:1",))  # Q3's end
+    assert found[("eoir.pending", "2024-09-30")] == (3884956, ("footnote:1",))
+    assert found[("eoir.initial_receipts", "FY2025")][0] == 448019  # a flow keeps its year

@@ -16,6 +16,7 @@ from scrapers.extract.links import find_file, newest
 from scrapers.kinds.csvfile import CsvSource
 from scrapers.kinds.pdf import Figure, PdfSource
 from scrapers.kinds.table import TableSource
+from scrapers.kinds.xlsx import XlsxSource
 from storage import Store
 from tests.commands import crossings
 from tests.scrapers.server import Route, Site
@@ -228,3 +229,33 @@ def test_a_stock_is_dated_to_the_last_day_of_its_part_way_year():
     assert found[("eoir.pending", "2025-06-30")] == (3797662, ("footnote:1",))  # Q3's end
     assert found[("eoir.pending", "2024-09-30")] == (3884956, ("footnote:1",))
     assert found[("eoir.initial_receipts", "FY2025")][0] == 448019  # a flow keeps its year
+
+
+# -- the as-of date from another sheet -----------------------------------------------------
+
+ICE_JANUARY = "https://www.ice.gov/doclib/detention/FY26_detentionStats01082026.xlsx"
+SNAPSHOT = r"ICE National Docket data are a snapshot as (?:of )?(\d\d/\d\d/\d{4})"
+
+
+def ice_january(**keys) -> XlsxSource:
+    return XlsxSource(
+        name="ice", url=ICE_JANUARY, sheet="Detention FY*", periods="as_of",
+        table_title="ICE Currently Detained by Criminality and Arresting Agency",
+        metric="ice.detained.{row}.{column}", as_of="text", as_of_sheet="Footnotes",
+        as_of_regex=SNAPSHOT, **keys,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("cell", ["", "B71"])
+def test_the_as_of_date_from_the_footnotes_sheet_or_one_cell_of_it(cell):
+    page = Page(ICE_JANUARY, (REAL / "ice_FY26_detentionStats01082026.xlsx").read_bytes())
+    found = values(extract(ice_january(as_of_cell=cell), page))
+    assert found[("ice.detained.total.total", "2026-01-07")] == (68990, ())  # not 01-08
+
+
+def test_a_footnotes_sheet_without_the_date_is_broken_saying_where_it_looked():
+    page = Page(ICE_JANUARY, (REAL / "ice_FY26_detentionStats01082026.xlsx").read_bytes())
+    with pytest.raises(LayoutError) as caught:
+        extract(ice_january(as_of_cell="A1"), page)
+    assert "in cell A1 of sheet 'Footnotes'" in str(caught.value)
+    assert "found no match in" in str(caught.value)

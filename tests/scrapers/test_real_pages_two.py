@@ -181,6 +181,13 @@ metric = "cbp.aor.encounters"
 value = "Encounter Count"
 year = "Fiscal Year"
 month = "Month (abbv)"
+
+[channels.log]
+kind = "console"
+
+[rules.health]
+kind = "source_health"
+channels = ["log"]
 """
 
 
@@ -207,6 +214,7 @@ def test_a_run_that_left_a_newer_looking_file_says_so_in_its_reason(dataset_site
     assert "fy23-fy26-aug-aor_0.csv, which looks newer" in run["reason"]
     assert run["notice"] == run["reason"]
     assert "looks newer" in done.stdout
+    assert "alert notice: [notice] health: run " in done.stdout  # the rule sends it
 
 
 def test_a_newest_link_that_is_gone_is_a_failed_run_naming_it(dataset_site, tmp_path):

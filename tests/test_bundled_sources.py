@@ -13,9 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from jobs.cli import cli
+from jobs.config import parse
 from jobs.demo.site import SITE
 from jobs.runner import LocalRunner
 from jobs.starter import starter_text
+from scrapers.extract import Page
+from scrapers.extract.links import find_file
 from storage import Store
 from tests.scrapers.server import Route, Site
 
@@ -241,3 +244,21 @@ def test_a_workbook_without_its_footnotes_sheet_is_broken_and_changes_nothing(cr
     assert "expected a sheet named 'Footnotes' (for the as-of date)" in result.reason
     assert "'Detention FY26'" in result.reason  # what the workbook held instead
     assert not current_values(database)
+
+
+def test_the_bundled_cbp_link_takes_the_newest_file_of_its_family_on_the_newer_page(tmp_path):
+    """CBP's dataset page of 2026-10-03: the bundled `-state` pattern takes August's file in
+    2026-09/, and nothing newer-looking is left out (August's AOR file is a re-upload,
+    `…-aug-aor_0.csv`, of the same date: not newer)."""
+    config = parse(tomllib.loads(starter_text()), tmp_path / "crossings.toml")
+    source = config.sources["cbp-nationwide-encounters"]
+    page = Page(
+        "https://www.cbp.gov/document/stats/nationwide-encounters",
+        (REAL / "cbp_document_stats_nationwide_encounters_2026-10-03_main.html").read_bytes(),
+    )
+    found = find_file(source, page)
+    assert found.url == (
+        "https://www.cbp.gov/sites/default/files/2026-09/nationwide-encounters-fy23-fy26-aug-state.csv"
+    )
+    assert found.text == "FY23 - FY26 (FYTD) Nationwide Encounters by State - August"
+    assert found.newer is None

@@ -74,11 +74,9 @@ def _as_of_elsewhere(
 ) -> Period | None:
     """The as-of date from another sheet (ICE's 'Footnotes': "a snapshot as of
     02/07/2026") or one cell of it."""
-    name = (
-        pick_sheet(source, book.sheet_names, page, source.as_of_sheet)
-        if (source.as_of_sheet)
-        else table_sheet
-    )
+    name = table_sheet
+    if source.as_of_sheet:
+        name = pick_sheet(source, book.sheet_names, page, source.as_of_sheet)
     values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     where = f"sheet {name.strip()!r}"
     if not source.as_of_cell:

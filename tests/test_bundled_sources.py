@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from jobs.cli import cli
 from jobs.config import parse
 from jobs.demo.site import SITE
-from jobs.runner import LocalRunner
+from jobs.runners.local import LocalRunner
 from jobs.starter import starter_text
 from scrapers.extract import Page
 from scrapers.extract.links import find_file

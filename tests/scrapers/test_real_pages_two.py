@@ -2,7 +2,8 @@
 EOIR PDF read as a table, with its part-way year and header footnote digits; a PDF figure
 regex that meets the title or the chart's axis is `broken`, never stored; the newest of a
 link family on CBP's dataset page, re-uploads included, and a run that says so when a
-newer-looking file was left out."""
+newer-looking file was left out; part-way years as column headers; the as-of date from
+another sheet of a workbook; a stock dated to the day its period ends."""
 
 import re
 import zlib
@@ -267,3 +268,18 @@ def test_a_footnotes_sheet_without_the_date_is_broken_saying_where_it_looked():
         extract(ice_january(as_of_cell="A1"), page)
     assert "in cell A1 of sheet 'Footnotes'" in str(caught.value)
     assert "found no match in" in str(caught.value)
+
+
+def test_part_way_years_as_column_headers_keep_their_quarter():
+    page = Page(
+        "https://example.org/t",
+        b"<table><tr><th>Case Type</th><th>FY 2024</th><th>2025 (Second Quarter)</th>"
+        b"<th>FY 2026 Q1</th></tr><tr><th>Removal</th><td>10</td><td>6</td><td>3</td></tr>"
+        b"</table>",
+    )
+    source = TableSource(name="t", url=page.url, metric="x.{row}")
+    assert values(extract(source, page)) == {
+        ("x.removal", "FY2024"): (10, ()),
+        ("x.removal", "FY2025"): (6, ("partial", "through:Q2")),
+        ("x.removal", "FY2026"): (3, ("partial", "through:Q1")),
+    }

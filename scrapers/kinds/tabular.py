@@ -2,6 +2,7 @@
 table in a `pdf`): how header rows, labels, periods and values become series, and how a
 change of layout is treated."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -132,6 +133,9 @@ class Tabular(Source):
         found = {as_pattern(self.metric): self.unit} if self.metric else {}
         if self.percent_metric:
             found[as_pattern(self.percent_metric)] = "percent"
+        for name, unit in self.units.items():  # a name may stand in any placeholder
+            for placeholder in dict.fromkeys(re.findall(r"\{[^}]*\}", self.metric)):
+                found[as_pattern(self.metric.replace(placeholder, name, 1))] = unit
         return found
 
     def problems(self) -> list[str]:

@@ -283,3 +283,19 @@ def test_part_way_years_as_column_headers_keep_their_quarter():
         ("x.removal", "FY2025"): (6, ("partial", "through:Q2")),
         ("x.removal", "FY2026"): (3, ("partial", "through:Q1")),
     }
+
+
+def test_a_row_given_its_own_unit_is_published_with_it():
+    custody = TableSource(
+        name="custody", url="https://www.cbp.gov/page", metric="cbp.ofo.custody.{row}",
+        rename={"%": "in_custody"}, units={"in_custody_capacity": "beds"}, unit="people",
+    )  # fmt: skip
+    assert custody.publishes() == {
+        "cbp.ofo.custody.*": "people", "cbp.ofo.custody.in_custody_capacity": "beds",
+    }  # fmt: skip
+    custody = replace(custody, caption="Southwest Border in Custody")
+    body = (REAL / "cbp_custody_and_transfer_statistics_page_2026-09-12.html").read_bytes()
+    extraction = extract(custody, Page(custody.url, body))
+    found = {(o.metric, o.period): (o.value, o.unit) for o in extraction.observations}
+    assert found[("cbp.ofo.custody.in_custody_capacity", "2025-10")] == (902, "beds")
+    assert found[("cbp.ofo.custody.in_custody", "2025-10")] == (42, "people")

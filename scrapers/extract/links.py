@@ -66,9 +66,11 @@ def newest(urls: list[str]) -> str:
     """The newest address: by its date (a date in the file name, else the date folder),
     then the last fiscal year and month word in the name, then the re-upload suffix; the
     first on the page when nothing tells them apart."""
-    ranked = sorted(enumerate(urls), key=lambda pair: (*file_date(pair[1]), _reupload(pair[1]),
-                                                       -pair[0]))  # fmt: skip
-    return ranked[-1][1]
+
+    def rank(index: int) -> tuple[int, ...]:
+        return (*file_date(urls[index]), _reupload(urls[index]), -index)
+
+    return urls[max(range(len(urls)), key=rank)]
 
 
 def file_date(url: str) -> tuple[int, int, int, int, int]:

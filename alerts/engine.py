@@ -57,7 +57,7 @@ def evaluate(
             since_observation=min(c.observation_id for c in cursors.values()),
             since_news=min(c.news_id for c in cursors.values()),
             since_run=min(c.run_finished_at for c in cursors.values()),
-            rules=rules,
+            reads={name: rule.reads() for name, rule in rules.items()},
         )
         silences = [s.rule for s in store.alerts.silences(active_at=at)]
         raised: list[Event] = []

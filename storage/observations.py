@@ -6,10 +6,10 @@ plain queries."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from core import clock
-from storage.repository import Repository, Term, where
+from storage.repository import Repository, Row, Term, where
 from storage.views import with_views
 
 IN_CHUNK = 500  # names per IN (...) list, well under SQLite's variable limit
@@ -112,6 +112,19 @@ def known_at(as_of: str | None, table: str = "") -> Term:
     )
 
 
+def series_where(
+    metric: str, as_of: str | None, since: str | None, until: str | None, table: str = ""
+) -> tuple[str, list[Any]]:
+    """The WHERE of one series (as known now or at `as_of`), its periods bounded by
+    `since`/`until` (inclusive, canonical period text): what every series reader uses."""
+    return where(
+        (f"{table}metric = ?", metric),
+        known_at(as_of, table),
+        (f"{table}period >= ?", since),
+        (f"{table}period <= ? || '~'", until),  # '2025' covers '2025-05' and '2025-05-31'
+    )
+
+
 class Observations(Repository):
     def upsert(
         self,
@@ -192,12 +205,7 @@ class Observations(Repository):
     ) -> list[Point]:
         """The series by period, as known now or as it was known at `as_of`;
         `since`/`until` bound the periods (inclusive, canonical period text)."""
-        clause, params = where(
-            ("metric = ?", metric),
-            known_at(as_of),
-            ("period >= ?", since),
-            ("period <= ? || '~'", until),  # '2025' covers '2025-05' and '2025-05-31'
-        )
+        clause, params = series_where(metric, as_of, since, until)
         return self._points(f"{clause} ORDER BY period", params)
 
     def history(self, metric: str, period: str) -> list[Point]:
@@ -232,7 +240,7 @@ class Observations(Repository):
             self.db.execute(grouped_since("metric, MAX(id)", after_id), [after_id]).fetchall()
         )
 
-    def changes(self, metric: str, after_id: int) -> list[dict]:
+    def changes(self, metric: str, after_id: int) -> list[Row]:
         """Vintages of a metric stored after `after_id`, each with the value it replaced
         (`old_value` is None for a new period)."""
         return self._rows(
@@ -300,7 +308,7 @@ class Observations(Repository):
         )
         return (row["period"], row["first_seen"]) if row and row["period"] else None
 
-    def arrivals(self, *, since: str, until: str, limit: int = 1000) -> list[dict]:
+    def arrivals(self, *, since: str, until: str, limit: int = 1000) -> list[Row]:
         """Values first stored in [since, until): new periods (old_value None) and
         revisions (with the value they replaced), by metric and period."""
         return self._rows(
@@ -312,7 +320,7 @@ class Observations(Repository):
             [since, until, limit],
         )
 
-    def _points(self, condition: str, params: list) -> list[Point]:
+    def _points(self, condition: str, params: list[Any]) -> list[Point]:
         """Points built straight from tuple rows: a 20-year daily series is 7,305 of them,
         and going through a dict per row cost more than the query itself."""
         cursor = self.db.conn.execute(
@@ -328,7 +336,7 @@ class Observations(Repository):
         ]
 
 
-def _values(metric: str, rows: list[tuple]) -> Values:
+def _values(metric: str, rows: list[tuple[Any, ...]]) -> Values:
     if not rows:
         return Values(metric, [], [], [], [])
     return Values(metric, *map(list, zip(*rows, strict=True)))

@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - depends on the Python version
     from backports import zstd
 
 from core import clock
-from storage.repository import Repository, record
+from storage.repository import Repository, Row, record
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -254,7 +254,7 @@ class Snapshots(Repository):
         )
         return [record(Snapshot, row) for row in rows]
 
-    def provenance(self, snapshot_id: int | None) -> dict:
+    def provenance(self, snapshot_id: int | None) -> Row:
         """Where a value came from: the fetch (URL, time) and the configured source."""
         if snapshot_id is None:
             return {}

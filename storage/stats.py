@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.status import REACHED_SITE, SUCCEEDED, RunStatus
-from storage.repository import Repository
+from storage.repository import Repository, Row
 from storage.runs import sql_list
 
 DURATION = "(julianday(finished_at) - julianday(started_at)) * 86400.0"
@@ -90,7 +90,7 @@ class Stats(Repository):
         )
         return {row["source"]: (row["failures"], row["at"]) for row in rows}
 
-    def running(self) -> list[dict]:
+    def running(self) -> list[Row]:
         """Runs still marked running (id, source, pid): at start-up, left by the dead."""
         return self._rows(f"SELECT id, source, pid FROM runs WHERE status = '{RunStatus.RUNNING}'")
 

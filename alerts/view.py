@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import cache, cached_property
 
-from storage import NewsItem, Point, Store, Values
+from storage import NewsItem, Point, Store, Values, Vintage
 
 
 class View:
@@ -64,7 +64,7 @@ class View:
     def points_at(self, metric: str, periods: list[str]) -> dict[str, Point]:
         return self.store.observations.points_at(metric, periods)
 
-    def changes(self, metric: str, after_id: int) -> list[dict]:
+    def changes(self, metric: str, after_id: int) -> list[Vintage]:
         return self.store.observations.changes(metric, after_id)
 
     def news(self, after_id: int) -> list[NewsItem]:

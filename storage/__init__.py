@@ -6,7 +6,16 @@ from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
 from storage.errors import StorageError
 from storage.news import NewsItem
-from storage.observations import Change, Observation, Point, Revision, UpsertResult, Values
+from storage.observations import (
+    Arrived,
+    Change,
+    Observation,
+    Point,
+    Revision,
+    UpsertResult,
+    Values,
+    Vintage,
+)
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
 from storage.releases import Arrival
@@ -16,6 +25,7 @@ from storage.store import Store
 __all__ = [
     "AlertState",
     "Arrival",
+    "Arrived",
     "Change",
     "Cursor",
     "Event",
@@ -33,4 +43,5 @@ __all__ = [
     "Store",
     "UpsertResult",
     "Values",
+    "Vintage",
 ]

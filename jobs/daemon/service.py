@@ -226,9 +226,9 @@ class Daemon:
         left by an earlier daemon): a source's `running` run is its lease."""
         with Store(self.config.database, read_only=True) as store:
             held = {
-                row["source"]: row["pid"]
-                for row in store.stats.running()
-                if row["pid"] and row["pid"] != os.getpid() and alive(row["pid"])
+                run.source: run.pid
+                for run in store.stats.running()
+                if run.pid and run.pid != os.getpid() and alive(run.pid)
             }
         for name in sources:
             if name in held:

@@ -19,7 +19,7 @@ from storage.observations import (
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
 from storage.releases import Arrival
-from storage.snapshots import Snapshot
+from storage.snapshots import Provenance, Snapshot
 from storage.store import Store
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Observation",
     "OutboxMessage",
     "Point",
+    "Provenance",
     "QueryResult",
     "Revision",
     "Silence",

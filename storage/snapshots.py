@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - depends on the Python version
     from backports import zstd
 
 from core import clock
-from storage.repository import Repository, Row, record
+from storage.repository import Repository, record
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -111,6 +111,19 @@ class BodyFile:
         if not self._raw.closed:
             self._raw.close()
         self.path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a stored value came from: its fetch, and the source as configured (its title
+    and URL are None for a source no longer in the config)."""
+
+    snapshot_id: int
+    url: str
+    fetched_at: str
+    source: str
+    source_title: str | None
+    source_url: str | None
 
 
 class Snapshots(Repository):
@@ -254,17 +267,17 @@ class Snapshots(Repository):
         )
         return [record(Snapshot, row) for row in rows]
 
-    def provenance(self, snapshot_id: int | None) -> Row:
+    def provenance(self, snapshot_id: int | None) -> Provenance | None:
         """Where a value came from: the fetch (URL, time) and the configured source."""
         if snapshot_id is None:
-            return {}
+            return None
         row = self._one(
             """SELECT s.id AS snapshot_id, s.url, s.fetched_at, s.source,
                       src.title AS source_title, src.url AS source_url
                FROM snapshots s LEFT JOIN sources src ON src.name = s.source WHERE s.id = ?""",
             [snapshot_id],
         )
-        return row or {}
+        return record(Provenance, row) if row else None
 
     def counts(self) -> dict[str, int]:
         """How many fetch rows and bodies are stored, and their bytes."""

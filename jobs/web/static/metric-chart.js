@@ -146,7 +146,11 @@
         y: {
           grace: "5%",  // lines at the extremes stay visible
           afterBuildTicks: withLevels,
-          ticks: { callback: number, color: function (context) { return levelColour(context.tick.value); } }
+          // a few round ticks, so that every level's tick is drawn (none skipped for room)
+          ticks: {
+            callback: number, maxTicksLimit: 6, autoSkip: false,
+            color: function (context) { return levelColour(context.tick.value); }
+          }
         }
       },
       plugins: {

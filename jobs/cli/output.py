@@ -137,10 +137,10 @@ def _stacked(
     the row's other columns under it, indented and fitted to the terminal as usual.
 
         metric
-          period      value  change
-          ----------  -----  -----------
+          period      value  change    revisions
+          ----------  -----  --------  -----------
         demo.swb.daily_encounters
-          2024-08-04  1,096  -93 (-7.8%)
+          2024-08-04  1,096  93        1
     """
     rest = columns[:key] + columns[key + 1 :]
     cells = [[" ".join(cell.split()) for cell in row[:key] + row[key + 1 :]] for row in body]

@@ -21,8 +21,7 @@ from aiohttp import web
 from alerts.rule import drawings_for
 from alerts.standing import standing
 from core.formatting import moment, number
-from jobs.config import Config
-from jobs.views import sources_overview
+from jobs.views import alert_standings, sources_overview
 from jobs.web import CONFIG
 from jobs.web.fitting import breakable, time_of_day
 from jobs.web.health import SCHEDULER_STATUS
@@ -131,37 +130,11 @@ async def overview(request: web.Request) -> web.Response:
     def work(store: Store) -> dict:
         return {
             "sources": sources_overview(config, store, now=datetime.now(UTC)),
-            "alerts": _standings(config, store),
+            "alerts": alert_standings(config, store),
             "changes": store.queries.latest_changes(limit=20),
         }
 
     return _page(request, "overview.html", **await _read(request, work))
-
-
-def _standings(config: Config, store: Store) -> list[dict]:
-    """Every rule and series that fired or said something, firing ones first, then by
-    their last event: where each stands and what it last raised."""
-    zone = config.settings.zone
-    metrics = set(store.queries.metric_names())
-    states = {(state.rule, state.series): state for state in store.alerts.states()}
-    last = {(event["rule"], event["series"]): event for event in store.queries.last_alert_events()}
-    shown = [key for key, state in states.items() if state.state != "inactive" or key in last]
-    shown += [key for key in last if key not in states]
-    rows: list[dict[str, Any]] = []
-    for rule_name, series in shown:
-        rule, state = config.rules.get(rule_name), states.get((rule_name, series))
-        event = last.get((rule_name, series))
-        if rule is not None:
-            words = standing(rule, state, lambda t: moment(t, zone)) if state else ""
-        else:
-            words = state.state if state else ""
-        rows.append(
-            {"rule": rule_name, "series": series, "words": words, "last": event,
-             "firing": state is not None and state.state == "firing",
-             "configured": rule is not None, "metric": series in metrics}
-        )  # fmt: skip
-    rows.sort(key=lambda row: row["last"]["at"] if row["last"] else "", reverse=True)
-    return sorted(rows, key=lambda row: not row["firing"])  # stable: newest first within
 
 
 async def metric_index(request: web.Request) -> web.Response:

@@ -8,9 +8,9 @@ from typing import Any
 from alerts.standing import standing
 from core import clock
 from core.formatting import moment
-from jobs import polling
 from jobs.config import Config
-from jobs.schedule import next_run, retry_at
+from jobs.scheduling import polling
+from jobs.scheduling.schedule import next_run, retry_at
 from scrapers.source import Source
 from series.releases import due, history, learn
 from storage import Store

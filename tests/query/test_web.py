@@ -59,7 +59,7 @@ def test_scraped_markup_is_escaped(site: str) -> None:
 def test_metric_page_answers_the_backlog_question(site: str) -> None:
     page = get(f"{site}/series/{BACKLOG}").text
     assert 'Latest: <strong class="value">3,546,863</strong> cases' in page
-    assert "for <strong>2025-05</strong>" in page
+    assert 'for <strong class="nowrap">2025-05</strong>' in page
     assert "never revised" in page
     assert "was 3,685,200" in page  # February's revision, in the table and the history
     assert "fires above 3,600,000" in page  # the rule's levels, drawn on the chart

@@ -16,11 +16,11 @@ from alerts.standing import standing
 from core import clock
 from core.formatting import moment
 from jobs.aftermath import deliver
-from jobs.cli.context import BadArgument, Context, one_of, pass_context
+from jobs.cli.context import BadArgument, Context, one_of, pass_context, user_moment, user_when
 from jobs.cli.output import ROW_ID, emit, output_options, say
 from jobs.config import ConfigError, rule_from
 from jobs.typed import format_duration, parse_duration
-from jobs.when import parse_moment
+from jobs.when import parse_when, within
 
 SHOWN_SERIES = 10  # per rule: a pattern rule may watch hundreds
 
@@ -87,7 +87,7 @@ def alerts(ctx: click.Context, limit: int) -> None:
 
 
 @alerts.command()
-@click.option("--since", help="Only events from then on: 2025-03-01, 2025-03-01T12:00 or 7d.")
+@click.option("--since", help="Only events from then on: 2025-03-01, 2025-03, 7d, today, ...")
 @click.option("--rule", help="Only this rule's events.")
 @click.option("--limit", default=100, show_default=True)
 @output_options
@@ -100,10 +100,7 @@ def events(
     Example: crossings alerts events --since 7d --json
     """
     zone = context.config.settings.zone
-    try:
-        start = parse_moment(since, zone, now=datetime.now(UTC)) if since else None
-    except ValueError as error:
-        raise BadArgument(f"--since: {error}") from None
+    start = user_moment(context, since, "--since")
     if rule is not None:
         one_of("rule", rule, context.config.rules)
     with context.store() as store:
@@ -130,7 +127,7 @@ def _delivery(event) -> str:
 
 @alerts.command()
 @click.argument("rule")
-@click.option("--since", help="Only crossings in this period or later: 2024-06-01, 2024-06.")
+@click.option("--since", help="Only crossings in periods from then on: 2024-06, FY2024, ...")
 @click.option(
     "--file", "rules_file", type=click.Path(dir_okay=False, exists=True),
     help="Take RULE from this TOML file ([rules.NAME] tables), not from the config.",
@@ -159,12 +156,14 @@ def backtest(
       metric = "cbp.swb.daily-average", above = 4000'
     """
     chosen = _rule_to_replay(context, rule, rules_file, define)
+    start = user_when(context, since, "--since")
     with context.store() as store:
         try:
             rows = [
                 {"period": c.period, "kind": c.kind, "series": c.series,
                  "value": None if c.value is None else round(c.value, 2), "condition": c.says}
-                for c in replay(store, chosen, since=since)
+                for c in replay(store, chosen)
+                if within(c.period, start, None)
             ]  # fmt: skip
         except (NotReplayable, ValueError) as error:
             raise click.ClickException(str(error)) from None
@@ -360,18 +359,17 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
 
 
 def _moment(text: str, zone) -> datetime:
-    """A duration from now, or a date/time in the configured zone."""
+    """A duration from now (3d), or the end of a time a user names (a date: its end)."""
+    now = datetime.now(UTC)
     try:
-        return datetime.now(UTC) + parse_duration(text)
+        return now + parse_duration(text)
     except ValueError:
         pass
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadArgument(
-            f"--until: {text!r} is neither a time (2025-01-31T18:00) nor a duration (6h, 3d)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        named = parse_when(text, zone, now=now)
+    except ValueError as error:
+        raise BadArgument(f"--until: {error}, or a duration from now (6h, 3d)") from None
+    return named.end
 
 
 COMMANDS = (alerts, notify, digest)

@@ -47,6 +47,7 @@ def alerts(ctx: click.Context, limit: int) -> None:
         counts = store.outbox.counts()
         pending = store.outbox.recent(status="pending", limit=10)
         dead = store.outbox.recent(status="dead", limit=5)
+        stored = store.queries.metric_names()
     click.echo(f"Rules ({len(config.rules)})")
     by_rule: dict[str, list] = {}
     for state in states:
@@ -57,6 +58,8 @@ def alerts(ctx: click.Context, limit: int) -> None:
         # what a rule measures is worth a line per series; "not firing" alone is not
         held = by_rule.get(name, []) if rule.drawing() is not None else firing
         summary = f"{len(firing)} firing" if firing else "ok"
+        if not by_rule.get(name) and (waiting := _no_values(rule, stored)):
+            summary = f"no data yet: {waiting}"
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
         for state in sorted(held, key=lambda s: (s.state != "firing", s.series))[:SHOWN_SERIES]:
             words = standing(rule, state, lambda stored: moment(stored, zone))
@@ -168,10 +171,21 @@ def backtest(
         except (NotReplayable, ValueError) as error:
             raise click.ClickException(str(error)) from None
     if not rows and fmt in (None, "table"):
-        click.echo(f"{rule}: no firing or resolution in the stored history")
+        with context.store() as store:
+            waiting = _no_values(chosen, store.queries.metric_names())
+        click.echo(f"{rule}: {waiting or 'no firing or resolution in the stored history'}")
         return
     emit(rows, fmt, columns=["period", "kind", "series", "value", "condition"],
          zone=context.config.settings.zone)  # fmt: skip
+
+
+def _no_values(rule, stored: list[str]) -> str | None:
+    """Why a rule on a metric has nothing to judge: none of its values are stored (a
+    typo, or a metric still to come); None when some are, or it watches no metric."""
+    metric = getattr(rule, "metric", None)
+    if not isinstance(metric, str) or any(fnmatch.fnmatchcase(name, metric) for name in stored):
+        return None
+    return f"no stored values of {metric} (`crossings metrics` lists those there are)"
 
 
 def _rule_to_replay(context: Context, name: str, rules_file: str | None, define: str | None):

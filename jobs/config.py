@@ -19,8 +19,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from alerts.channel import Channel
-from alerts.delivery import RETRY_FOR
+from alerts.channel import RETRY_FOR, Channel
 from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule

@@ -10,6 +10,7 @@ import click
 
 from alerts.backtest import NotReplayable
 from alerts.backtest import backtest as replay
+from alerts.counting import events_counted, messages_counted
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
 from alerts.standing import standing
@@ -45,6 +46,8 @@ def alerts(ctx: click.Context, limit: int) -> None:
         events = store.alerts.events(limit=limit)
         silenced = [s.rule for s in store.alerts.silences(active_at=clock.now())]
         counts = store.outbox.counts()
+        sent = store.outbox.sent_by_channel()
+        kinds = store.alerts.event_kinds()
         pending = store.outbox.recent(status="pending", limit=10)
         dead = store.outbox.recent(status="dead", limit=5)
         stored = store.queries.metric_names()
@@ -66,12 +69,14 @@ def alerts(ctx: click.Context, limit: int) -> None:
             say(f"      {state.series}: {words}")
         if len(held) > SHOWN_SERIES:
             click.echo(f"      ... and {len(held) - SHOWN_SERIES} more series")
-    click.echo(f"\nRecent events ({len(events)})")
+    shown = f"; the {len(events)} most recent:" if events else ""
+    click.echo(f"\n{_sentence(events_counted(kinds))}{shown}")
     for event in events:
         mark = "" if _delivery(event) == "sent" else f" ({_delivery(event)})"
         say(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{mark}")
     click.echo(
-        f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
+        f"\n{_sentence(messages_counted(sent))}; waiting in the outbox: "
+        f"{counts['pending']} pending, {counts['dead']} dead"
     )
     for message in pending:
         tried = (
@@ -177,6 +182,10 @@ def backtest(
         return
     emit(rows, fmt, columns=["period", "kind", "series", "value", "condition"],
          zone=context.config.settings.zone)  # fmt: skip
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _no_values(rule, stored: list[str]) -> str | None:

@@ -67,7 +67,8 @@ def test_alerts_shows_firing_series_events_and_the_outbox(config):
         "trac.court.backlog: value 3,550,000 (2025-05-01): firing since 20" in shown.output
     ) and "; resolves below 3,500,000\n" in shown.output
     assert "firing    TRAC backlog passed 3.5 million: value 3,520,000" in shown.output
-    assert "Outbox: 1 pending, 0 sent, 0 dead" in shown.output
+    assert "No messages sent; waiting in the outbox: 1 pending, 0 dead" in shown.output
+    assert "1 event (1 fired); the 1 most recent:" in shown.output
 
 
 def test_silence_list_and_unsilence(config):

@@ -9,7 +9,6 @@ import dataclasses
 import difflib
 import fnmatch
 import os
-import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,8 +25,8 @@ from alerts.rule import Rule
 from alerts.rules.late import LateRelease
 from core.checked import HostPort, HttpUrl, out_of_range
 from core.errors import CrossingsError
-from jobs.polling import hint_of, is_auto
-from jobs.schedule import check_schedule
+from jobs.scheduling.polling import hint_of, is_auto
+from jobs.scheduling.schedule import check_schedule
 from jobs.typed import Problem, build, hints_of, keys_of, plain, references, unknown_kind
 from scrapers.fetching import FetchSettings
 from scrapers.kinds import SOURCE_KINDS
@@ -397,15 +396,7 @@ def declared_metrics(sources: Mapping[str, Source]) -> dict[str, str]:
     `{row}` becomes `*`), with their units."""
     found: dict[str, str] = {}
     for source in sources.values():
-        unit = getattr(source, "unit", "")
-        named: list[tuple[str, str]] = []
-        if isinstance(metric := getattr(source, "metric", None), str):
-            named.append((metric, unit))
-        named += [(fact.metric, fact.unit) for fact in getattr(source, "facts", ())]
-        if isinstance(values := getattr(source, "values", None), dict):
-            named += [(name, unit) for name in values.values()]
-        for name, its_unit in named:
-            found[re.sub(r"\{[^}]*\}", "*", name)] = its_unit
+        found.update(source.publishes())
     return found
 
 
@@ -462,21 +453,20 @@ def unproduced_metrics(config: Config, stored: Callable[[], Iterable[str]]) -> l
     source removed. A config error for `crossings check` (the daemon logs it), unless the
     rule says `waits_for_metric = true`. The stored names are read only for a rule no
     source explains (with 10,000 sources that read takes seconds)."""
-    watched = {
-        name: metric
+    watched = [
+        (name, metric)
         for name, rule in config.rules.items()
-        if isinstance(metric := getattr(rule, "metric", None), str)
-        and metric
-        and not rule.waits_for_metric
-    }
+        if not rule.waits_for_metric
+        for metric in rule.reads()
+    ]
     declared = [*declared_metrics(config.sources), *config.metrics]
-    unexplained = {name: m for name, m in watched.items() if not _produced(m, declared)}
+    unexplained = [(name, m) for name, m in watched if m and not _produced(m, declared)]
     if not unexplained:
         return []
     known = list(stored())
     return [
         _unproduced(name, metric, sorted({*declared, *known} - {""}))
-        for name, metric in unexplained.items()
+        for name, metric in unexplained
         if not _produced(metric, known)
     ]
 

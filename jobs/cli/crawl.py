@@ -13,8 +13,8 @@ from core.status import RunStatus
 from jobs.aftermath import after_crawl
 from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import say
-from jobs.crawl_child import crawl_here
-from jobs.results import RunResult, to_try
+from jobs.runners.child import crawl_here
+from jobs.runners.results import RunResult, to_try
 from scrapers.recorder import SourceRun
 
 CHANGES_SHOWN = 20

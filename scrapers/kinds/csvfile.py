@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.checked import Regex
-from scrapers.source import Source
+from scrapers.source import Source, as_pattern
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +75,9 @@ class CsvSource(Source, kind="csv"):
         if self.date_format and not self.date:
             found.append("`date_format` says how the `date` column writes dates: give `date`")
         return found
+
+    def publishes(self) -> dict[str, str]:
+        return {as_pattern(self.metric): self.unit}
 
     @property
     def group_columns(self) -> tuple[str, ...]:

@@ -39,11 +39,9 @@ class When:
 
     def last_day(self) -> date:
         """The last calendar day the stretch touches (an instant: its own day)."""
-        return (
-            (self.end - timedelta(microseconds=1)).date()
-            if self.end > self.start
-            else (self.start.date())
-        )
+        if self.end > self.start:
+            return (self.end - timedelta(microseconds=1)).date()
+        return self.start.date()
 
 
 def parse_when(text: str, zone: tzinfo, *, now: datetime) -> When:
@@ -56,7 +54,7 @@ def parse_when(text: str, zone: tzinfo, *, now: datetime) -> When:
         day = today if word == "today" else today - timedelta(days=1)
         return _days(shown, day, day + timedelta(days=1), zone)
     if DURATION.match(word):
-        at = now - parse_duration(word)
+        at = (now - parse_duration(word)).astimezone(zone)  # its day is the user's day
         return When(shown, at, at)
     if _SLASHED.fullmatch(shown):
         raise ValueError(

@@ -60,7 +60,10 @@ def crawl(
         results.append(result)
         with progress.hidden() if progress else contextlib.nullcontext():
             click.echo(_line(result, width))
-            for said in dict.fromkeys(filter(None, [result.reason, result.notice])):
+            notice = result.notice
+            if notice and notice in (result.reason or ""):
+                notice = None  # the reason says it already
+            for said in filter(None, [result.reason, notice]):
                 say(f"{'':<{width}}  -> {_unnamed(said, result.source)}")
             if result.sample:
                 say(f"{'':<{width}}  -> unverified source, check against the page: {result.sample}")

@@ -13,6 +13,7 @@ from alerts.backtest import backtest as replay
 from alerts.counting import events_counted, messages_counted
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
+from alerts.rule import Rule
 from alerts.standing import standing
 from core import clock
 from core.formatting import moment
@@ -188,13 +189,13 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _no_values(rule, stored: list[str]) -> str | None:
-    """Why a rule on a metric has nothing to judge: none of its values are stored (a
-    typo, or a metric still to come); None when some are, or it watches no metric."""
-    metric = getattr(rule, "metric", None)
-    if not isinstance(metric, str) or any(fnmatch.fnmatchcase(name, metric) for name in stored):
+def _no_values(rule: Rule, stored: list[str]) -> str | None:
+    """Why a rule on metrics has nothing to judge: none of their values are stored (a
+    typo, or a metric still to come); None when some are, or it reads no metric."""
+    missing = [m for m in rule.reads() if not any(fnmatch.fnmatchcase(n, m) for n in stored)]
+    if not missing:
         return None
-    return f"no stored values of {metric} (`crossings metrics` lists those there are)"
+    return f"no stored values of {', '.join(missing)} (`crossings metrics` lists those there are)"
 
 
 def _rule_to_replay(context: Context, name: str, rules_file: str | None, define: str | None):

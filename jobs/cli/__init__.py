@@ -63,7 +63,7 @@ SHORT_HELP = {
         "Sources with their last run, its outcome and counts, their next run, when a source..."
     ),
     "metrics": (
-        "Metrics with their latest value and period, the change from the period before, and when..."
+        "Metrics with their latest value and period, the change from the period before, how..."
     ),
     "series": (
         "A metric's values by period, each with how often it was revised and the value it replaced."

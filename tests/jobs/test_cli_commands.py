@@ -31,7 +31,10 @@ def test_help_lists_every_command_with_its_short_help():
     listed = result.output.split("Commands:")[1]
     for name in COMMAND_PATHS:
         shown = cli.get_command(None, name).get_short_help_str(limit=85)
-        assert f"  {name:<10} {shown}\n" in listed, name
+        assert f"  {name:<10} {shown}\n" in listed, (
+            f"SHORT_HELP[{name!r}] in jobs/cli/__init__.py must follow its docstring: "
+            f"{cli.get_command(None, name).get_short_help_str(limit=90)!r}"
+        )
 
 
 def test_help_imports_no_command_and_no_config():

@@ -44,6 +44,7 @@ DEFAULT_DAY_SECONDS = 2.5  # the alert fires within about 25 s and resolves with
 DIGEST_NAME = "demo"  # sent by the demo itself once the alert resolved: the story's end
 DIGEST_SCHEDULE = "0 8 * * 1"  # what a real config says; the demo does not wait for it
 AFTER_DIGEST_SECONDS = 3.0  # the default run ends this long after the digest arrived
+RESOLVED_GRACE_SECONDS = 10.0  # the digest waits for the resolved messages at most this long
 DAYS_PER_FETCH = 5  # on a busy machine the story still takes four crawls, not more
 SECRET_ENV = "CROSSINGS_DEMO_WEBHOOK_SECRET"  # noqa: S105 (a variable name, not a secret)
 POLL_SECONDS = 1.0
@@ -184,6 +185,7 @@ class Demo:
         self._config: Path | None = None
         self._digest: asyncio.Task | None = None  # sending it, once the alert resolved
         self._digest_arrived: float | None = None  # monotonic time its email came
+        self._resolved_at: float | None = None  # when the demo saw the alert resolve
 
     async def run(self) -> Tally:
         check_directory(self.directory)
@@ -278,15 +280,18 @@ class Demo:
             self._store = None
             store.close()
 
-    @staticmethod
-    def _resolved_and_told(store: Store) -> bool:
+    def _resolved_and_told(self, store: Store) -> bool:
         """The border alert has resolved and its messages went out (nothing waits in the
-        outbox): the digest comes next."""
-        resolved = any(
-            event.kind == "resolved" and event.series == DAILY_METRIC
-            for event in store.alerts.events(limit=50)
-        )
-        return resolved and store.outbox.counts()["pending"] == 0
+        outbox, or a slow channel has had RESOLVED_GRACE_SECONDS): the digest comes next."""
+        if self._resolved_at is None:
+            if not any(
+                event.kind == "resolved" and event.series == DAILY_METRIC
+                for event in store.alerts.events(limit=50)
+            ):
+                return False
+            self._resolved_at = time.monotonic()
+        waited = time.monotonic() - self._resolved_at >= RESOLVED_GRACE_SECONDS
+        return waited or store.outbox.counts()["pending"] == 0
 
     def _told(self) -> bool:
         """The digest arrived a moment ago: the story is over."""

@@ -136,11 +136,15 @@ def test_the_default_run_tells_the_whole_story_with_the_same_numbers_everywhere(
 def assert_the_story_comes_first_and_ends_the_run(shown: str) -> None:
     """The first message is the border alert's; the digest comes after the resolved notice,
     and the run stops soon after it instead of fetching on until its time is up."""
+    end = shown[-6000:]  # what pytest shows when an assertion fails
     first = re.split(r"(?:EMAIL|WEBHOOK) received", shown)[1]  # up to the next message
-    assert "Border encounters: 7-day mean above 4,000" in first, shown
+    assert "Border encounters: 7-day mean above 4,000" in first, end
+    assert (
+        "7-day mean 2,905 is below 3,000" in shown and "Subject: crossings demo digest" in shown
+    ), end
     resolved = shown.index("7-day mean 2,905 is below 3,000")
-    assert resolved < shown.index("Subject: crossings demo digest"), shown
-    assert "The story is told: stopping." in shown and "seconds are up" not in shown
+    assert resolved < shown.index("Subject: crossings demo digest"), end
+    assert "The story is told: stopping." in shown and "seconds are up" not in shown, end
     assert "[00:00] Fetched" not in shown
 
 

@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import sys
 import textwrap
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from string import Template
 
 from alerts.counting import counted, events_counted, messages_counted
+from core.checked import free_port
 from core.errors import CrossingsError
 from core.status import RunCounts
 from jobs.config import ENV_PATH, ENV_SETTING_PREFIX, ConfigError, Settings, load
@@ -78,13 +78,6 @@ class Endpoints:
     @property
     def dashboard(self) -> str:
         return f"http://{self.listen}/"
-
-
-def free_port() -> int:
-    """A port nobody listens on right now, for the daemon's web endpoint."""
-    with socket.socket() as probe:
-        probe.bind((LOCALHOST, 0))
-        return probe.getsockname()[1]
 
 
 def check_directory(directory: Path) -> None:
@@ -210,7 +203,9 @@ class Demo:
             stack.push_async_callback(catcher.stop)
             webhook_url = await receiver.start()
             stack.push_async_callback(receiver.stop)
-            endpoints = Endpoints(site_url, smtp_port, webhook_url, f"{LOCALHOST}:{free_port()}")
+            endpoints = Endpoints(
+                site_url, smtp_port, webhook_url, f"{LOCALHOST}:{free_port(LOCALHOST)}"
+            )
             config = self._config = write_config(
                 self.directory, endpoints, demo_sources_toml(site_url)
             )

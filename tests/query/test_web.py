@@ -11,12 +11,12 @@ import pytest
 import requests
 from click.testing import CliRunner
 
+from core.checked import free_port
 from jobs.cli import cli
 from jobs.config import load
 from storage import Store
 from tests.query.sample import BACKLOG, Sample, fill
 from tests.query.servers import serving
-from tests.serving import free_port
 
 
 @pytest.fixture(scope="module")

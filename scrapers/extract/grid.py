@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from core.periods import Period, PeriodError, fiscal_month, fiscal_year_of, month_number
-from scrapers.extract import Extraction, Layout, LayoutError
+from scrapers.extract import Extraction, Layout, LayoutError, dates
 from scrapers.extract.text import shown, slug, squash
 from scrapers.kinds.tabular import Tabular
 from scrapers.numbers import Number, NumberError, parse_number
@@ -174,7 +174,8 @@ def _periods_in_columns(
     if not periods:
         raise LayoutError(
             f"{source.name}: expected period columns (like 'FY 2022' or 'Oct-24') in "
-            f"{grid.where}, found the header {shown([_joined(h) for h in headers])}"
+            f"{grid.where}, found the header {shown([_joined(h) for h in headers])}; if "
+            'each row is a period (a Year or Date column), add periods = "rows" to the source'
         )
     label_columns = list(range(min(periods)))
     label_keys = [
@@ -335,25 +336,18 @@ def _column(source: Tabular, names: list[str], wanted: str, grid: Grid) -> int:
     return lowered.index(squash(wanted).lower())
 
 
-LEADING_NUMBER = re.compile(r"^\d{1,2}\s+")  # OHSS numbers its months: "01 October"
-
-
 def _row_period(source: Tabular, year: str, month: str, column: str, grid: Grid) -> Period:
     try:
-        period = Period.parse(year)
         if month:
-            number = int(period.text.removeprefix("FY"))
-            name = LEADING_NUMBER.sub("", month)
-            if source.fiscal or period.text.startswith("FY"):
-                return Period(fiscal_month(number, name))
-            return Period(f"{number}-{month_number(name):02d}")
+            return dates.year_month(year, month, fiscal=source.fiscal)
+        period = Period.parse(year)
         if source.fiscal and period.text.isdigit():
             return Period(f"FY{period.text}", period.flags)
         return period
-    except (PeriodError, ValueError) as error:
+    except PeriodError as error:
         raise LayoutError(
             f"{source.name}: expected a period in column {column!r} of {grid.where}, found "
-            f"{year!r}{f' / {month!r}' if month else ''} ({error})"
+            f"{year!r}{f' / {month!r}' if month else ''}: {error}"
         ) from None
 
 

@@ -1,0 +1,100 @@
+"""An HTML page: its tables, its figure cards (headline numbers with their words and date)
+and its links to data files (scrapers.inspect.links)."""
+
+import lxml.html
+
+from scrapers.extract import LayoutError, Page
+from scrapers.extract.grid import Grid
+from scrapers.extract.table import expand, find_table, titles
+from scrapers.extract.text import squash
+from scrapers.inspect import cards, links
+from scrapers.inspect.grids import shape
+from scrapers.inspect.survey import Candidate, Found
+from scrapers.kinds.table import TableSource
+
+TITLE_LENGTH = 80  # characters of a title kept as `caption` (it is matched as contained)
+
+
+def candidates(page: Page, prefix: str) -> Found:
+    root = lxml.html.document_fromstring(page.body or b"<html></html>")
+    found = Found()
+    tables = root.xpath("//table")
+    readable = 0
+    for index, table in enumerate(tables):
+        if (candidate := _table(page, table, index, prefix)) is not None:
+            found.candidates.append(candidate)
+            readable += 1
+    if tables and not readable:
+        found.seen.append(f"{len(tables)} tables, none with numbers and periods")
+    elif not tables:
+        found.seen.append("no tables")
+    carded = cards.candidates(page, root, prefix)
+    found.candidates += carded.candidates
+    found.seen += carded.seen
+    linked = links.candidates(page, root)
+    found.candidates += linked.candidates
+    found.seen += linked.seen
+    return found
+
+
+def _table(page: Page, table: lxml.html.HtmlElement, index: int, prefix: str) -> Candidate | None:
+    rows = expand(table)
+    if len(rows) < 2:
+        return None
+    grid = Grid(rows, f"the table at {page.url}", len(table.xpath("./thead/tr")))
+    read = shape(grid, prefix)
+    if not read.periods or not read.numbers:
+        return None
+    title = next((squash(text) for text in titles(table) if squash(text)), "")
+    keys = {**_locator(page, table, index, title), **read.keys}
+    if read.periods == "columns":
+        keys.pop("periods", None)
+    named = f"table {index + 1} {title[:TITLE_LENGTH]!r}" if title else f"table {index + 1}"
+    return Candidate(f"{named}: periods in {read.periods}", "table", keys, read.details)
+
+
+def _locator(page: Page, table: lxml.html.HtmlElement, index: int, title: str) -> dict:
+    """The key that finds this table again: the words of its caption or title (survive
+    redesigns), else a CSS path; none for the page's first table."""
+    tried = [("caption", _cut(title))] if title else []
+    tried.append(("selector", css_path(table)))
+    for key, value in tried:
+        probe = TableSource(name="inspect", url=page.url, metric="x", **{key: value})  # type: ignore[arg-type]
+        try:
+            if _same(find_table(probe, page), table):
+                return {} if index == 0 and key == "selector" else {key: value}
+        except (LayoutError, ValueError):  # a selector cssselect cannot read is no locator
+            continue
+    return {}
+
+
+def _same(found: lxml.html.HtmlElement, table: lxml.html.HtmlElement) -> bool:
+    """The same table in another parse of the page: same place in the document."""
+    return found.getroottree().getpath(found) == table.getroottree().getpath(table)
+
+
+def _cut(title: str) -> str:
+    """A long title cut at a word (a caption matches when contained)."""
+    if len(title) <= TITLE_LENGTH:
+        return title
+    return title[:TITLE_LENGTH].rsplit(" ", 1)[0]
+
+
+def css_path(element: lxml.html.HtmlElement) -> str:
+    """A CSS selector for the element: from the nearest ancestor with an id, by tag and
+    position among siblings of its tag."""
+    steps: list[str] = []
+    node = element
+    while node is not None and isinstance(node.tag, str):
+        if node.get("id"):
+            steps.append(f"#{node.get('id')}")
+            break
+        parent = node.getparent()
+        if parent is None:
+            steps.append(node.tag)
+            break
+        same = [sibling for sibling in parent if sibling.tag == node.tag]
+        position = same.index(node) + 1
+        steps.append(node.tag if len(same) == 1 else f"{node.tag}:nth-of-type({position})")
+        node = parent
+    return " > ".join(reversed(steps))

@@ -71,6 +71,10 @@ def shape(grid: Grid, prefix: str) -> Shape:
         found.details.append(f"periods in columns: {_listed(names)}")
         labels = [_label(row, min(columns)) for row in body]
         found.details.append(f"row labels: {_listed([text for text in labels if text])}")
+        grouped = any(all(not row[c].text for c in columns) for row in body)
+        if not grouped and (rows_kept := _unique_rows([text for text in labels if text])):
+            found.keys["rows"] = rows_kept
+            found.details.append(f"row labels repeat: only rows matching {rows_kept!r}")
         above = {
             " ".join(cell.text for cell in (row[c] for row in rows[: count - 1])) for c in columns
         }
@@ -107,6 +111,27 @@ def shape(grid: Grid, prefix: str) -> Shape:
         found.keys["percent_metric"] = found.keys["metric"] + ".share"
         found.details.append("cells like '42 (4.66%)': the count, and its share as percent_metric")
     return found
+
+
+def _unique_rows(labels: list[str]) -> str:
+    """When labels repeat ('At Large' under each border), a `rows` regex for the ones
+    that do not: the words they end with ('Total Apprehensions'), else their names."""
+    counts = {label: labels.count(label) for label in labels}
+    single = [label for label, count in counts.items() if count == 1]
+    repeated = [label for label, count in counts.items() if count > 1]
+    if not repeated or not single:
+        return ""
+    words = [label.split() for label in single]
+    shared: list[str] = []
+    while all(len(w) > len(shared) for w in words):
+        before = {w[-len(shared) - 1] for w in words}  # the word before the shared ending
+        if len(before) > 1:
+            break
+        shared.insert(0, before.pop())
+    ending = re.escape(" ".join(shared))
+    if shared and not any(re.search(ending, label) for label in repeated):
+        return " ".join(shared)
+    return "^(?:" + "|".join(re.escape(label) for label in single) + ")$"
 
 
 def _period_column(body: list[list[Cell]]) -> int | None:

@@ -102,7 +102,8 @@ def sniff(page: Page) -> str:
 
 def survey(page: Page, prefix: str, *, said_type: str = "") -> Survey:
     """Every candidate in the body, numbered; `prefix` starts the proposed metric names.
-    `said_type` (from the address or Content-Type) is checked against what the body is."""
+    `said_type` (from the address or Content-Type): a data file that turns out to be an
+    HTML page (an error or login page) is said so, not surveyed as a page."""
     found_type = sniff(page)
     size = _size(page)
     if found_type == "unknown":
@@ -110,7 +111,7 @@ def survey(page: Page, prefix: str, *, said_type: str = "") -> Survey:
             f"the body at {page.url} ({size:,} bytes) is none of what crossings reads (HTML, "
             "CSV, JSON, RSS/Atom, XLSX, PDF); open it in a browser to see what the site sent"
         )
-    if said_type and said_type != found_type and {said_type, found_type} != {"json", "feed"}:
+    if said_type and said_type != "html" and found_type == "html":  # an error or login page
         raise InspectError(
             f"the body at {page.url} is {WHAT[found_type]}, not {WHAT.get(said_type, said_type)} "
             "as its address or Content-Type says (an error or login page?); open it in a "

@@ -57,8 +57,9 @@ def crawl(
         if result.sample:
             say(f"{'':<{width}}  -> unverified source, check against the page: {result.sample}")
     failed = [result.source for result in results if not result.succeeded]
-    if failed:
-        again = _again(failed, everything=crawl_all and len(failed) == len(sources))
+    unreached = [r.source for r in results if not r.succeeded and r.status != RunStatus.BROKEN]
+    if unreached:  # a broken source's reason says what to do: its page was reached
+        again = _again(unreached, everything=crawl_all and len(unreached) == len(sources))
         click.echo(
             f"To try: check the address and this machine's network, then `{program()} crawl "
             f"{again}`; the daemon retries failed sources by itself (`{program()} sources` "

@@ -19,13 +19,19 @@ def candidates(page: Page, prefix: str) -> Found:
     root = lxml.html.document_fromstring(page.body or b"<html></html>")
     found = Found()
     tables = root.xpath("//table")
-    readable = 0
+    unread: list[str] = []  # why each table that is no candidate is not
     for index, table in enumerate(tables):
-        if (candidate := _table(page, table, index, prefix)) is not None:
+        candidate, why = _table(page, table, index, prefix)
+        if candidate is not None:
             found.candidates.append(candidate)
-            readable += 1
-    if tables and not readable:
-        found.seen.append(f"{len(tables)} tables, none with numbers and periods")
+        else:
+            unread.append(why)
+    if unread:
+        numbers = unread.count("no periods")
+        said = f"{numbers} with numbers but no periods" if numbers else "none with numbers"
+        found.seen.append(
+            f"{len(unread)} tables{' more' if len(unread) < len(tables) else ''}, {said}"
+        )
     elif not tables:
         found.seen.append("no tables")
     carded = cards.candidates(page, root, prefix)
@@ -37,20 +43,25 @@ def candidates(page: Page, prefix: str) -> Found:
     return found
 
 
-def _table(page: Page, table: lxml.html.HtmlElement, index: int, prefix: str) -> Candidate | None:
+def _table(
+    page: Page, table: lxml.html.HtmlElement, index: int, prefix: str
+) -> tuple[Candidate | None, str]:
+    """The table as a candidate, or why it is none ('no numbers', 'no periods')."""
     rows = expand(table)
     if len(rows) < 2:
-        return None
+        return None, "no numbers"
     grid = Grid(rows, f"the table at {page.url}", len(table.xpath("./thead/tr")))
     read = shape(grid, prefix)
-    if not read.periods or not read.numbers:
-        return None
+    if not read.numbers:
+        return None, "no numbers"
+    if not read.periods:
+        return None, "no periods"
     title = next((squash(text) for text in titles(table) if squash(text)), "")
     keys = {**_locator(page, table, index, title), **read.keys}
     if read.periods == "columns":
         keys.pop("periods", None)
     named = f"table {index + 1} {title[:TITLE_LENGTH]!r}" if title else f"table {index + 1}"
-    return Candidate(f"{named}: periods in {read.periods}", "table", keys, read.details)
+    return Candidate(f"{named}: periods in {read.periods}", "table", keys, read.details), ""
 
 
 def _locator(page: Page, table: lxml.html.HtmlElement, index: int, title: str) -> dict:

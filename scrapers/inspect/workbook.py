@@ -38,8 +38,6 @@ def candidates(page: Page, prefix: str) -> Found:
             ) from None
     found = Found()
     names = book.sheet_names
-    if len(names) > MAX_SHEETS:
-        found.seen.append(f"{len(names)} sheets: the first {MAX_SHEETS} were read")
     empty = 0
     for name in names[:MAX_SHEETS]:
         values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -52,7 +50,8 @@ def candidates(page: Page, prefix: str) -> Found:
             candidate = _candidate(page, prefix, names, name, values, title, top, left)
             if candidate is not None:
                 found.candidates.append(candidate)
-    found.seen.append(f"{len(names)} sheets ({empty} without a table)")
+    read = f", the first {MAX_SHEETS} read" if len(names) > MAX_SHEETS else ""
+    found.seen.append(f"{len(names)} sheets{read} ({empty} without a table)")
     return found
 
 

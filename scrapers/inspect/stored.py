@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from scrapers.extract import Layout, Page
 from scrapers.inspect.fix import Fix, propose_fix
+from scrapers.inspect.report import stored
 from scrapers.recorder import LayoutChange
 from scrapers.reparse import newest_body
 from scrapers.source import Source
@@ -21,8 +22,9 @@ class Repair:
     reparse: str  # the command that stores the values once the block is edited
 
     @property
-    def layout_changed(self) -> bool:
-        return "--accept-layout" in self.reparse
+    def stored(self) -> str:
+        """What the proposed block would store ('' without one)."""
+        return stored(self.fix.proposal) if self.fix.proposal is not None else ""
 
 
 def repair(store: Store, name: str, source: Source, program: str = "crossings") -> Repair | None:

@@ -3,13 +3,17 @@ a moved table. From the stored page alone it proposes the smallest change of the
 applied to the config, `crossings reparse` stores the right values. End to end: real
 crawls from a local server, the CLI as a user runs it, a real SQLite file."""
 
+import html
 import re
 
 import pytest
+import requests
 import tomli_w
 
+from jobs.config import load
 from storage import Store
 from tests.commands import crossings
+from tests.query.servers import serving
 from tests.scrapers.server import Route, Site
 
 DAILY = """<html><body><h2>Daily encounters</h2>
@@ -94,6 +98,11 @@ def test_inspect_source_proposes_the_fix_and_reparse_stores_the_values(tmp_path,
     diff = shown.stdout.split("@@\n", 1)[1].split("\nIt would store", 1)[0]
     for change in changes:
         assert change in diff.splitlines(), diff
+    with serving(load(config)) as web:  # the broken source's page shows the same, read-only
+        page = requests.get(f"{web}/sources/src", timeout=30).text
+    assert "What the page has now" in page and "Proposed config" in page
+    assert changes[0] in html.unescape(page)  # autoescaped
+    assert "crossings reparse src" in page
     edited = "\n".join(line[1:] for line in diff.splitlines() if line[:1] in (" ", "+")) + "\n"
     config.write_text(config.read_text().replace(block, edited))
     assert crossings(config, "check").returncode == 0

@@ -2,8 +2,10 @@
 read it. A thin shell over `scrapers.inspect` (the survey and the dry runs) and
 `scrapers.inspect.fix` (a broken source's smallest fix)."""
 
+import math
 import re
 import sys
+import time
 import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +19,8 @@ from scrapers.inspect import InspectError, Proposal, Survey
 from scrapers.inspect.fetch import Fetcher
 from scrapers.inspect.inspection import follow, inspect_target
 from scrapers.inspect.report import lines
+
+LISTING_DRY_RUNS = 1.0  # seconds of dry runs when listing (a 1 MB workbook has 16 tables)
 
 
 @click.command()
@@ -78,7 +82,12 @@ def inspect(
         if block_url:
             for candidate in candidates:
                 candidate.url = block_url
-        proposals = [Proposal.of(candidate, name) for candidate in candidates]
+        # A listing runs dry runs for a second; the rest are run when picked (--pick N).
+        until = time.monotonic() + (LISTING_DRY_RUNS if len(candidates) > 1 else math.inf)
+        proposals = [
+            Proposal.of(c, name) if time.monotonic() < until else Proposal.deferred_of(c, name)
+            for c in candidates
+        ]
         _print(found, proposals, command)
         if write_to is not None:
             _write(write_to, proposals, name)
@@ -86,12 +95,12 @@ def inspect(
         raise click.ClickException(str(error)) from None
     finally:
         fetcher.close()
-    if not any(p.reads or p.candidate.follow for p in proposals):
+    if not any(p.reads or p.deferred or p.candidate.follow for p in proposals):
         sys.exit(1)
 
 
 def _print(found: Survey, proposals: list[Proposal], command: str) -> None:
-    readable = [p for p in proposals if p.reads or p.candidate.follow]
+    readable = [p for p in proposals if p.reads or p.deferred or p.candidate.follow]
     seen = f"; also saw: {'; '.join(found.seen)}" if found.seen else ""
     click.echo(f"{found.url}: {found.body}, {len(found.candidates)} candidates{seen}")
     if not readable:

@@ -13,6 +13,7 @@ from scrapers.kinds.table import TableSource
 from scrapers.numbers import WITH_SHARE, NumberError, parse_number
 
 SHOWN = 6  # labels or periods named in a line
+SAMPLED = 300  # body rows looked at to judge cells
 DAY = re.compile(r"\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{4}")
 
 
@@ -57,7 +58,8 @@ def shape(grid: Grid, prefix: str) -> Shape:
     if len(rows) <= count:
         return found
     header, body = rows[count - 1], rows[count:]
-    found.numbers = sum(is_number(cell.text) for row in body for cell in row[1:])
+    sample = body[:SAMPLED]  # what a cell holds is judged on the first rows (sheets are long)
+    found.numbers = sum(is_number(cell.text) for row in sample for cell in row[1:])
     marked = "with <th>" if all(c.header for c in rows[0]) or grid.thead else "without <th>"
     found.details.append(
         f"header ({count} row{'s' if count > 1 else ''}, {marked}): "
@@ -81,13 +83,16 @@ def shape(grid: Grid, prefix: str) -> Shape:
         template = f"{prefix}.{{column}}.{{row}}" if len(above) > 1 else f"{prefix}.{{row}}"
         found.keys["metric"] = template
     else:
-        column = _period_column(body)
+        column = _period_column(sample)
         if column is None:
             return found
         found.periods = "rows"
         names = [cell.text for cell in header]
         periods = [row[column].text for row in body if row[column].text]
-        found.daily = sum(bool(DAY.fullmatch(text)) for text in periods) > len(periods) / 2
+        found.daily = (
+            sum(bool(DAY.fullmatch(text)) for text in periods[:SAMPLED])
+            > min(len(periods), SAMPLED) / 2
+        )
         found.details.append(
             f"periods in rows{' (daily)' if found.daily else ''}, column "
             f"{names[column]!r}: {_listed(periods)}"
@@ -101,13 +106,13 @@ def shape(grid: Grid, prefix: str) -> Shape:
         if months:
             found.keys["month_column"] = names[months[0]]
         timed = {column, *months[:1]}
-        kept = [c for c in range(len(names)) if c not in timed and not _numeric_column(body, c)]
+        kept = [c for c in range(len(names)) if c not in timed and not _numeric_column(sample, c)]
         parts = [f"{{{slug(names[c])}}}" for c in kept if slug(names[c])]  # {region}
         found.keys["metric"] = ".".join([prefix, *parts, "{column}"])
-    marks = sorted({m for row in rows for cell in row for m in _marks(cell)})
+    marks = sorted({m for row in [*rows[:count], *sample] for cell in row for m in _marks(cell)})
     if marks:
         found.details.append(f"footnote marks (kept as flags): {', '.join(marks)}")
-    if any(WITH_SHARE.match(cell.text) for row in body for cell in row):
+    if any(WITH_SHARE.match(cell.text) for row in sample for cell in row):
         found.keys["percent_metric"] = found.keys["metric"] + ".share"
         found.details.append("cells like '42 (4.66%)': the count, and its share as percent_metric")
     return found

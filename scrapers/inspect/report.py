@@ -19,6 +19,10 @@ def lines(proposal: Proposal, command: str = "") -> list[str]:
         return said
     if not candidate.kind:
         return said
+    if proposal.deferred:
+        said.append(f"    {command} --pick {candidate.number}: its block and the values it "
+                    "would store")  # fmt: skip
+        return said
     if proposal.extraction is None:
         said.append(f"    not proposed: its dry run read nothing: {proposal.problem}")
         return said

@@ -142,6 +142,7 @@ class Proposal:
     source: Source | None
     extraction: Extraction | None
     problem: str = ""  # why the dry run read nothing (the extractor's own reason)
+    deferred: bool = False  # not dry-run yet (a long listing): picking it runs it
 
     @classmethod
     def of(cls, candidate: Candidate, name: str) -> "Proposal":
@@ -156,6 +157,10 @@ class Proposal:
         except Exception as error:  # a parser bug: said, not raised (as a crawl records it)
             return cls(name, candidate, source, None, parser_failure(name, error))
         return cls(name, candidate, source, extraction)
+
+    @classmethod
+    def deferred_of(cls, candidate: Candidate, name: str) -> "Proposal":
+        return cls(name, candidate, None, None, deferred=True)
 
     @property
     def reads(self) -> bool:

@@ -13,7 +13,7 @@ from scrapers.extract import Page
 from scrapers.extract.grid import Grid, rectangular
 from scrapers.extract.text import squash
 from scrapers.extract.xlsx import as_cell, region
-from scrapers.inspect.grids import shape
+from scrapers.inspect.grids import SAMPLED, shape
 from scrapers.inspect.survey import Candidate, Found, InspectError
 
 MAX_SHEETS = 60  # sheets read; a workbook with more is read in part and says so
@@ -61,7 +61,7 @@ def _tables(values: list[list[Any]]) -> list[tuple[str, int, int]]:
     found = []
     for row_index, row in enumerate(values):
         for column, text in enumerate(row):
-            if not isinstance(text, str) or len(squash(text)) < 12:
+            if type(text) is not str or len(text) < 12 or len(squash(text)) < 12:
                 continue
             if any(_filled(v) for v in row[column + 1 : column + 3]):
                 continue  # a title stands alone: nothing right beside it
@@ -81,11 +81,17 @@ def _tables(values: list[list[Any]]) -> list[tuple[str, int, int]]:
 
 
 def _candidate(page, prefix, names, name, values, title, top, left) -> Candidate | None:
-    cells = [[as_cell(value) for value in row] for row in region(values, top, left)]
-    if len(cells) < 2:
+    table = region(values, top, left)
+    if len(table) < 2:
         return None
+    # Its shape is judged on its first rows (a sheet may hold 15,000); the dry run reads all.
+    cells = [[as_cell(value) for value in row] for row in table[: SAMPLED + 5]]
     grid = Grid(rectangular(cells), f"sheet {name.strip()!r}")
     read = shape(grid, prefix)
+    if len(table) > len(cells):
+        read.details.append(
+            f"{len(table) - 1:,} rows: the lines above are of the first {len(cells)}"
+        )
     keys: dict[str, Any] = {"sheet": _sheet_pattern(name, names)}
     if title:
         keys["table_title"] = _cut(title)

@@ -7,8 +7,9 @@ from scrapers.extract import LayoutError, Page
 from scrapers.extract.grid import Grid
 from scrapers.extract.table import expand, find_table, titles
 from scrapers.extract.text import squash
-from scrapers.inspect import cards, links
+from scrapers.inspect import cards, links, listings
 from scrapers.inspect.grids import shape
+from scrapers.inspect.paths import css_path
 from scrapers.inspect.survey import Candidate, Found
 from scrapers.kinds.table import TableSource
 
@@ -37,6 +38,8 @@ def candidates(page: Page, prefix: str) -> Found:
     carded = cards.candidates(page, root, prefix)
     found.candidates += carded.candidates
     found.seen += carded.seen
+    listed = listings.candidates(page, root)
+    found.candidates += listed.candidates
     linked = links.candidates(page, root)
     found.candidates += linked.candidates
     found.seen += linked.seen
@@ -89,23 +92,3 @@ def _cut(title: str) -> str:
     if len(title) <= TITLE_LENGTH:
         return title
     return title[:TITLE_LENGTH].rsplit(" ", 1)[0]
-
-
-def css_path(element: lxml.html.HtmlElement) -> str:
-    """A CSS selector for the element: from the nearest ancestor with an id, by tag and
-    position among siblings of its tag."""
-    steps: list[str] = []
-    node = element
-    while node is not None and isinstance(node.tag, str):
-        if node.get("id"):
-            steps.append(f"#{node.get('id')}")
-            break
-        parent = node.getparent()
-        if parent is None:
-            steps.append(node.tag)
-            break
-        same = [sibling for sibling in parent if sibling.tag == node.tag]
-        position = same.index(node) + 1
-        steps.append(node.tag if len(same) == 1 else f"{node.tag}:nth-of-type({position})")
-        node = parent
-    return " > ".join(reversed(steps))

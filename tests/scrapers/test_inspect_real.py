@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jobs.demo.site import SITE
-from jobs.runner import LocalRunner
+from jobs.runners.local import LocalRunner
 from jobs.starter import starter_text
 from storage import Store
 from tests.commands import crossings
@@ -75,6 +75,9 @@ CASES = {
         "/tracreports.org/immigration/quickfacts/detention.html",
         Route((FIXTURES / "trac_quickfacts_detention_described.html").read_bytes()),
         {}, ["figure cards"], "trac-detention-quickfacts"),
+    "trac-whatsnew": (
+        "/tracreports.org/whatsnew/", Route((SITE / "whatsnew.html").read_bytes()),
+        {}, ["linked items"], "trac-whatsnew"),
     "dhs-feed": (
         "/www.dhs.gov/news/rss.xml",
         Route((SITE / "dhs-news-rss.xml").read_bytes(), "application/rss+xml"),
@@ -159,7 +162,7 @@ def test_the_proposed_block_stores_what_the_bundled_source_stores(crawled, case)
     assert results[bundle].status == "ok", results[bundle].reason
     assert f"p-{case}" in results, said[case]
     assert results[f"p-{case}"].status == "ok", (results[f"p-{case}"].reason, said[case])
-    if case == "dhs-feed":
+    if case in ("dhs-feed", "trac-whatsnew"):  # news: the same items
         titles = news(folder / "proposed.db", f"p-{case}")
         assert titles and titles == news(folder / "bundled.db", bundle)
         return

@@ -46,7 +46,7 @@ def candidates(page: Page, root: lxml.html.HtmlElement) -> Found:
             f"{len(urls)} link{'s' if len(urls) > 1 else ''} to {extension.upper()} files; "
             f"newest: {unquote(newest.url.rsplit('/', 1)[-1])!r}"
         )
-        details = [f"link = {pattern!r}", f"newest: {newest.url} ({newest.text!r})"]
+        details = [f"link = '{pattern}'", f"newest: {newest.url} ({newest.text!r})"]
         others = [url for url in urls if url != newest.url]
         details += [f"also: {unquote(url.rsplit('/', 1)[-1])}" for url in others[:SHOWN]]
         candidate = Candidate(what, KINDS[extension], {"link": pattern}, details)

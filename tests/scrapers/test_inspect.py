@@ -6,12 +6,14 @@ traceback, nothing written."""
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from tests.commands import crossings
 from tests.scrapers.server import Route, Site
 
+REAL = Path(__file__).parent.parent / "fixtures" / "real"
 DAILY = b"""<html><body><h2>Southwest border encounters per day</h2><table>
 <tr><th>Date</th><th>Encounters</th></tr><tr><td>2024-06-01</td><td>3,100</td></tr>
 <tr><td>2024-06-02</td><td>2,950</td></tr><tr><td>2024-06-03</td><td>3,020</td></tr>
@@ -131,6 +133,7 @@ def _pdf_of_images() -> bytes:
 
 
 BAD = {  # path -> (route, the one line said, in part)
+    "/private/stats": (Route(DAILY), "disallows"),  # the test site's robots.txt
     "/refused": (None, "refused the connection; check the address and this machine's network"),
     "/slow": (Route(b"<html></html>", delay=3), "no answer from"),
     "/forbidden": (Route(b"", failures=[(403, {})]),
@@ -162,6 +165,34 @@ def test_bad_input_is_one_line_saying_what_happened_and_what_to_try(site, config
     assert config.read_text() == before  # nothing written
     if path not in ("/many.xlsx",):
         assert len(shown.stderr.strip().splitlines()) == 1 and not shown.stdout, output
+
+
+def test_the_request_says_who_asks_and_sends_the_headers_given(site, config):
+    site.routes["/daily"] = Route(DAILY)
+    url = f"{site.url}/daily"
+    assert crossings(config, "inspect", url).returncode == 0
+    assert site.request_headers["/daily"]["User-Agent"].startswith(
+        "Mozilla/5.0 (compatible; crossings/"
+    )
+    tried = crossings(config, "inspect", url, "--user-agent", "Research/1.0",
+                      "--header", "Referer: https://example.org/stats")  # fmt: skip
+    assert tried.returncode == 0
+    assert site.request_headers["/daily"]["User-Agent"] == "Research/1.0"
+    assert site.request_headers["/daily"]["Referer"] == "https://example.org/stats"
+
+
+def test_a_family_of_files_is_named_with_its_newest_file(config):
+    """CBP re-uploaded August's file as ...-aug-aor_0.csv in a 2026-09 folder beside July's
+    2026-08 file: the family pattern keeps both, and the newest is August's."""
+    page = REAL / "cbp_document_stats_nationwide_encounters_2026-10-03_main.html"
+    shown = crossings(config, "inspect", str(page))
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "[1] 11 links to CSV files; newest: 'nationwide-encounters-fy23-fy26-aug-aor_0.csv'" in (
+        shown.stdout
+    )
+    assert "link = '/nationwide-encounters-fy\\d+-fy\\d+-[A-Za-z]+-aor(?:_\\d)?\\.csv$'" in (
+        shown.stdout
+    )
 
 
 def test_a_file_that_is_not_there_is_one_line(config, tmp_path):

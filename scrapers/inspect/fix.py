@@ -18,8 +18,9 @@ from scrapers.source import Source
 # Keys that find the thing on the page, and keys that say how to read it, per kind.
 LOCATING = ("selector", "caption", "sheet", "table_title", "page", "records")
 READING = ("periods", "period_column", "month_column", "fiscal", "header_rows", "rows",
-           "value", "year", "month", "period")  # fmt: skip
-HEADER_KEYS = ("columns", "period_column", "month_column", "value", "year", "month")
+           "value", "year", "month", "period", "facts", "period_regex", "items",
+           "date_selector")  # fmt: skip
+HEADER_KEYS = ("columns", "period_column", "month_column", "value", "year", "month", "period")
 
 
 @dataclass
@@ -122,6 +123,9 @@ def _renamed(keys: dict[str, Any], headers: list[str]) -> dict[str, Any]:
     def closest(name: str) -> str:
         if name.lower() in lowered:
             return name
+        holding = [h for h in lowered if name.lower() in h or h in name.lower()]
+        if len(holding) == 1:  # 'total_all' -> 'total_all_detained', not 'total_other'
+            return lowered[holding[0]]
         near = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.4)
         return lowered[near[0]] if near else name
 
@@ -134,6 +138,11 @@ def _renamed(keys: dict[str, Any], headers: list[str]) -> dict[str, Any]:
             renamed[key] = [closest(name) for name in value]
     if isinstance(keys.get("filters"), dict):
         renamed["filters"] = {closest(name): wanted for name, wanted in keys["filters"].items()}
+    if isinstance(keys.get("values"), dict):  # json: record keys, 'a - b' a difference
+        renamed["values"] = {
+            " - ".join(closest(part) for part in key.split(" - ")): metric
+            for key, metric in keys["values"].items()
+        }
     return renamed
 
 
@@ -144,6 +153,8 @@ def _headers(kind: str, candidates: list[Candidate], page: Page) -> list[str]:
         if candidate.kind != kind:
             continue
         names += [d.split(": ", 1)[1] for d in candidate.details if d.startswith("columns: ")]
+        if isinstance(candidate.keys.get("values"), dict):  # json: the record keys
+            names += [*candidate.keys["values"], candidate.keys.get("period", "")]
         proposal = Proposal.of(candidate, "inspect")
         if proposal.extraction is not None and proposal.extraction.layout is not None:
             for column in proposal.extraction.layout.columns:

@@ -50,6 +50,16 @@ CASES = {
         {("trac.completions.deport.removal", "FY2022"): 355101,
          ("trac.completions.other.asylum_only", "FY2021"): 165},
     ),
+    "renamed-key": (
+        {"kind": "json", "period": "date", "values": {"total_all": "trac.detention.total",
+                                                      "total_other": "trac.detention.other"}},
+        '[{"date": "02/07/2026", "total_all": 68289, "total_other": 32364}]',
+        '[{"date": "02/07/2026", "total_all_detained": 68290, "total_other": 32364},'
+        ' {"date": "01/24/2026", "total_all_detained": 66001, "total_other": 30000}]',
+        ['+total_all_detained = "trac.detention.total"'],
+        {("trac.detention.total", "2026-02-07"): 68290,
+         ("trac.detention.total", "2026-01-24"): 66001},
+    ),
 }  # fmt: skip
 
 

@@ -103,11 +103,11 @@ def _print(found: Survey, proposals: list[Proposal], command: str) -> None:
     readable = [p for p in proposals if p.reads or p.deferred or p.candidate.follow]
     seen = f"; also saw: {'; '.join(found.seen)}" if found.seen else ""
     click.echo(f"{found.url}: {found.body}, {len(found.candidates)} candidates{seen}")
-    if not readable:
-        click.echo(found.nothing())
     for proposal in proposals:
         click.echo("\n".join(lines(proposal, command)))
-    if len(proposals) > 1 and readable:
+    if not readable:
+        click.echo(found.nothing())
+    elif len(proposals) > 1:
         click.echo(f"Pick one: {command} --pick N [--name NAME] [--write crossings.toml]")
 
 

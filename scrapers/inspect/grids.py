@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.periods import Period, PeriodError
-from scrapers.extract.grid import LABEL_MARK, Cell, Grid, header_count
+from scrapers.extract.grid import Cell, Grid, header_count, label
 from scrapers.extract.text import slug
 from scrapers.kinds.table import TableSource
 from scrapers.numbers import WITH_SHARE, NumberError, parse_number
@@ -158,10 +158,8 @@ def _label(row: list[Cell], before: int) -> str:
 
 
 def _marks(cell: Cell) -> list[str]:
-    found = [mark.removeprefix("footnote:") for mark in cell.marks]
-    if (mark := LABEL_MARK.search(cell.text)) and mark.start() > 0:
-        found.append(mark.group(1))
-    return found
+    """Its footnote marks, as the grid reader takes them out of labels."""
+    return [mark.removeprefix("footnote:") for mark in label(cell)[1]]
 
 
 def _listed(texts: list[str]) -> str:

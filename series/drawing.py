@@ -19,6 +19,7 @@ import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from core import clock
 from core.formatting import number
 from core.periods import Period, grain_of
 from storage import Store
@@ -147,10 +148,14 @@ class Chart:
     def grain(self) -> str:
         return grain_of(self.periods)
 
+    @property
+    def with_year(self) -> bool:
+        """Day ticks name the year when the days are not all of this year: 'Jun 3, 2024'."""
+        return {period[:4] for period in self.periods} != {clock.now()[:4]}
+
     def ticks(self) -> list[str]:
-        """A short label per period for the x axis (the year shown when it varies)."""
-        with_year = len({period[:4] for period in self.periods}) > 1
-        return [Period(period).tick(with_year=with_year) for period in self.periods]
+        """A short label per period for the x axis."""
+        return [Period(period).tick(with_year=self.with_year) for period in self.periods]
 
     def as_json(self) -> dict:
         """For the web page's script: also each period's place on a time axis (`x`): in
@@ -165,7 +170,8 @@ class Chart:
             x, axis = years, "years"
         else:
             x, grain = list(range(len(self.periods))), "period"
-        return {**asdict(self), "grain": grain, "axis": axis, "ticks": self.ticks(), "x": x}
+        return {**asdict(self), "grain": grain, "axis": axis, "ticks": self.ticks(), "x": x,
+                "with_year": self.with_year}  # fmt: skip
 
 
 def chart(

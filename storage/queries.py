@@ -195,6 +195,14 @@ class Queries(Repository):
             [limit],
         )
 
+    def last_alert_events(self) -> list[dict]:
+        """The newest event of each rule and series (SQLite takes the other columns from
+        the row holding MAX), newest first: what the overview shows beside a rule."""
+        return self._tolerant(
+            """SELECT rule, series, kind, MAX(at) AS at, period, summary FROM events
+               GROUP BY rule, series ORDER BY at DESC"""
+        )
+
     def _tolerant(self, sql: str, params: list | None = None) -> list[dict]:
         """Alert tables come with schema version 2; an older file simply has no alerts."""
         try:

@@ -9,7 +9,7 @@ import base64
 import fnmatch
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -127,13 +127,14 @@ def _values(store: Store, since: str, until: str) -> list[dict]:
     revised: list[dict] = []
     newest: dict[str, dict] = {}
     counts: dict[str, int] = {}
-    for row in store.observations.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
-        if row["old_value"] is not None:
-            revised.append({**row, "kind": "revised", "delta": row["value"] - row["old_value"]})
+    for arrived in store.observations.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
+        row = asdict(arrived)
+        if arrived.old_value is not None:
+            revised.append({**row, "kind": "revised", "delta": arrived.value - arrived.old_value})
             continue
-        counts[row["metric"]] = counts.get(row["metric"], 0) + 1
-        if row["metric"] not in newest or row["period"] > newest[row["metric"]]["period"]:
-            newest[row["metric"]] = {**row, "kind": "new", "delta": None}
+        counts[arrived.metric] = counts.get(arrived.metric, 0) + 1
+        if arrived.metric not in newest or arrived.period > newest[arrived.metric]["period"]:
+            newest[arrived.metric] = {**row, "kind": "new", "delta": None}
     values = sorted([*revised, *newest.values()], key=lambda v: (v["metric"], v["period"]))
     for value in values:
         metric = store.catalog.metric(value["metric"])

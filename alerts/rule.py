@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from core.checked import ChannelName
 from core.registry import Registered
@@ -44,6 +44,21 @@ class Step:
     snapshot_id: int | None = None
     remember: dict = field(default_factory=dict)  # kept in the state for the next step
     missing: bool = False  # no data to judge (a window with missing days): see `no_data`
+
+    @classmethod
+    def either(
+        cls,
+        series: str,
+        period: str,
+        fire: bool,
+        value: float | None,
+        says: str | Callable[[], str],
+        facts: dict | Callable[[], dict],
+        **more: Any,
+    ) -> "Step":
+        """A step whose condition either holds (it fires) or does not (it clears): every
+        rule without a band between the two builds its steps so."""
+        return cls(series, period, fire, not fire, value, says, facts, **more)
 
     def words(self) -> str:
         return self.says if isinstance(self.says, str) else self.says()
@@ -128,6 +143,13 @@ class Rule(Registered, family="rule"):
     send_resolved: bool = field(
         default=True, metadata={"help": "Also notify when the condition is over."}
     )
+    waits_for_metric: bool = field(
+        default=False,
+        metadata={
+            "help": "The metric is still to come: no source publishes it yet, so `crossings "
+            "check` accepts it (otherwise a metric nothing publishes is a config error)."
+        },
+    )
 
     @property
     def title(self) -> str:
@@ -136,7 +158,8 @@ class Rule(Registered, family="rule"):
     def fingerprint(self) -> str:
         """Changes when the condition changes (not when only channels or words do), so
         an edited rule is evaluated afresh."""
-        ignored = {"name", "channels", "labels", "description", "repeat_interval"}
+        ignored = {"name", "channels", "labels", "description", "repeat_interval",
+                   "waits_for_metric"}  # fmt: skip
         kept = {
             f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ignored
         }

@@ -6,51 +6,49 @@ import fnmatch
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache, cached_property
-from typing import TYPE_CHECKING
 
-from storage import NewsItem, Point, Store, Values
-
-if TYPE_CHECKING:
-    from alerts.rule import Rule
+from storage import NewsItem, Point, Store, Values, Vintage
 
 
 class View:
-    def __init__(self, store: Store, *, now: datetime, since_observation: int, since_news: int,
-                 since_run: str, rules: Mapping[str, "Rule"] | None = None) -> None:  # fmt: skip
+    """`reads` gives, per configured rule, the metrics it reads (`Rule.reads`): what a
+    source's breakage holds back. (Names and patterns, not the rules: a view knows no
+    rule, so rules and views do not import each other.)"""
+
+    def __init__(self, store: Store, *, now: datetime, since_news: int, since_run: str,
+                 reads: Mapping[str, tuple[str, ...]] | None = None) -> None:  # fmt: skip
         self.store = store
         self.now = now
-        self.rules = rules or {}
-        self._since = (since_observation, since_news, since_run)
+        self.reads = reads or {}
+        self._since = (since_news, since_run)
         self.tail = cache(self._tail)
         self.latest_arrival = cache(store.observations.latest_arrival)
 
-    @cached_property
-    def _changed(self) -> dict[str, int]:
-        return self.store.observations.changed_metrics(self._since[0])
+    @cache  # noqa: B019 - one View lives for one evaluation
+    def _changed(self, after_id: int) -> set[str]:
+        """Metrics with values stored after `after_id`: read once per cursor position
+        (rules evaluated together share theirs), from the start as a list of names."""
+        return self.store.observations.changed_metrics(after_id)
 
     @cached_property
     def _news(self) -> list[NewsItem]:
-        return self.store.news.after(self._since[1])
+        return self.store.news.after(self._since[0])
 
     @cached_property
     def _runs(self) -> list[dict]:
-        return self.store.runs.finished_after(self._since[2])
+        return self.store.runs.finished_after(self._since[1])
 
     def changed_metrics(self, pattern: str, after_id: int) -> list[str]:
         """Metrics matching `pattern` with a value stored after observation `after_id`."""
-        return [metric for metric, newest in self._matching(pattern) if newest > after_id]
+        return self._matching(pattern, after_id)
 
     @cache  # noqa: B019 - one View lives for one evaluation
-    def _matching(self, pattern: str) -> list[tuple[str, int]]:
+    def _matching(self, pattern: str, after_id: int) -> list[str]:
         """Changed metrics that a name or pattern selects; a plain name is a lookup."""
+        changed = self._changed(after_id)
         if not any(char in pattern for char in "*?["):
-            newest = self._changed.get(pattern)
-            return [] if newest is None else [(pattern, newest)]
-        return sorted(
-            (metric, newest)
-            for metric, newest in self._changed.items()
-            if fnmatch.fnmatchcase(metric, pattern)
-        )
+            return [pattern] if pattern in changed else []
+        return sorted(metric for metric in changed if fnmatch.fnmatchcase(metric, pattern))
 
     def _tail(self, metric: str, after: str | None, before: int) -> Values:
         return self.store.observations.tail(metric, after=after, before=before)
@@ -63,7 +61,7 @@ class View:
     def points_at(self, metric: str, periods: list[str]) -> dict[str, Point]:
         return self.store.observations.points_at(metric, periods)
 
-    def changes(self, metric: str, after_id: int) -> list[dict]:
+    def changes(self, metric: str, after_id: int) -> list[Vintage]:
         return self.store.observations.changes(metric, after_id)
 
     def news(self, after_id: int) -> list[NewsItem]:
@@ -78,9 +76,10 @@ class View:
         metrics = self.store.catalog.metrics_of_source(source)
         return [
             name
-            for name, rule in self.rules.items()
-            if (pattern := getattr(rule, "metric", None))
-            and any(fnmatch.fnmatchcase(metric, pattern) for metric in metrics)
+            for name, patterns in self.reads.items()
+            if any(
+                fnmatch.fnmatchcase(metric, pattern) for pattern in patterns for metric in metrics
+            )
         ]
 
     def recent_runs(self, source: str, limit: int) -> list[dict]:

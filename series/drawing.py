@@ -18,6 +18,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from core import clock
 from core.formatting import number
@@ -86,12 +87,12 @@ class Drawing:
         unit = grain if grain != "period" else "period"
         return self.measure.replace("-period ", f"-{unit.replace(' ', '-')} ")
 
-    def facts(self) -> dict:
+    def facts(self) -> dict[str, Any]:
         """Kept in an alert's payload (JSON)."""
         return {"drawing": asdict(self)}
 
     @classmethod
-    def from_facts(cls, facts: dict) -> "Drawing | None":
+    def from_facts(cls, facts: dict[str, Any]) -> "Drawing | None":
         found = facts.get("drawing")
         if found is None:
             return None
@@ -157,7 +158,7 @@ class Chart:
         """A short label per period for the x axis."""
         return [Period(period).tick(with_year=self.with_year) for period in self.periods]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         """For the web page's script: also each period's place on a time axis (`x`): in
         whole periods of the grain; for periods of mixed forms in (decimal) years, `axis`
         then saying so; else in indexes."""
@@ -165,7 +166,7 @@ class Chart:
         steps = [Period(period).step for period in self.periods]
         years = [Period(period).position for period in self.periods]
         if grain != "period" and None not in steps:
-            x: list = steps
+            x: Sequence[float | None] = steps
         elif self.periods and None not in years:
             x, axis = years, "years"
         else:

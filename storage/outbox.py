@@ -5,8 +5,9 @@ deliverer that dies leaves its rows to be retried."""
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
-from storage.repository import Repository, where
+from storage.repository import Repository, Row, where
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class OutboxMessage:
     channel: str
     idempotency_key: str
     subject: str
-    payload: dict
+    payload: dict[str, Any]
     status: str
     attempts: int
     next_attempt_at: str
@@ -34,7 +35,7 @@ class Outbox(Repository):
         channel: str,
         key: str,
         subject: str,
-        payload: dict,
+        payload: dict[str, Any],
         at: str,
         event_id: int | None = None,
         digest: str | None = None,
@@ -123,11 +124,18 @@ class Outbox(Repository):
             found[row["status"]] = row["n"]
         return found
 
+    def sent_by_channel(self) -> dict[str, int]:
+        """Messages sent, per channel name."""
+        rows = self._rows(
+            "SELECT channel, COUNT(*) AS n FROM outbox WHERE status = 'sent' GROUP BY channel"
+        )
+        return {row["channel"]: row["n"] for row in rows}
+
     def last_digest_at(self, digest: str) -> str | None:
         """When a digest was last queued: the next one covers what came after."""
         row = self._one("SELECT MAX(created_at) AS at FROM outbox WHERE digest = ?", [digest])
         return row["at"] if row else None
 
 
-def _message(row: dict) -> OutboxMessage:
+def _message(row: Row) -> OutboxMessage:
     return OutboxMessage(**{**row, "payload": json.loads(row["payload"])})

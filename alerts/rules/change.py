@@ -74,11 +74,10 @@ class Change(ReplayedRule, kind="change"):
                 self.fall is not None and change <= -self.fall
             )
             steps.append(
-                Step(
+                Step.either(
                     series=metric,
                     period=period,
                     fire=fire,
-                    clear=not fire,
                     value=value,
                     says=(
                         f"{number(value)} for {period} is {shown} against {against} "
@@ -91,6 +90,7 @@ class Change(ReplayedRule, kind="change"):
                         "threshold": self.rise if change >= 0 else self.fall,
                         "previous_value": base_value,
                         "previous_period": base_period,
+                        "previous_label": "compared with",  # the base the change is from
                     },
                     snapshot_id=series.snapshot_ids[i],
                 )

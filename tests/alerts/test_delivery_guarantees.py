@@ -16,12 +16,12 @@ from alerts.channels.webhook import Webhook
 from alerts.delivery import deliver_due
 from alerts.engine import evaluate
 from alerts.message import DeliveryError, Message
+from core.checked import free_port
 from jobs.cli import cli
 from jobs.config import load
 from storage import Observation, Store
 from tests.alerts.servers import USER, DrippingSmtp, Receiver, SmtpServer
 from tests.alerts.test_delivery import T0, backlog_alert, hook_channel
-from tests.serving import free_port
 
 MESSAGE = Message(subject="s", text="t", html="<p>t</p>", data={}, idempotency_key="k1")
 
@@ -116,7 +116,10 @@ def test_an_alert_is_retried_for_days_then_dead_announced_listed_and_sent_again(
     assert "ConnectionRefusedError" in notice["text"]
 
     listing = cli_run("alerts")
-    assert "0 pending" in listing.output and "1 dead" in listing.output.split("Outbox:")[1]
+    assert (
+        "0 pending" in listing.output
+        and "1 dead" in listing.output.split("waiting in the outbox:")[1]
+    )
     assert f"dead {message.id}: {message.subject} -> newsroom" in listing.output
 
     smtp = SmtpServer(port, *tls_files)  # the mail server is back

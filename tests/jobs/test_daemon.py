@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from core.checked import free_port
 from core.status import RunStatus
 from tests.jobs.daemon import DAEMON, DEADLINE, by_source, write_config
-from tests.serving import free_port
 
 pytestmark = pytest.mark.slow
 

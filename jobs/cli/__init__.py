@@ -56,6 +56,9 @@ SHORT_HELP = {
     "reparse": (
         "Re-extract SOURCE from its newest stored snapshot, with no network (after a parser or..."
     ),
+    "inspect": (
+        "List, numbered, everything crossings could read at TARGET (a URL or a file here):..."
+    ),
     "alerts": "Show each rule's state per series, the recent events and the outbox.",
     "notify": "Check that channels deliver.",
     "digest": "Preview the digest NAME into a file, or send it now.",

@@ -77,9 +77,7 @@ def crawl(
     failed = [r.source for r in results if not r.succeeded and r.source not in broken]
     if failed:
         again = _again(failed, everything=crawl_all and len(failed) == len(sources))
-        click.echo(f"To try: {to_try(RunStatus.FAILED, again)}")
-    for name in broken[:SHOWN_AGAIN]:
-        click.echo(f"To try for {name}: {to_try(RunStatus.BROKEN, name)}")
+        click.echo(f"To try: {to_try(again)}")
     if (failed or broken) and not verbose:
         click.echo("Every request and error: add -v.")
     if not no_alerts:

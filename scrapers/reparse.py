@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from core.status import RunStatus
 from scrapers.extract import LayoutError, Page, extract, parser_failure
+from scrapers.extract.bounds import Limits, Unreadable
 from scrapers.extract.links import find_file
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
@@ -20,7 +21,7 @@ class Reparsed:
     changes: list[Change] = field(default_factory=list)
 
 
-def reparse(store: Store, name: str, source: Source) -> Reparsed:
+def reparse(store: Store, name: str, source: Source, limits: Limits | None = None) -> Reparsed:
     """Re-extract the newest stored body of `source`; the run records the outcome."""
     recorder = Recorder(store)
     run = recorder.start(name, source, trigger="reparse", pid=None)
@@ -35,14 +36,18 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     sha256 = snapshot.sha256
     if source.streamed:
         opener = lambda: store.snapshots.open_body(sha256)  # noqa: E731
-        page = Page(snapshot.url, opener=opener, link_text=link_text)
+        page = Page(snapshot.url, opener=opener, link_text=link_text, limits=limits or Limits())
     else:
         body = store.snapshots.body(sha256)
-        page = Page(snapshot.url, body, content_type=snapshot.content_type or "")
+        page = Page(snapshot.url, body, content_type=snapshot.content_type or "",
+                    limits=limits or Limits())  # fmt: skip
     try:
         extraction = extract(source, page)
     except LayoutError as error:
         recorder.finish(run, RunStatus.BROKEN, str(error))
+        return Reparsed(run, snapshot)
+    except Unreadable as error:
+        recorder.finish(run, RunStatus.FAILED, str(error))
         return Reparsed(run, snapshot)
     except Exception as error:  # a parser bug: recorded, not raised
         recorder.finish(run, RunStatus.FAILED, parser_failure(name, error))

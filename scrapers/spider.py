@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from scrapers import fetching
 from scrapers.extract import LayoutError, Page, extract, parser_failure
+from scrapers.extract.bounds import Limits, Unreadable
 from scrapers.extract.links import find_file
 from scrapers.fetching import FetchSettings, Pacer
 from scrapers.items import Fetched
@@ -112,9 +113,12 @@ class SourcesSpider(scrapy.Spider):
             yield Fetched(run, fetch, status="unchanged")
             return
         try:
-            extraction = extract(run.source, _page(response))
+            extraction = extract(run.source, _page(response, Limits.of(self.fetch_settings)))
         except LayoutError as error:
             yield Fetched(run, fetch, status="broken", reason=str(error))
+            return
+        except Unreadable as error:
+            yield Fetched(run, fetch, status="failed", reason=str(error))
             return
         except Exception as error:  # a parser bug: the run says so, the crawl goes on
             yield Fetched(run, fetch, status="failed", reason=parser_failure(run.name, error))
@@ -212,10 +216,13 @@ class SourcesSpider(scrapy.Spider):
         if known and run.trust_cache and body_file.sha256 == known:
             return Fetched(run, fetch, body_file=body_file, status="unchanged")
         try:
-            page = Page(url, opener=body_file.open, link_text=link_text)
+            limits = Limits.of(self.fetch_settings)
+            page = Page(url, opener=body_file.open, link_text=link_text, limits=limits)
             extraction = extract(run.source, page)
         except LayoutError as error:
             return Fetched(run, fetch, body_file=body_file, status="broken", reason=str(error))
+        except Unreadable as error:
+            return Fetched(run, fetch, body_file=body_file, status="failed", reason=str(error))
         except Exception as error:  # a parser bug: the run says so, the crawl goes on
             reason = parser_failure(run.name, error)
             return Fetched(run, fetch, body_file=body_file, status="failed", reason=reason)
@@ -279,11 +286,12 @@ def _header(value: bytes | None) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def _page(response: Response) -> Page:
+def _page(response: Response, limits: Limits) -> Page:
     return Page(
         response.meta["url"],
         response.body,
         content_type=_header(response.headers.get("Content-Type")) or "",
+        limits=limits,
     )
 
 

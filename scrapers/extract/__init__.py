@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from core.errors import CrossingsError
+from scrapers.extract.bounds import Limits
 from scrapers.source import Source
 from storage import MetricEntry, NewsItem, Observation
 
@@ -30,6 +31,7 @@ class Page:
     opener: Callable[[], BinaryIO] | None = None
     content_type: str = ""
     link_text: str = ""  # the text of the link the file was found by, on its landing page
+    limits: Limits = field(default_factory=Limits)  # what reading it may cost (extract.bounds)
 
     def open(self) -> BinaryIO:
         if self.opener is not None:
@@ -82,6 +84,17 @@ def parser_failure(source: str, error: Exception) -> str:
 
 
 def extract(source: Source, page: Page) -> Extraction:
+    """Run the extractor the source's kind names: in a process of its own for a kind
+    `parsed_apart` (a binary format: extract.isolated), else here. Raises LayoutError
+    (the run is `broken`) or Unreadable (`failed`) with the reason."""
+    if source.parsed_apart:
+        from scrapers.extract.isolated import extract_apart
+
+        return extract_apart(source, page)
+    return extract_here(source, page)
+
+
+def extract_here(source: Source, page: Page) -> Extraction:
     """Run the extractor the source's kind names (imported on first use: parsers are
     heavy), then hold it to one value per metric and period (extract.duplicates)."""
     from scrapers.extract.duplicates import one_per_period

@@ -9,6 +9,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.asof import find_as_of
+from scrapers.extract.bounds import check_pages, check_pdf
 from scrapers.extract.grid import Cell, Grid, read, rectangular
 from scrapers.extract.text import shown, squash
 from scrapers.kinds.pdf import PdfSource
@@ -18,7 +19,10 @@ from storage import Observation
 
 def extract(source: PdfSource, page: Page) -> Extraction:
     with page.open() as raw:
-        body = io.BytesIO(raw.read())  # a PDF is read by seeking; a stored body streams
+        data = raw.read()  # a PDF is read by seeking; a stored body streams
+        what = f"{source.name}: {page.url}"
+        check_pdf(data, page.limits, what)
+        body = io.BytesIO(data)
         try:
             document = pdfplumber.open(body)
         except PdfminerException as error:
@@ -27,6 +31,7 @@ def extract(source: PdfSource, page: Page) -> Extraction:
                 f"({type(error).__name__}: {error})"
             ) from None
         with document:
+            check_pages(_page_count(document), page.limits, what)
             pages = document.pages
             if source.page > len(pages):
                 raise LayoutError(
@@ -39,6 +44,16 @@ def extract(source: PdfSource, page: Page) -> Extraction:
             if source.figures:
                 return _figures(source, page, " ".join(texts), as_of)
             return _table(source, page, chosen, as_of)
+
+
+def _page_count(document: pdfplumber.PDF) -> int:
+    """The pages the document's page tree declares, read before its pages are walked."""
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        return int(resolve1(resolve1(document.doc.catalog["Pages"])["Count"]))
+    except (KeyError, TypeError, ValueError):
+        return len(document.pages)
 
 
 def _figures(source: PdfSource, page: Page, text: str, as_of) -> Extraction:

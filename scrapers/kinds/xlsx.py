@@ -16,6 +16,7 @@ class XlsxSource(Tabular, kind="xlsx"):
 
     extractor = "scrapers.extract.xlsx"
     streamed = True
+    parsed_apart = True
 
     link: Regex = field(
         default="",

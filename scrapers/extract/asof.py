@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
+from core.checked import compiled
 from core.periods import Period, PeriodError, month_number
 from scrapers.extract import LayoutError, Page
 from scrapers.kinds.tabular import Tabular
@@ -22,7 +23,7 @@ def find_as_of(source: Tabular, page: Page, text: Callable[[], str]) -> Period |
         where, searched = "the link text", page.link_text
     else:
         where, searched = "the text", text()
-    match = re.search(source.as_of_regex, searched)
+    match = compiled(source.as_of_regex).search(searched)
     if match is None:
         raise LayoutError(
             f"{source.name}: expected the as-of date ({source.as_of_regex!r}) in {where} of "

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from core.checked import compiled
 from core.periods import Period, PeriodError, fiscal_month, fiscal_year_of, month_number
 from scrapers.extract import Extraction, Layout, LayoutError
 from scrapers.extract.text import shown, slug, squash
@@ -175,7 +176,7 @@ def _periods_in_columns(
     label_keys = [
         slug(headers[column].texts[-1]) if headers[column].texts else "" for column in label_columns
     ]
-    row_filter = re.compile(source.rows) if source.rows else None
+    row_filter = compiled(source.rows) if source.rows else None
     extraction, group = Extraction(), ""
     made: dict[tuple[str, str], str] = {}  # (metric, period) -> the row that gave it first
     layout_rows: list[str] = []
@@ -355,7 +356,7 @@ def _as_of(
             break
         label_columns.append(column)
     label_keys = [slug(headers[c].texts[-1]) if headers[c].texts else "" for c in label_columns]
-    row_filter = re.compile(source.rows) if source.rows else None
+    row_filter = compiled(source.rows) if source.rows else None
     extraction = Extraction()
     layout_rows: list[str] = []
     value_columns = [c for c in range(len(headers)) if c not in label_columns and headers[c].texts]

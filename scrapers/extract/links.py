@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
+from core.checked import compiled
 from core.periods import PeriodError, month_number
 from scrapers.extract import LayoutError, Page
 from scrapers.extract.text import squash
@@ -28,7 +29,7 @@ def find_file(source: Source, page: Page) -> Link:
     a year-month folder or an MMDDYYYY name; the first on the page when they have none).
     A file linked twice counts once."""
     anchors = Selector(text=page.text).css("a[href]")
-    pattern = re.compile(source.file_link)
+    pattern = compiled(source.file_link)
     matches: dict[str, str] = {}
     for anchor in anchors:
         href = urljoin(page.url, (anchor.attrib.get("href") or "").strip())

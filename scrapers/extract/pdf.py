@@ -7,6 +7,7 @@ import re
 import pdfplumber
 from pdfplumber.utils.exceptions import PdfminerException
 
+from core.checked import compiled
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.asof import find_as_of
 from scrapers.extract.bounds import check_pages, check_pdf
@@ -60,7 +61,7 @@ def _figures(source: PdfSource, page: Page, text: str, as_of) -> Extraction:
     extraction = Extraction()
     missing = []
     for figure in source.figures:
-        match = re.search(figure.regex, text)
+        match = compiled(figure.regex).search(text)
         if match is None:
             missing.append(figure.regex)
             continue

@@ -51,6 +51,7 @@ from jobs.polling import is_auto
 from jobs.results import RunResult
 from jobs.runner import runner_for
 from jobs.schedule import retry_at, trigger_for
+from jobs.web.access import exposure
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
 from storage import SourceEntry, StorageError, Store
@@ -172,6 +173,8 @@ class Daemon:
         try:
             host, port = host_port(self.listen)
             await web.TCPSite(runner, host, port).start()
+            if warning := exposure(host, self.config):
+                log.warning("%s", warning, extra={"fields": {"event": "config-warning"}})
         except (ValueError, OSError, OverflowError) as error:
             await runner.cleanup()
             raise DaemonError(

@@ -152,3 +152,47 @@ def test_a_childs_traceback_is_kept_in_text_and_json_logs(caplog):
     assert "sqlite3.OperationalError" in entry["traceback"]
     assert relog(b"Fatal Python error: Segmentation fault\n", {"source": "cbp", "pid": 1})
     assert caplog.records[-1].levelno == logging.WARNING
+
+
+STREAMED = """[settings]
+database = "crossings.db"
+download_delay = 0
+timeout = 600
+retries = 0
+
+[sources.stuck]
+kind = "csv"
+url = "{url}/listing"
+link = 'stuck\\.csv$'
+metric = "stuck"
+value = "Encounter Count"
+year = "Fiscal Year"
+"""
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_stops_a_child_whose_worker_thread_is_stuck(tmp_path):
+    """Issue 28: a streamed download waiting in a worker thread (a slow site, a DNS
+    lookup retrying) held the child past the daemon's grace after SIGTERM: the crawl
+    was cut but the process waited for its workers. It now ends at once."""
+    site = Site()
+    site.routes["/listing"] = Route(b'<a href="/stuck.csv">the file</a>')
+    site.routes["/stuck.csv"] = Route(b"Fiscal Year,Encounter Count\n2024,1\n", delay=600)
+    config = tmp_path / "crossings.toml"
+    config.write_text(STREAMED.format(url=site.url))
+    runner = LocalRunner(config)
+
+    async def crawl_then_stop() -> list:
+        task = asyncio.create_task(runner.crawl(["stuck"]))
+        while not site.hits["/stuck.csv"]:
+            await asyncio.sleep(0.05)
+        runner.terminate()
+        return await task
+
+    try:
+        [result] = asyncio.run(crawl_then_stop())
+    finally:
+        site.close()
+    assert result.status == "interrupted"
+    assert "stopped (SIGTERM)" in result.reason
+    assert runs(tmp_path / "crossings.db")["stuck"]["status"] == "interrupted"

@@ -9,6 +9,8 @@ would take every other source of the crawl down with it. So a kind that says
 processes). A crash, a cap reached or a hang ends only that child, and the source's run
 is `failed` with the reason in words (`Unreadable`). The limits: `bounds.Limits`."""
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import pickle
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CRASHES = {signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL}
+PR_SET_PDEATHSIG = 1
 ROOT = str(Path(__file__).resolve().parents[2])  # holds the packages (a source tree, an egg)
 
 
@@ -100,6 +103,7 @@ def _read(path: str) -> tuple[str, object]:
     """In the child: read the file under the caps; what happened, for the parent."""
     from scrapers.extract import LayoutError, Page, extract_here, parser_failure
 
+    _die_with_parent()
     source, url, content_type, link_text, limits = pickle.load(sys.stdin.buffer)  # noqa: S301
     memory = limits.memory_mb * MB
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -119,6 +123,14 @@ def _read(path: str) -> tuple[str, object]:
     except BaseException as error:  # a panic in native code (pyo3's PanicException)
         crash = f" and its reader crashed ({type(error).__name__}: {error})"
         return "failed", f"{source.name}: {url}: {_out_of_memory(limits, crash)}"
+
+
+def _die_with_parent() -> None:
+    """Ask Linux for SIGKILL when the crawl that started this reader ends (a crawl cut by
+    SIGTERM does not wait for it), as jobs.lifeline does for crawl children."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def main() -> None:

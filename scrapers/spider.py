@@ -21,8 +21,8 @@ from twisted.internet import threads
 from twisted.python.failure import Failure
 
 from scrapers import fetching
-from scrapers.extract import LayoutError, Page, extract, parser_failure
-from scrapers.extract.bounds import Limits, Unreadable
+from scrapers.extract import LayoutError, Page, Unread, read_page
+from scrapers.extract.bounds import Limits
 from scrapers.extract.links import find_file
 from scrapers.fetching import FetchSettings, Pacer
 from scrapers.items import Fetched
@@ -112,16 +112,9 @@ class SourcesSpider(scrapy.Spider):
         if self._same_as_before(response):
             yield Fetched(run, fetch, status="unchanged")
             return
-        try:
-            extraction = extract(run.source, _page(response, Limits.of(self.fetch_settings)))
-        except LayoutError as error:
-            yield Fetched(run, fetch, status="broken", reason=str(error))
-            return
-        except Unreadable as error:
-            yield Fetched(run, fetch, status="failed", reason=str(error))
-            return
-        except Exception as error:  # a parser bug: the run says so, the crawl goes on
-            yield Fetched(run, fetch, status="failed", reason=parser_failure(run.name, error))
+        extraction = read_page(run.source, _page(response, Limits.of(self.fetch_settings)))
+        if isinstance(extraction, Unread):
+            yield Fetched(run, fetch, status=extraction.status, reason=extraction.reason)
             return
         yield Fetched(run, fetch, extraction, status="ok")
 
@@ -218,17 +211,13 @@ class SourcesSpider(scrapy.Spider):
             return Fetched(run, fetch, status="unchanged")
         if known and run.trust_cache and body_file.sha256 == known:
             return Fetched(run, fetch, body_file=body_file, status="unchanged")
-        try:
-            limits = Limits.of(self.fetch_settings)
-            page = Page(url, opener=body_file.open, link_text=link_text, limits=limits)
-            extraction = extract(run.source, page)
-        except LayoutError as error:
-            return Fetched(run, fetch, body_file=body_file, status="broken", reason=str(error))
-        except Unreadable as error:
-            return Fetched(run, fetch, body_file=body_file, status="failed", reason=str(error))
-        except Exception as error:  # a parser bug: the run says so, the crawl goes on
-            reason = parser_failure(run.name, error)
-            return Fetched(run, fetch, body_file=body_file, status="failed", reason=reason)
+        limits = Limits.of(self.fetch_settings)
+        page = Page(url, opener=body_file.open, link_text=link_text, limits=limits)
+        extraction = read_page(run.source, page)
+        if isinstance(extraction, Unread):
+            return Fetched(
+                run, fetch, body_file=body_file, status=extraction.status, reason=extraction.reason
+            )
         return Fetched(run, fetch, extraction, body_file=body_file, status="ok")
 
     def _count(self, run: SourceRun, requests: int, size: int) -> None:

@@ -6,12 +6,13 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from core.status import FAILURES, SUCCEEDED
 from storage.errors import StorageError
 from storage.migrations import require
-from storage.observations import known_at
-from storage.repository import Repository, where
+from storage.observations import series_where
+from storage.repository import Params, Repository, Row
 from storage.runs import sql_list
 from storage.views import with_views
 
@@ -37,7 +38,9 @@ def _too_long(seconds: float | None) -> str:
     )
 
 
-def _rows(cursor: sqlite3.Cursor, columns: list[str], seconds: float | None) -> Iterator[dict]:
+def _rows(
+    cursor: sqlite3.Cursor, columns: list[str], seconds: float | None
+) -> Iterator[dict[str, Any]]:
     """The rows as dicts; a statement stopped at its time limit while rows were being read
     is a StorageError saying so. Once read, the connection has no time limit again."""
     try:
@@ -57,12 +60,12 @@ class QueryResult:
     """Rows of an arbitrary query, streamed: `rows` yields dicts keyed by `columns`."""
 
     columns: list[str]
-    rows: Iterator[dict]
+    rows: Iterator[Row]
 
 
 class Queries(Repository):
     # ----------------------------------------------------------------------- sources
-    def source_health(self) -> list[dict]:
+    def source_health(self) -> list[Row]:
         """Every source known from the config or from its runs, with its last run, its
         last success and how often it failed."""
         return self._rows(
@@ -86,7 +89,7 @@ class Queries(Repository):
                ORDER BY names.name"""
         )
 
-    def snapshots_of(self, source: str, *, limit: int = 100) -> list[dict]:
+    def snapshots_of(self, source: str, *, limit: int = 100) -> list[Row]:
         """The newest fetches of a source, with the run that made them."""
         return self._rows(
             """SELECT id, run_id, url, fetched_at, http_status, content_type, size, sha256
@@ -95,7 +98,7 @@ class Queries(Repository):
         )
 
     # ----------------------------------------------------------------------- metrics
-    def metric_summaries(self, pattern: str | None = None) -> list[dict]:
+    def metric_summaries(self, pattern: str | None = None) -> list[Row]:
         """One row per metric: its latest period and value, the change from the period
         before, when the value was last confirmed (`as_of`) and how often it was revised.
         `pattern` is a glob (`trac.*`) or, without wildcards, a substring. Each metric
@@ -153,15 +156,10 @@ class Queries(Repository):
         as_of: str | None = None,
         since: str | None = None,
         until: str | None = None,
-    ) -> list[dict]:
+    ) -> list[Row]:
         """The series by period (as known now, or at `as_of`), each value with how many
         times it was revised and the value it replaced, so "was it revised?" is one look."""
-        clause, params = where(
-            ("o.metric = ?", metric),
-            known_at(as_of, "o."),
-            ("o.period >= ?", since),
-            ("o.period <= ? || '~'", until),  # '2025' covers '2025-05' and '2025-05-31'
-        )
+        clause, params = series_where(metric, as_of, since, until, "o.")
         known = "" if as_of is None else "AND h.first_seen <= o.first_seen"
         return self._rows(
             f"""SELECT o.period, o.value, o.unit, o.flags,
@@ -173,7 +171,7 @@ class Queries(Repository):
             params,
         )
 
-    def latest_changes(self, *, limit: int = 20) -> list[dict]:
+    def latest_changes(self, *, limit: int = 20) -> list[Row]:
         """The most recently stored new or revised values, newest first."""
         return self._rows(
             """SELECT o.metric, o.period, o.value, replaced.value AS previous_value,
@@ -194,7 +192,7 @@ class Queries(Repository):
         )
         return row["n"] if row else 0
 
-    def export_rows(self, metrics: Sequence[str]) -> Iterator[dict]:
+    def export_rows(self, metrics: Sequence[str]) -> Iterator[Row]:
         """Current values of the metrics, streamed row by row (an export of millions of
         rows never sits in memory)."""
         marks = ",".join("?" * len(metrics))
@@ -206,12 +204,12 @@ class Queries(Repository):
         )
 
     # ------------------------------------------------------------------------ alerts
-    def firing_alerts(self) -> list[dict]:
+    def firing_alerts(self) -> list[Row]:
         return self._tolerant(
             f"{with_views('firing_alerts')} SELECT * FROM firing_alerts ORDER BY since DESC"
         )
 
-    def alert_events(self, *, limit: int = 200) -> list[dict]:
+    def alert_events(self, *, limit: int = 200) -> list[Row]:
         """Alert history, newest first, with where each notice went and whether it was sent."""
         return self._tolerant(
             """SELECT e.id, e.rule, e.series, e.kind, e.at, e.period, e.summary, e.silenced,
@@ -221,7 +219,15 @@ class Queries(Repository):
             [limit],
         )
 
-    def _tolerant(self, sql: str, params: list | None = None) -> list[dict]:
+    def last_alert_events(self) -> list[Row]:
+        """The newest event of each rule and series (SQLite takes the other columns from
+        the row holding MAX), newest first: what the overview shows beside a rule."""
+        return self._tolerant(
+            """SELECT rule, series, kind, MAX(at) AS at, period, summary FROM events
+               GROUP BY rule, series ORDER BY at DESC"""
+        )
+
+    def _tolerant(self, sql: str, params: list[Any] | None = None) -> list[Row]:
         """Alert tables come with schema version 2; an older file simply has no alerts."""
         try:
             return self._rows(sql, params or [])
@@ -232,7 +238,7 @@ class Queries(Repository):
 
     # -------------------------------------------------------------------- free SQL
     def run_sql(
-        self, sql: str, params: dict | Sequence = (), *, seconds: float | None = None
+        self, sql: str, params: Params = (), *, seconds: float | None = None
     ) -> QueryResult:
         """Run one statement of the user's SQL. On a read-only store a write is refused
         with a StorageError saying so; other SQL errors are StorageErrors too. With

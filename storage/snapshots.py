@@ -113,6 +113,19 @@ class BodyFile:
         self.path.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where a stored value came from: its fetch, and the source as configured (its title
+    and URL are None for a source no longer in the config)."""
+
+    snapshot_id: int
+    url: str
+    fetched_at: str
+    source: str
+    source_title: str | None
+    source_url: str | None
+
+
 class Snapshots(Repository):
     def record(
         self,
@@ -254,17 +267,17 @@ class Snapshots(Repository):
         )
         return [record(Snapshot, row) for row in rows]
 
-    def provenance(self, snapshot_id: int | None) -> dict:
+    def provenance(self, snapshot_id: int | None) -> Provenance | None:
         """Where a value came from: the fetch (URL, time) and the configured source."""
         if snapshot_id is None:
-            return {}
+            return None
         row = self._one(
             """SELECT s.id AS snapshot_id, s.url, s.fetched_at, s.source,
                       src.title AS source_title, src.url AS source_url
                FROM snapshots s LEFT JOIN sources src ON src.name = s.source WHERE s.id = ?""",
             [snapshot_id],
         )
-        return row or {}
+        return record(Provenance, row) if row else None
 
     def counts(self) -> dict[str, int]:
         """How many fetch rows and bodies are stored, and their bytes."""

@@ -197,6 +197,7 @@ def reparse(context: Context, source: str, accept_layout: bool) -> None:
 
     Example: crossings reparse trac-completions
     """
+    from scrapers.extract.bounds import Limits
     from scrapers.reparse import reparse as reparse_source
 
     config = context.config
@@ -204,7 +205,7 @@ def reparse(context: Context, source: str, accept_layout: bool) -> None:
     with context.store(read_only=False) as store:
         if accept_layout:
             store.layouts.forget(source)
-        done = reparse_source(store, source, config.sources[source])
+        done = reparse_source(store, source, config.sources[source], Limits.of(config.settings))
     run, snapshot = done.run, done.snapshot
     if run.status is not RunStatus.OK or snapshot is None:
         say(f"{source}: {run.status} - {run.reason}", err=True)

@@ -23,6 +23,7 @@ COMMAND_PATHS = {
     "migrate": "jobs.cli.setup:migrate",
     "crawl": "jobs.cli.crawl:crawl",
     "reparse": "jobs.cli.crawl:reparse",
+    "inspect": "jobs.cli.inspect:inspect",
     "alerts": "jobs.cli.alerts:alerts",
     "notify": "jobs.cli.alerts:notify",
     "digest": "jobs.cli.alerts:digest",
@@ -60,6 +61,9 @@ SHORT_HELP = {
     ),
     "reparse": (
         "Re-extract SOURCE from its newest stored snapshot, with no network (after a parser or..."
+    ),
+    "inspect": (
+        "List, numbered, everything crossings could read at TARGET (a URL or a file here):..."
     ),
     "alerts": "Show each rule's state per series, the recent events and the outbox.",
     "notify": "Check that channels deliver.",

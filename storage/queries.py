@@ -60,12 +60,26 @@ class Queries(Repository):
                ORDER BY names.name"""
         )
 
-    def snapshots_of(self, source: str, *, limit: int = 100) -> list[dict]:
-        """The newest fetches of a source, with the run that made them."""
+    def snapshots_of(self, source: str, *, limit: int = 100, archived: bool = False) -> list[dict]:
+        """The newest live fetches of a source, with the run that made them; or, with
+        `archived`, its captures read from web archives (newest capture first)."""
         return self._rows(
-            """SELECT id, run_id, url, fetched_at, http_status, content_type, size, sha256
-               FROM snapshots WHERE source = ? ORDER BY id DESC LIMIT ?""",
+            f"""SELECT id, run_id, url, fetched_at, http_status, content_type, size, sha256,
+                       archive, archive_timestamp
+               FROM snapshots WHERE source = ? AND archive IS {"NOT " * archived}NULL
+               ORDER BY fetched_at DESC, id DESC LIMIT ?""",
             [source, limit],
+        )
+
+    def archives_read(self, source: str | None = None) -> list[dict]:
+        """Per source and web archive: how many captures were read, and the first and
+        last capture time (`crossings backfill`), apart from live fetches."""
+        clause, params = where(("source = ?", source), ("archive IS NOT NULL", ()))
+        return self._rows(
+            f"""SELECT source, archive, COUNT(*) AS captures, MIN(fetched_at) AS first_capture,
+                       MAX(fetched_at) AS last_capture
+                FROM snapshots {clause} GROUP BY source, archive ORDER BY source, archive""",
+            params,
         )
 
     # ----------------------------------------------------------------------- metrics

@@ -25,6 +25,7 @@ COMMAND_PATHS = {
     "migrate": "jobs.cli.setup:migrate",
     "crawl": "jobs.cli.crawl:crawl",
     "reparse": "jobs.cli.crawl:reparse",
+    "backfill": "jobs.cli.backfill:backfill",
     "alerts": "jobs.cli.alerts:alerts",
     "notify": "jobs.cli.alerts:notify",
     "digest": "jobs.cli.alerts:digest",

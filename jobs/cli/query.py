@@ -208,7 +208,8 @@ def news(
 @output_options
 @pass_context
 def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> None:
-    """Recent crawls, newest first, with their outcome and reason, for one SOURCE or all.
+    """Recent crawls, newest first, with their outcome and reason, for one SOURCE or all;
+    then what `backfill` read from web archives, apart.
 
     Example: crossings runs trac_quickfacts --limit 5
     """
@@ -216,9 +217,14 @@ def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> N
         if source is not None:
             one_of("source", source, [*context.config.sources, *store.stats.last_started()])
         rows = store.runs.recent(source, limit=limit)
+        archives = store.queries.archives_read(source)
     columns = ["id", "source", "trigger", "status", "started_at", "finished_at", "requests",
                "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+    if archives and fmt is None:
+        click.echo("\nRead from web archives (`backfill` runs; snapshots dated by capture):")
+        columns = ["source", "archive", "captures", "first_capture", "last_capture"]
+        emit(archives, fmt, columns=columns, zone=context.config.settings.zone)
 
 
 @click.command()

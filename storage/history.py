@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from storage.observations import Change, Observation, UpsertResult, encode_flags
 from storage.repository import Repository
 
-# (id, value, flags, first_seen, last_seen, superseded_at) of one vintage
-Row = tuple[int, float, str, str, str, str | None]
+# (id, value, flags, first_seen, last_seen, superseded_at, snapshot_id) of one vintage
+Row = tuple[int, float, str, str, str, str | None, int | None]
 
 
 class History(Repository):
@@ -20,6 +20,7 @@ class History(Repository):
         """Store what a capture from `at` said, in one transaction. Per metric and period:
         the vintage known at `at` (`before`) and the first one seen after it (`after`):
         - equal to `before`: it was still so at `at` (its last_seen stretches);
+        - else, if `before` was seen again after `at`, it is split around a new vintage;
         - equal to `after`: that value was known already at `at` (its first_seen moves
           back, and `before`, if any, is superseded then);
         - else a new vintage from `at` until `after` came, in the chain between them."""
@@ -45,6 +46,8 @@ class History(Repository):
                     self.db.execute(
                         "UPDATE observations SET superseded_at = ? WHERE id = ?", [at, before[0]]
                     )
+                    if before[4] > at:  # seen again after `at`: it resumes then
+                        after = self._resume(before, at)
                 if after is not None and (after[1], after[2]) == (obs.value, flags):
                     self.db.execute(
                         "UPDATE observations SET first_seen = ? WHERE id = ?", [at, after[0]]
@@ -63,11 +66,36 @@ class History(Repository):
                     )
         return result
 
+    def _resume(self, before: Row, at: str) -> Row:
+        """Split a vintage seen both before and after `at` (already superseded at `at`,
+        `before` says how it was): a copy of it resumes at its
+        first sighting after `at` - when its own snapshot was fetched (a live crawl whose
+        value was found known earlier), else when it was last seen - and takes its place
+        in the chain. Returns the copy, the new vintage's `after`."""
+        row_id, value, flags, _, last_seen, superseded_at, snapshot_id = before
+        fetched = self.db.execute(
+            "SELECT fetched_at FROM snapshots WHERE id = ?", [snapshot_id]
+        ).fetchone()
+        resumes = fetched[0] if fetched and fetched[0] > at else last_seen
+        copy_id = self._insert(
+            """INSERT INTO observations (metric, period, value, unit, flags, snapshot_id,
+                   first_seen, last_seen, superseded_at, previous_id)
+               SELECT metric, period, value, unit, flags, snapshot_id, ?, last_seen, ?, NULL
+               FROM observations WHERE id = ?""",
+            (resumes, superseded_at, row_id),
+        )
+        self.db.execute(
+            "UPDATE observations SET previous_id = ? WHERE previous_id = ? AND id != ?",
+            [copy_id, row_id, copy_id],
+        )
+        self.db.execute("UPDATE observations SET last_seen = first_seen WHERE id = ?", [row_id])
+        return (copy_id, value, flags, resumes, last_seen, superseded_at, snapshot_id)
+
     def _around(self, metric: str, period: str, at: str) -> tuple[Row | None, Row | None]:
         """The vintage known at `at`, and the first one seen after it."""
         rows: list[Row] = self.db.conn.execute(
-            """SELECT id, value, flags, first_seen, last_seen, superseded_at FROM observations
-               WHERE metric = ? AND period = ? ORDER BY first_seen, id""",
+            """SELECT id, value, flags, first_seen, last_seen, superseded_at, snapshot_id
+               FROM observations WHERE metric = ? AND period = ? ORDER BY first_seen, id""",
             [metric, period],
         ).fetchall()
         before = next((row for row in reversed(rows) if row[3] <= at), None)

@@ -246,6 +246,8 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str | None) ->
         if info:
             columns = ["id", "source", "url", "fetched_at", "http_status", "content_type",
                        "size", "sha256", "etag", "last_modified"]  # fmt: skip
+            if found.archive:  # a capture read from a web archive: from which, and when
+                columns += ["archive", "archive_timestamp"]
             emit([vars(found)], fmt, columns=columns, zone=context.config.settings.zone)
             return
         if found.sha256 is None:

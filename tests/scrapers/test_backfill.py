@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from storage import Store
+from storage import Observation, Store
 from tests.archives import Archived, pywb
 from tests.commands import crossings
 from tests.serving import LocalServer, QuietHandler, free_port, running
@@ -168,6 +168,29 @@ def test_backfill_from_pywb_stores_dated_vintages_revisions_and_past_events(arch
         assert store.snapshots.counts()["snapshots"] == stored
     runs = crossings(config, "runs", "trac-detention")
     assert "backfill" in runs.stdout and address in runs.stdout
+    backtest = crossings(config, "alerts", "backtest", "high", "--json")
+    assert {"firing"} <= {row["kind"] for row in json.loads(backtest.stdout)}
+
+
+def test_backfill_reads_only_the_time_before_the_first_live_crawl(archive, tmp_path):
+    address, shared, _ = archive
+    config = tmp_path / "crossings.toml"
+    config.write_text(shared.read_text())
+    live = "2026-05-01T07:35:00.000000Z"  # the first crawl, here through the storage API
+    with Store(tmp_path / "crossings.db") as store:
+        snapshot = store.snapshots.record(
+            source="trac-detention", url=TRAC_URL, http_status=200, body=TRAC_BYTES, fetched_at=live
+        )
+        store.observations.upsert([Observation("trac.detention.total", "2026-02-07", 68289)],
+                                  snapshot_id=snapshot.id, at=live)  # fmt: skip
+    done = backfill(config, "trac-detention", address)
+    assert done.returncode == 0, done.stderr
+    assert "2 fetched" in done.stdout  # 2026-02-10 and 2026-04-10; 2026-05-01 on: live
+    assert history(tmp_path / "crossings.db", "trac.detention.total", "2026-02-07") == [
+        (68289, "2026-02-10"), (68290, "2026-04-10"), (68289, "2026-05-01")
+    ]  # fmt: skip
+    shown = crossings(config, "series", "trac.detention.total", "--as-of", "2026-03-01", "--json")
+    assert {row["period"]: row["value"] for row in json.loads(shown.stdout)}["2026-02-07"] == 68289
 
 
 def test_backfill_of_a_link_source_reads_the_files_its_landing_pages_linked(archive):

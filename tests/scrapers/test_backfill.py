@@ -10,10 +10,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
+from jobs.config import load
 from storage import Observation, Store
 from tests.archives import Archived, pywb
 from tests.commands import crossings
+from tests.query.servers import serving
 from tests.serving import LocalServer, QuietHandler, free_port, running
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
@@ -172,6 +175,15 @@ def test_backfill_from_pywb_stores_dated_vintages_revisions_and_past_events(arch
     assert {"firing"} <= {row["kind"] for row in json.loads(backtest.stdout)}
 
 
+def test_the_source_page_shows_captures_apart_from_live_snapshots(archive):
+    address, config, _ = archive
+    with serving(load(config)) as site:
+        page = requests.get(f"{site}/sources/trac-detention", timeout=30).text
+    live, archived = page.split("Read from web archives")
+    assert "No snapshot stored." in live  # nothing fetched live yet
+    assert f"{address}/20260210120000id_/{TRAC_URL}" in archived
+
+
 def test_backfill_reads_only_the_time_before_the_first_live_crawl(archive, tmp_path):
     address, shared, _ = archive
     config = tmp_path / "crossings.toml"
@@ -280,3 +292,21 @@ def test_internet_archive_form_rate_limits_cuts_and_bad_answers(tmp_path):
     assert "refused" in down.stderr and "stopped" in down.stderr
     with Store(database, read_only=True) as store:  # nothing stored is lost
         assert [p.value for p in store.observations.series("trac.detention.total")]
+
+
+def test_a_spent_budget_stops_the_run_and_the_next_goes_on(tmp_path):
+    config = tmp_path / "crossings.toml"
+    config.write_text(CONFIG.format(trac=TRAC_URL, ice=ICE_LANDING))
+    handler: type[BaseHTTPRequestHandler] = type("Handler", (IAHandler,), {"asked": []})
+    with running(LocalServer(handler)) as server:
+        address = f"{server.base_url}/web"
+        # robots.txt, the index, the first capture (429), its retry: over budget
+        first = backfill(config, "trac-detention", address, "--budget", "3")
+        assert first.returncode == 1
+        assert "request budget of this backfill (3) is spent" in first.stderr
+        runs = crossings(config, "runs", "trac-detention", "--json")
+        assert [run["status"] for run in json.loads(runs.stdout)] == ["interrupted"]
+        second = backfill(config, "trac-detention", address)
+        assert "3 fetched" in second.stdout, second.stdout
+    assert [v for v, _ in history(tmp_path / "crossings.db", "trac.detention.total",
+                                  "2026-02-07")] == [68289]  # fmt: skip

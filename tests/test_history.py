@@ -86,3 +86,11 @@ def test_live_fetches_ignore_archived_captures(store):
     assert store.snapshots.archived("trac", "http://archive") == {
         ("u", "20260210120000"): store.snapshots.for_source("trac")[0].sha256
     }
+
+
+def test_a_backfill_run_is_not_a_crawl_the_schedule_counts(store):
+    crawl = store.runs.start("trac", trigger="schedule")
+    store.runs.finish(crawl, "ok")
+    backfill = store.runs.start("trac", trigger="backfill")
+    store.runs.finish(backfill, "ok")
+    assert store.stats.last_started()["trac"] == store.runs.get(crawl)["started_at"]

@@ -14,7 +14,7 @@ every capture already stored and goes on where the first stopped."""
 import os
 from dataclasses import dataclass, field
 
-from core.status import RunStatus
+from core.status import ARCHIVE_TRIGGER, RunStatus
 from scrapers.backfill.cdx import Capture, CdxError
 from scrapers.backfill.client import Answer, ArchiveClient, ArchiveTrouble, CaptureError
 from scrapers.extract import LayoutError, Page, extract
@@ -50,7 +50,9 @@ def backfill(
 ) -> Backfilled:
     """Read `source`'s captures from `client`'s archive between two days (inclusive)."""
     recorder = Recorder(store)
-    run = None if dry_run else recorder.start(name, source, trigger="backfill", pid=os.getpid())
+    run = (
+        None if dry_run else recorder.start(name, source, trigger=ARCHIVE_TRIGGER, pid=os.getpid())
+    )
     done = _Backfill(store, recorder, run, name, source, client, dry_run)
     report = done.report
     try:

@@ -221,6 +221,25 @@ def test_backfill_of_a_link_source_reads_the_files_its_landing_pages_linked(arch
     assert "0 fetched" in again.stdout
 
 
+def test_a_capture_whose_layout_differs_from_todays_is_a_line_and_stores_no_values(
+    archive, tmp_path
+):
+    address, shared, _ = archive
+    config = tmp_path / "crossings.toml"
+    config.write_text(shared.read_text())
+    with Store(tmp_path / "crossings.db") as store:  # today's table, as a live crawl read it
+        columns = ("Criminality", "ICE", "Percent ICE", "CBP", "Percent CBP", "Total")
+        rows = ("Total", "Convicted Criminal", "Pending Criminal Charges", "Other Violator")
+        store.layouts.remember("ice-detention", columns, rows, None)
+    done = backfill(config, "ice-detention", address)
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if "(20260214090000)" in line)
+    assert "layout differs from today's" in line and "'Other Immigration Violator'" in line
+    with Store(tmp_path / "crossings.db", read_only=True) as store:
+        assert store.observations.series("ice.detained.total.total") == []
+        assert store.layouts.get("ice-detention").rows == rows  # today's is kept
+
+
 class IAHandler(QuietHandler):
     """The Internet Archive's API, its way: the index as one JSON array with a header row."""
 

@@ -274,7 +274,8 @@ class _RuleRun:
         if kind != "firing":
             summary = f"[{STATUS_WORDS[kind]}] {summary}"
         event_key = f"{rule.name}|{series}|{alert.key}"
-        if alert.historical or self.past:  # recorded briefly, never sent nor returned
+        if alert.historical or self.past or self._archived(alert.snapshot_id):
+            # recorded briefly, never sent nor returned
             self.history += 1
             told = {"condition": alert.says, "value": alert.value, "period": period,
                     "historical": True}  # fmt: skip
@@ -313,6 +314,11 @@ class _RuleRun:
             Event(event_id, rule.name, series, kind, self.at, period, summary, payload,
                   self.silenced, False, inhibited_by)
         )  # fmt: skip
+
+    def _archived(self, snapshot_id: int | None) -> bool:
+        """Whether an event is about a capture read from a web archive: the past, even
+        when a running daemon evaluates it before the backfill's own evaluation does."""
+        return snapshot_id is not None and bool(self.lookups.provenance(snapshot_id).get("archive"))
 
     def _write_history(self) -> None:
         if self.history_rows:

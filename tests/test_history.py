@@ -2,6 +2,8 @@
 history is the one crawls at those times would have made, whatever order captures come
 in, and live vintages stored later keep their place."""
 
+from alerts.engine import evaluate
+from alerts.rules.revision import RevisionDetected
 from storage import Observation
 
 METRIC, PERIOD = "trac.detention.total", "2026-02-07"
@@ -94,3 +96,15 @@ def test_a_backfill_run_is_not_a_crawl_the_schedule_counts(store):
     backfill = store.runs.start("trac", trigger="backfill")
     store.runs.finish(backfill, "ok")
     assert store.stats.last_started()["trac"] == store.runs.get(crawl)["started_at"]
+
+
+def test_alerts_about_captures_are_history_even_when_a_daemon_evaluates_them(store):
+    """A daemon running beside a backfill may evaluate its captures first: still past."""
+    rules = {"revised": RevisionDetected(name="revised", channels=("desk",))}
+    assert evaluate(store, rules) == []  # the rule starts at the present
+    past(store, "2026-02-10", 68289)
+    past(store, "2026-04-10", 68290)
+    assert evaluate(store, rules) == []
+    [event] = store.db.query("SELECT kind, period, historical FROM events")
+    assert event == {"kind": "notice", "period": PERIOD, "historical": 1}
+    assert store.db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0

@@ -73,6 +73,10 @@ def backfill(
     client = ArchiveClient(archive, config.settings, budget=budget, delay=delay)
     # a dry run reads what is stored already (a new database: an empty one)
     with context.store(read_only=dry_run and Path(config.database).exists()) as store:
+        queued = []
+        if not dry_run:  # live values not yet evaluated are alerted as usual, not as past
+            derive(store, config.metrics)
+            queued = evaluate(store, config.rules)
         done = read_archive(
             store, source, config.sources[source], client, since=since, until=until,
             dry_run=dry_run,
@@ -97,6 +101,9 @@ def backfill(
             f"{run.values_new if run else 0} values new, "
             f"{run.values_revised if run else 0} revised; {client.requests} requests"
         )
+    if queued:
+        click.echo(f"{len(queued)} alerts on live data stored before were queued first "
+                   "(the daemon sends them, or the next `crossings crawl`)")  # fmt: skip
     for line in done.lines[:LINES_SHOWN]:
         say(f"  {line}")
     if len(done.lines) > LINES_SHOWN:

@@ -82,6 +82,9 @@ class Agree(StatefulRule, kind="agree"):
             found.append("set tolerance or tolerance_percent, not both")
         return found
 
+    def reads(self) -> tuple[str, ...]:
+        return self.metrics
+
     def watches(self, metric: str) -> bool:
         return metric in self.metrics
 

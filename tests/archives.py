@@ -68,12 +68,16 @@ def pywb(folder: Path, captures: list[Archived]) -> Iterator[str]:
     )
     address = f"http://127.0.0.1:{port}/{COLLECTION}"
     try:
-        for _ in range(300):  # pywb takes a few seconds to start under load
+        deadline = time.monotonic() + 120  # pywb takes seconds to start, more under load
+        while True:
             try:
-                if requests.get(f"{address}/cdx?url=x", timeout=2).status_code < 500:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+                requests.get(f"{address}/cdx?url=x", timeout=5)
+                break
+            except requests.RequestException:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log = (folder / "wayback.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"pywb did not start on port {port}:\n{log}") from None
+                time.sleep(0.2)
         yield address
     finally:
         server.terminate()

@@ -65,9 +65,9 @@ def backfill(
         if report.stopped:  # resumable: not a failure of the source
             status = RunStatus.INTERRUPTED
         said = [report.stopped] if report.stopped else []
-        said += report.lines[:3] + (
-            [f"... (+{len(report.lines) - 3} more)"] * (len(report.lines) > 3)
-        )
+        said += report.lines[:3]
+        if len(report.lines) > 3:
+            said.append(f"... (+{len(report.lines) - 3} more: run the backfill again to see all)")
         recorder.finish(run, status, "; ".join(said) or None)
     return report
 

@@ -135,6 +135,9 @@ def test_backfill_from_pywb_stores_dated_vintages_revisions_and_past_events(arch
     dry = backfill(config, "trac-detention", address, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "would fetch 5" in dry.stdout  # six captures, two identical
+    window = backfill(config, "trac-detention", address, "--dry-run", "--since", "2026-03-01",
+                      "--until", "2026-07-15")  # fmt: skip
+    assert "would fetch 4" in window.stdout and "2026-03-01T12:00:00" in window.stdout
     assert not database.exists() or history(database, "trac.detention.total", "2026-02-07") == []
 
     done = backfill(config, "trac-detention", address)

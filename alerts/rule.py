@@ -149,6 +149,11 @@ class Rule(Registered, family="rule"):
         """What changed since `cursor`, per series, oldest first."""
         raise NotImplementedError(f"rule kind {self.kind!r} does not implement observe()")
 
+    def reads(self) -> tuple[str, ...]:
+        """The metrics this rule reads, as names or patterns; the config loader warns
+        about one that nothing produces. Rules on runs or news read none."""
+        return ()
+
     def watches(self, metric: str) -> bool:
         """Whether this rule judges the series `metric` (its charts then show `drawing`)."""
         return False
@@ -240,6 +245,9 @@ class SeriesRule(StatefulRule):
 
     def matches(self, metric: str) -> bool:
         return fnmatch.fnmatchcase(metric, self.metric)
+
+    def reads(self) -> tuple[str, ...]:
+        return (self.metric,)
 
     def watches(self, metric: str) -> bool:
         return self.matches(metric)

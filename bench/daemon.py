@@ -6,7 +6,7 @@ N = 1,000 and 10,000:
   target: catch-up within 2x of it); peak RSS of the daemon and of its children;
 - idle: the daemon restarted on that database (nothing overdue), RSS sampled for a while
   once /healthz answers (median and peak), then SIGTERM and the time to exit;
-- crawl child: `python -m jobs.crawl_child` for one source and for all N (the process
+- crawl child: `python -m jobs.runners.child` for one source and for all N (the process
   the daemon starts): wall time, time to its first request, peak RSS.
 The last column compares N = 10,000 with N = 1,000 per source (the growth target: 1.5x).
 
@@ -165,7 +165,7 @@ def idle(config: Path, port: int) -> dict:
 def crawl_child(config: Path, site: harness.SiteProcess, names: list[str]) -> dict:
     """The crawl child alone, as the daemon starts it."""
     site.reset()
-    command = [str(harness.project_python()), "-m", "jobs.crawl_child", "--config", str(config)]
+    command = [str(harness.project_python()), "-m", "jobs.runners.child", "--config", str(config)]
     run = harness.measure([*command, "--trigger", "schedule", *names], cwd=config.parent)
     run.check("crawl child")
     stats = site.stats()

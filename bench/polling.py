@@ -10,7 +10,7 @@ random time between 10:00 and 16:00 Eastern (CBP's rhythm: June 2026's data on 1
 except that one month is skipped (its figures come with the next month's) and one
 release comes late (the 27th). Every poll is one conditional GET. `auto` starts with no
 history and the hint "monthly, days 10-20, hours 9-17", and learns from what it sees; the
-planner is the daemon's own (`jobs.polling.plan`), replanned after every poll as the
+planner is the daemon's own (`jobs.scheduling.polling.plan`), replanned after every poll as the
 daemon does, driven by a simulated clock. Delays are from publication to the poll that
 sees it (alerts are evaluated right after that crawl)."""
 
@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness
 
-from jobs.polling import MONTH, plan
-from jobs.schedule import trigger_for
+from jobs.scheduling.polling import MONTH, plan
+from jobs.scheduling.schedule import trigger_for
 from series.releases import History, Release, parse_hint
 
 ZONE = ZoneInfo("America/New_York")

@@ -52,9 +52,9 @@ def drive(config: Path) -> None:
     """One pass through the runner the config names, as the daemon batches it; prints
     its figures as one JSON line (run in a process of its own, so RSS is its own)."""
     from jobs.config import load
-    from jobs.daemon.service import MAX_BATCH
-    from jobs.runner import runner_for
-    from jobs.scrapyd import runner as scrapyd_runner
+    from jobs.runners import runner_for
+    from jobs.runners.scrapyd_jobs import RunRows
+    from jobs.scheduling.scheduler import MAX_BATCH
     from storage import SourceEntry, Store
 
     loaded = load(config)
@@ -66,7 +66,7 @@ def drive(config: Path) -> None:
     runner = runner_for(loaded, timeout=1800)
     ingest = {"seconds": 0.0, "cpu_s": 0.0}
     if loaded.settings.runner == "scrapyd":
-        store = scrapyd_runner.ScrapydRunner._store
+        store = RunRows.store
 
         def timed(self, job, feed):
             started, cpu = time.perf_counter(), time.thread_time()
@@ -76,7 +76,7 @@ def drive(config: Path) -> None:
                 ingest["seconds"] += time.perf_counter() - started
                 ingest["cpu_s"] += time.thread_time() - cpu
 
-        scrapyd_runner.ScrapydRunner._store = timed
+        RunRows.store = timed
 
     async def everything():
         slots = asyncio.Semaphore(loaded.settings.max_concurrent_crawls)

@@ -8,7 +8,6 @@ and a hint (`ConfigError`)."""
 import dataclasses
 import fnmatch
 import os
-import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,8 +25,8 @@ from alerts.rule import Rule
 from alerts.rules.late import LateRelease
 from core.checked import HostPort, HttpUrl, out_of_range
 from core.errors import CrossingsError
-from jobs.polling import hint_of, is_auto
-from jobs.schedule import check_schedule
+from jobs.scheduling.polling import hint_of, is_auto
+from jobs.scheduling.schedule import check_schedule
 from jobs.typed import Problem, build, hints_of, keys_of, plain, references, unknown_kind
 from scrapers.fetching import FetchSettings
 from scrapers.kinds import SOURCE_KINDS
@@ -396,15 +395,7 @@ def declared_metrics(sources: Mapping[str, Source]) -> dict[str, str]:
     `{row}` becomes `*`), with their units."""
     found: dict[str, str] = {}
     for source in sources.values():
-        unit = getattr(source, "unit", "")
-        named: list[tuple[str, str]] = []
-        if isinstance(metric := getattr(source, "metric", None), str):
-            named.append((metric, unit))
-        named += [(fact.metric, fact.unit) for fact in getattr(source, "facts", ())]
-        if isinstance(values := getattr(source, "values", None), dict):
-            named += [(name, unit) for name in values.values()]
-        for name, its_unit in named:
-            found[re.sub(r"\{[^}]*\}", "*", name)] = its_unit
+        found.update(source.publishes())
     return found
 
 
@@ -462,23 +453,19 @@ def unproduced_metrics(config: Config, stored: Callable[[], Iterable[str]]) -> l
     to come). A producer of metrics other than sources (a derived metric) adds its names
     to `known`. The stored names are read only for a rule no source explains (with
     10,000 sources that read takes seconds)."""
-    watched = {
-        name: metric
-        for name, rule in config.rules.items()
-        if isinstance(metric := getattr(rule, "metric", None), str) and metric
-    }
+    watched = [(name, metric) for name, rule in config.rules.items() for metric in rule.reads()]
     declared = [*declared_metrics(config.sources), *config.metrics]
-    unexplained = {name: m for name, m in watched.items() if not _produced(m, declared)}
+    unexplained = [(name, m) for name, m in watched if m and not _produced(m, declared)]
     if unexplained:
         known = list(stored())
-        unexplained = {name: m for name, m in unexplained.items() if not _produced(m, known)}
+        unexplained = [(name, m) for name, m in unexplained if not _produced(m, known)]
     return [
         Problem(
             f'rule "{name}"',
             f"no source publishes metric {metric!r} and the database holds none",
             "check the name against the sources' `metric` keys and `crossings metrics`",
         )
-        for name, metric in unexplained.items()
+        for name, metric in unexplained
     ]
 
 

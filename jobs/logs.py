@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from core.text import printable
-from jobs.results import RunResult
+from jobs.runners.results import RunResult
 
 LogFormat = Literal["text", "json"]
 FORMATS: tuple[LogFormat, ...] = ("text", "json")

@@ -4,9 +4,9 @@ with their next run, and when a failed one is tried again."""
 from datetime import datetime
 
 from core import clock
-from jobs import polling
 from jobs.config import Config
-from jobs.schedule import next_run, retry_at
+from jobs.scheduling import polling
+from jobs.scheduling.schedule import next_run, retry_at
 from scrapers.source import Source
 from series.releases import due, history, learn
 from storage import Store

@@ -1,6 +1,6 @@
 """One crawl of many sources in this process: open a run row per source, run the one
 spider over all of them, and close every run with its outcome - including the runs cut
-off by SIGTERM or SIGINT (`interrupted`). Called through `jobs.crawl_child`, either in a
+off by SIGTERM or SIGINT (`interrupted`). Called through `jobs.runners.child`, either in a
 child process of the daemon or inside the one-shot `crossings crawl` command: the Twisted
 reactor cannot restart, so a process crawls once.
 

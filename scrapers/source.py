@@ -6,6 +6,7 @@ config, the crawl and `reparse` by name, with no switch on kind names anywhere e
 Kept free of Scrapy imports and parsers, so that loading the config stays fast: the
 extractor is imported on first use."""
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -93,6 +94,13 @@ class Source(Registered, family="source"):
         sent.update(self.headers)
         return sent
 
+    def publishes(self) -> dict[str, str]:
+        """The metrics this source stores, with their units: exact names, or patterns
+        from its templates (`as_pattern`). A kind that stores series says so here; the
+        config loader asks it (a derived metric or rule over a name no source publishes
+        is reported). Kinds that store news publish none."""
+        return {}
+
     def problems(self) -> list[str]:
         """Checks across keys; a kind extends this (a single key's type checks itself)."""
         return [
@@ -100,3 +108,8 @@ class Source(Registered, family="source"):
             for name, value in {**self.headers, "Referer": self.referer}.items()
             if any(char in f"{name}{value}" for char in "\r\n")
         ]
+
+
+def as_pattern(template: str) -> str:
+    """A metric name template as a glob: each `{placeholder}` becomes `*`."""
+    return re.sub(r"\{[^}]*\}", "*", template)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from jobs.cli import cli
 from jobs.demo.site import SITE
-from jobs.runner import LocalRunner
+from jobs.runners.local import LocalRunner
 from jobs.starter import starter_text
 from storage import Store
 from tests.scrapers.server import Route, Site

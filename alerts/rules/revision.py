@@ -25,6 +25,9 @@ class RevisionDetected(Rule, kind="revision"):
     def matches(self, metric: str) -> bool:
         return fnmatch.fnmatchcase(metric, self.metric)
 
+    def reads(self) -> tuple[str, ...]:
+        return (self.metric,)
+
     def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Notice]:
         for metric in view.changed_metrics(self.metric, cursor.observation_id):
             for change in view.changes(metric, cursor.observation_id):

@@ -20,6 +20,9 @@ class Stale(StatefulRule, kind="stale"):
         default=timedelta(days=45), metadata={"help": "How long without a new period, e.g. '45d'."}
     )
 
+    def reads(self) -> tuple[str, ...]:
+        return (self.metric,)
+
     def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Step]:
         known = {state.series for state in view.store.alerts.states(rule=self.name)}
         for metric in sorted(known | set(view.changed_metrics(self.metric, cursor.observation_id))):

@@ -9,9 +9,9 @@ from core.status import RunStatus
 from jobs.aftermath import after_crawl
 from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import say
-from jobs.crawl_child import crawl_here
 from jobs.invocation import program
-from jobs.results import RunResult
+from jobs.runners.child import crawl_here
+from jobs.runners.results import RunResult
 
 CHANGES_SHOWN = 20
 SHOWN_AGAIN = 20  # failed sources named in the command that tries them again

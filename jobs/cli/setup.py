@@ -14,8 +14,8 @@ import click
 from jobs.cli.context import Context, pass_context
 from jobs.config import ConfigError, metric_problems, unproduced_metrics
 from jobs.invocation import program
-from jobs.polling import is_auto
-from jobs.schedule import next_run
+from jobs.scheduling.polling import is_auto
+from jobs.scheduling.schedule import next_run
 from jobs.starter import secret_variables, write_starter
 from jobs.typed import help_of, hints_of, keys_of, required, toml_key, type_name
 

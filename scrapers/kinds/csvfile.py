@@ -4,7 +4,7 @@ import string
 from dataclasses import dataclass, field
 
 from core.checked import Regex
-from scrapers.source import Source
+from scrapers.source import Source, as_pattern
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +46,9 @@ class CsvSource(Source, kind="csv"):
     )
     unit: str = field(default="count", metadata={"help": "Unit of the values."})
     label: str = field(default="", metadata={"help": "Human label template for the catalogue."})
+
+    def publishes(self) -> dict[str, str]:
+        return {as_pattern(self.metric): self.unit}
 
     @property
     def group_columns(self) -> tuple[str, ...]:

@@ -53,6 +53,9 @@ class FactsSource(Source, kind="facts"):
         metadata={"help": "Store figures per day ('2025-05-31') or per month ('2025-05')."},
     )
 
+    def publishes(self) -> dict[str, str]:
+        return {fact.metric: fact.unit for fact in self.facts}
+
     def problems(self) -> list[str]:
         found = super().problems()
         if not self.facts:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from scrapers.source import Source
+from scrapers.source import Source, as_pattern
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,6 +30,9 @@ class JsonSource(Source, kind="json"):
         }
     )
     unit: str = field(default="count", metadata={"help": "Unit of the values."})
+
+    def publishes(self) -> dict[str, str]:
+        return {as_pattern(metric): self.unit for metric in self.values.values()}
 
     def problems(self) -> list[str]:
         found = super().problems()

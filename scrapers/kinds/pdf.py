@@ -63,6 +63,9 @@ class PdfSource(Tabular, kind="pdf"):
         },
     )
 
+    def publishes(self) -> dict[str, str]:
+        return {**super().publishes(), **{f.metric: f.unit for f in self.figures}}
+
     def problems(self) -> list[str]:
         found = super().problems()
         if not self.figures and not self.metric:

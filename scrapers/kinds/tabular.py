@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from core.checked import Regex
-from scrapers.source import Source
+from scrapers.source import Source, as_pattern
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +104,12 @@ class Tabular(Source):
             "are stored, with a notice; a header that is gone is still 'broken'."
         },
     )
+
+    def publishes(self) -> dict[str, str]:
+        found = {as_pattern(self.metric): self.unit} if self.metric else {}
+        if self.percent_metric:
+            found[as_pattern(self.percent_metric)] = "percent"
+        return found
 
     def problems(self) -> list[str]:
         found = super().problems()

@@ -4,7 +4,7 @@ sources due together share a batch, a source never runs twice at once, and no mo
 
 import asyncio
 
-from jobs.daemon.queue import CrawlQueue
+from jobs.scheduling.queue import CrawlQueue
 
 
 class Crawls:

@@ -17,7 +17,7 @@ import pytest
 from alerts.engine import evaluate
 from alerts.rules.late import LateRelease
 from core import clock
-from jobs import polling
+from jobs.scheduling import polling
 from series.releases import History, Release, history, learn, parse_hint
 from storage import Event, MetricEntry, Observation, Store
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from core import clock
 from jobs.cli import cli
 from jobs.config import ConfigError, load
-from jobs.polling import budgets
+from jobs.scheduling.polling import budgets
 from storage import MetricEntry, Observation, Store
 from tests.query.servers import serving
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobs.daemon.catchup import overdue
-from jobs.schedule import retry_at
+from jobs.scheduling.catchup import overdue
+from jobs.scheduling.schedule import retry_at
 
 FAILED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MINUTES = [(1, 5), (2, 15), (3, 60), (4, 180), (5, 360), (9, 360)]

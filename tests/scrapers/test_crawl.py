@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jobs.demo.site import SITE
-from jobs.runner import LocalRunner
+from jobs.runners.local import LocalRunner
 from storage import Store
 from tests.scrapers.pages import page_bytes
 from tests.scrapers.server import Route, Site

@@ -41,7 +41,7 @@ Component = "U.S. Border Patrol"
 # The crawl child, with its peak memory reported by the process that waited for it.
 MEASURED = (
     "import resource, subprocess, sys\n"
-    "done = subprocess.run([sys.executable, '-m', 'jobs.crawl_child', *sys.argv[1:]],"
+    "done = subprocess.run([sys.executable, '-m', 'jobs.runners.child', *sys.argv[1:]],"
     " capture_output=True, text=True)\n"
     "print(done.stdout, end='')\n"
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"

@@ -7,7 +7,7 @@ records no revision."""
 
 import pytest
 
-from jobs.runner import LocalRunner
+from jobs.runners.local import LocalRunner
 from storage import Store
 from tests.scrapers.server import Route, Site
 

@@ -10,7 +10,7 @@ import socket
 from itertools import pairwise
 from urllib.parse import urlsplit
 
-from jobs.runner import LocalRunner
+from jobs.runners.local import LocalRunner
 from scrapers.fetching import MAX_RETRY_AFTER, FetchSettings, disallowed, refused, retry_wait
 from tests.scrapers.pages import page_bytes
 from tests.scrapers.server import Route, Site

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from jobs.runner import LocalRunner
+from jobs.runners.local import LocalRunner
 from tests.serving import LocalServer, QuietHandler, running
 
 CSV_LINES = [b"Fiscal Year,Month (abbv),Encounter Count\n"] + [

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from jobs.logs import JsonFormatter, relog
-from jobs.runner import LocalRunner
+from jobs.runners.local import LocalRunner
 from storage import Store
 from tests.scrapers.server import Route, Site
 

@@ -17,8 +17,8 @@ from jobs.aftermath import after_crawl
 from jobs.cli import cli
 from jobs.config import load
 from jobs.demo.site import DemoSite, demo_sources_toml
-from jobs.runner import LocalRunner
-from jobs.scrapyd.runner import ScrapydRunner
+from jobs.runners.local import LocalRunner
+from jobs.runners.scrapyd import ScrapydRunner
 from scrapers.records import ingest, read_lines
 from storage import Store
 from tests.jobs.daemon import RunningDaemon

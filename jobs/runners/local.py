@@ -1,14 +1,14 @@
 """Running crawls: the seam between the scheduler and the crawling.
 
-`LocalRunner` starts ONE child process per call (`python -m jobs.crawl_child`) that crawls
+`LocalRunner` starts ONE child process per call (`python -m jobs.runners.child`) that crawls
 all the given sources together; the Twisted reactor cannot restart, and a crash or leak in
 a crawl must not take the daemon down. The child writes the run rows and reports one JSON
 line per source; the runner turns those into `RunResult`s. A runner never raises: a child
 that crashes, hangs past the timeout or is killed still yields one result per source, with
 a reason, and its runs left `running` are closed as `interrupted`.
 
-`Runner` is the seam: `jobs.scrapyd.runner.ScrapydRunner` (crawls on Scrapyd nodes) offers
-the same, and `[settings] runner` chooses (`runner_for`)."""
+It is one `Runner` (jobs.runners); `jobs.runners.scrapyd.ScrapydRunner` (crawls on Scrapyd
+nodes) is the other."""
 
 import asyncio
 import contextlib
@@ -20,45 +20,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
 
 from core.status import RunStatus
-from jobs.config import Config, ConfigError, load
+from jobs.config import ConfigError, load
 from jobs.lifeline import child_environment
 from jobs.logs import relog
-from jobs.results import RunResult, from_row
+from jobs.runners.results import RunResult, from_row
 from storage import StorageError, Store
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
 STDERR_TAIL = 20  # lines of a crashed child's stderr kept for the reason
-
-
-class Runner(Protocol):
-    """Crawls sources somewhere and says how each run ended; never raises."""
-
-    async def crawl(
-        self, sources: Sequence[str], *, trigger: str = "schedule"
-    ) -> list[RunResult]: ...
-
-    def terminate(self) -> None:
-        """Ask the running crawls to stop (called twice: ask, then insist); their cut-off
-        runs end `interrupted`."""
-
-    def pids(self) -> list[int]:
-        """The crawl processes of this machine still running (none for remote crawls)."""
-        ...
-
-    def kill(self) -> None:
-        """Stop the crawls that did not stop when asked, at once."""
-
-
-def runner_for(config: Config, *, timeout: float | None = None) -> Runner:
-    """The runner `[settings] runner` names."""
-    if config.settings.runner == "scrapyd":
-        from jobs.scrapyd.runner import ScrapydRunner
-
-        return ScrapydRunner(config, timeout=timeout)
-    return LocalRunner(config.path, timeout=timeout)
 
 
 class LocalRunner:
@@ -79,7 +50,7 @@ class LocalRunner:
             child = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "jobs.crawl_child",
+                "jobs.runners.child",
                 "--config",
                 str(self.config_path),
                 "--trigger",

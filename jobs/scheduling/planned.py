@@ -1,4 +1,4 @@
-"""The daemon's side of release-aware polling (see jobs.polling): one scheduler job per
+"""The daemon's side of release-aware polling (see jobs.scheduling.polling): one scheduler job per
 planned source, fired when the source's plan says, and replanned after each crawl of the
 source (a new release moves the window; a poll spends budget). Kept apart from the
 cron jobs so that each can change without the other."""
@@ -13,7 +13,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from core import clock
-from jobs.polling import Plan, budgets, plan_source, planned
+from jobs.scheduling.polling import Plan, budgets, plan_source, planned
 from scrapers.source import Source
 from storage import Store
 

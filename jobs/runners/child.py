@@ -1,10 +1,10 @@
-"""The crawl child process: `python -m jobs.crawl_child --config PATH --trigger T SOURCE...`.
+"""The crawl child process: `python -m jobs.runners.child --config PATH --trigger T SOURCE...`.
 
 Loads the config, crawls the given sources together in one spider, and reports on stdout,
 one JSON object per line: first {"event": "started", "runs": {source: run_id, ...}} once
 the run rows are open, then {"event": "finished", "source", "run_id", "status", "reason",
 counts...} per source. The run rows in the database are written here and are the truth:
-the parent (`jobs.runner`) reads the lines, and for a child that died, the rows (closing
+the parent (`jobs.runners.local`) reads the lines, and for a child that died, the rows (closing
 those left running). Every log record (Scrapy's included) goes to stderr as one JSON line
 with the sources and pid, at `--log-level`; the parent re-logs them in its own log."""
 
@@ -34,7 +34,7 @@ def finished(run: SourceRun) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jobs.crawl_child")
+    parser = argparse.ArgumentParser(prog="python -m jobs.runners.child")
     parser.add_argument("--config", required=True)
     parser.add_argument("--trigger", default="manual")
     parser.add_argument("--time-limit", type=float, help="cut the crawl off after SECONDS")

@@ -16,60 +16,28 @@ cancelled (`cancel.json`: first SIGINT, then SIGTERM); what they finished is kep
 
 import asyncio
 import logging
-import math
-import os
 import sqlite3
 import tempfile
 import time
 import tomllib
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from core.status import RunStatus
 from jobs.config import Config
-from jobs.results import RunResult, from_row
+from jobs.runners.results import RunResult, from_row
+from jobs.runners.scrapyd_jobs import Job, Opened, RunRows
+from jobs.runners.scrapyd_nodes import Placement
 from jobs.scrapyd import client, egg
-from jobs.scrapyd.client import Credentials, Node, NodeError, inspect
-from jobs.scrapyd.job import SETTING, JobRun, JobSpec
-from scrapers.recorder import Recorder
-from scrapers.records import Ingested, Known, RecordError, ingest, read_lines
-from storage import StorageError, Store
+from jobs.scrapyd.client import Credentials, Node, NodeError
+from storage import StorageError
 
 log = logging.getLogger("crossings.scrapyd")
 
 POLL = 0.5  # seconds between looks at the nodes' job lists
 LOST_AFTER = 10.0  # seconds a node may fail to answer for, or to list a job, before it is lost
-JOB_SOURCES = 50  # sources per Scrapyd job at most
-MAX_SPEC = 96 * 1024  # bytes of a job's spec: one command-line argument on the node (128 KiB)
 RETRIES = 1  # times a source cut off by a lost node is crawled again on another
 INSIST_AFTER = 10.0  # seconds after the time limit's SIGINT before SIGTERM stops a job at once
-
-
-@dataclass(frozen=True)
-class Opened:
-    """A run opened here for a source, and what it takes to the node."""
-
-    source: str
-    run_id: int
-    trust_cache: bool
-    known: tuple[Known, ...]
-
-
-@dataclass
-class Job:
-    node: Node
-    job_id: str
-    runs: list[Opened]
-    seen: float  # monotonic time the node last listed it
-    cancelled: str | None = None  # why it was asked to stop
-    insisted: bool = False  # told to stop at once (SIGTERM)
-    lost: str | None = None  # why it is given up on
-    items_url: str | None = None
-    log_url: str | None = None
-    done: bool = False
-    retry: set[int] = field(default_factory=set)  # runs closed as cut off by a lost node
 
 
 class ScrapydRunner:
@@ -89,7 +57,10 @@ class ScrapydRunner:
         self._jobs: dict[str, Job] = {}
         self._stops = 0
         self._cancelling: set[asyncio.Task] = set()
-        self._reported: dict[str, str | None] = {}
+        self.rows = RunRows(config)
+        self.placement = Placement(
+            config.settings, self.tables, self.version, self.rows, self._jobs
+        )
 
     # -- the Runner seam ----------------------------------------------------------------
 
@@ -99,7 +70,7 @@ class ScrapydRunner:
         if not names:
             return []
         try:
-            runs = await asyncio.to_thread(self._open, names, trigger)
+            runs = await asyncio.to_thread(self.rows.open, names, trigger)
         except (StorageError, sqlite3.Error, OSError) as error:
             why = f"cannot open the database {self.config.database}: {error}"
             return [RunResult(name, None, RunStatus.FAILED, f"{name}: {why}") for name in names]
@@ -119,12 +90,12 @@ class ScrapydRunner:
                     extra={"fields": {"event": "scrapyd-retry", "sources": retry}},
                 )
                 try:
-                    runs = await asyncio.to_thread(self._open, retry, trigger)
+                    runs = await asyncio.to_thread(self.rows.open, retry, trigger)
                 except (StorageError, sqlite3.Error, OSError):
                     break  # the cut-off runs are closed already, with why
                 final.update({run.source: run.run_id for run in runs})
         try:
-            rows = await asyncio.to_thread(self._rows, list(final.values()))
+            rows = await asyncio.to_thread(self.rows.rows, list(final.values()))
         except (StorageError, sqlite3.Error, OSError) as error:
             why = f"cannot read the database {self.config.database}: {error}"
             return [
@@ -175,8 +146,10 @@ class ScrapydRunner:
     ) -> list[Opened]:
         """Crawl `runs` on the usable nodes not in `avoid`; return the runs cut off by a
         lost node (closed already), whose node is added to `avoid`."""
-        usable, problems = await self._usable([node for node in nodes if node.url not in avoid])
-        jobs = await self._place(usable, runs, problems)
+        usable, problems = await self.placement.usable(
+            [node for node in nodes if node.url not in avoid]
+        )
+        jobs = await self.placement.place(usable, runs, problems)
         await self._follow(jobs)
         again = []
         for job in jobs:
@@ -184,89 +157,6 @@ class ScrapydRunner:
                 avoid.add(job.node.url)
                 again += [run for run in job.runs if run.run_id in job.retry]
         return again
-
-    async def _usable(self, nodes: list[Node]) -> tuple[dict[str, tuple[Node, int]], dict]:
-        """The nodes that answer, accept the credentials and run this code, with their
-        load (jobs running and pending); and why each other node is not used."""
-        reports = await asyncio.gather(*(inspect(node, self.version) for node in nodes))
-        usable, problems = {}, {}
-        for node, report in zip(nodes, reports, strict=True):
-            if report.problem is None:
-                usable[node.url] = (node, report.load)
-            else:
-                problems[node.url] = report.problem
-            self._report(node.url, report.problem)
-        return usable, problems
-
-    def _report(self, url: str, problem: str | None) -> None:
-        """Log a node's problem when it appears or changes, and its recovery."""
-        if self._reported.get(url) == problem:
-            return
-        if problem:
-            log.warning(
-                "Scrapyd node %s is not used: %s",
-                url,
-                problem,
-                extra={"fields": {"event": "scrapyd-node-unusable", "node": url}},
-            )
-        elif url in self._reported:
-            log.info("Scrapyd node %s is usable again", url)
-        self._reported[url] = problem
-
-    async def _place(
-        self, usable: dict[str, tuple[Node, int]], runs: list[Opened], problems: dict
-    ) -> list[Job]:
-        """Schedule the runs as jobs, each on the least-busy node that accepts it; runs no
-        node takes are closed failed with every node's reason."""
-        load = {url: busy for url, (_, busy) in usable.items()}
-        jobs, unplaced = [], []
-        for chunk, spec in self._specs(runs, parts=max(1, len(usable))):
-            for url in sorted(load, key=load.__getitem__):
-                node = usable[url][0]
-                job_id = uuid.uuid4().hex
-                try:
-                    await node.schedule(job_id, self.version, {SETTING: spec})
-                except NodeError as error:
-                    problems[url] = str(error)
-                    self._report(url, str(error))
-                    del load[url]
-                    continue
-                load[url] += 1
-                job = Job(node, job_id, chunk, seen=time.monotonic())
-                self._jobs[job_id] = job
-                jobs.append(job)
-                break
-            else:
-                unplaced += chunk
-        if unplaced:
-            why = "; ".join(problems.values()) or "no Scrapyd node is configured"
-            await asyncio.to_thread(
-                self._close_all,
-                [(run, RunStatus.FAILED, f"{run.source}: no Scrapyd node can crawl it: {why}")
-                 for run in unplaced],
-            )  # fmt: skip
-        return jobs
-
-    def _specs(self, runs: list[Opened], *, parts: int) -> list[tuple[list[Opened], str]]:
-        """The runs cut into jobs (at least one per node, at most JOB_SOURCES each, and
-        small enough for a command line), each with its encoded spec."""
-        count = min(len(runs), max(parts, math.ceil(len(runs) / JOB_SOURCES)))
-        size = math.ceil(len(runs) / count) if count else 0
-        pending = [runs[start : start + size] for start in range(0, len(runs), size or 1)]
-        done = []
-        while pending:
-            chunk = pending.pop(0)
-            spec = JobSpec(
-                self.config.settings,
-                self.tables,
-                tuple(JobRun(r.source, r.run_id, r.trust_cache, r.known) for r in chunk),
-            ).encode()
-            if len(spec.encode()) > MAX_SPEC and len(chunk) > 1:
-                half = len(chunk) // 2
-                pending[:0] = [chunk[:half], chunk[half:]]
-                continue
-            done.append((chunk, spec))
-        return done
 
     async def _follow(self, jobs: list[Job]) -> None:
         """Poll the nodes until every job has ended and been stored."""
@@ -344,7 +234,7 @@ class ScrapydRunner:
                     "its scrapyd.conf (see docs/scaling.md)"
                 )
             feed.seek(0)
-            await asyncio.to_thread(self._store, job, feed if has_feed else None)
+            await asyncio.to_thread(self.rows.store, job, feed if has_feed else None)
         job.done = True
 
     async def _cancel(self, jobs: list[Job], signal: str) -> None:
@@ -353,81 +243,3 @@ class ScrapydRunner:
                 await job.node.cancel(job.job_id, signal)
             except NodeError as error:
                 log.warning("could not cancel job %s on %s: %s", job.job_id, job.node.url, error)
-
-    # -- the database (in a worker thread) -----------------------------------------------
-
-    def _open(self, names: list[str], trigger: str) -> list[Opened]:
-        """Open a run row per source, as a local crawl does (with this daemon's pid: if it
-        dies, its next start closes them as interrupted)."""
-        opened = []
-        with Store(self.config.database) as store, store.transaction():
-            recorder = Recorder(store)
-            for name in names:
-                run = recorder.start(
-                    name, self.config.sources[name], trigger=trigger, pid=os.getpid()
-                )
-                known: tuple[Known, ...] = ()
-                if run.trust_cache:
-                    known = tuple(
-                        Known(s.url, s.etag, s.last_modified, s.sha256)
-                        for s in store.snapshots.latest_per_url(name)
-                    )
-                opened.append(Opened(name, run.run_id, run.trust_cache, known))
-        return opened
-
-    def _store(self, job: Job, feed: IO[bytes] | None) -> None:
-        node = job.node.url
-        try:
-            with Store(self.config.database) as store:
-                done = Ingested((), ())
-                if feed is not None:
-                    try:
-                        done = ingest(store, self.config.sources, read_lines(feed))
-                    except RecordError as error:
-                        job.lost = str(error)
-                for run in job.runs:
-                    if run.run_id in done.stored or run.run_id in done.already_closed:
-                        continue
-                    status, why = _why(job)
-                    if _close(store, run.run_id, status, f"{run.source}: {why}") and job.lost:
-                        job.retry.add(run.run_id)
-        except (StorageError, sqlite3.Error, OSError) as error:
-            log.error("could not store the results of job %s from %s: %s", job.job_id, node, error)
-
-    def _close_all(self, closing: list[tuple[Opened, RunStatus, str]]) -> None:
-        with Store(self.config.database) as store:
-            for run, status, reason in closing:
-                _close(store, run.run_id, status, reason)
-
-    def _rows(self, run_ids: list[int]) -> dict[int, dict]:
-        with Store(self.config.database) as store:
-            return {run_id: row for run_id in run_ids if (row := store.runs.get(run_id))}
-
-
-def _why(job: Job) -> tuple[RunStatus, str]:
-    """How a run the job left without an outcome ends, and why."""
-    node = job.node.url
-    if job.cancelled:
-        return RunStatus.INTERRUPTED, (
-            f"the crawl on {node} was stopped ({job.cancelled}) before this source finished; "
-            "it will be fetched again on its next run"
-        )
-    if job.lost:
-        return RunStatus.INTERRUPTED, (
-            f"{job.lost}; this source is crawled again on another node if one can take it, "
-            "else on its next run"
-        )
-    return RunStatus.FAILED, (
-        f"the crawl on {node} ended without an outcome for this source; its log: "
-        f"{node}{job.log_url or ''}"
-    )
-
-
-def _close(store: Store, run_id: int, status: RunStatus, reason: str) -> bool:
-    """Close a run still open; False if it was closed already."""
-    with store.transaction():
-        row = store.runs.get(run_id)
-        if row is None or row["status"] != "running":
-            return False
-        store.runs.finish(run_id, status, reason=reason)
-        return True

@@ -4,14 +4,14 @@ A source whose schedule fired while the daemon was down, that never ran, or whos
 run failed is overdue and runs once, soon after start-up; the crawl queue takes the
 overdue all at once and never lets two children crawl one site at the same time, so a
 long outage costs one crawl of them, never a stampede on a site. A failed run is tried
-again with backoff (`jobs.schedule.retry_at`)."""
+again with backoff (`jobs.scheduling.schedule.retry_at`)."""
 
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta, tzinfo
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs.schedule import trigger_for
+from jobs.scheduling.schedule import trigger_for
 
 
 def due_after(schedule: str, zone: tzinfo, last: datetime) -> datetime | None:

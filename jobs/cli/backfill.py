@@ -10,6 +10,7 @@ from core.checked import HttpUrl
 from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import say
 from jobs.typed import ClickType
+from scrapers.backfill.client import DEFAULT_BUDGET, DEFAULT_DELAY, INTERNET_ARCHIVE, ArchiveClient
 
 LINES_SHOWN = 30
 
@@ -30,17 +31,17 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> str |
 @click.option(
     "--archive",
     type=ClickType(HttpUrl),
-    default="https://web.archive.org/web",
+    default=INTERNET_ARCHIVE,
     show_default=True,
     help="The archive's replay address: the Internet Archive, or a pywb collection such "
     "as https://archive.example.org/my-collection.",
 )
 @click.option(
-    "--budget", type=click.IntRange(min=1), default=300, show_default=True,
+    "--budget", type=click.IntRange(min=1), default=DEFAULT_BUDGET, show_default=True,
     help="Most requests to the archive in this run (robots.txt, index queries, captures).",
 )  # fmt: skip
 @click.option(
-    "--delay", type=click.FloatRange(min=0), default=4.0, show_default=True,
+    "--delay", type=click.FloatRange(min=0), default=DEFAULT_DELAY, show_default=True,
     help="Seconds between two requests to the archive.",
 )  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="List the captures it would fetch; store nothing.")
@@ -65,7 +66,6 @@ def backfill(
     """
     from alerts.engine import evaluate
     from scrapers.backfill import backfill as read_archive
-    from scrapers.backfill.client import ArchiveClient
     from series.derived import derive
 
     config = context.config

@@ -164,7 +164,7 @@ class _Backfill:
         try:
             answer = self.client.fetch(capture)
         except CaptureError as error:
-            self._line(capture, f"{error}; not stored, the next run tries again")
+            self._line(capture, str(error))
             return None
         if 300 <= answer.status < 400:
             self._remember(capture, answer.status)

@@ -24,6 +24,7 @@ from scrapers.fetching import (
     refused,
     retry_after,
     retry_wait,
+    too_large,
 )
 
 INTERNET_ARCHIVE = "https://web.archive.org/web"
@@ -87,7 +88,10 @@ class ArchiveClient:
             params["to"] = until.replace("-", "") + "235959"
         answer = self.get(self.index, params)
         if answer.status != 200:
-            raise ArchiveTrouble(f"the capture index {self.index} answered HTTP {answer.status}")
+            raise ArchiveTrouble(
+                f"the capture index {self.index} answered HTTP {answer.status}: check the "
+                "--archive address (a pywb collection, or https://web.archive.org/web)"
+            )
         where = f"{self.index}?url={url}"
         found = parse(answer.body.decode("utf-8", errors="replace"), where)
         return collapse(found)
@@ -132,13 +136,19 @@ class ArchiveClient:
         self.requests += 1
         try:
             response = self._session.get(
-                url, params=params, timeout=self.settings.timeout, allow_redirects=False
-            )
+                url, params=params, timeout=self.settings.timeout, allow_redirects=False,
+                stream=True,
+            )  # fmt: skip
+            size = int(response.headers.get("Content-Length") or 0)
+            if size > self.settings.max_body_bytes:
+                response.close()
+                raise CaptureError(too_large(url, self.settings))
             self.bytes += len(response.content)
             return response
         except requests.exceptions.ChunkedEncodingError:
             raise CaptureError(
-                f"{url} was cut short (the connection ended before the whole body came)"
+                f"{url} was cut short (the connection ended before the whole body came); not "
+                "stored, the next run tries again"
             ) from None
         except requests.exceptions.ConnectionError as error:
             if "refused" in str(error).lower():

@@ -185,6 +185,10 @@ def test_the_source_page_shows_captures_apart_from_live_snapshots(archive):
     live, archived = page.split("Read from web archives")
     assert "No snapshot stored." in live  # nothing fetched live yet
     assert f"{address}/20260210120000id_/{TRAC_URL}" in archived
+    snapshot = archived.split('<a href="/snapshots/')[1].split('"')[0]
+    with serving(load(config)) as site:
+        page = requests.get(f"{site}/snapshots/{snapshot}", timeout=30).text
+    assert "read from the web archive" in page and address in page
 
 
 def test_backfill_reads_only_the_time_before_the_first_live_crawl(archive, tmp_path):

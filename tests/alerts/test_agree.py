@@ -19,7 +19,7 @@ from storage import Observation, Store
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
 ICE_URL = "https://www.ice.gov/doclib/detention/FY26_detentionStats_02122026.xlsx"
-TRAC = json.loads((REAL / "trac_pop_agen_table_first8_2026-07.json").read_bytes())
+TRAC = json.loads((REAL / "trac_pop_agen_table_2026-07-11.json").read_bytes())
 RULE = "ice-trac-detention-agree"
 
 

@@ -21,7 +21,7 @@ from tests.serving import LocalServer, QuietHandler, free_port, running
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
 TRAC_URL = "https://tracreports.org/immigration/detentionstats/pop_agen_table.json"
-TRAC_BYTES = (REAL / "trac_pop_agen_table_first8_2026-07.json").read_bytes()
+TRAC_BYTES = (REAL / "trac_pop_agen_table_2026-07-11.json").read_bytes()
 TRAC = json.loads(TRAC_BYTES)
 ICE_LANDING = "https://www.ice.gov/detain/detention-management"
 ICE_FILE = "https://www.ice.gov/doclib/detention/FY26_detentionStats_02122026.xlsx"

@@ -5,9 +5,12 @@ a calendar year `2024`, a US federal fiscal year `FY2024` (1 Oct 2023 - 30 Sep 2
 `Period` is the one home of what crossings knows about periods: `Period.parse` reads the
 labels the sources print ("FY 2022*", "2025 (FYTD)", "Oct-24", "Sept-25", "June 2024",
 "05/31/2025", "May 31, 2025", "(27 Jun 2025)") and raises `PeriodError` for one it cannot
-read; `year_earlier` gives the period a year-on-year rule compares with; `grain` says
-whether it is a day, a month, ...; `step` and `position` place it on a chart's time axis,
-and `tick` labels it there. It lives in storage, the lowest layer, because storage
+read. A fiscal year printed part-way ("2025 (Third Quarter)", "FY 2025 Q3") is the fiscal
+year flagged `partial`, with the quarter it runs through kept as a flag (`through:Q3`), so
+that Q2 and Q3 figures of one year are told apart and `last_day` knows where they end.
+`year_earlier` gives the period a year-on-year rule compares with; `grain` says whether
+it is a day, a month, ...; `step` and `position` place it on a chart's time axis, and
+`tick` labels it there. It lives in storage, the lowest layer, because storage
 keys values by this text and scrapers (parsing), alerts (year on year) and jobs (charts)
 all need it without knowing each other."""
 
@@ -39,11 +42,16 @@ MONTHS = {
     for name in names
 }
 _MONTH = r"([A-Za-z]{3,9})\.?"
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+             "4th": 4}  # fmt: skip
+_ORDINAL = r"(First|Second|Third|Fourth|1st|2nd|3rd|4th)"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
         ("fiscal", r"^FY\s*'?(\d{4}|\d{2})$"),
         ("fytd", r"^(\d{4})\s*\((?:FYTD|YTD)\)$"),
+        ("fiscal_quarter_words", rf"^(?:FY\s*)?(\d{{4}})\s*\(?\s*{_ORDINAL}\s+Quarter\s*\)?$"),
+        ("fiscal_quarter", r"^FY\s*'?(\d{4}|\d{2})\s*[-\s]\s*\(?Q([1-4])\)?$"),
         ("iso_day", r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
         ("iso_month", r"^(\d{4})-(\d{1,2})$"),
         ("us_day", r"^(\d{1,2})/(\d{1,2})/(\d{4})$"),
@@ -97,6 +105,26 @@ class Period:
             return None
         shifted = f"{self.text[: match.start()]}{int(match[1]) - 1:04d}{self.text[match.end() :]}"
         return None if shifted.endswith("-02-29") else Period(shifted)
+
+    @property
+    def through_quarter(self) -> int | None:
+        """The fiscal quarter a part-way fiscal year runs through ('2025 (Third Quarter)':
+        3); None when the label did not say."""
+        quarter = next((flag for flag in self.flags if flag.startswith("through:Q")), None)
+        return int(quarter[-1]) if quarter else None
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day the figures cover: a day itself, the end of a month, quarter or
+        year, and for a fiscal year read part-way the end of its last quarter (FY2025
+        through Q3: 2025-06-30). A stock (cases pending) is as of that day."""
+        days = self.days
+        if days is None:
+            return None
+        end = days[1]
+        if (quarter := self.through_quarter) is not None and self.grain == "fiscal year":
+            end = _month_after(days[0].year, 9 + 3 * quarter)
+        return date.fromordinal(end.toordinal() - 1)
 
     @property
     def is_day(self) -> bool:
@@ -217,6 +245,11 @@ def _canonical(name: str, groups: tuple[str, ...], raw: str) -> tuple[str, list[
         return f"FY{year + 2000 if year < 100 else year}", []
     if name == "fytd":
         return f"FY{groups[0]}", ["partial"]
+    if name in ("fiscal_quarter_words", "fiscal_quarter"):
+        year = int(groups[0])
+        quarter = _ORDINALS[groups[1].lower()] if name == "fiscal_quarter_words" else int(groups[1])
+        partial = ["partial"] if quarter < 4 else []
+        return f"FY{year + 2000 if year < 100 else year}", [*partial, f"through:Q{quarter}"]
     if name == "iso_day":
         return _day(int(groups[0]), int(groups[1]), int(groups[2]), raw), []
     if name == "iso_month":

@@ -26,6 +26,7 @@ class SourceRun(RunCounts):
     status: RunStatus | None = None
     reason: str | None = None
     notice: str | None = None  # new rows or columns stored (allow_new): alerts carry it
+    said: list[str] = field(default_factory=list)  # lines for the reason, good run or not
     sample: str | None = None  # what an unverified source found, for its first crawls
     seconds: float = 0.0
 
@@ -162,7 +163,9 @@ class Recorder:
             )
         merged = Layout((*known.columns, *change.new_columns), (*known.rows, *change.new_rows))
         self.store.layouts.remember(run.name, merged.columns, merged.rows, snapshot_id)
-        run.notice = f"{run.name}: {change} (stored: allow_new = true)"
+        run.notice = "; ".join(
+            filter(None, [run.notice, f"{run.name}: {change} (stored: allow_new = true)"])
+        )
         return None
 
     def values(
@@ -217,6 +220,7 @@ class Recorder:
         )
 
     def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:
+        reason = "; ".join(dict.fromkeys(filter(None, [reason, *run.said]))) or None
         run.status, run.reason = RunStatus(status), reason
         run.seconds = time.monotonic() - run.started
         notice = run.notice if run.status is RunStatus.OK else None

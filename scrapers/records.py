@@ -110,6 +110,8 @@ def record(item: Fetched) -> dict:
         found["outcome"] = {
             "status": item.status,
             "reason": item.reason,
+            "said": run.said,  # e.g. a newer-looking file the link left out
+            "notice": run.notice,
             "requests": run.requests,
             "bytes": run.bytes,
             "seconds": round(run.seconds, 3),
@@ -183,6 +185,7 @@ def _replay(
     run = SourceRun(name=name, source=sources[name], run_id=row["id"], trust_cache=True)
     outcome = found[-1]["outcome"]
     run.requests, run.bytes = outcome["requests"], outcome["bytes"]
+    run.said, run.notice = list(outcome.get("said", [])), outcome.get("notice")
     run.started = time.monotonic() - outcome["seconds"]
     status, reason, notes = outcome["status"], outcome["reason"], []
     for each in found:

@@ -156,6 +156,9 @@ class SourcesSpider(scrapy.Spider):
         except LayoutError as error:
             yield Fetched(run, fetch, status="broken", reason=str(error))
             return
+        if link.newer:  # never stale in silence: the alert and the run's reason say it
+            run.notice = link.newer
+            run.said.append(link.newer)
         yield Fetched(run, fetch)
         if run.source.streamed:
             yield await self._stream_file(run, link.url, link.text)

@@ -52,7 +52,10 @@ def crawl(
                f"{'news':>5} {'bytes':>10} {'time':>7}")  # fmt: skip
     for result in results:
         click.echo(_line(result, width))
-        for said in dict.fromkeys(filter(None, [result.reason, result.notice])):
+        notice = result.notice
+        if notice and notice in (result.reason or ""):
+            notice = None  # the reason says it already
+        for said in filter(None, [result.reason, notice]):
             say(f"{'':<{width}}  -> {said}")
         if result.sample:
             say(f"{'':<{width}}  -> unverified source, check against the page: {result.sample}")

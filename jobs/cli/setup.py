@@ -66,23 +66,26 @@ def check(context: Context) -> None:
     click.echo(f"Database {config.database} ({state}); timezone {config.settings.timezone}")
     click.echo(f"\nSources ({len(config.sources)})")
     agent = config.settings.agent
+    click.echo(f"  Every request sends User-Agent: {agent} (unless a source says otherwise)")
     for name, source in config.sources.items():
         if is_auto(source):
             when = "by its release plan (crossings sources)" if source.enabled else "disabled"
         else:
             upcoming = next_run(source.schedule, zone, now=now) if source.enabled else None
             when = upcoming.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "disabled"
-        click.echo(f"  {name:<28} {source.kind:<8} {source.schedule:<14} next {when}")
+        mark = "  (unverified)" if source.unverified else ""
+        click.echo(f"  {name:<28} {source.kind:<8} {source.schedule:<14} next {when}{mark}")
         if source.releases:
             click.echo(f"  {'':<28} releases: {source.releases}")
         click.echo(f"  {'':<28} {source.url}")
         for header, value in source.request_headers(agent).items():
-            click.echo(f"  {'':<28} sends {header}: {value}")
-        if source.unverified:
-            click.echo(
-                f"  {'':<28} UNVERIFIED: no real copy of its page was checked; "
-                "the first crawl reports what it found"
-            )
+            if (header, value) != ("User-Agent", agent):
+                click.echo(f"  {'':<28} sends {header}: {value}")
+    if unverified := [name for name, source in config.sources.items() if source.unverified]:
+        click.echo(
+            f"  {len(unverified)} of {len(config.sources)} sources are unverified: no real copy "
+            "of their pages was checked; their first crawls report what they found"
+        )
     if config.metrics:
         click.echo(f"\nDerived metrics ({len(config.metrics)})")
         for name, metric in config.metrics.items():

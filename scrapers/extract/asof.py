@@ -11,9 +11,12 @@ from scrapers.extract import LayoutError, Page
 from scrapers.kinds.tabular import Tabular
 
 
-def find_as_of(source: Tabular, page: Page, text: Callable[[], str]) -> Period | None:
+def find_as_of(
+    source: Tabular, page: Page, text: Callable[[], str], where: str = "the text"
+) -> Period | None:
     """The as-of date per the source's `as_of` and `as_of_regex` (None when not asked for);
-    `text` gives the document's own text, read only when needed."""
+    `text` gives the document's own text (or the part of it `where` names: "sheet
+    'Footnotes'"), read only when needed."""
     if not source.as_of or not source.as_of_regex:
         return None
     if source.as_of == "file":
@@ -21,7 +24,7 @@ def find_as_of(source: Tabular, page: Page, text: Callable[[], str]) -> Period |
     elif source.as_of == "link":
         where, searched = "the link text", page.link_text
     else:
-        where, searched = "the text", text()
+        searched = text()
     match = re.search(source.as_of_regex, searched)
     if match is None:
         raise LayoutError(

@@ -19,8 +19,11 @@ from scrapers.kinds.tabular import Tabular
 from scrapers.numbers import Number, NumberError, parse_number
 from storage import Observation
 
-# Footnote marks after a label: "Total*", "Removals**", "Asylum†".
-LABEL_MARK = re.compile(r"\s*(\*+|†+|‡+)$")
+# Footnote marks after a label: "Total*", "Removals**", "Asylum†", and a superscript
+# number that came out of a PDF or workbook as a plain digit glued to a word ("Pending
+# Cases1", "MTRs1"); a number after a space ("FY 2024", "Table 3") or a capital ("FY2024",
+# "Q1") is part of the label.
+LABEL_MARK = re.compile(r"\s*(\*+|†+|‡+)$|(?<=[A-Za-z][a-z])(\d{1,2})$")
 
 
 class Cell(NamedTuple):
@@ -48,7 +51,7 @@ def label(cell: Cell) -> tuple[str, tuple[str, ...]]:
     """A header or row label without its footnote marks, and the marks as flags."""
     text, marks = cell.text, list(cell.marks)
     while (mark := LABEL_MARK.search(text)) and mark.start() > 0:
-        marks.insert(0, f"footnote:{mark.group(1)}")
+        marks.insert(0, f"footnote:{mark.group(1) or mark.group(2)}")
         text = text[: mark.start()]
     return text, tuple(marks)
 
@@ -195,10 +198,10 @@ def _periods_in_columns(
             continue
         path = [group, *labels] if group and group not in labels else labels
         names = {
-            "row": ".".join(slug(part) for part in path),
-            "group": slug(group),
+            "row": ".".join(name_part(source, part) for part in path),
+            "group": name_part(source, group),
             **{
-                key: slug(label(cells[column])[0])
+                key: name_part(source, label(cells[column])[0])
                 for key, column in zip(label_keys, label_columns, strict=True)
             },
         }
@@ -211,7 +214,7 @@ def _periods_in_columns(
                 extraction.missing += 1
                 continue
             if (named := metrics.get(above)) is None:
-                names["column"] = slug(above)
+                names["column"] = name_part(source, above)
                 named = metrics[above] = (
                     _render(source, source.metric, names, grid),
                     " / ".join(filter(None, [*path, above])),
@@ -291,13 +294,15 @@ def _periods_in_rows(
             period = periods[(text, month)] = _row_period(
                 source, text, month, names[period_column], grid
             )
-        labels = {slug(names[c]): slug(label(cells[c])[0]) for c in label_columns if names[c]}
+        labels = {
+            slug(names[c]): name_part(source, label(cells[c])[0]) for c in label_columns if names[c]
+        }
         for column in value_columns:
             number = _number(source, cells[column], [text, month], headers[column], grid)
             if number.value is None:
                 extraction.missing += 1
                 continue
-            values = {**labels, "column": slug(names[column])}
+            values = {**labels, "column": name_part(source, names[column])}
             metric = _render(source, source.metric, values, grid)
             first, first_labels = made.setdefault((metric, period.text), (line, labels))
             if first_labels != labels and source.duplicates == "error":
@@ -367,9 +372,9 @@ def _as_of(
         if row_filter and not row_filter.search(" ".join(labels)):
             continue
         names = {
-            "row": ".".join(slug(part) for part in labels),
+            "row": ".".join(name_part(source, part) for part in labels),
             **{
-                key: slug(label(cells[column])[0])
+                key: name_part(source, label(cells[column])[0])
                 for key, column in zip(label_keys, label_columns, strict=True)
             },
         }
@@ -378,7 +383,7 @@ def _as_of(
             if number.value is None:
                 extraction.missing += 1
                 continue
-            values = {**names, "column": slug(_joined(headers[column]))}
+            values = {**names, "column": name_part(source, _joined(headers[column]))}
             flags = _flags(as_of.flags, headers[column].marks, marks, number.flags)
             _add(source, extraction, None, values, as_of.text, number, flags, grid,
                  " / ".join([*labels, _joined(headers[column])]),
@@ -405,7 +410,12 @@ def _add(
     if number.value is None:
         return
     metric = metric or _render(source, source.metric, names, grid)
-    observation = Observation(metric, period, number.value, number.unit or source.unit, flags)
+    unit = next((source.units[name] for name in names.values() if name in source.units), "")
+    if source.stocks and any(name in source.stocks for name in names.values()):
+        period, flags = _stock_day(source, period, flags, grid)
+    observation = Observation(
+        metric, period, number.value, number.unit or unit or source.unit, flags
+    )
     extraction.add(observation, label=label_text, source=source.name, origin=origin)
     if number.share is not None and source.percent_metric:
         share = _render(source, source.percent_metric, names, grid)
@@ -415,6 +425,31 @@ def _add(
             source=source.name,
             origin=origin,
         )
+
+
+def _stock_day(
+    source: Tabular, period: str, flags: tuple[str, ...], grid: Grid
+) -> tuple[str, tuple[str, ...]]:
+    """A stock is as of the last day its period covers; a part-way year's flags are then
+    said by the day itself."""
+    day = Period(period, flags).last_day
+    if day is None:
+        raise LayoutError(
+            f"{source.name}: a stock needs a period that ends on a day; {period!r} in "
+            f"{grid.where} does not"
+        )
+    kept = tuple(flag for flag in flags if flag != "partial" and not flag.startswith("through:"))
+    return day.isoformat(), kept
+
+
+def name_part(source: Tabular, text: str) -> str:
+    """A label's part of a metric name: its `rename`, else its slug."""
+    if source.rename:
+        wanted = squash(text).lower()
+        for printed, name in source.rename.items():
+            if squash(printed).lower() == wanted:
+                return name
+    return slug(text)
 
 
 def _labels(cells: Iterable[Cell]) -> tuple[list[str], tuple[str, ...]]:

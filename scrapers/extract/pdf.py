@@ -50,15 +50,23 @@ def _figures(source: PdfSource, page: Page, text: str, as_of) -> Extraction:
             missing.append(figure.regex)
             continue
         raw = match.group(1) if match.groups() else match.group(0)
+        around = _around(text, match)
         try:
             number = parse_number(raw)
         except NumberError:
             raise LayoutError(
                 f"{source.name}: {figure.metric}: expected a number where {figure.regex!r} "
-                f"matched in the PDF at {page.url}, found {raw!r}"
+                f"matched in the PDF at {page.url}, found {raw!r} in {around!r}"
             ) from None
         if number.value is None:
             continue
+        if _on_an_axis(number.value, text):
+            raise LayoutError(
+                f"{source.name}: {figure.metric}: {figure.regex!r} matched {raw!r} in the PDF "
+                f"at {page.url}, a round number in a run of evenly spaced ones (a chart's "
+                f"axis?), not a figure: {around!r}; anchor the regex on the table's words or "
+                "read the table (metric, table_title)"
+            )
         extraction.add(
             Observation(figure.metric, as_of.text, number.value, number.unit or figure.unit,
                         tuple(dict.fromkeys([*as_of.flags, *number.flags]))),
@@ -71,6 +79,28 @@ def _figures(source: PdfSource, page: Page, text: str, as_of) -> Extraction:
             f"found none; the text begins {text[:200]!r}"
         )
     return extraction
+
+
+NUMBERS = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,])|(?<![\d,.])\d+(?![\d,.])")
+
+
+def _on_an_axis(value: float, text: str) -> bool:
+    """A round number (100 or more, ending in 00) with one step below and one step above
+    it also printed on the page, as a chart's axis labels are (3,000,000 3,500,000
+    4,000,000): the match met the axis, not the figure."""
+    if value < 100 or value % 100:
+        return False
+    printed = {float(found.replace(",", "")) for found in NUMBERS.findall(text)}
+    rounds = {number for number in printed if number >= 100 and not number % 100}
+    return any(
+        value - step in rounds and value + step in rounds
+        for step in (abs(value - other) for other in rounds if other != value)
+    )
+
+
+def _around(text: str, match: re.Match[str], width: int = 60) -> str:
+    """The words around a match, for a reason a user can check against the page."""
+    return text[max(0, match.start() - width) : match.end() + width]
 
 
 def _table(source: PdfSource, page: Page, chosen: list, as_of) -> Extraction:

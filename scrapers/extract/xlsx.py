@@ -13,6 +13,7 @@ from typing import Any
 
 from python_calamine import CalamineSheet, CalamineWorkbook
 
+from core.periods import Period
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.asof import find_as_of
 from scrapers.extract.grid import Cell, Grid, read, rectangular
@@ -42,24 +43,57 @@ def extract(source: XlsxSource, page: Page) -> Extraction:
     if source.table_title:
         where = f"the table {squash(str(values[top - 1][left]))!r} on {where}"
     grid = Grid(_fractions_as_percents(source, rectangular(cells)), where)
-    as_of = find_as_of(source, page, lambda: _sheet_text(values))
+    if source.as_of_sheet or source.as_of_cell:
+        as_of = _as_of_elsewhere(source, book, name, page)
+    else:
+        as_of = find_as_of(source, page, lambda: _sheet_text(values))
     return read(source, grid, as_of)
 
 
-def pick_sheet(source: XlsxSource, names: list[str], page: Page) -> str:
-    """The first sheet whose name (stray spaces ignored, any case) matches `sheet`."""
-    if not source.sheet:
+def pick_sheet(source: XlsxSource, names: list[str], page: Page, what: str = "") -> str:
+    """The first sheet whose name (stray spaces ignored, any case) matches `sheet` (or
+    `what`: another sheet's name or pattern)."""
+    pattern = what or source.sheet
+    if not pattern:
         if not names:
             raise LayoutError(f"{source.name}: the workbook at {page.url} has no sheets")
         return names[0]
-    wanted = source.sheet.strip().lower()
+    wanted = pattern.strip().lower()
     for name in names:
         if fnmatch.fnmatchcase(name.strip().lower(), wanted):
             return name
     raise LayoutError(
-        f"{source.name}: expected a sheet named {source.sheet!r} in the workbook at {page.url}, "
+        f"{source.name}: expected a sheet named {pattern!r}"
+        f"{' (for the as-of date)' if what else ''} in the workbook at {page.url}, "
         f"found the sheets {shown([name.strip() for name in names], 20)}"
     )
+
+
+def _as_of_elsewhere(
+    source: XlsxSource, book: CalamineWorkbook, table_sheet: str, page: Page
+) -> Period | None:
+    """The as-of date from another sheet (ICE's 'Footnotes': "a snapshot as of
+    02/07/2026") or one cell of it."""
+    name = table_sheet
+    if source.as_of_sheet:
+        name = pick_sheet(source, book.sheet_names, page, source.as_of_sheet)
+    values = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    where = f"sheet {name.strip()!r}"
+    if not source.as_of_cell:
+        return find_as_of(source, page, lambda: _sheet_text(values), where)
+    row, column = _cell_address(source.as_of_cell)
+    value = _at(values[row], column, None) if row < len(values) else None
+    where = f"cell {source.as_of_cell.upper()} of {where}"
+    return find_as_of(source, page, lambda: squash(str(value)) if _filled(value) else "", where)
+
+
+def _cell_address(address: str) -> tuple[int, int]:
+    """'B3' -> (2, 1): row and column, counted from 0."""
+    letters = address.rstrip("0123456789")
+    column = 0
+    for letter in letters.upper():
+        column = column * 26 + ord(letter) - ord("A") + 1
+    return int(address[len(letters) :]) - 1, column - 1
 
 
 def _start(source: XlsxSource, values: list[list[Any]], sheet: str, page: Page) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 table in a `pdf`): how header rows, labels, periods and values become series, and how a
 change of layout is treated."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -96,6 +97,29 @@ class Tabular(Source):
         default="",
         metadata={"help": "Human label template for the catalogue (same placeholders)."},
     )
+    rename: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": "A row label or column header as printed (footnote marks left out) -> "
+            "the name it takes in metric names instead of its slug, e.g. { '%' = "
+            "'in_custody' } (CBP's '%' row holds the count in custody)."
+        },
+    )
+    units: dict[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "help": "A name as it stands in metric names (after rename) -> the unit of the "
+            "values of that row or column, instead of `unit`, e.g. { in_custody = 'people' }."
+        },
+    )
+    stocks: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "Names (as in metric names, after rename) whose values are stocks "
+            "counted on a day, e.g. ['pending']: dated to the last day their period covers "
+            "(FY2024 -> 2024-09-30; '2025 (Third Quarter)' -> 2025-06-30), not the period."
+        },
+    )
     allow_new: bool = field(
         default=False,
         metadata={
@@ -109,6 +133,9 @@ class Tabular(Source):
         found = {as_pattern(self.metric): self.unit} if self.metric else {}
         if self.percent_metric:
             found[as_pattern(self.percent_metric)] = "percent"
+        for name, unit in self.units.items():  # a name may stand in any placeholder
+            for placeholder in dict.fromkeys(re.findall(r"\{[^}]*\}", self.metric)):
+                found[as_pattern(self.metric.replace(placeholder, name, 1))] = unit
         return found
 
     def problems(self) -> list[str]:

@@ -1,6 +1,7 @@
 """The `xlsx` kind: a table on a sheet of an Excel workbook (ICE detention statistics,
 the DHS statistics office's workbooks), possibly found on a landing page by link."""
 
+import re
 from dataclasses import dataclass, field
 
 from core.checked import Regex
@@ -40,6 +41,21 @@ class XlsxSource(Tabular, kind="xlsx"):
             "ends at the next blank row and blank column. Default: the sheet's first table."
         },
     )
+    as_of_sheet: str = field(
+        default="",
+        metadata={
+            "help": "With as_of = 'text': the sheet (name or pattern) whose text holds the "
+            "as-of date, e.g. 'Footnotes' (ICE: 'a snapshot as of 02/07/2026'). Default: the "
+            "table's own sheet."
+        },
+    )
+    as_of_cell: str = field(
+        default="",
+        metadata={
+            "help": "With as_of = 'text': the one cell (e.g. 'B3') of that sheet whose text "
+            "holds the as-of date, instead of the whole sheet."
+        },
+    )
     percent_columns: tuple[str, ...] = field(
         default=(),
         metadata={
@@ -47,6 +63,14 @@ class XlsxSource(Tabular, kind="xlsx"):
             "shown as 46.6%): stored as 46.6 with unit 'percent'."
         },
     )
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if (self.as_of_sheet or self.as_of_cell) and self.as_of != "text":
+            found.append("as_of_sheet and as_of_cell need as_of = 'text'")
+        if self.as_of_cell and not re.fullmatch(r"[A-Za-z]{1,3}[1-9]\d{0,6}", self.as_of_cell):
+            found.append(f"as_of_cell {self.as_of_cell!r} is not a cell address like 'B3'")
+        return found
 
     @property
     def file_link(self) -> str:

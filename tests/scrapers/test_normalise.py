@@ -53,6 +53,12 @@ PERIODS = [
     ("FY2024", "FY2024", ()),
     ("FY24", "FY2024", ()),
     ("2025 (FYTD)", "FY2025", ("partial",)),
+    ("2025 (Third Quarter)", "FY2025", ("partial", "through:Q3")),  # EOIR's tables
+    ("2025 (Second Quarter)", "FY2025", ("partial", "through:Q2")),
+    ("2025 (Third\nQuarter)", "FY2025", ("partial", "through:Q3")),  # wrapped in a PDF cell
+    ("FY 2025 Q3", "FY2025", ("partial", "through:Q3")),
+    ("FY25 (Q1)", "FY2025", ("partial", "through:Q1")),
+    ("2025 (Fourth Quarter)", "FY2025", ("through:Q4",)),  # the whole year
     ("2024", "2024", ()),
     ("2024-06", "2024-06", ()),
     ("2024-6", "2024-06", ()),
@@ -78,7 +84,18 @@ def test_periods_have_one_canonical_form(label, canonical, flags):
     assert (period.text, period.flags) == (canonical, flags)
 
 
-@pytest.mark.parametrize("label", ["Total", "Region", "02/30/2024", "Foo-24", "Jan-Mar-Apr 2020"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "Total",
+        "Region",
+        "02/30/2024",
+        "Foo-24",
+        "Jan-Mar-Apr 2020",
+        "2025 (Fifth Quarter)",
+        "FY 2025 Q5",
+    ],
+)
 def test_labels_that_are_not_periods_are_errors(label):
     with pytest.raises(PeriodError):
         Period.parse(label)

@@ -1,6 +1,7 @@
-"""Digests: a summary of a period — new and revised values with their deltas, alerts
-fired and resolved, new news, source health — with a chart per watched metric (its
-threshold lines drawn). Rendered when queued and written to the outbox, one message per
+"""Digests: a summary of a period — each watched metric's current figure (and what a rule
+on it compares now, e.g. its 7-day mean), new and revised values with their deltas,
+alerts fired and resolved, new news, source health — with a chart per watched metric
+(its threshold lines drawn). Rendered when queued and written to the outbox, one message per
 channel: the charts travel as inline images (CID) in email, or as data: URIs in a
 preview file."""
 
@@ -8,12 +9,13 @@ import base64
 import fnmatch
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alerts.digest import Digest
 from alerts.rule import Rule, drawings_for
+from alerts.standing import rule_measures
 from alerts.templates import render
 from core import clock
 from series.charts import png
@@ -22,6 +24,7 @@ from storage import Store
 
 DEFAULT_SPAN = timedelta(days=7)
 MAX_CHARTS = 12
+MAX_FIGURES = 50
 CHART_PERIODS = 365
 MAX_ARRIVALS = 20_000
 
@@ -40,6 +43,7 @@ class DigestContent:
     title: str
     since: str
     until: str
+    figures: list[dict] = field(default_factory=list)
     values: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     news: list[dict] = field(default_factory=list)
@@ -52,6 +56,7 @@ class DigestContent:
             "digest": self.name,
             "since": self.since,
             "until": self.until,
+            "figures": self.figures,
             "values": self.values,
             "events": self.events,
             "news": self.news,
@@ -73,6 +78,7 @@ def collect(
     since_text, until_text = clock.to_text(start), clock.to_text(now)
     title = digest.title or f"crossings {digest.name} digest, {start:%d %b} to {now:%d %b %Y}"
     content = DigestContent(digest.name, title, since_text, until_text)
+    content.figures = _figures(store, digest, rules)
     content.values = _values(store, since_text, until_text)
     content.events = [
         {"kind": e.kind, "rule": e.rule, "series": e.series, "summary": e.summary, "at": e.at}
@@ -100,19 +106,35 @@ def collect(
     return content
 
 
+def _figures(store: Store, digest: Digest, rules: Mapping[str, Rule]) -> list[dict]:
+    """Each watched metric as it stands now, whether or not it moved in the period."""
+    watched = [
+        row
+        for row in store.queries.metric_summaries()
+        if any(fnmatch.fnmatchcase(row["metric"], pattern) for pattern in digest.metrics)
+    ]
+    return [
+        {"metric": row["metric"], "label": row["label"] or row["metric"],
+         "period": row["period"], "value": row["value"], "unit": row["unit"],
+         "measure": rule_measures(store, rules.values(), row["metric"])}
+        for row in watched[:MAX_FIGURES]
+    ]  # fmt: skip
+
+
 def _values(store: Store, since: str, until: str) -> list[dict]:
     """Every revision (with its delta), and per metric only its newest new value with how
     many periods arrived: a week of daily series stays one line each."""
     revised: list[dict] = []
     newest: dict[str, dict] = {}
     counts: dict[str, int] = {}
-    for row in store.observations.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
-        if row["old_value"] is not None:
-            revised.append({**row, "kind": "revised", "delta": row["value"] - row["old_value"]})
+    for arrived in store.observations.arrivals(since=since, until=until, limit=MAX_ARRIVALS):
+        row = asdict(arrived)
+        if arrived.old_value is not None:
+            revised.append({**row, "kind": "revised", "delta": arrived.value - arrived.old_value})
             continue
-        counts[row["metric"]] = counts.get(row["metric"], 0) + 1
-        if row["metric"] not in newest or row["period"] > newest[row["metric"]]["period"]:
-            newest[row["metric"]] = {**row, "kind": "new", "delta": None}
+        counts[arrived.metric] = counts.get(arrived.metric, 0) + 1
+        if arrived.metric not in newest or arrived.period > newest[arrived.metric]["period"]:
+            newest[arrived.metric] = {**row, "kind": "new", "delta": None}
     values = sorted([*revised, *newest.values()], key=lambda v: (v["metric"], v["period"]))
     for value in values:
         metric = store.catalog.metric(value["metric"])

@@ -58,7 +58,7 @@ def evaluate(
             since_observation=min(c.observation_id for c in cursors.values()),
             since_news=min(c.news_id for c in cursors.values()),
             since_run=min(c.run_finished_at for c in cursors.values()),
-            rules=rules,
+            reads={name: rule.reads() for name, rule in rules.items()},
         )
         silences = [s.rule for s in store.alerts.silences(active_at=at)]
         raised: list[Event] = []
@@ -318,7 +318,8 @@ class _RuleRun:
     def _archived(self, snapshot_id: int | None) -> bool:
         """Whether an event is about a capture read from a web archive: the past, even
         when a running daemon evaluates it before the backfill's own evaluation does."""
-        return snapshot_id is not None and bool(self.lookups.provenance(snapshot_id).get("archive"))
+        provenance = self.lookups.provenance(snapshot_id)
+        return provenance is not None and provenance.archive is not None
 
     def _write_history(self) -> None:
         if self.history_rows:
@@ -332,7 +333,8 @@ def _payload(lookups: _Lookups, rule: Rule, alert: _Alert, facts: dict) -> dict:
     kind, series, period, snapshot_id = alert.kind, alert.series, alert.period, alert.snapshot_id
     metric = lookups.metric(series)
     provenance = lookups.provenance(snapshot_id)
-    source_name = provenance.get("source") or (metric.source if metric else "") or ""
+    fetched_from = provenance.source if provenance else ""
+    source_name = fetched_from or (metric.source if metric else "") or ""
     source = lookups.source(source_name or series)
     drawing = rule.drawing() if rule.watches(series) else None
     return {
@@ -356,8 +358,8 @@ def _payload(lookups: _Lookups, rule: Rule, alert: _Alert, facts: dict) -> dict:
         },
         "snapshot": {
             "id": snapshot_id,
-            "url": provenance.get("url"),
-            "fetched_at": provenance.get("fetched_at"),
+            "url": provenance.url if provenance else None,
+            "fetched_at": provenance.fetched_at if provenance else None,
         },
         **(drawing.facts() if drawing else {}),
         "levels_words": ", ".join(level.words for level in drawing.levels) if drawing else "",

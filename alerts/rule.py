@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from core.checked import ChannelName
 from core.registry import Registered
@@ -44,6 +44,21 @@ class Step:
     snapshot_id: int | None = None
     remember: dict = field(default_factory=dict)  # kept in the state for the next step
     missing: bool = False  # no data to judge (a window with missing days): see `no_data`
+
+    @classmethod
+    def either(
+        cls,
+        series: str,
+        period: str,
+        fire: bool,
+        value: float | None,
+        says: str | Callable[[], str],
+        facts: dict | Callable[[], dict],
+        **more: Any,
+    ) -> "Step":
+        """A step whose condition either holds (it fires) or does not (it clears): every
+        rule without a band between the two builds its steps so."""
+        return cls(series, period, fire, not fire, value, says, facts, **more)
 
     def words(self) -> str:
         return self.says if isinstance(self.says, str) else self.says()

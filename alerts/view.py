@@ -6,20 +6,21 @@ import fnmatch
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache, cached_property
-from typing import TYPE_CHECKING
 
-from storage import NewsItem, Point, Store, Values
-
-if TYPE_CHECKING:
-    from alerts.rule import Rule
+from storage import NewsItem, Point, Store, Values, Vintage
 
 
 class View:
+    """`reads` gives, per configured rule, the metrics it reads (`Rule.reads`): what a
+    source's breakage holds back. (Names and patterns, not the rules: a view knows no
+    rule, so rules and views do not import each other.)"""
+
     def __init__(self, store: Store, *, now: datetime, since_observation: int, since_news: int,
-                 since_run: str, rules: Mapping[str, "Rule"] | None = None) -> None:  # fmt: skip
+                 since_run: str,
+                 reads: Mapping[str, tuple[str, ...]] | None = None) -> None:  # fmt: skip
         self.store = store
         self.now = now
-        self.rules = rules or {}
+        self.reads = reads or {}
         self._since = (since_observation, since_news, since_run)
         self.tail = cache(self._tail)
         self.latest_arrival = cache(store.observations.latest_arrival)
@@ -63,7 +64,7 @@ class View:
     def points_at(self, metric: str, periods: list[str]) -> dict[str, Point]:
         return self.store.observations.points_at(metric, periods)
 
-    def changes(self, metric: str, after_id: int) -> list[dict]:
+    def changes(self, metric: str, after_id: int) -> list[Vintage]:
         return self.store.observations.changes(metric, after_id)
 
     def news(self, after_id: int) -> list[NewsItem]:
@@ -78,9 +79,10 @@ class View:
         metrics = self.store.catalog.metrics_of_source(source)
         return [
             name
-            for name, rule in self.rules.items()
-            if (pattern := getattr(rule, "metric", None))
-            and any(fnmatch.fnmatchcase(metric, pattern) for metric in metrics)
+            for name, patterns in self.reads.items()
+            if any(
+                fnmatch.fnmatchcase(metric, pattern) for pattern in patterns for metric in metrics
+            )
         ]
 
     def recent_runs(self, source: str, limit: int) -> list[dict]:

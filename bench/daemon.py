@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,14 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness
 from sources import table_config
 
+from core.checked import free_port
+
 IDLE_SECONDS = 10.0
 CATCH_UP_TIMEOUT = 900.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_config(directory: Path, url: str, sources: int, port: int) -> Path:

@@ -8,6 +8,7 @@ Each check raises ValueError saying what is wrong and what would be right. Like 
 registry, this lives in `storage`, the base every package may use."""
 
 import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -43,6 +44,14 @@ def host_port(text: str) -> tuple[str, int]:
     if not 1 <= int(port) <= 65535:
         raise ValueError(f"{text!r}: port {port} is not a TCP port (1 to 65535)")
     return host.strip("[]"), int(port)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on at `host` now: for the demo's daemon, and for servers in
+    tests and benchmarks that cannot bind port 0 themselves (aiosmtpd 1.4.6)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def css_selector(text: str) -> str:

@@ -1,9 +1,13 @@
 """What the CLI and the web pages show that joins the config with stored data: sources
-with their next run, and when a failed one is tried again."""
+with their next run, and when a failed one is tried again; where each rule that fired
+stands, with its last event."""
 
 from datetime import datetime
+from typing import Any
 
+from alerts.standing import standing
 from core import clock
+from core.formatting import moment
 from jobs.config import Config
 from jobs.scheduling import polling
 from jobs.scheduling.schedule import next_run, retry_at
@@ -77,3 +81,30 @@ def _polling(
         "next_release": next_release,
         "polling": how,
     }
+
+
+def alert_standings(config: Config, store: Store) -> list[dict]:
+    """Every rule and series that fired or said something, firing ones first, then by
+    their last event: where each stands (in `standing`'s words) and what it last raised.
+    The web overview lists them."""
+    zone = config.settings.zone
+    metrics = set(store.queries.metric_names())
+    states = {(state.rule, state.series): state for state in store.alerts.states()}
+    last = {(event["rule"], event["series"]): event for event in store.queries.last_alert_events()}
+    shown = [key for key, state in states.items() if state.state != "inactive" or key in last]
+    shown += [key for key in last if key not in states]
+    rows: list[dict[str, Any]] = []
+    for rule_name, series in shown:
+        rule, state = config.rules.get(rule_name), states.get((rule_name, series))
+        event = last.get((rule_name, series))
+        if rule is not None:
+            words = standing(rule, state, lambda t: moment(t, zone)) if state else ""
+        else:
+            words = state.state if state else ""
+        rows.append(
+            {"rule": rule_name, "series": series, "words": words, "last": event,
+             "firing": state is not None and state.state == "firing",
+             "configured": rule is not None, "metric": series in metrics}
+        )  # fmt: skip
+    rows.sort(key=lambda row: row["last"]["at"] if row["last"] else "", reverse=True)
+    return sorted(rows, key=lambda row: not row["firing"])  # stable: newest first within

@@ -3,6 +3,7 @@ source's run when its last fetch is in; on a Scrapyd node, `RecordsPipeline` tur
 a record for the item feed instead (see scrapers.records)."""
 
 import logging
+from typing import TYPE_CHECKING, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -12,22 +13,34 @@ from scrapers.items import Fetched
 from scrapers.recorder import Recorder
 from scrapers.records import record
 
+if TYPE_CHECKING:
+    from scrapers.spider import SourcesSpider
+
 log = logging.getLogger(__name__)
 
 
-class StorePipeline:
+class Pipeline:
+    """What both pipelines share: built from the crawler, fed by the one spider."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_item(self, item: Fetched) -> Fetched:
+    @property
+    def spider(self) -> "SourcesSpider":
         from scrapers.spider import SourcesSpider  # the spider imports this module's settings
 
         spider = self.crawler.spider
         assert isinstance(spider, SourcesSpider)  # the only spider crossings runs
+        return spider
+
+
+class StorePipeline(Pipeline):
+    def process_item(self, item: Fetched) -> Fetched:
+        spider = self.spider
         if item.run.status is not None:  # the run was cut short (interrupted) meanwhile
             if item.body_file is not None:
                 item.body_file.discard()
@@ -58,21 +71,11 @@ class StorePipeline:
         return item
 
 
-class RecordsPipeline:
+class RecordsPipeline(Pipeline):
     """The node's one item pipeline: every `Fetched` item becomes a record for the feed."""
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "RecordsPipeline":
-        return cls(crawler)
-
     def process_item(self, item: Fetched) -> dict:
-        from scrapers.spider import SourcesSpider  # the spider imports this module's settings
-
-        spider = self.crawler.spider
-        assert isinstance(spider, SourcesSpider)
+        spider = self.spider
         try:
             if item.run.status is not None:  # the run was cut short meanwhile
                 raise DropItem(f"{item.run.name}: the run was already closed")

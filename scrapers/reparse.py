@@ -5,7 +5,7 @@ same extractor and the same recorder as a crawl, in a run with trigger 'reparse'
 from dataclasses import dataclass, field
 
 from core.status import RunStatus
-from scrapers.extract import LayoutError, Page, extract, parser_failure
+from scrapers.extract import LayoutError, Page, Unread, read_page
 from scrapers.extract.links import find_file
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
@@ -39,13 +39,9 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     else:
         body = store.snapshots.body(sha256)
         page = Page(snapshot.url, body, content_type=snapshot.content_type or "")
-    try:
-        extraction = extract(source, page)
-    except LayoutError as error:
-        recorder.finish(run, RunStatus.BROKEN, str(error))
-        return Reparsed(run, snapshot)
-    except Exception as error:  # a parser bug: recorded, not raised
-        recorder.finish(run, RunStatus.FAILED, parser_failure(name, error))
+    extraction = read_page(source, page)
+    if isinstance(extraction, Unread):
+        recorder.finish(run, extraction.status, extraction.reason)
         return Reparsed(run, snapshot)
     with store.transaction():
         if problem := recorder.check_layout(run, extraction, snapshot.id):

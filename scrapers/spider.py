@@ -21,7 +21,7 @@ from twisted.internet import threads
 from twisted.python.failure import Failure
 
 from scrapers import fetching
-from scrapers.extract import LayoutError, Page, extract, parser_failure
+from scrapers.extract import LayoutError, Page, Unread, read_page
 from scrapers.extract.links import find_file
 from scrapers.fetching import FetchSettings, Pacer
 from scrapers.items import Fetched
@@ -111,13 +111,9 @@ class SourcesSpider(scrapy.Spider):
         if self._same_as_before(response):
             yield Fetched(run, fetch, status="unchanged")
             return
-        try:
-            extraction = extract(run.source, _page(response))
-        except LayoutError as error:
-            yield Fetched(run, fetch, status="broken", reason=str(error))
-            return
-        except Exception as error:  # a parser bug: the run says so, the crawl goes on
-            yield Fetched(run, fetch, status="failed", reason=parser_failure(run.name, error))
+        extraction = read_page(run.source, _page(response))
+        if isinstance(extraction, Unread):
+            yield Fetched(run, fetch, status=extraction.status, reason=extraction.reason)
             return
         yield Fetched(run, fetch, extraction, status="ok")
 
@@ -214,14 +210,12 @@ class SourcesSpider(scrapy.Spider):
             return Fetched(run, fetch, status="unchanged")
         if known and run.trust_cache and body_file.sha256 == known:
             return Fetched(run, fetch, body_file=body_file, status="unchanged")
-        try:
-            page = Page(url, opener=body_file.open, link_text=link_text)
-            extraction = extract(run.source, page)
-        except LayoutError as error:
-            return Fetched(run, fetch, body_file=body_file, status="broken", reason=str(error))
-        except Exception as error:  # a parser bug: the run says so, the crawl goes on
-            reason = parser_failure(run.name, error)
-            return Fetched(run, fetch, body_file=body_file, status="failed", reason=reason)
+        page = Page(url, opener=body_file.open, link_text=link_text)
+        extraction = read_page(run.source, page)
+        if isinstance(extraction, Unread):
+            return Fetched(
+                run, fetch, body_file=body_file, status=extraction.status, reason=extraction.reason
+            )
         return Fetched(run, fetch, extraction, body_file=body_file, status="ok")
 
     def _count(self, run: SourceRun, requests: int, size: int) -> None:

@@ -18,7 +18,9 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
+from core import clock
 from core.formatting import number
 from core.periods import Period, grain_of
 from storage import Store
@@ -85,12 +87,12 @@ class Drawing:
         unit = grain if grain != "period" else "period"
         return self.measure.replace("-period ", f"-{unit.replace(' ', '-')} ")
 
-    def facts(self) -> dict:
+    def facts(self) -> dict[str, Any]:
         """Kept in an alert's payload (JSON)."""
         return {"drawing": asdict(self)}
 
     @classmethod
-    def from_facts(cls, facts: dict) -> "Drawing | None":
+    def from_facts(cls, facts: dict[str, Any]) -> "Drawing | None":
         found = facts.get("drawing")
         if found is None:
             return None
@@ -147,12 +149,16 @@ class Chart:
     def grain(self) -> str:
         return grain_of(self.periods)
 
-    def ticks(self) -> list[str]:
-        """A short label per period for the x axis (the year shown when it varies)."""
-        with_year = len({period[:4] for period in self.periods}) > 1
-        return [Period(period).tick(with_year=with_year) for period in self.periods]
+    @property
+    def with_year(self) -> bool:
+        """Day ticks name the year when the days are not all of this year: 'Jun 3, 2024'."""
+        return {period[:4] for period in self.periods} != {clock.now()[:4]}
 
-    def as_json(self) -> dict:
+    def ticks(self) -> list[str]:
+        """A short label per period for the x axis."""
+        return [Period(period).tick(with_year=self.with_year) for period in self.periods]
+
+    def as_json(self) -> dict[str, Any]:
         """For the web page's script: also each period's place on a time axis (`x`): in
         whole periods of the grain; for periods of mixed forms in (decimal) years, `axis`
         then saying so; else in indexes."""
@@ -160,12 +166,13 @@ class Chart:
         steps = [Period(period).step for period in self.periods]
         years = [Period(period).position for period in self.periods]
         if grain != "period" and None not in steps:
-            x: list = steps
+            x: Sequence[float | None] = steps
         elif self.periods and None not in years:
             x, axis = years, "years"
         else:
             x, grain = list(range(len(self.periods))), "period"
-        return {**asdict(self), "grain": grain, "axis": axis, "ticks": self.ticks(), "x": x}
+        return {**asdict(self), "grain": grain, "axis": axis, "ticks": self.ticks(), "x": x,
+                "with_year": self.with_year}  # fmt: skip
 
 
 def chart(

@@ -274,7 +274,9 @@ def _kept(flags: str) -> frozenset[str]:
     return frozenset(decode_flags(flags)) & KEPT_FLAGS if flags else NO_FLAGS
 
 
-def _arithmetic(node: Op, series_of, names) -> Series:
+def _arithmetic(
+    node: Op, series_of: Callable[[str], Values], names: Callable[[str], list[str]]
+) -> Series:
     apply = next(fn for symbol, fn in OPERATORS.values() if symbol == node.symbol)
     constant = {side: n.value for side, n in (("l", node.left), ("r", node.right))
                 if isinstance(n, Number)}  # fmt: skip

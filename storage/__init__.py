@@ -6,16 +6,26 @@ from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
 from storage.errors import StorageError
 from storage.news import NewsItem
-from storage.observations import Change, Observation, Point, Revision, UpsertResult, Values
+from storage.observations import (
+    Arrived,
+    Change,
+    Observation,
+    Point,
+    Revision,
+    UpsertResult,
+    Values,
+    Vintage,
+)
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
 from storage.releases import Arrival
-from storage.snapshots import Snapshot
+from storage.snapshots import Provenance, Snapshot
 from storage.store import Store
 
 __all__ = [
     "AlertState",
     "Arrival",
+    "Arrived",
     "Change",
     "Cursor",
     "Event",
@@ -24,6 +34,7 @@ __all__ = [
     "Observation",
     "OutboxMessage",
     "Point",
+    "Provenance",
     "QueryResult",
     "Revision",
     "Silence",
@@ -33,4 +44,5 @@ __all__ = [
     "Store",
     "UpsertResult",
     "Values",
+    "Vintage",
 ]

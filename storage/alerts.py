@@ -4,9 +4,10 @@ tables (`Observations.changes`, `News.after`, `Runs.finished_after`)."""
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from core import clock
-from storage.repository import Repository, where
+from storage.repository import Repository, Row, where
 
 
 @dataclass
@@ -21,7 +22,7 @@ class AlertState:
     value: float | None = None
     period: str | None = None
     last_notified_at: str | None = None
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Event:
     at: str
     period: str | None
     summary: str
-    payload: dict
+    payload: dict[str, Any]
     silenced: bool
     historical: bool = False  # found in stored history when the rule first looked
     inhibited_by: str | None = None  # held back while this source was broken
@@ -149,7 +150,7 @@ class Alerts(Repository):
         at: str,
         period: str | None,
         summary: str,
-        payload: dict,
+        payload: dict[str, Any],
         key: str,
         silenced: bool,
         historical: bool = False,
@@ -165,7 +166,7 @@ class Alerts(Repository):
         )  # fmt: skip
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
-    def add_historical_events(self, rows: list[tuple]) -> None:
+    def add_historical_events(self, rows: list[tuple[Any, ...]]) -> None:
         """Record events found in stored history, many at once: (rule, series, kind, at,
         period, summary, payload, key, silenced) each; one whose key exists is skipped."""
         self.db.conn.executemany(
@@ -232,5 +233,5 @@ class Alerts(Repository):
         return cursor.rowcount == 1
 
 
-def _state(row: dict) -> AlertState:
+def _state(row: Row) -> AlertState:
     return AlertState(**{**row, "detail": json.loads(row["detail"])})

@@ -6,10 +6,10 @@ plain queries."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from core import clock
-from storage.repository import Repository, Term, where
+from storage.repository import Repository, Term, record, where
 from storage.views import with_views
 
 IN_CHUNK = 500  # names per IN (...) list, well under SQLite's variable limit
@@ -37,6 +37,31 @@ class Change:
     value: float
     previous: float | None = None
     flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Vintage:
+    """A value stored for a period, with the value it replaced (None: a new period)."""
+
+    id: int
+    period: str
+    value: float
+    snapshot_id: int | None
+    first_seen: str
+    old_value: float | None
+    old_first_seen: str | None
+
+
+@dataclass(frozen=True)
+class Arrived:
+    """A value first stored in a span of time, with the value it replaced (None: new)."""
+
+    metric: str
+    period: str
+    value: float
+    first_seen: str
+    snapshot_id: int | None
+    old_value: float | None
 
 
 @dataclass
@@ -109,6 +134,19 @@ def known_at(as_of: str | None, table: str = "") -> Term:
     return (
         f"{table}first_seen <= ? AND ({table}superseded_at IS NULL OR {table}superseded_at > ?)",
         (as_of, as_of),
+    )
+
+
+def series_where(
+    metric: str, as_of: str | None, since: str | None, until: str | None, table: str = ""
+) -> tuple[str, list[Any]]:
+    """The WHERE of one series (as known now or at `as_of`), its periods bounded by
+    `since`/`until` (inclusive, canonical period text): what every series reader uses."""
+    return where(
+        (f"{table}metric = ?", metric),
+        known_at(as_of, table),
+        (f"{table}period >= ?", since),
+        (f"{table}period <= ? || '~'", until),  # '2025' covers '2025-05' and '2025-05-31'
     )
 
 
@@ -192,12 +230,7 @@ class Observations(Repository):
     ) -> list[Point]:
         """The series by period, as known now or as it was known at `as_of`;
         `since`/`until` bound the periods (inclusive, canonical period text)."""
-        clause, params = where(
-            ("metric = ?", metric),
-            known_at(as_of),
-            ("period >= ?", since),
-            ("period <= ? || '~'", until),  # '2025' covers '2025-05' and '2025-05-31'
-        )
+        clause, params = series_where(metric, as_of, since, until)
         return self._points(f"{clause} ORDER BY period", params)
 
     def history(self, metric: str, period: str) -> list[Point]:
@@ -232,16 +265,17 @@ class Observations(Repository):
             self.db.execute(grouped_since("metric, MAX(id)", after_id), [after_id]).fetchall()
         )
 
-    def changes(self, metric: str, after_id: int) -> list[dict]:
+    def changes(self, metric: str, after_id: int) -> list[Vintage]:
         """Vintages of a metric stored after `after_id`, each with the value it replaced
         (`old_value` is None for a new period)."""
-        return self._rows(
+        rows = self._rows(
             """SELECT new.id, new.period, new.value, new.snapshot_id, new.first_seen,
                       old.value AS old_value, old.first_seen AS old_first_seen
                FROM observations new LEFT JOIN observations old ON old.id = new.previous_id
                WHERE new.metric = ? AND new.id > ? ORDER BY new.id""",
             [metric, after_id],
         )
+        return [record(Vintage, row) for row in rows]
 
     # --- the periods a rule needs ------------------------------------------------------------
 
@@ -300,10 +334,10 @@ class Observations(Repository):
         )
         return (row["period"], row["first_seen"]) if row and row["period"] else None
 
-    def arrivals(self, *, since: str, until: str, limit: int = 1000) -> list[dict]:
+    def arrivals(self, *, since: str, until: str, limit: int = 1000) -> list[Arrived]:
         """Values first stored in [since, until): new periods (old_value None) and
         revisions (with the value they replaced), by metric and period."""
-        return self._rows(
+        rows = self._rows(
             """SELECT new.metric, new.period, new.value, new.first_seen, new.snapshot_id,
                       old.value AS old_value
                FROM observations new LEFT JOIN observations old ON old.id = new.previous_id
@@ -311,8 +345,9 @@ class Observations(Repository):
                ORDER BY new.metric, new.period LIMIT ?""",
             [since, until, limit],
         )
+        return [record(Arrived, row) for row in rows]
 
-    def _points(self, condition: str, params: list) -> list[Point]:
+    def _points(self, condition: str, params: list[Any]) -> list[Point]:
         """Points built straight from tuple rows: a 20-year daily series is 7,305 of them,
         and going through a dict per row cost more than the query itself."""
         cursor = self.db.conn.execute(
@@ -328,7 +363,7 @@ class Observations(Repository):
         ]
 
 
-def _values(metric: str, rows: list[tuple]) -> Values:
+def _values(metric: str, rows: list[tuple[Any, ...]]) -> Values:
     if not rows:
         return Values(metric, [], [], [], [])
     return Values(metric, *map(list, zip(*rows, strict=True)))

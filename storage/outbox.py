@@ -5,8 +5,9 @@ deliverer that dies leaves its rows to be retried."""
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
-from storage.repository import Repository, where
+from storage.repository import Repository, Row, where
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class OutboxMessage:
     channel: str
     idempotency_key: str
     subject: str
-    payload: dict
+    payload: dict[str, Any]
     status: str
     attempts: int
     next_attempt_at: str
@@ -34,7 +35,7 @@ class Outbox(Repository):
         channel: str,
         key: str,
         subject: str,
-        payload: dict,
+        payload: dict[str, Any],
         at: str,
         event_id: int | None = None,
         digest: str | None = None,
@@ -129,5 +130,5 @@ class Outbox(Repository):
         return row["at"] if row else None
 
 
-def _message(row: dict) -> OutboxMessage:
+def _message(row: Row) -> OutboxMessage:
     return OutboxMessage(**{**row, "payload": json.loads(row["payload"])})

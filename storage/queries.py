@@ -5,12 +5,13 @@ web pages and Datasette's canned queries ask the same questions, so the SQL live
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from core.status import FAILURES, SUCCEEDED
 from storage.errors import StorageError
 from storage.migrations import require
-from storage.observations import known_at
-from storage.repository import Repository, where
+from storage.observations import series_where
+from storage.repository import Params, Repository, Row, where
 from storage.runs import sql_list
 from storage.views import with_views
 
@@ -31,12 +32,12 @@ class QueryResult:
     """Rows of an arbitrary query, streamed: `rows` yields dicts keyed by `columns`."""
 
     columns: list[str]
-    rows: Iterator[dict]
+    rows: Iterator[Row]
 
 
 class Queries(Repository):
     # ----------------------------------------------------------------------- sources
-    def source_health(self) -> list[dict]:
+    def source_health(self) -> list[Row]:
         """Every source known from the config or from its runs, with its last run, its
         last success and how often it failed."""
         return self._rows(
@@ -60,7 +61,7 @@ class Queries(Repository):
                ORDER BY names.name"""
         )
 
-    def snapshots_of(self, source: str, *, limit: int = 100, archived: bool = False) -> list[dict]:
+    def snapshots_of(self, source: str, *, limit: int = 100, archived: bool = False) -> list[Row]:
         """The newest live fetches of a source, with the run that made them; or, with
         `archived`, its captures read from web archives (newest capture first)."""
         return self._rows(
@@ -71,7 +72,7 @@ class Queries(Repository):
             [source, limit],
         )
 
-    def archives_read(self, source: str | None = None) -> list[dict]:
+    def archives_read(self, source: str | None = None) -> list[Row]:
         """Per source and web archive: how many captures were read, and the first and
         last capture time (`crossings backfill`), apart from live fetches."""
         clause, params = where(("source = ?", source), ("archive IS NOT NULL", ()))
@@ -83,7 +84,7 @@ class Queries(Repository):
         )
 
     # ----------------------------------------------------------------------- metrics
-    def metric_summaries(self, pattern: str | None = None) -> list[dict]:
+    def metric_summaries(self, pattern: str | None = None) -> list[Row]:
         """One row per metric: its latest period and value, the change from the period
         before, when the value was last confirmed (`as_of`) and how often it was revised.
         `pattern` is a glob (`trac.*`) or, without wildcards, a substring. Each metric
@@ -141,15 +142,10 @@ class Queries(Repository):
         as_of: str | None = None,
         since: str | None = None,
         until: str | None = None,
-    ) -> list[dict]:
+    ) -> list[Row]:
         """The series by period (as known now, or at `as_of`), each value with how many
         times it was revised and the value it replaced, so "was it revised?" is one look."""
-        clause, params = where(
-            ("o.metric = ?", metric),
-            known_at(as_of, "o."),
-            ("o.period >= ?", since),
-            ("o.period <= ? || '~'", until),  # '2025' covers '2025-05' and '2025-05-31'
-        )
+        clause, params = series_where(metric, as_of, since, until, "o.")
         known = "" if as_of is None else "AND h.first_seen <= o.first_seen"
         return self._rows(
             f"""SELECT o.period, o.value, o.unit, o.flags,
@@ -161,7 +157,7 @@ class Queries(Repository):
             params,
         )
 
-    def latest_changes(self, *, limit: int = 20) -> list[dict]:
+    def latest_changes(self, *, limit: int = 20) -> list[Row]:
         """The most recently stored new or revised values, newest first."""
         return self._rows(
             """SELECT o.metric, o.period, o.value, replaced.value AS previous_value,
@@ -182,7 +178,7 @@ class Queries(Repository):
         )
         return row["n"] if row else 0
 
-    def export_rows(self, metrics: Sequence[str]) -> Iterator[dict]:
+    def export_rows(self, metrics: Sequence[str]) -> Iterator[Row]:
         """Current values of the metrics, streamed row by row (an export of millions of
         rows never sits in memory)."""
         marks = ",".join("?" * len(metrics))
@@ -194,12 +190,12 @@ class Queries(Repository):
         )
 
     # ------------------------------------------------------------------------ alerts
-    def firing_alerts(self) -> list[dict]:
+    def firing_alerts(self) -> list[Row]:
         return self._tolerant(
             f"{with_views('firing_alerts')} SELECT * FROM firing_alerts ORDER BY since DESC"
         )
 
-    def alert_events(self, *, limit: int = 200) -> list[dict]:
+    def alert_events(self, *, limit: int = 200) -> list[Row]:
         """Alert history, newest first, with where each notice went and whether it was sent."""
         return self._tolerant(
             """SELECT e.id, e.rule, e.series, e.kind, e.at, e.period, e.summary, e.silenced,
@@ -209,7 +205,15 @@ class Queries(Repository):
             [limit],
         )
 
-    def _tolerant(self, sql: str, params: list | None = None) -> list[dict]:
+    def last_alert_events(self) -> list[Row]:
+        """The newest event of each rule and series (SQLite takes the other columns from
+        the row holding MAX), newest first: what the overview shows beside a rule."""
+        return self._tolerant(
+            """SELECT rule, series, kind, MAX(at) AS at, period, summary FROM events
+               GROUP BY rule, series ORDER BY at DESC"""
+        )
+
+    def _tolerant(self, sql: str, params: list[Any] | None = None) -> list[Row]:
         """Alert tables come with schema version 2; an older file simply has no alerts."""
         try:
             return self._rows(sql, params or [])
@@ -219,7 +223,7 @@ class Queries(Repository):
             raise
 
     # -------------------------------------------------------------------- free SQL
-    def run_sql(self, sql: str, params: dict | Sequence = ()) -> QueryResult:
+    def run_sql(self, sql: str, params: Params = ()) -> QueryResult:
         """Run one statement of the user's SQL. On a read-only store a write is refused
         with a StorageError saying so; other SQL errors are StorageErrors too."""
         try:

@@ -7,7 +7,7 @@ import dataclasses
 import functools
 import inspect
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlite_utils
@@ -20,14 +20,18 @@ if TYPE_CHECKING:
 
 Term = tuple[str, object]
 Record = TypeVar("Record", bound="DataclassInstance")
+# A row as SQLite gives it, by column name: what a storage function returns until its
+# rows have a frozen dataclass of their own (`record`). Named, so each one left is found.
+Row = dict[str, Any]
+Params = dict[str, Any] | Sequence[Any]  # a query's parameters: by name or in order
 
 
-def where(*terms: Term) -> tuple[str, list]:
+def where(*terms: Term) -> tuple[str, list[Any]]:
     """A `WHERE` clause and its parameters from (condition, value) terms. A term whose value
     is None is left out (an unset filter); a tuple value fills several `?` (or none: `()`).
     Conditions are fixed text written here in storage; only values are parameters."""
     conditions: list[str] = []
-    params: list = []
+    params: list[Any] = []
     for condition, value in terms:
         if value is None:
             continue
@@ -60,20 +64,20 @@ class Repository:
         with sqlite_errors(), transaction(self.db):
             yield
 
-    def _rows(self, sql: str, params: dict | list | tuple = ()) -> list[dict]:
+    def _rows(self, sql: str, params: Params = ()) -> list[Row]:
         return list(self.db.query(sql, params))
 
-    def _one(self, sql: str, params: dict | list | tuple = ()) -> dict | None:
+    def _one(self, sql: str, params: Params = ()) -> Row | None:
         return next(iter(self.db.query(sql, params)), None)
 
-    def _aggregate(self, sql: str, params: dict | list | tuple = ()) -> dict:
+    def _aggregate(self, sql: str, params: Params = ()) -> Row:
         """The one row an aggregate query (COUNT, MAX, ...) always answers."""
         row = self._one(sql, params)
         if row is None:
             raise StorageError(f"an aggregate query answered no row: {sql}")
         return row
 
-    def _insert(self, sql: str, params: list | tuple) -> int:
+    def _insert(self, sql: str, params: Sequence[Any]) -> int:
         """Run an INSERT of one row and return its id."""
         row_id = self.db.execute(sql, params).lastrowid
         if row_id is None:
@@ -81,7 +85,7 @@ class Repository:
         return row_id
 
 
-def _raising_storage_errors(method: Callable) -> Callable:
+def _raising_storage_errors(method: Callable[..., Any]) -> Callable[..., Any]:
     """A Repository method (a function or a generator function) that raises StorageError
     naming the database file, never sqlite3.Error."""
     if inspect.isgeneratorfunction(method):

@@ -9,7 +9,7 @@ transactions so that a crawl writing at the same time never waits long for the l
 
 from dataclasses import dataclass
 
-from storage.repository import Repository
+from storage.repository import Repository, Row
 
 CHUNK = 500  # rows per transaction
 
@@ -64,7 +64,7 @@ class Retention(Repository):
         )
         return [row["id"] for row in rows]
 
-    def _orphan_bodies(self) -> list[dict]:
+    def _orphan_bodies(self) -> list[Row]:
         return self._rows(
             """SELECT sha256, stored_size FROM bodies
                WHERE NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.sha256 = bodies.sha256)

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from core import clock
 from core.status import FINAL, RunCounts, RunStatus
-from storage.repository import Repository, where
+from storage.repository import Repository, Row, where
 
 
 def sql_list(statuses: Iterable[RunStatus]) -> str:
@@ -61,15 +61,15 @@ class Runs(Repository):
                 ),
             )
 
-    def get(self, run_id: int) -> dict | None:
+    def get(self, run_id: int) -> Row | None:
         return self._one("SELECT * FROM runs WHERE id = ?", [run_id])
 
-    def recent(self, source: str | None = None, limit: int = 50) -> list[dict]:
+    def recent(self, source: str | None = None, limit: int = 50) -> list[Row]:
         """Newest first, for one source or all."""
         clause, params = where(("source = ?", source))
         return self._rows(f"SELECT * FROM runs {clause} ORDER BY id DESC LIMIT ?", [*params, limit])
 
-    def last_per_source(self) -> dict[str, dict]:
+    def last_per_source(self) -> dict[str, Row]:
         """The newest finished-or-running run of every source that has one."""
         rows = self._rows(
             """SELECT r.* FROM runs r
@@ -78,7 +78,7 @@ class Runs(Repository):
         )
         return {row["source"]: row for row in rows}
 
-    def finished_after(self, after: str) -> list[dict]:
+    def finished_after(self, after: str) -> list[Row]:
         """Runs that ended after `after`, in the order they ended."""
         return self._rows(
             "SELECT * FROM runs WHERE finished_at > ? ORDER BY finished_at, id", [after]

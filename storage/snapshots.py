@@ -115,6 +115,21 @@ class BodyFile:
         self.path.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where a stored value came from: its fetch, and the source as configured (its title
+    and URL are None for a source no longer in the config)."""
+
+    snapshot_id: int
+    url: str
+    fetched_at: str
+    source: str
+    source_title: str | None
+    source_url: str | None
+    archive: str | None = None  # read from this web archive (`crossings backfill`)
+    archive_timestamp: str | None = None
+
+
 class Snapshots(Repository):
     def record(
         self,
@@ -281,10 +296,10 @@ class Snapshots(Repository):
         )
         return row["at"] if row else None
 
-    def provenance(self, snapshot_id: int | None) -> dict:
+    def provenance(self, snapshot_id: int | None) -> Provenance | None:
         """Where a value came from: the fetch (URL, time) and the configured source."""
         if snapshot_id is None:
-            return {}
+            return None
         row = self._one(
             """SELECT s.id AS snapshot_id, s.url, s.fetched_at, s.source, s.archive,
                       s.archive_timestamp,
@@ -292,7 +307,7 @@ class Snapshots(Repository):
                FROM snapshots s LEFT JOIN sources src ON src.name = s.source WHERE s.id = ?""",
             [snapshot_id],
         )
-        return row or {}
+        return record(Provenance, row) if row else None
 
     def counts(self) -> dict[str, int]:
         """How many fetch rows and bodies are stored, and their bytes."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.status import ARCHIVE_TRIGGER, REACHED_SITE, SUCCEEDED, RunStatus
-from storage.repository import Repository
+from storage.repository import Repository, record
 from storage.runs import sql_list
 
 DURATION = "(julianday(finished_at) - julianday(started_at)) * 86400.0"
@@ -19,6 +19,15 @@ class Durations:
     buckets: list[tuple[float, int]]  # (upper bound in seconds, runs at most that long)
     count: int
     total_seconds: float
+
+
+@dataclass(frozen=True)
+class OpenRun:
+    """A run still marked running, and the process holding it (None: none recorded)."""
+
+    id: int
+    source: str
+    pid: int | None
 
 
 class Stats(Repository):
@@ -91,9 +100,10 @@ class Stats(Repository):
         )
         return {row["source"]: (row["failures"], row["at"]) for row in rows}
 
-    def running(self) -> list[dict]:
-        """Runs still marked running (id, source, pid): at start-up, left by the dead."""
-        return self._rows(f"SELECT id, source, pid FROM runs WHERE status = '{RunStatus.RUNNING}'")
+    def running(self) -> list[OpenRun]:
+        """Runs still marked running: at start-up, left by the dead."""
+        rows = self._rows(f"SELECT id, source, pid FROM runs WHERE status = '{RunStatus.RUNNING}'")
+        return [record(OpenRun, row) for row in rows]
 
 
 def probe_writable(path: Path, *, timeout: float = 3.0) -> str | None:

@@ -2,7 +2,6 @@
 127.0.0.1, served in the background for a with-block, and a handler that keeps quiet
 (pytest shows what a test prints, not every request) and answers with a whole body."""
 
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,14 +9,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TypeVar
 
 Server = TypeVar("Server", bound=ThreadingHTTPServer)
-
-
-def free_port() -> int:
-    """A port nothing listens on now (for servers that cannot bind port 0 themselves,
-    such as aiosmtpd 1.4.6, or a port that must stay closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class LocalServer(ThreadingHTTPServer):

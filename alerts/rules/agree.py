@@ -18,6 +18,7 @@ from alerts.view import View
 from core.formatting import number
 from series.drawing import Drawing
 from storage import Cursor, Values
+from storage.snapshots import Provenance
 
 GLOB = "*?["
 
@@ -172,8 +173,8 @@ class _Told:
 
     def _named(self, figure: Figure) -> str:
         where = self.view.store.snapshots.provenance(figure.snapshot_id)
-        fetched = f", fetched {where['fetched_at'][:10]}" if where else ""
-        source = where.get("source") or "?"
+        fetched = f", fetched {where.fetched_at[:10]}" if where else ""
+        source = where.source if where else "?"
         return (
             f"{figure.metric} {figure.period} = {number(figure.value)} ({source}, snapshot "
             f"{figure.snapshot_id}{fetched})"
@@ -192,10 +193,18 @@ class _Told:
     def facts(self) -> dict:
         return {
             "figures": [
-                {**asdict(figure), **self.view.store.snapshots.provenance(figure.snapshot_id)}
+                {
+                    **asdict(figure),
+                    **_fetch(self.view.store.snapshots.provenance(figure.snapshot_id)),
+                }
                 for figure in self.figures
             ],
             "difference": abs(self.worst.value - self.figures[0].value),
             "tolerance": self.allowed,
             "within_days": self.rule.within_days,
         }
+
+
+def _fetch(provenance: Provenance | None) -> dict:
+    """Where a figure came from, for templates: the source, its fetch and URL."""
+    return asdict(provenance) if provenance else {}

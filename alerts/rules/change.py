@@ -74,11 +74,10 @@ class Change(ReplayedRule, kind="change"):
                 self.fall is not None and change <= -self.fall
             )
             steps.append(
-                Step(
+                Step.either(
                     series=metric,
                     period=period,
                     fire=fire,
-                    clear=not fire,
                     value=value,
                     says=(
                         f"{number(value)} for {period} is {shown} against {against} "

@@ -59,11 +59,10 @@ class LateRelease(StatefulRule, kind="late_release"):
         if known.releases:
             newest = known.releases[-1]
             says += f"; latest period {newest.period}, first seen {_day(newest.seen_at, zone)}"
-        yield Step(
+        yield Step.either(
             series=self.source,
             period=_day(window.end, zone, iso=True),
             fire=fire,
-            clear=not fire,
             value=max(late, timedelta(0)) / timedelta(hours=1),
             says=says,
             facts={"expected_by": clock.to_text(window.end), "window": window.words(zone),
@@ -74,11 +73,10 @@ class LateRelease(StatefulRule, kind="late_release"):
         newest = known.releases[-1]
         late = newest.seen_at - window.end
         when = f"{_day(newest.seen_at, zone)} {newest.seen_at.astimezone(zone):%H:%M}"
-        return Step(
+        return Step.either(
             series=self.source,
             period=_day(window.end, zone, iso=True),
             fire=False,
-            clear=True,
             value=late / timedelta(hours=1),
             says=(
                 f"published: period {newest.period} first seen {when}, {duration(late)} after "

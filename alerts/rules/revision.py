@@ -31,7 +31,7 @@ class RevisionDetected(Rule, kind="revision"):
     def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Notice]:
         for metric in view.changed_metrics(self.metric, cursor.observation_id):
             for change in view.changes(metric, cursor.observation_id):
-                old, new = change["old_value"], change["value"]
+                old, new = change.old_value, change.value
                 if old is None or old == new:
                     continue
                 percent = 100 * (new - old) / abs(old) if old else None
@@ -40,16 +40,16 @@ class RevisionDetected(Rule, kind="revision"):
                 shown = f" ({percent:+.1f}%)" if percent is not None else ""
                 yield Notice(
                     series=metric,
-                    key=f"observation-{change['id']}",
-                    period=change["period"],
+                    key=f"observation-{change.id}",
+                    period=change.period,
                     value=new,
-                    says=f"{change['period']} revised from {number(old)} to {number(new)}{shown}",
+                    says=f"{change.period} revised from {number(old)} to {number(new)}{shown}",
                     facts={
                         "previous_value": old,
-                        "previous_period": change["period"],
-                        "previously_seen": change["old_first_seen"],
+                        "previous_period": change.period,
+                        "previously_seen": change.old_first_seen,
                         "change_percent": percent,
                         "min_percent": self.min_percent,
                     },
-                    snapshot_id=change["snapshot_id"],
+                    snapshot_id=change.snapshot_id,
                 )

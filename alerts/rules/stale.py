@@ -32,11 +32,10 @@ class Stale(StatefulRule, kind="stale"):
             period, first_seen = arrival
             age = view.now - clock.parse(first_seen)
             fire = age > self.after
-            yield Step(
+            yield Step.either(
                 series=metric,
                 period=period,
                 fire=fire,
-                clear=not fire,
                 value=None,
                 says=(
                     f"no new period for {age.days} days (latest {period}, first seen "

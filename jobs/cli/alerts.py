@@ -194,10 +194,7 @@ def _rule_to_replay(context: Context, name: str, rules_file: str | None, define:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     rules = context.config.rules
-    if name not in rules:
-        known = ", ".join(sorted(rules)) or "none configured"
-        raise click.ClickException(f"no rule named {name!r} (known: {known})")
-    return rules[name]
+    return rules[one_of("rule", name, rules)]
 
 
 @alerts.command()
@@ -251,8 +248,7 @@ def silence(context: Context, rule: str, until: str, comment: str) -> None:
     """
     config = context.config
     if not any(fnmatch.fnmatchcase(name, rule) for name in config.rules):
-        known = ", ".join(sorted(config.rules)) or "none configured"
-        raise click.ClickException(f"no rule named {rule!r} (known: {known})")
+        one_of("rule", rule, config.rules)  # matches none: says which there are
     ends = _moment(until, config.settings.zone)
     if ends <= datetime.now(UTC):
         raise BadArgument(f"--until: {until!r} is in the past")

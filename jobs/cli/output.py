@@ -24,6 +24,7 @@ from core.text import printable
 FORMATS = ("table", "wide", "csv", "json", "nl")
 GAP = 2  # spaces between table columns (tabulate's plain format)
 LONGEST = 40  # characters of a long text column shown in a table that fits the terminal
+INDENT = 2  # a stacked table's rows, under the line with their key
 # The id of a stored row (snapshot, message, silence): SQLite ids are 64-bit, and a larger
 # number would not even bind as a query parameter, so it is refused as a usage error.
 ROW_ID = click.IntRange(1, 2**63 - 1)
@@ -51,20 +52,25 @@ def emit(
     columns: list[str],
     zone: tzinfo,
     out: IO | None = None,
+    key: str | None = None,
 ) -> None:
-    """Write rows (to stdout, or `out`) in the chosen format; streamed except tables."""
+    """Write rows (to stdout, or `out`) in the chosen format; streamed except tables.
+    `key` names the column a user types next (a metric id): a table too wide for the
+    terminal shows it in full on a line of its own rather than cut (see `_stacked`)."""
     fmt = fmt or "table"  # no format option given
     if fmt in ("table", "wide"):
         body = [[_readable(row.get(column), zone) for column in columns] for row in rows]
         width = _terminal_width(out) if fmt == "table" else None
         kept = len(columns)
         if width is not None:
-            body, kept = _fit(body, columns, width)
+            fitted, kept = _fit(body, columns, width)
+            if key is not None and _stack(body, fitted, kept, columns, columns.index(key), width):
+                _stacked(body, columns, columns.index(key), width, out)
+                return
+            body = fitted
         click.echo(tabulate(body, headers=columns[:kept], disable_numparse=True), file=out)
-        if kept < len(columns) and width is not None:
-            left = ", ".join(columns[kept:])
-            note = f"({len(columns) - kept} more columns: {left}; --wide shows them)"
-            click.echo("\n".join(textwrap.wrap(note, width)), file=out)
+        if width is not None:
+            _more_columns(columns[kept:], width, out)
     elif fmt == "csv":
         writer = csv.writer(out or sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -105,6 +111,55 @@ def _fit(body: list[list[str]], columns: list[str], width: int) -> tuple[list[li
             break
         kept, used = kept + 1, used + GAP + w
     return [[_cut(cell, cells[i]) for i, cell in enumerate(row[:kept])] for row in body], kept
+
+
+def _stack(
+    body: list[list[str]],
+    fitted: list[list[str]],
+    kept: int,
+    columns: list[str],
+    key: int,
+    width: int,
+) -> bool:
+    """Whether the `key` column is better on lines of its own: when the fitted table cut
+    or dropped it, or when lifting it out leaves room for more of the other columns."""
+    if key >= kept or any(row[key] != shown[key] for row, shown in zip(body, fitted, strict=True)):
+        return True
+    rest = columns[:key] + columns[key + 1 :]
+    _, kept_apart = _fit([row[:key] + row[key + 1 :] for row in body], rest, width - INDENT)
+    return kept_apart > kept - 1
+
+
+def _stacked(
+    body: list[list[str]], columns: list[str], key: int, width: int, out: IO | None
+) -> None:
+    """The table with its `key` column lifted out: each row's key in full on its own line,
+    the row's other columns under it, indented and fitted to the terminal as usual.
+
+        metric
+          period      value  change    revisions
+          ----------  -----  --------  -----------
+        demo.swb.daily_encounters
+          2024-08-04  1,096  93        1
+    """
+    rest = columns[:key] + columns[key + 1 :]
+    cells = [[" ".join(cell.split()) for cell in row[:key] + row[key + 1 :]] for row in body]
+    cells, kept = _fit(cells, rest, width - INDENT)
+    lines = tabulate(cells, headers=rest[:kept], disable_numparse=True).splitlines()
+    pad = " " * INDENT
+    click.echo(columns[key], file=out)
+    for line in lines[:2]:
+        click.echo(pad + line, file=out)
+    for row, line in zip(body, lines[2:], strict=True):
+        click.echo(row[key], file=out)
+        click.echo(pad + line, file=out)
+    _more_columns(rest[kept:], width, out)
+
+
+def _more_columns(left: list[str], width: int, out: IO | None) -> None:
+    if left:
+        note = f"({len(left)} more columns: {', '.join(left)}; --wide shows them)"
+        click.echo("\n".join(textwrap.wrap(note, width)), file=out)
 
 
 def _cut(cell: str, width: int) -> str:

@@ -11,6 +11,7 @@ from typing import IO
 import click
 
 from alerts.rule import Rule, drawings_for
+from alerts.standing import rule_measures
 from jobs.cli.context import BadArgument, Context, one_of, pass_context
 from jobs.cli.output import ROW_ID, emit, output_options
 from jobs.views import sources_overview
@@ -69,16 +70,24 @@ def sources(context: Context, fmt: str | None) -> None:
 @pass_context
 def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
     """Metrics with their latest value and period, the change from the period before,
-    and when that value was last confirmed (as_of). PATTERN is a glob such as 'trac.*'
-    or a part of the name.
+    how often it was revised, what a rule on it measures now (e.g. its 7-day mean) and
+    when that value was last confirmed (as_of). PATTERN is a glob such as 'trac.*' or a
+    part of the name. A table too narrow for the terminal shows each metric id in full on
+    its own line; --wide shows every column.
 
     Example: crossings metrics backlog
     """
     with context.store() as store:
-        rows = store.queries.metric_summaries(pattern)
+        rows = [
+            {**row, "measure": rule_measures(store, context.config.rules.values(), row["metric"])}
+            for row in store.queries.metric_summaries(pattern)
+        ]
     columns = ["metric", "period", "value", "unit", "previous_period", "previous_value",
-               "change", "change_pct", "as_of", "revisions", "label"]  # fmt: skip
-    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+               "change", "change_pct", "as_of", "revisions", "label", "measure"]  # fmt: skip
+    if fmt in (None, "table"):  # what a reader asks first: what is it now, did it move
+        columns = ["metric", "period", "value", "change", "revisions", "measure", "change_pct",
+                   "as_of", "unit", "label", "previous_period", "previous_value"]  # fmt: skip
+    emit(rows, fmt, columns=columns, zone=context.config.settings.zone, key="metric")
 
 
 @click.command()

@@ -32,9 +32,8 @@ from core import clock
 from core.checked import host_port
 from core.status import RunStatus
 from jobs.config import Config
-from jobs.daemon import startup
 from jobs.daemon.alerting import Alerting, never_raising
-from jobs.daemon.startup import DaemonError
+from jobs.daemon.startup import DaemonError, lock, prepare_database
 from jobs.daemon.stopping import Shutdown
 from jobs.lifeline import alive
 from jobs.logs import LogFormat, run_summary
@@ -71,10 +70,10 @@ class Daemon:
 
     async def run(self) -> int:
         """Serve until a signal; the exit status (0 after a clean stop)."""
-        lock = startup.lock(self.config.database)
+        held = lock(self.config.database)
         try:
             try:
-                await asyncio.to_thread(startup.prepare_database, self.config)
+                await asyncio.to_thread(prepare_database, self.config)
             except StorageError as error:
                 raise DaemonError(
                     f"cannot use the database {self.config.database}: {error}. Check that "
@@ -106,7 +105,7 @@ class Daemon:
             await http.cleanup()
             return status
         finally:
-            lock.close()
+            held.close()
 
     # -- start-up ---------------------------------------------------------------------
 
@@ -227,9 +226,9 @@ class Daemon:
         left by an earlier daemon): a source's `running` run is its lease."""
         with Store(self.config.database, read_only=True) as store:
             held = {
-                row["source"]: row["pid"]
-                for row in store.stats.running()
-                if row["pid"] and row["pid"] != os.getpid() and alive(row["pid"])
+                run.source: run.pid
+                for run in store.stats.running()
+                if run.pid and run.pid != os.getpid() and alive(run.pid)
             }
         for name in sources:
             if name in held:

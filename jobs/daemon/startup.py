@@ -30,11 +30,11 @@ def prepare_database(config: Config) -> None:
     dead processes, record the configured sources. A run whose process still lives (a
     `crossings crawl` by hand) is left to finish."""
     with Store(config.database) as store:
-        stop_orphans({row["pid"] for row in store.stats.running() if row["pid"]})
+        stop_orphans({run.pid for run in store.stats.running() if run.pid})
         dead = {
-            row["pid"]
-            for row in store.stats.running()
-            if row["pid"] is not None and (row["pid"] == os.getpid() or not alive(row["pid"]))
+            run.pid
+            for run in store.stats.running()
+            if run.pid is not None and (run.pid == os.getpid() or not alive(run.pid))
         }
         marked = sum(
             store.runs.mark_interrupted(

@@ -11,7 +11,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import sys
 import textwrap
 import time
@@ -22,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from core.checked import free_port
 from core.errors import CrossingsError
 from core.status import RunCounts
 from jobs.config import ENV_PATH, ENV_SETTING_PREFIX, ConfigError, Settings, load
@@ -72,13 +72,6 @@ class Endpoints:
     @property
     def dashboard(self) -> str:
         return f"http://{self.listen}/"
-
-
-def free_port() -> int:
-    """A port nobody listens on right now, for the daemon's web endpoint."""
-    with socket.socket() as probe:
-        probe.bind((LOCALHOST, 0))
-        return probe.getsockname()[1]
 
 
 def check_directory(directory: Path) -> None:
@@ -175,7 +168,9 @@ class Demo:
             stack.push_async_callback(catcher.stop)
             webhook_url = await receiver.start()
             stack.push_async_callback(receiver.stop)
-            endpoints = Endpoints(site_url, smtp_port, webhook_url, f"{LOCALHOST}:{free_port()}")
+            endpoints = Endpoints(
+                site_url, smtp_port, webhook_url, f"{LOCALHOST}:{free_port(LOCALHOST)}"
+            )
             config = write_config(self.directory, endpoints, demo_sources_toml(site_url))
             database = prepare_database(config)
             self._introduce(endpoints)

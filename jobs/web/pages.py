@@ -21,8 +21,10 @@ from aiohttp import web
 from alerts.rule import drawings_for
 from alerts.standing import standing
 from core.formatting import moment, number
-from jobs.views import sources_overview
+from jobs.views import alert_standings, sources_overview
 from jobs.web import CONFIG
+from jobs.web.fitting import breakable, time_of_day
+from jobs.web.health import SCHEDULER_STATUS
 from jobs.when import parse_moment
 from series.drawing import metric_chart
 from storage import StorageError, Store
@@ -40,6 +42,7 @@ RAW_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+REFRESH_SECONDS = 60  # while the daemon runs, its pages reload themselves this often
 
 
 def register(app: web.Application) -> None:
@@ -67,6 +70,7 @@ def _environment(user_templates: Path | None) -> jinja2.Environment:
     loaders.append(jinja2.FileSystemLoader(HERE / "templates"))
     environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True)
     environment.filters["number"] = number
+    environment.filters["breakable"] = breakable
     return environment
 
 
@@ -89,13 +93,19 @@ async def _read(request: web.Request, work: Callable[[Store], Any]) -> Any:
 
 
 def _render(request: web.Request, template: str, **context: Any) -> str:
+    """`refresh`: seconds after which the page reloads itself, when the daemon serves it
+    (it keeps storing new figures); `crossings serve` alone changes nothing."""
     config = request.app[CONFIG]
     zone = config.settings.zone
+    refresh = REFRESH_SECONDS if SCHEDULER_STATUS in request.app else None
     return (
         request.app[TEMPLATES]
         .get_template(template)
         .render(
-            when=lambda stored: moment(stored, zone), timezone=config.settings.timezone, **context
+            when=lambda stored: time_of_day(stored, zone),
+            timezone=config.settings.timezone,
+            refresh=refresh,
+            **context,
         )
     )
 
@@ -117,19 +127,10 @@ def _not_found(request: web.Request, message: str) -> web.HTTPNotFound:
 async def overview(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
 
-    zone = config.settings.zone
-
     def work(store: Store) -> dict:
-        firing = []
-        for row in store.queries.firing_alerts():
-            rule = config.rules.get(row["rule"])
-            state = store.alerts.state(row["rule"], row["series"])
-            words = standing(rule, state, lambda t: moment(t, zone)) if rule else row["state"]
-            chart = rule is not None and rule.watches(row["series"])
-            firing.append({**row, "words": words, "chart": chart})
         return {
             "sources": sources_overview(config, store, now=datetime.now(UTC)),
-            "firing": firing,
+            "alerts": alert_standings(config, store),
             "changes": store.queries.latest_changes(limit=20),
         }
 
@@ -211,8 +212,22 @@ async def metric_csv(request: web.Request) -> web.Response:
 
 
 async def alerts(request: web.Request) -> web.Response:
+    """Each configured rule has an anchor here (#rule-NAME) that other pages link to."""
+    config = request.app[CONFIG]
+
     def work(store: Store) -> dict:
-        return {"firing": store.queries.firing_alerts(), "events": store.queries.alert_events()}
+        states = store.alerts.states()
+        rules = [
+            {"name": name, "rule": rule,
+             "firing": sum(1 for s in states if s.rule == name and s.state == "firing"),
+             "resolved": sum(1 for s in states if s.rule == name and s.state == "resolved")}
+            for name, rule in config.rules.items()
+        ]  # fmt: skip
+        return {
+            "rules": rules,
+            "firing": store.queries.firing_alerts(),
+            "events": store.queries.alert_events(),
+        }
 
     return _page(request, "alerts.html", **await _read(request, work))
 

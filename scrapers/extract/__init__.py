@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from core.errors import CrossingsError
+from core.status import RunStatus
 from scrapers.source import Source
 from storage import MetricEntry, NewsItem, Observation
 
@@ -79,6 +80,26 @@ def parser_failure(source: str, error: Exception) -> str:
         f"{source}: the parser failed ({type(error).__name__}: {error}); this is a bug in "
         f"crossings - the snapshot is stored, so `crossings reparse {source}` redoes it once fixed"
     )
+
+
+@dataclass(frozen=True)
+class Unread:
+    """Why a page gave nothing to store: its layout changed (the run is `broken`) or the
+    parser crashed (`failed`), with the run's reason."""
+
+    status: RunStatus
+    reason: str
+
+
+def read_page(source: Source, page: Page) -> Extraction | Unread:
+    """`extract`, its failures turned into the run's outcome (never raised: the crawl or
+    reparse goes on). One place for "a layout error is broken, any other error failed"."""
+    try:
+        return extract(source, page)
+    except LayoutError as error:
+        return Unread(RunStatus.BROKEN, str(error))
+    except Exception as error:  # a parser bug: the run says so
+        return Unread(RunStatus.FAILED, parser_failure(source.name, error))
 
 
 def extract(source: Source, page: Page) -> Extraction:

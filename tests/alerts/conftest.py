@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.checked import free_port
 from tests.alerts.servers import PASSWORD, Receiver, SmtpServer, self_signed
-from tests.serving import free_port
 
 SECRET = "s3cret-for-tests"
 

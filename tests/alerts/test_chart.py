@@ -22,6 +22,7 @@ WEEK_HIGH = Threshold(name="week-high", metric=DAILY, window=7, aggregate="mean"
                       resolve_below=3000, channels=("hook",))  # fmt: skip
 MEAN_COLOUR = (0x1F, 0x3A, 0x93)  # series/charts.py MEASURED[0]
 BAND_COLOUR = (0xF5, 0xB7, 0xB1)  # series/charts.py BAND, at half opacity on white
+THIS_YEAR = datetime.now(UTC).year
 
 
 def fill(store, days: int, at: datetime) -> None:
@@ -70,7 +71,8 @@ def _near(pixel, colour, tolerance) -> bool:
 @pytest.mark.parametrize(
     ("periods", "ticks"),
     [
-        (["2024-06-01", "2024-06-02"], ["Jun 1", "Jun 2"]),
+        (["2024-06-01", "2024-06-02"], ["Jun 1, 2024", "Jun 2, 2024"]),  # not this year
+        ([f"{THIS_YEAR}-06-01", f"{THIS_YEAR}-06-02"], ["Jun 1", "Jun 2"]),
         (["2024-12-31", "2025-01-01"], ["Dec 31, 2024", "Jan 1, 2025"]),
         (["2024-05", "2024-06"], ["May 2024", "Jun 2024"]),
         (["FY2023", "FY2024"], ["FY2023", "FY2024"]),

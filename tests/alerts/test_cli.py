@@ -9,8 +9,10 @@ from alerts.engine import evaluate
 from jobs.cli import cli
 from jobs.config import load
 from storage import Observation, Store
+from tests.configs import BACKLOG_RULE
 
-CONFIG = """
+CONFIG = (
+    """
 [settings]
 database = "crossings.db"
 
@@ -25,18 +27,14 @@ username = "me"
 password_env = "CROSSINGS_TEST_UNSET_PASSWORD"
 sender = "me@example.org"
 to = ["desk@example.org"]
-
-[rules.trac-backlog]
-kind = "threshold"
-description = "TRAC backlog passed 3.5 million"
-metric = "trac.court.backlog"
-above = 3_500_000
-channels = ["log"]
-
+"""
+    + BACKLOG_RULE.format(channel="log")
+    + """
 [digests.weekly]
 channels = ["log"]
 metrics = ["trac.*"]
 """
+)
 
 
 @pytest.fixture

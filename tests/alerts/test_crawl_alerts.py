@@ -4,31 +4,16 @@ backlog past 3.5 million sends one signed webhook; the next crawl sends nothing 
 from jobs.demo.site import DemoSite, demo_sources_toml
 from storage import Store
 from tests.commands import crossings
-
-RULES = """
-[channels.hook]
-kind = "webhook"
-url = "{url}"
-secret_env = "CROSSINGS_TEST_HOOK_SECRET"
-timeout = 5
-
-[rules.trac-backlog]
-kind = "threshold"
-description = "TRAC backlog passed 3.5 million"
-metric = "trac.court.backlog"
-above = 3_500_000
-channels = ["hook"]
-"""
+from tests.configs import BACKLOG_RULE, webhook, write_config
 
 
 def test_crawl_then_alert_once_and_no_alerts_skips(tmp_path, receiver):
     with DemoSite(day_seconds=3600) as site:
-        config = tmp_path / "crossings.toml"
-        sources = demo_sources_toml(site.base_url)
-        config.write_text(
-            '[settings]\ndatabase = "crossings.db"\ndownload_delay = 0\n'
-            + sources
-            + RULES.format(url=receiver.url)
+        config = write_config(
+            tmp_path,
+            demo_sources_toml(site.base_url),
+            webhook(receiver.url),
+            BACKLOG_RULE.format(channel="hook"),
         )
         quiet = crossings(config, "crawl", "trac-quickfacts", "--no-alerts")
         assert quiet.returncode == 0, quiet.stdout + quiet.stderr

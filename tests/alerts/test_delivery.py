@@ -11,9 +11,9 @@ from alerts.delivery import backoff, deliver_due
 from alerts.engine import evaluate
 from alerts.rules.news import NewsMatch
 from alerts.rules.threshold import Threshold
+from core.checked import free_port
 from storage import MetricEntry, NewsItem, Observation, SourceEntry
 from tests.alerts.servers import USER, SmtpServer
-from tests.serving import free_port
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)  # later than anything stored, so messages are due
 

@@ -16,12 +16,12 @@ from alerts.channels.webhook import Webhook
 from alerts.delivery import deliver_due
 from alerts.engine import evaluate
 from alerts.message import DeliveryError, Message
+from core.checked import free_port
 from jobs.cli import cli
 from jobs.config import load
 from storage import Observation, Store
 from tests.alerts.servers import USER, DrippingSmtp, Receiver, SmtpServer
 from tests.alerts.test_delivery import T0, backlog_alert, hook_channel
-from tests.serving import free_port
 
 MESSAGE = Message(subject="s", text="t", html="<p>t</p>", data={}, idempotency_key="k1")
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from storage import Store
 from tests.commands import crossings
+from tests.configs import settings, webhook
 from tests.scrapers.server import Route, Site
 
 START = date(2024, 5, 1)
@@ -20,12 +21,9 @@ def day(n: int) -> str:
     return (START + timedelta(days=n - 1)).isoformat()
 
 
-CONFIG = """
-[settings]
-database = "crossings.db"
-download_delay = 0
-obey_robots_txt = false
-
+CONFIG = (
+    settings(obey_robots_txt=False)
+    + """
 [sources.daily]
 kind = "json"
 url = "{url}/daily.json"
@@ -38,13 +36,9 @@ encounters = "cbp.swb.encounters.daily"
 [metrics.cbp-swb-weekly-mean]
 expression = 'rolling("cbp.swb.encounters.daily", "7d", mean)'
 label = "7-day mean of daily encounters"
-
-[channels.hook]
-kind = "webhook"
-url = "{hook}"
-secret_env = "CROSSINGS_TEST_HOOK_SECRET"
-timeout = 5
-
+"""
+    + webhook("{hook}")
+    + """
 [rules.border-proclamation]
 kind = "threshold"
 description = "Border proclamation (amended)"
@@ -57,6 +51,7 @@ resolve_for = "28d"
 lift_after = "14d"
 channels = ["hook"]
 """
+)
 
 
 def test_a_new_database_loaded_in_one_crawl_shows_the_past_as_history(tmp_path, receiver):

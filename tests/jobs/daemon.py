@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import LocalServer, QuietHandler, free_port
+from core.checked import free_port
+from tests.serving import LocalServer, QuietHandler
 
 DEADLINE = 45.0  # seconds any awaited condition may take before the test fails
 DAEMON = [sys.executable, "-m", "jobs"]

@@ -13,6 +13,7 @@ import jobs.cli
 from jobs.cli import COMMAND_PATHS, cli
 from jobs.demo.site import DemoSite, demo_sources_toml
 from storage import Store
+from tests.configs import write_config
 
 
 def test_every_command_a_module_offers_is_in_the_table_under_its_name():
@@ -51,11 +52,7 @@ def test_crawl_crawls_in_the_command_process(tmp_path):
     """A one-shot crawl starts no second interpreter: its run row carries the pid of the
     `crossings crawl` process itself."""
     with DemoSite(day_seconds=3600) as site:
-        config = tmp_path / "crossings.toml"
-        config.write_text(
-            '[settings]\ndatabase = "crossings.db"\ndownload_delay = 0\n'
-            + demo_sources_toml(site.base_url)
-        )
+        config = write_config(tmp_path, demo_sources_toml(site.base_url))
         command = subprocess.Popen(
             [sys.executable, "-m", "jobs", "--config", str(config),
              "crawl", "trac-completions", "--no-alerts"],
@@ -76,13 +73,13 @@ def test_the_command_to_try_again_stays_copyable_when_many_sources_failed(tmp_pa
         closed.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/table.html"
         names = [f"s{i:02d}" for i in range(25)]
-        config = tmp_path / "crossings.toml"
-        config.write_text(
-            '[settings]\ndatabase = "crossings.db"\ndownload_delay = 0\nretries = 0\n'
-            + "".join(
+        config = write_config(
+            tmp_path,
+            *(
                 f'\n[sources.{name}]\nkind = "table"\nurl = "{url}"\nmetric = "m.{name}.{{row}}"\n'
                 for name in names
-            )
+            ),
+            retries=0,
         )
 
         def crawl(*arguments: str) -> str:

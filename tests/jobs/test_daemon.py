@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from core.checked import free_port
 from core.status import RunStatus
 from tests.jobs.daemon import DAEMON, DEADLINE, by_source, write_config
-from tests.serving import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -43,6 +43,9 @@ def test_sources_run_on_their_schedules_and_health_and_metrics_answer(tmp_path, 
     assert "crossings_scheduler_running 1.0" in text
     assert 'crossings_outbox_messages{status="dead"} 0.0' in text
     assert "crossings_crawl_duration_seconds_count" in text
+    status, body = daemon.get("/")
+    assert status == 200
+    assert b'<meta http-equiv="refresh" content="60">' in body  # its pages keep up
     assert daemon.stop() == 0
     assert "fast ok new=" in daemon.log.read_text()  # one summary line per run
 

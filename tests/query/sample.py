@@ -173,3 +173,23 @@ def fill(store: Store) -> dict[str, int]:
         )  # fmt: skip
         evaluate(store, {"week_high": WEEK_HIGH}, now=clock.parse(at))
     return ids
+
+
+FAILING_SOURCE = """
+[sources.dhs_news_releases]
+kind = "query_test_page"
+url = "https://www.dhs.gov/news-releases/press-releases"
+title = "DHS press releases about Immigration and Customs Enforcement"
+schedule = "0 */6 * * *"
+"""
+
+
+def fail(store: Store) -> None:
+    """A run of the FAILING_SOURCE that could not reach its site, as the crawl reports it."""
+    run = store.runs.start("dhs_news_releases", trigger="schedule")
+    store.runs.finish(
+        run, "failed",
+        reason="https://www.dhs.gov/news-releases/press-releases?page=1&items_per_page=50: "
+               "DNS lookup failed: no such host www.dhs.gov (check the address and this "
+               "machine's network)",
+    )  # fmt: skip

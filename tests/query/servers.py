@@ -10,9 +10,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from core.checked import free_port
 from jobs.config import Config
 from jobs.web.app import make_app
-from tests.serving import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from core.checked import free_port
 from storage import Observation, Store
 from tests.query.sample import BACKLOG, fill
-from tests.serving import free_port
 
 pytest.importorskip("datasette", reason="the `datasette` extra is not installed")
 METADATA = Path(__file__).parents[2] / "datasette" / "metadata.yml"

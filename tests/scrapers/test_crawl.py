@@ -10,16 +10,11 @@ import pytest
 from jobs.demo.site import SITE
 from jobs.runners.local import LocalRunner
 from storage import Store
+from tests.configs import settings
 from tests.scrapers.pages import page_bytes
 from tests.scrapers.server import Route, Site
 
-SETTINGS = """[settings]
-database = "crossings.db"
-download_delay = 0
-timeout = 2
-retries = 1
-max_body_mb = 1
-"""
+SETTINGS = settings(timeout=2, retries=1, max_body_mb=1)
 SOURCES = """
 [sources.table]
 kind = "table"

@@ -8,6 +8,7 @@ from itertools import cycle, islice
 from pathlib import Path
 
 from storage import Store
+from tests.configs import settings
 from tests.scrapers.server import Route, Site
 
 ROWS = 1_000_000
@@ -23,11 +24,9 @@ KINDS = [
     ("Office of Field Operations", "Southwest Land Border", "El Paso Field Office",
      "El Paso", "Inadmissibles"),
 ]  # fmt: skip
-CONFIG = """[settings]
-database = "crossings.db"
-download_delay = 0
-max_body_mb = 500
-
+CONFIG = (
+    settings(max_body_mb=500)
+    + """
 [sources.aor]
 kind = "csv"
 url = "{url}/nationwide-encounters-fy22-fy25-aor.csv"
@@ -38,6 +37,7 @@ month = "Month (abbv)"
 [sources.aor.filters]
 Component = "U.S. Border Patrol"
 """
+)
 # The crawl child, with its peak memory reported by the process that waited for it.
 MEASURED = (
     "import resource, subprocess, sys\n"

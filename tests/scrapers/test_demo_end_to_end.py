@@ -9,17 +9,14 @@ import pytest
 from jobs.demo.site import DemoSite, demo_sources_toml
 from storage import Store
 from tests.commands import crossings
+from tests.configs import write_config
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     with DemoSite(day_seconds=3600) as site:
-        config = folder / "crossings.toml"
-        config.write_text(
-            '[settings]\ndatabase = "crossings.db"\ndownload_delay = 0\n'
-            + demo_sources_toml(site.base_url)
-        )
+        config = write_config(folder, demo_sources_toml(site.base_url))
         first = crossings(config, "crawl", "--all")
         yield config, folder / "crossings.db", first
 

@@ -9,6 +9,7 @@ import pytest
 
 from jobs.runners.local import LocalRunner
 from storage import Store
+from tests.configs import settings
 from tests.scrapers.server import Route, Site
 
 ROWS = [("FY 2023", "1,200"), ("FY 2024", "1,500"), ("FY 2024", "1,700")]
@@ -27,11 +28,8 @@ def records(rows) -> bytes:
 def write_config(tmp_path, url: str, duplicates: str = "") -> None:
     combine = f'duplicates = "{duplicates}"\n' if duplicates else ""
     (tmp_path / "crossings.toml").write_text(
-        f"""[settings]
-database = "crossings.db"
-download_delay = 0
-obey_robots_txt = false
-
+        settings(obey_robots_txt=False)
+        + f"""
 [sources.rows]
 kind = "table"
 url = "{url}/rows.html"

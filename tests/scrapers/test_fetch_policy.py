@@ -6,10 +6,10 @@ two requests to the site overlap or come closer than `download_delay`, whichever
 either came. Plus the retry waits and the Retry-After cap."""
 
 import logging
-import socket
 from itertools import pairwise
 from urllib.parse import urlsplit
 
+from core.checked import free_port
 from jobs.runners.local import LocalRunner
 from scrapers.fetching import MAX_RETRY_AFTER, FetchSettings, disallowed, refused, retry_wait
 from tests.scrapers.pages import page_bytes
@@ -48,16 +48,10 @@ def crawl(tmp_path, settings: str, sources: str, names: list[str]) -> dict:
     return {result.source: result for result in LocalRunner(config).crawl_sync(names)}
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_robots_txt_is_read_once_and_both_ways_fail_in_the_same_words(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)  # the crawl child logs at the level of this process
     site = Site()
-    nobody = f"http://127.0.0.1:{closed_port()}"
+    nobody = f"http://127.0.0.1:{free_port()}"
     excerpt = page_bytes("cbp_sbo_encounters_excerpt.csv")
     site.routes.update({
         "/reports/695/": Route(page_bytes("report-695.html")),

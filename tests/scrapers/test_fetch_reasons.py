@@ -10,6 +10,7 @@ import time
 import pytest
 
 from jobs.runners.local import LocalRunner
+from tests.configs import settings
 from tests.serving import LocalServer, QuietHandler, running
 
 CSV_LINES = [b"Fiscal Year,Month (abbv),Encounter Count\n"] + [
@@ -52,13 +53,9 @@ def site():
 
 
 def test_each_failure_names_its_real_cause(tmp_path, site):
-    (tmp_path / "crossings.toml").write_text(f"""[settings]
-database = "crossings.db"
-download_delay = 0
-timeout = 2
-retries = 1
-max_body_mb = 1
-
+    (tmp_path / "crossings.toml").write_text(
+        settings(timeout=2, retries=1, max_body_mb=1)
+        + f"""
 [sources.loop]
 kind = "table"
 url = "{site}/loop/a"
@@ -84,7 +81,8 @@ metric = "trickle.n"
 value = "Encounter Count"
 year = "Fiscal Year"
 month = "Month (abbv)"
-""")
+"""
+    )
     results = LocalRunner(tmp_path / "crossings.toml").crawl_sync(
         ["loop", "bomb", "busy", "trickle"]
     )

@@ -11,6 +11,7 @@ import pytest
 
 from storage import Store
 from tests.commands import crossings
+from tests.configs import settings
 from tests.scrapers.server import Route, Site
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
@@ -23,13 +24,9 @@ LANDING = f"""<html><body><h2>Detention Statistics</h2><ul>
   (data as of 02/12/2026)</a></li>
 <li><a href="/doclib/detention/guide.pdf">Guide</a></li></ul></body></html>""".encode()
 
-CONFIG = """[settings]
-database = "crossings.db"
-download_delay = 0
-timeout = 5
-retries = 0
-contact = "desk@example.org"
-
+CONFIG = (
+    settings(timeout=5, retries=0, contact="desk@example.org")
+    + """
 [sources.ice-landing]
 kind = "xlsx"
 url = "{url}/detain/detention-management"
@@ -79,6 +76,7 @@ kind = "console"
 kind = "source_health"
 channels = ["log"]
 """
+)
 
 
 def current(database: Path, prefix: str) -> dict[tuple[str, str], float]:

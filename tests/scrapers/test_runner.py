@@ -14,14 +14,12 @@ import pytest
 from jobs.logs import JsonFormatter, relog
 from jobs.runners.local import LocalRunner
 from storage import Store
+from tests.configs import settings
 from tests.scrapers.server import Route, Site
 
-SOURCES = """[settings]
-database = "crossings.db"
-download_delay = 0
-timeout = 60
-retries = 0
-
+SOURCES = (
+    settings(timeout=60, retries=0)
+    + """
 [sources.quick]
 kind = "feed"
 url = "{url}/quick.xml"
@@ -30,6 +28,7 @@ url = "{url}/quick.xml"
 kind = "feed"
 url = "{url}/slow.xml"
 """
+)
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 <item><title>One</title><link>https://example.org/1</link></item></channel></rss>"""
 

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.serving import free_port
+from core.checked import free_port
 
 USERNAME = "crossings"
 PASSWORD = "node-secret"

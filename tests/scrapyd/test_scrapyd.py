@@ -21,6 +21,7 @@ from jobs.runners.local import LocalRunner
 from jobs.runners.scrapyd import ScrapydRunner
 from scrapers.records import ingest, read_lines
 from storage import Store
+from tests import configs
 from tests.jobs.daemon import RunningDaemon
 from tests.scrapers.server import Route, Site
 from tests.scrapyd.nodes import ScrapydNode
@@ -30,16 +31,10 @@ pytestmark = pytest.mark.slow
 
 def write_config(directory: Path, sources: str, *, runner: str, nodes=(), extra="") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    node_list = ", ".join(f'"{node.url}"' for node in nodes)
-    path = directory / "crossings.toml"
-    path.write_text(
-        "[settings]\n"
-        'database = "data/crossings.db"\n'
-        "download_delay = 0\nretries = 0\nshutdown_grace = 1\n"
-        f'runner = "{runner}"\n'
-        f"scrapyd_nodes = [{node_list}]\n\n" + sources + extra
-    )
-    return path
+    return configs.write_config(
+        directory, "\n", sources, extra, database="data/crossings.db", retries=0,
+        shutdown_grace=1, runner=runner, scrapyd_nodes=[node.url for node in nodes],
+    )  # fmt: skip
 
 
 def demo_sources(site: DemoSite) -> str:

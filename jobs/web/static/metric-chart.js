@@ -1,9 +1,10 @@
 // Paints a metric's chart with Chart.js from the definition the page embeds (#chart-data,
 // built by alerts/drawing.py, the same one the alert email and the digest paint): the
 // values (revised ones as orange triangles), what each rule measures (e.g. the 7-day
-// mean), its levels as dashed lines, firing periods shaded, and a legend for all of them.
-// The x axis counts in the series' own grain (days, months, quarters, years), so ticks
-// fall on whole periods and never repeat.
+// mean), its levels as dashed lines (and labelled on the y axis), firing periods shaded,
+// and a legend whose swatches look like what they name. The x axis counts in the series'
+// own grain (days, months, quarters, years), so ticks fall on whole periods and never
+// repeat; days carry their year when they are not of this year.
 (function () {
   "use strict";
   var canvas = document.getElementById("series-chart");
@@ -18,9 +19,10 @@
   var first = xs.length ? Math.min.apply(null, xs) : 0;
   var last = xs.length ? Math.max.apply(null, xs) : 1;
   var pad = Math.max((last - first) * 0.02, 0.5);  // keep the first and last points inside
-  var years = {};
-  data.periods.forEach(function (p) { years[p.slice(0, 4)] = true; });
-  var manyYears = Object.keys(years).length > 1;
+  var levelValues = [];
+  data.levels.forEach(function (level) {
+    if (levelValues.indexOf(level.value) < 0) { levelValues.push(level.value); }
+  });
   var atX = {};
   xs.forEach(function (x, i) { atX[x] = i; });
 
@@ -29,7 +31,7 @@
     if (data.grain === "day") {
       var day = new Date(v * 86400000);
       var text = MONTHS[day.getUTCMonth()] + " " + day.getUTCDate();
-      return manyYears ? text + ", " + day.getUTCFullYear() : text;
+      return data.with_year ? text + ", " + day.getUTCFullYear() : text;
     }
     if (data.grain === "month") { return MONTHS[((v % 12) + 12) % 12] + " " + Math.floor(v / 12); }
     if (data.grain === "quarter") { return Math.floor(v / 4) + "-Q" + ((v % 4) + 1); }
@@ -51,6 +53,10 @@
     pointBackgroundColor: data.revised.map(function (r) { return r ? REVISED : raw; }),
     pointBorderColor: data.revised.map(function (r) { return r ? REVISED : raw; })
   }];
+  if (data.revised.indexOf(true) >= 0) {  // a legend entry for the triangles
+    datasets.push({ label: "revised value", data: [], legendStyle: "triangle",
+                    borderColor: REVISED, backgroundColor: REVISED });
+  }
   data.measured.forEach(function (line, index) {
     var colour = MEASURED[index % MEASURED.length];
     datasets.push({
@@ -72,7 +78,8 @@
   var bandLabels = {};
   data.bands.forEach(function (band) { bandLabels[band.label] = true; });
   Object.keys(bandLabels).forEach(function (label) {  // legend entries for the shading
-    datasets.push({ label: label, data: [], backgroundColor: BAND, borderColor: BAND, borderWidth: 0 });
+    datasets.push({ label: label, data: [], legendStyle: "rect", backgroundColor: BAND,
+                    borderColor: BAND, borderWidth: 0 });
   });
 
   var shading = {  // firing periods, painted under the lines
@@ -92,6 +99,32 @@
   var number = function (v) {
     return Number(v).toLocaleString("en-US", { maximumFractionDigits: Math.abs(v) >= 100 ? 1 : 2 });
   };
+  var levelColour = function (value) {
+    var level = data.levels.filter(function (l) { return l.value === value; })[0];
+    return level ? (level.resolves ? RESOLVES : FIRES) : "#5b6673";
+  };
+  var withLevels = function (scale) {  // each level gets its tick; nearby round ones make room
+    if (!levelValues.length) { return; }
+    var values = scale.ticks.map(function (t) { return t.value; });
+    var step = values.length > 1 ? Math.abs(values[1] - values[0]) : 0;
+    var kept = scale.ticks.filter(function (t) {
+      return levelValues.every(function (v) { return Math.abs(t.value - v) >= step / 2; });
+    });
+    levelValues.forEach(function (v) { kept.push({ value: v }); });
+    scale.ticks = kept.sort(function (a, b) { return a.value - b.value; });
+  };
+  // Swatches drawn like their lines: dashed levels as dashes, the shading as a box.
+  var swatches = function (chart) {
+    return Chart.defaults.plugins.legend.labels.generateLabels(chart).map(function (item) {
+      var dataset = chart.data.datasets[item.datasetIndex];
+      item.pointStyle = dataset.legendStyle || "line";
+      item.lineDash = dataset.borderDash || [];  // the point style alone forgets the dash
+      item.lineWidth = dataset.legendStyle ? 1 : dataset.borderWidth;
+      return item;
+    });
+  };
+  Chart.defaults.font.size = 12;  // 12 CSS pixels on a phone too
+  Chart.defaults.color = "#3d4854";
   new Chart(canvas, {
     type: "line",
     data: { datasets: datasets },
@@ -110,10 +143,21 @@
           },
           ticks: { callback: tick, maxRotation: 0, autoSkipPadding: 12 }
         },
-        y: { grace: "5%", ticks: { callback: number } }  // lines at the extremes stay visible
+        y: {
+          grace: "5%",  // lines at the extremes stay visible
+          afterBuildTicks: withLevels,
+          // a few round ticks, so that every level's tick is drawn (none skipped for room)
+          ticks: {
+            callback: number, maxTicksLimit: 6, autoSkip: false,
+            color: function (context) { return levelColour(context.tick.value); }
+          }
+        }
       },
       plugins: {
-        legend: { position: "bottom", labels: { boxWidth: 18 } },
+        legend: {
+          position: "bottom",
+          labels: { usePointStyle: true, pointStyleWidth: 28, boxHeight: 8, generateLabels: swatches }
+        },
         tooltip: {
           filter: function (item) { return item.datasetIndex <= data.measured.length; },
           callbacks: {

@@ -15,7 +15,7 @@ import requests
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.serving import free_port
+from core.checked import free_port
 
 COLLECTION = "crossings"
 

@@ -12,12 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from core.checked import free_port
 from jobs.config import load
 from storage import Observation, Store
 from tests.archives import Archived, pywb
 from tests.commands import crossings
 from tests.query.servers import serving
-from tests.serving import LocalServer, QuietHandler, free_port, running
+from tests.serving import LocalServer, QuietHandler, running
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
 TRAC_URL = "https://tracreports.org/immigration/detentionstats/pop_agen_table.json"

@@ -221,10 +221,21 @@ class Recorder:
 
     def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:
         reason = "; ".join(dict.fromkeys(filter(None, [reason, *run.said]))) or None
-        run.status, run.reason = RunStatus(status), reason
+        run.status, run.reason = RunStatus(status), broken_hint(run.name, status, reason)
         run.seconds = time.monotonic() - run.started
         notice = run.notice if run.status is RunStatus.OK else None
-        self.store.runs.finish(run.run_id, run.status, reason=reason, counts=run, notice=notice)
+        self.store.runs.finish(run.run_id, run.status, reason=run.reason, counts=run, notice=notice)
+
+
+def broken_hint(name: str, status: RunStatus | str, reason: str | None) -> str | None:
+    """A broken run's reason ends with the command that shows what the page has now and
+    proposes the fix (the page was reached: network advice would mislead)."""
+    if status != RunStatus.BROKEN or not reason or "inspect --source" in reason:
+        return reason
+    return (
+        f"{reason}; `crossings inspect --source {name}` shows what the page has now and "
+        "the smallest change of the source's keys that reads it"
+    )
 
 
 def sample(extraction: Extraction, count: int = 3) -> str:

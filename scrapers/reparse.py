@@ -24,7 +24,7 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     """Re-extract the newest stored body of `source`; the run records the outcome."""
     recorder = Recorder(store)
     run = recorder.start(name, source, trigger="reparse", pid=None)
-    snapshot, link_text = _newest_body(store, name, source)
+    snapshot, link_text = newest_body(store, name, source)
     if snapshot is None or snapshot.sha256 is None:
         recorder.finish(
             run,
@@ -55,7 +55,7 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     return Reparsed(run, snapshot, [*result.new, *result.revised])
 
 
-def _newest_body(store: Store, name: str, source: Source) -> tuple[Snapshot | None, str]:
+def newest_body(store: Store, name: str, source: Source) -> tuple[Snapshot | None, str]:
     """The newest stored body, and the text of the link to it: for a file found via a
     landing page, the newest file the page currently points at (else the newest of any
     name)."""

@@ -24,6 +24,7 @@ COMMAND_PATHS = {
     "crawl": "jobs.cli.crawl:crawl",
     "reparse": "jobs.cli.crawl:reparse",
     "backfill": "jobs.cli.backfill:backfill",
+    "inspect": "jobs.cli.inspect:inspect",
     "alerts": "jobs.cli.alerts:alerts",
     "notify": "jobs.cli.alerts:notify",
     "digest": "jobs.cli.alerts:digest",
@@ -58,6 +59,9 @@ SHORT_HELP = {
     ),
     "backfill": (
         "Read SOURCE's captures from a web archive, from before crossings watched it: each..."
+    ),
+    "inspect": (
+        "List, numbered, everything crossings could read at TARGET (a URL or a file here):..."
     ),
     "alerts": "Show each rule's state per series, the recent events and the outbox.",
     "notify": "Check that channels deliver.",

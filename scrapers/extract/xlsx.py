@@ -36,9 +36,9 @@ def extract(source: XlsxSource, page: Page) -> Extraction:
     sheet = book.get_sheet_by_name(name)
     values = sheet.to_python(skip_empty_area=False)
     top, left = _start(source, values, name, page)
-    region = _region(values, top, left)
-    _fill_merged(sheet, region, values, top, left)
-    cells = [[_cell(value) for value in row] for row in region]
+    table = region(values, top, left)
+    _fill_merged(sheet, table, values, top, left)
+    cells = [[as_cell(value) for value in row] for row in table]
     where = f"sheet {name.strip()!r} of {page.url}"
     if source.table_title:
         where = f"the table {squash(str(values[top - 1][left]))!r} on {where}"
@@ -132,7 +132,7 @@ def _next_filled_row(values: list[list[Any]], row_index: int, column: int) -> in
     return row_index
 
 
-def _region(values: list[list[Any]], top: int, left: int) -> list[list[Any]]:
+def region(values: list[list[Any]], top: int, left: int) -> list[list[Any]]:
     """From the top-left cell down to the next blank row (blank under the whole header) and
     right to the next blank column (blank over all the table's rows)."""
     header = values[top] if top < len(values) else []
@@ -174,7 +174,7 @@ def _fill_merged(
                     region[row - top][column - left] = value
 
 
-def _cell(value: Any) -> Cell:
+def as_cell(value: Any) -> Cell:
     kind = type(value)
     if kind is str:
         return Cell(" ".join(value.split()))

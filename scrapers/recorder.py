@@ -234,7 +234,8 @@ def broken_hint(name: str, status: RunStatus | str, reason: str | None) -> str |
         return reason
     return (
         f"{reason}; `crossings inspect --source {name}` shows what the page has now and "
-        "the smallest change of the source's keys that reads it"
+        f"the smallest change of the source's keys that reads it; after the edit, "
+        f"`crossings reparse {name}` stores its values"
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from core.status import RunStatus
 from scrapers.extract import LayoutError, Page, Unread, read_page
+from scrapers.extract.bounds import Limits
 from scrapers.extract.links import find_file
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
@@ -20,7 +21,7 @@ class Reparsed:
     changes: list[Change] = field(default_factory=list)
 
 
-def reparse(store: Store, name: str, source: Source) -> Reparsed:
+def reparse(store: Store, name: str, source: Source, limits: Limits | None = None) -> Reparsed:
     """Re-extract the newest stored body of `source`; the run records the outcome."""
     recorder = Recorder(store)
     run = recorder.start(name, source, trigger="reparse", pid=None)
@@ -35,10 +36,11 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     sha256 = snapshot.sha256
     if source.streamed:
         opener = lambda: store.snapshots.open_body(sha256)  # noqa: E731
-        page = Page(snapshot.url, opener=opener, link_text=link_text)
+        page = Page(snapshot.url, opener=opener, link_text=link_text, limits=limits or Limits())
     else:
         body = store.snapshots.body(sha256)
-        page = Page(snapshot.url, body, content_type=snapshot.content_type or "")
+        page = Page(snapshot.url, body, content_type=snapshot.content_type or "",
+                    limits=limits or Limits())  # fmt: skip
     extraction = read_page(source, page)
     if isinstance(extraction, Unread):
         recorder.finish(run, extraction.status, extraction.reason)

@@ -3,6 +3,7 @@ revisions, alert history, exports, and arbitrary SQL that can never write. The C
 web pages and Datasette's canned queries ask the same questions, so the SQL lives here."""
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,33 @@ from storage.runs import sql_list
 from storage.views import with_views
 
 GLOB_MARKS = ("*", "?", "[")
+
+
+PROGRESS_STEPS = 10_000  # SQLite instructions between two looks at the clock
+
+
+def _too_long(seconds: float | None) -> str:
+    return (
+        f"the query ran longer than {seconds:g} s and was stopped; narrow it (a WHERE, a "
+        "LIMIT, a recursive CTE that ends) or give it more time with --time-limit"
+    )
+
+
+def _rows(
+    cursor: sqlite3.Cursor, columns: list[str], seconds: float | None
+) -> Iterator[dict[str, Any]]:
+    """The rows as dicts; a statement stopped at its time limit while rows were being read
+    is a StorageError saying so. Once read, the connection has no time limit again."""
+    try:
+        for row in cursor:
+            yield dict(zip(columns, row, strict=True))
+    except sqlite3.OperationalError as error:
+        if seconds is not None and "interrupted" in str(error).lower():
+            raise StorageError(_too_long(seconds)) from None
+        raise StorageError(f"SQL error: {error}") from None
+    finally:
+        if seconds is not None:
+            cursor.connection.set_progress_handler(None, 0)
 
 
 @dataclass(frozen=True)
@@ -214,13 +242,23 @@ class Queries(Repository):
             raise
 
     # -------------------------------------------------------------------- free SQL
-    def run_sql(self, sql: str, params: Params = ()) -> QueryResult:
+    def run_sql(
+        self, sql: str, params: Params = (), *, seconds: float | None = None
+    ) -> QueryResult:
         """Run one statement of the user's SQL. On a read-only store a write is refused
-        with a StorageError saying so; other SQL errors are StorageErrors too."""
+        with a StorageError saying so; other SQL errors are StorageErrors too. With
+        `seconds`, SQLite stops the statement once it has run that long, rows still to
+        read included (a recursive CTE without end), and a StorageError says so."""
+        conn = self.db.conn
+        deadline = None if seconds is None else time.monotonic() + seconds
+        if deadline is not None:
+            conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
         try:
-            cursor = self.db.conn.execute(sql, params)
+            cursor = conn.execute(sql, params)
         except sqlite3.OperationalError as error:
             text = str(error).lower()
+            if "interrupted" in text and deadline is not None:
+                raise StorageError(_too_long(seconds)) from None
             if "readonly" in text or "read-only" in text:
                 raise StorageError(
                     f"refused: this query would change the database ({error}). Queries run "
@@ -235,4 +273,4 @@ class Queries(Repository):
         except (sqlite3.ProgrammingError, sqlite3.DatabaseError) as error:
             raise StorageError(f"SQL error: {error}") from None
         columns = [column[0] for column in cursor.description or ()]
-        return QueryResult(columns, (dict(zip(columns, row, strict=True)) for row in cursor))
+        return QueryResult(columns, _rows(cursor, columns, seconds))

@@ -263,9 +263,19 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str | None) ->
     "-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
     help="A value for :NAME in the SQL (repeatable).",
 )  # fmt: skip
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0,
+    show_default=True, metavar="SECONDS", help="Stop the query after this many seconds.",
+)  # fmt: skip
 @output_options
 @pass_context
-def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: str | None) -> None:
+def query(
+    context: Context,
+    sql: str,
+    params: tuple[tuple[str, str], ...],
+    time_limit: float,
+    fmt: str | None,
+) -> None:
     """Run one SQL statement on a read-only connection; a write is refused.
 
     Tables: sources, runs, snapshots, bodies, metrics, observations (current values have
@@ -275,7 +285,7 @@ def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: 
     where metric = :m and superseded_at is null" -p m trac.court.backlog --csv
     """
     with context.store() as store:
-        result = store.queries.run_sql(sql, dict(params))
+        result = store.queries.run_sql(sql, dict(params), seconds=time_limit)
         rows = list(result.rows) if fmt in (None, "table", "wide") else result.rows
         emit(rows, fmt, columns=result.columns, zone=context.config.settings.zone)
 

@@ -13,7 +13,7 @@ import lxml.html
 
 from core.periods import PeriodError, month_number
 from scrapers.extract import LayoutError, Page
-from scrapers.extract.links import find_file
+from scrapers.extract.links import family_name, find_file
 from scrapers.inspect.survey import Candidate, Found
 from scrapers.source import Source
 
@@ -58,8 +58,7 @@ def candidates(page: Page, root: lxml.html.HtmlElement) -> Found:
 def family(name: str) -> str:
     """The pattern a file's name shares with its other releases: numbers and month names
     vary, a re-upload suffix (`_0`) may be added; anchored after a '/'."""
-    stem, _, extension = name.rpartition(".")
-    stem = re.sub(r"_\d$", "", stem)  # CBP's re-uploads: ...-aug-aor_0.csv
+    stem, _, extension = family_name(name).rpartition(".")  # ...-aug-aor_0.csv: -aor.csv
     parts = []
     for token in TOKEN.findall(stem):
         if token.startswith("%"):

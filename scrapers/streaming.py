@@ -63,6 +63,10 @@ class Again(NamedTuple):
     asked: float | None
     final: bool = False
 
+    def wait(self, settings: FetchSettings, tries: int) -> float | None:
+        """Seconds to wait before the next try, or None when there is none."""
+        return None if self.final else retry_wait(settings, tries, self.asked)
+
 
 async def download(
     url: str,
@@ -88,7 +92,7 @@ async def download(
             )
         if isinstance(answer, Streamed):
             return answer
-        wait = None if answer.final else retry_wait(settings, tries, answer.asked)
+        wait = answer.wait(settings, tries)
         if wait is None or cancelled():
             raise FetchError(answer.reason + after_retries(tries))
         await asyncio.sleep(wait)
@@ -106,7 +110,7 @@ def fetch_now(url: str, settings: FetchSettings, *, headers: dict[str, str]) -> 
         answer = _try(session, url, settings, {}, lambda: False, lambda requests, size: None)
         if isinstance(answer, Streamed):
             return answer
-        wait = retry_wait(settings, tries, answer.asked)
+        wait = answer.wait(settings, tries)
         if wait is None:
             raise FetchError(answer.reason + after_retries(tries))
         time.sleep(wait)

@@ -12,7 +12,7 @@ from core.status import FAILURES, SUCCEEDED
 from storage.errors import StorageError
 from storage.migrations import require
 from storage.observations import METRIC_NAMES, series_where
-from storage.repository import Params, Repository, Row
+from storage.repository import Params, Repository, Row, where
 from storage.runs import sql_list
 from storage.views import with_views
 
@@ -80,12 +80,26 @@ class Queries(Repository):
                ORDER BY names.name"""
         )
 
-    def snapshots_of(self, source: str, *, limit: int = 100) -> list[Row]:
-        """The newest fetches of a source, with the run that made them."""
+    def snapshots_of(self, source: str, *, limit: int = 100, archived: bool = False) -> list[Row]:
+        """The newest live fetches of a source, with the run that made them; or, with
+        `archived`, its captures read from web archives (newest capture first)."""
         return self._rows(
-            """SELECT id, run_id, url, fetched_at, http_status, content_type, size, sha256
-               FROM snapshots WHERE source = ? ORDER BY id DESC LIMIT ?""",
+            f"""SELECT id, run_id, url, fetched_at, http_status, content_type, size, sha256,
+                       archive, archive_timestamp
+               FROM snapshots WHERE source = ? AND archive IS {"NOT " * archived}NULL
+               ORDER BY fetched_at DESC, id DESC LIMIT ?""",
             [source, limit],
+        )
+
+    def archives_read(self, source: str | None = None) -> list[Row]:
+        """Per source and web archive: how many captures were read, and the first and
+        last capture time (`crossings backfill`), apart from live fetches."""
+        clause, params = where(("source = ?", source), ("archive IS NOT NULL", ()))
+        return self._rows(
+            f"""SELECT source, archive, COUNT(*) AS captures, MIN(fetched_at) AS first_capture,
+                       MAX(fetched_at) AS last_capture
+                FROM snapshots {clause} GROUP BY source, archive ORDER BY source, archive""",
+            params,
         )
 
     # ----------------------------------------------------------------------- metrics

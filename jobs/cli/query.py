@@ -206,7 +206,8 @@ def news(
 @output_options
 @pass_context
 def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> None:
-    """Recent crawls, newest first, with their outcome and reason, for one SOURCE or all.
+    """Recent crawls, newest first, with their outcome and reason, for one SOURCE or all;
+    then what `backfill` read from web archives, apart.
 
     Example: crossings runs trac_quickfacts --limit 5
     """
@@ -214,9 +215,14 @@ def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> N
         if source is not None:
             one_of("source", source, [*context.config.sources, *store.stats.last_started()])
         rows = store.runs.recent(source, limit=limit)
+        archives = store.queries.archives_read(source)
     columns = ["id", "source", "trigger", "status", "started_at", "finished_at", "requests",
                "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+    if archives and fmt is None:
+        click.echo("\nRead from web archives (`backfill` runs; snapshots dated by capture):")
+        columns = ["source", "archive", "captures", "first_capture", "last_capture"]
+        emit(archives, fmt, columns=columns, zone=context.config.settings.zone)
 
 
 @click.command()
@@ -238,6 +244,8 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str | None) ->
         if info:
             columns = ["id", "source", "url", "fetched_at", "http_status", "content_type",
                        "size", "sha256", "etag", "last_modified"]  # fmt: skip
+            if found.archive:  # a capture read from a web archive: from which, and when
+                columns += ["archive", "archive_timestamp"]
             emit([vars(found)], fmt, columns=columns, zone=context.config.settings.zone)
             return
         if found.sha256 is None:

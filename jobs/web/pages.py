@@ -268,6 +268,7 @@ async def source(request: web.Request) -> web.Response:
             "health": health[0] if health else None,
             "runs": store.runs.recent(name, limit=50),
             "snapshots": store.queries.snapshots_of(name, limit=100),
+            "captures": store.queries.snapshots_of(name, limit=100, archived=True),
             "repair": _repair(store, name, config.sources.get(name)) if broken else None,
         }
 

@@ -1,12 +1,13 @@
-"""A CSV file: its columns - a year, a month, a value to sum, and the few-valued columns
-it could be grouped by - proposed as `csv` sources: the total, and one per grouping."""
+"""A CSV file: its columns - a year and a month, or a date, a value to sum, and the
+few-valued columns it could be grouped by - proposed as `csv` sources: the total, and one
+per grouping."""
 
 import csv
 import io
 import itertools
 
 from core.periods import PeriodError, month_number
-from scrapers.extract import Page
+from scrapers.extract import Page, dates
 from scrapers.extract.text import slug
 from scrapers.inspect.grids import is_number, is_period
 from scrapers.inspect.survey import Candidate, Found
@@ -34,27 +35,36 @@ def candidates(page: Page, prefix: str) -> Found:
         found.seen.append(f"a CSV with no column of numbers (header {header[:8]})")
         return found
     value = next((n for n in numeric if "count" in n.lower() or "total" in n.lower()), numeric[-1])
-    if not year:
-        said = f"periods in column {dated!r}" if dated else "no year column"
+    daily = "" if year else next((n for n in header if _all(columns[n], _is_day)), "")
+    if not year and not daily:
+        said = f"periods in column {dated!r}" if dated else "no year or date column"
         found.seen.append(
-            f"a CSV with {said}: the csv kind reads a year column (and a month column)"
+            f"a CSV with {said}: the csv kind reads a year column (and a month column) "
+            "or a column of dates"
         )
         return found
-    keys: dict[str, str | bool] = {"value": value, "year": year}
+    keys: dict[str, str | bool] = {"value": value}
+    if daily:
+        keys["date"] = daily
+    else:
+        keys["year"] = year
     if month:
         keys["month"] = month
-    if "fiscal" not in year.lower():
+    if year and "fiscal" not in year.lower():
         keys["fiscal"] = False
     details = [
         f"columns: {', '.join(header)}",
-        f"periods: {year!r}" + (f" and {month!r}" if month else "") + f"; values: {value!r}",
+        (f"one date a row: {daily!r} (a daily series)" if daily else f"periods: {year!r}")
+        + (f" and {month!r}" if month else "")
+        + f"; values: {value!r}",
         f"{len(rows):,} rows read{' (the first)' if len(rows) == ROWS_READ else ''}",
     ]
     found.candidates.append(Candidate(f"CSV: {value!r} summed per period", "csv",
                                       {"metric": prefix, **keys}, details))  # fmt: skip
     for name in header:
         distinct = set(columns[name])
-        if name in (year, month, value) or name in numeric or not 1 < len(distinct) <= GROUPS:
+        grouping = 1 < len(distinct) <= GROUPS and name not in numeric
+        if name in (year, month, daily, value) or not grouping:
             continue
         shown = ", ".join(sorted(distinct)[:6])
         found.candidates.append(
@@ -76,6 +86,15 @@ def _all(values: list[str], test) -> bool:
 def _is_year(text: str) -> bool:
     head = text.strip()[:4]
     return head.isdigit() and 1900 < int(head) < 2200 and is_period(text)
+
+
+def _is_day(text: str) -> bool:
+    """A date as the csv kind reads one unasked (ISO, 'Jan 5, 2025'; not a slashed one)."""
+    try:
+        dates.day(text)
+    except PeriodError:
+        return False
+    return True
 
 
 def _is_month(text: str) -> bool:

@@ -53,6 +53,27 @@ def test_a_daily_date_column_is_proposed_as_a_daily_series(site, config):
     assert "# would store 3 values: swb.daily.encounters 2024-06-01 = 3,100;" in shown.stdout
 
 
+DAILY_CSV = (
+    b"Date,Sector,Encounters\n2025-01-01,Tucson,120\n2025-01-01,El Paso,80\n"
+    b"2025-01-02,Tucson,130\n2025-01-02,El Paso,95\n"
+)
+
+
+def test_a_csv_with_a_date_column_is_proposed_as_a_daily_series_and_crawls(site, config):
+    site.routes["/daily.csv"] = Route(DAILY_CSV, content_type="text/csv")
+    url = f"{site.url}/daily.csv"
+    shown = crossings(config, "inspect", url, "--name", "daily", "--pick", "1", "--write",
+                      str(config))  # fmt: skip
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert 'date = "Date"' in shown.stdout and "year =" not in shown.stdout, shown.stdout
+    assert "2025-01-01 = 200" in shown.stdout and "2025-01-02 = 225" in shown.stdout
+    assert crossings(config, "check").returncode == 0
+    crawled = crossings(config, "crawl", "daily", "--no-alerts")
+    assert crawled.returncode == 0, crawled.stdout + crawled.stderr
+    series = crossings(config, "series", "daily")
+    assert "2025-01-02" in series.stdout and "225" in series.stdout, series.stdout + series.stderr
+
+
 def test_a_page_with_nothing_readable_says_so_in_one_line_with_what_it_saw(site, config):
     site.routes["/nothing"] = Route(NOTHING)
     shown = crossings(config, "inspect", f"{site.url}/nothing")

@@ -90,7 +90,7 @@ def collect(
         for n in store.news.search(since=since_text, limit=50)
     ]
     content.health = [
-        {k: run[k] for k in ("source", "status", "reason", "finished_at")}
+        {k: getattr(run, k) for k in ("source", "status", "reason", "finished_at")}
         for run in store.runs.last_per_source().values()
     ]
     watched = sorted(

@@ -19,6 +19,7 @@ from storage.observations import (
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
 from storage.releases import Arrival
+from storage.runs import Run
 from storage.snapshots import Provenance, Snapshot
 from storage.store import Store
 
@@ -37,6 +38,7 @@ __all__ = [
     "Provenance",
     "QueryResult",
     "Revision",
+    "Run",
     "Silence",
     "Snapshot",
     "SourceEntry",

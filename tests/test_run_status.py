@@ -47,7 +47,7 @@ def test_interrupted_runs_are_left_out_of_catch_up_and_durations(ended):
     status, store = ended
     cut = status is RunStatus.INTERRUPTED
     assert store.stats.durations((3600.0,)).count == 2 - cut
-    assert store.stats.last_started()["s"] == store.runs.recent("s")[1 if cut else 0]["started_at"]
+    assert store.stats.last_started()["s"] == store.runs.recent("s")[1 if cut else 0].started_at
 
 
 def test_storage_spells_no_run_status_outside_the_vocabulary():

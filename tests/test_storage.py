@@ -173,8 +173,8 @@ def test_read_only_open_of_a_missing_file_says_what_to_do(tmp_path):
 
 def test_runs_record_outcomes_and_interrupted_ones(store):
     run = store.runs.start("trac", pid=123)
-    assert store.runs.get(run)["status"] == "running"
+    assert store.runs.get(run).status == "running"
     assert store.runs.mark_interrupted(reason="the daemon was killed", pid=123) == 1
-    assert store.runs.get(run)["status"] == "interrupted"
+    assert store.runs.get(run).status == "interrupted"
     with pytest.raises(ValueError, match="a run ends as one of"):
         store.runs.finish(run, "weird")

@@ -30,7 +30,7 @@ from jobs.demo.catcher import LOCALHOST, Mail, MailCatcher, Webhook, WebhookRece
 from jobs.demo.site import DemoSite, demo_sources_toml
 from jobs.invocation import program
 from jobs.typed import keys_of
-from storage import StorageError, Store
+from storage import Run, StorageError, Store
 
 CONFIG_NAME = "crossings.toml"
 LOG_NAME = "daemon.log"
@@ -299,21 +299,21 @@ class Demo:
     def _show_runs(self, store: Store) -> None:
         recent = store.runs.recent(limit=200)
         finished = sorted(
-            (run for run in recent if run["id"] > self._last_run_id and run["status"] != "running"),
-            key=lambda run: run["id"],
+            (run for run in recent if run.id > self._last_run_id and run.status != "running"),
+            key=lambda run: run.id,
         )
         unchanged = []
         for run in finished:
             # An unfinished older run holds the line back, so every run is told once.
-            if any(r["status"] == "running" and r["id"] < run["id"] for r in recent):
+            if any(r.status == "running" and r.id < run.id for r in recent):
                 break
-            self._last_run_id = run["id"]
-            self.tally.runs[run["status"]] += 1
-            self.tally.values_new += run["values_new"] or 0
-            self.tally.values_revised += run["values_revised"] or 0
-            self.tally.news_new += run["news_new"] or 0
-            if run["status"] == "unchanged":
-                unchanged.append(run["source"])
+            self._last_run_id = run.id
+            self.tally.runs[run.status] += 1
+            self.tally.values_new += run.values_new or 0
+            self.tally.values_revised += run.values_revised or 0
+            self.tally.news_new += run.news_new or 0
+            if run.status == "unchanged":
+                unchanged.append(run.source)
             else:
                 self.echo(f"{self._clock()} {describe_run(run)}")
         if unchanged:  # the common case once everything was fetched: one line, not ten
@@ -409,24 +409,24 @@ class Demo:
         return f"[{seconds // 60:02d}:{seconds % 60:02d}]"
 
 
-def describe_run(run: dict) -> str:
+def describe_run(run: Run) -> str:
     """One finished run in words: 'Fetched border-daily: 3 new values, 40 unchanged.'"""
-    source, status = run["source"], run["status"]
+    source, status = run.source, run.status
     if status == "ok":
         parts = [
-            f"{run[key]} {words}"
+            f"{getattr(run, key)} {words}"
             for key, words in (
                 ("values_new", "new values"),
                 ("values_revised", "revised"),
                 ("values_unchanged", "unchanged"),
                 ("news_new", "new news items"),
             )
-            if run[key]
+            if getattr(run, key)
         ]
         return f"Fetched {source}: {', '.join(parts) or 'nothing new'}."
     if status == "unchanged":
         return f"Checked {source} again: not changed since last time."
-    reason = run["reason"] or "no reason recorded"
+    reason = run.reason or "no reason recorded"
     return f"Fetching {source} ended {status.upper()}: {reason}"
 
 

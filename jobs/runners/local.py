@@ -26,7 +26,7 @@ from jobs.config import ConfigError, load
 from jobs.lifeline import child_environment
 from jobs.logs import relog
 from jobs.runners.results import RunResult, from_row
-from storage import StorageError, Store
+from storage import Run, StorageError, Store
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
 STDERR_TAIL = 20  # lines of a crashed child's stderr kept for the reason
@@ -172,7 +172,7 @@ class LocalRunner:
             f": {tail}" if tail else ""
         )
 
-    def _close_orphans(self, pid: int, why: str, run_ids: list[int | None]) -> dict[int, dict]:
+    def _close_orphans(self, pid: int, why: str, run_ids: list[int | None]) -> dict[int, Run]:
         """Close the runs the child left `running` (as interrupted, with the reason), and
         return the rows of `run_ids`: the child may have finished some without saying so."""
         wanted = [run_id for run_id in run_ids if run_id is not None]

@@ -5,6 +5,17 @@ from storage import database  # noqa: F401
 from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
 from storage.errors import StorageError
+from storage.listings import (
+    EventLine,
+    Exported,
+    Fetched,
+    FiringAlert,
+    LastEvent,
+    LatestChange,
+    MetricSummary,
+    RevisedValue,
+    SourceHealth,
+)
 from storage.news import NewsItem
 from storage.observations import (
     Arrived,
@@ -30,18 +41,27 @@ __all__ = [
     "Change",
     "Cursor",
     "Event",
+    "EventLine",
+    "Exported",
+    "Fetched",
+    "FiringAlert",
+    "LastEvent",
+    "LatestChange",
     "MetricEntry",
+    "MetricSummary",
     "NewsItem",
     "Observation",
     "OutboxMessage",
     "Point",
     "Provenance",
     "QueryResult",
+    "RevisedValue",
     "Revision",
     "Run",
     "Silence",
     "Snapshot",
     "SourceEntry",
+    "SourceHealth",
     "StorageError",
     "Store",
     "UpsertResult",

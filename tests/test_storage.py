@@ -119,14 +119,14 @@ def test_metric_summaries_show_each_metrics_two_newest_periods_and_revision_coun
             [Observation("cbp.sw", "2025-04", value)], snapshot_id=None, at=at
         )
     rows = store.queries.metric_summaries()
-    picked = [(r["metric"], r["period"], r["value"], r["previous_period"], r["previous_value"],
-               r["change_pct"], r["revisions"]) for r in rows]  # fmt: skip
+    picked = [(r.metric, r.period, r.value, r.previous_period, r.previous_value,
+               r.change_pct, r.revisions) for r in rows]  # fmt: skip
     assert picked == [
         ("cbp.sw", "2025-05", 90.0, "2025-04", 95.0, -5.3, 2),
         ("trac.backlog", "2025-05", 7.0, None, None, None, 0),
     ]
-    assert [r["metric"] for r in store.queries.metric_summaries("trac.*")] == ["trac.backlog"]
-    assert [r["metric"] for r in store.queries.metric_summaries("sw")] == ["cbp.sw"]
+    assert [r.metric for r in store.queries.metric_summaries("trac.*")] == ["trac.backlog"]
+    assert [r.metric for r in store.queries.metric_summaries("sw")] == ["cbp.sw"]
     assert store.queries.metric_names() == ["cbp.sw", "trac.backlog"]
     assert [store.queries.has_metric(m) for m in ("cbp.sw", "trac.backlog", "cbp")] == [
         True, True, False,

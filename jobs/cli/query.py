@@ -5,6 +5,7 @@ safe to run while the daemon writes."""
 import difflib
 import fnmatch
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import IO
 
@@ -79,7 +80,10 @@ def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
     """
     with context.store() as store:
         rows = [
-            {**row, "measure": rule_measures(store, context.config.rules.values(), row["metric"])}
+            {
+                **asdict(row),
+                "measure": rule_measures(store, context.config.rules.values(), row.metric),
+            }
             for row in store.queries.metric_summaries(pattern)
         ]
     columns = ["metric", "period", "value", "unit", "previous_period", "previous_value",
@@ -120,29 +124,30 @@ def series(
     rule = None if rule_name is None else known_rule(context, rule_name, metric)
     known_as_of = moment(context, as_of, "--as-of", whole_day=True)
     with context.store() as store:
-        rows = store.queries.series_with_revisions(
+        values = store.queries.series_with_revisions(
             metric, as_of=known_as_of, since=since_period, until=until_period
         )
         if not store.queries.has_metric(metric):
             raise unknown_metric(store, metric)
-        if not rows and (since_period or until_period):
+        if not values and (since_period or until_period):
             raise click.ClickException(
                 f"{metric!r} has no period between {since_period or 'the first'} and "
                 f"{until_period or 'the last'}: periods are written like "
-                f"{store.queries.series_with_revisions(metric)[-1]['period']!r}"
+                f"{store.queries.series_with_revisions(metric)[-1].period!r}"
             )
         extra: list[str] = []
+        beside: dict[str, dict] = {}  # period: what the rule measured there
         if rule is not None:
             drawn = metric_chart(store, metric, drawings_for([rule], metric), as_of=known_as_of)
             extra = [line.label for line in drawn.measured] + ["alert"]
-            beside: dict[str, dict] = {period: {} for period in drawn.periods}
+            beside = {period: {} for period in drawn.periods}
             for line in drawn.measured:
                 for period, value in zip(drawn.periods, line.values, strict=True):
                     beside[period][line.label] = value
             for band in drawn.bands:
                 for period in drawn.periods[band.first : band.last + 1]:
                     beside[period]["alert"] = "firing"
-            rows = [{**row, **beside.get(row["period"], {})} for row in rows]
+        rows = [{**asdict(row), **beside.get(row.period, {})} for row in values]
     columns = ["period", "value", *extra, "unit", "flags", "revisions", "replaced_value",
                "first_seen", "last_seen", "snapshot_id"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)

@@ -2,7 +2,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# Two installs: what the daemon needs (`make run`, `make demo`), and everything (the test,
+# dev and datasette extras: `make test` and the rest). A stamp per install and pyproject.
+SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
+RUN_STAMP := $(VENV)/.installed-run-$(SUM)
+STAMP  := $(VENV)/.installed-all-$(SUM)
 CONFIG ?= crossings.toml
 # `make image`: the image name, its Python base, and buildah's storage (vfs works anywhere,
 # also inside containers; podman must then be given the same --storage-driver).
@@ -16,16 +20,21 @@ IMAGE_HINT     := echo "Image not built. If the base image could not be pulled (
 .PHONY: run test lint format check demo image image-check bench clean browser \
         bench-checks bench-csv bench-rules bench-queries bench-daemon bench-polling bench-xlsx bench-scaleout
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@rm -f $(VENV)/.installed-run-*
+	@touch $@
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,dev,datasette]'
-	@rm -f $(VENV)/.installed-*
+	@rm -f $(VENV)/.installed-all-* $(VENV)/.installed-[0-9]*
 	@touch $@
 
 ## run: set up, then run the daemon on the bundled config (real sources, database in ./data/);
 ##      the first time, `crossings init .` writes that config to ./crossings.toml to edit
-run: $(STAMP)
+run: $(RUN_STAMP)
 	@test -f $(CONFIG) || $(BIN)/crossings init $(dir $(CONFIG))
 	@echo "The web pages: the address after 'web pages at' in the first log line (set by"
 	@echo "listen in $(CONFIG)). Ctrl-C stops the daemon."
@@ -64,7 +73,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 ## demo: the offline demo (local site, mail catcher, webhook receiver)
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/crossings demo
 
 ## image: build the container image with Docker if its engine answers, else with buildah

@@ -29,21 +29,20 @@ class NotReplayable(CrossingsError, ValueError):
     """The rule's kind does not judge stored series period by period."""
 
 
-def backtest(store: Store, rule: Rule, *, since: str | None = None) -> Iterator[Crossing]:
+def backtest(store: Store, rule: Rule) -> Iterator[Crossing]:
     """Every transition of `rule` over stored history, series by series (in name order),
-    oldest first; `since` keeps those at or after that period."""
+    oldest first."""
     if not isinstance(rule, ReplayedRule):
         raise NotReplayable(
             f"rule {rule.name!r} is a {rule.kind!r} rule: only rules over series "
             "(threshold, change) can be backtested"
         )
     now = datetime.now(UTC)
-    view = View(store, now=now, since_observation=0, since_news=0, since_run="")
+    view = View(store, now=now, since_news=0, since_run="")
     at = "backtest"
     for metric in store.queries.metric_names():
         if not fnmatch.fnmatchcase(metric, rule.metric):
             continue
         state = AlertState(rule.name, metric, since=at)
         for change in advance_all(state, rule.replay(metric, None, view), rule, at):
-            if since is None or change.period >= since:
-                yield Crossing(metric, change.kind, change.period, change.step.value, change.says)
+            yield Crossing(metric, change.kind, change.period, change.step.value, change.says)

@@ -11,6 +11,10 @@ from typing import ClassVar
 from alerts.message import DeliveryError, Message
 from core.registry import Registered
 
+# How long an undelivered message is retried: the default of [settings] retry_alerts_for
+# (here, not in delivery, so that reading the config loads no templates nor charts).
+RETRY_FOR = timedelta(days=2)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Channel(Registered, family="channel"):

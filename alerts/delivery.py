@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from alerts.channel import Channel
+from alerts.channel import RETRY_FOR, Channel
 from alerts.message import DeliveryError, Message
 from alerts.templates import render
 from core import clock
@@ -25,7 +25,6 @@ from storage import OutboxMessage, Store
 
 log = logging.getLogger(__name__)
 
-RETRY_FOR = timedelta(days=2)  # the default of [settings] retry_alerts_for
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(minutes=30)
 ALERT_CHART_PERIODS = 180

@@ -54,7 +54,6 @@ def evaluate(
         view = View(
             store,
             now=now,
-            since_observation=min(c.observation_id for c in cursors.values()),
             since_news=min(c.news_id for c in cursors.values()),
             since_run=min(c.run_finished_at for c in cursors.values()),
             reads={name: rule.reads() for name, rule in rules.items()},

@@ -143,6 +143,13 @@ class Rule(Registered, family="rule"):
     send_resolved: bool = field(
         default=True, metadata={"help": "Also notify when the condition is over."}
     )
+    waits_for_metric: bool = field(
+        default=False,
+        metadata={
+            "help": "The metric is still to come: no source publishes it yet, so `crossings "
+            "check` accepts it (otherwise a metric nothing publishes is a config error)."
+        },
+    )
 
     @property
     def title(self) -> str:
@@ -151,7 +158,8 @@ class Rule(Registered, family="rule"):
     def fingerprint(self) -> str:
         """Changes when the condition changes (not when only channels or words do), so
         an edited rule is evaluated afresh."""
-        ignored = {"name", "channels", "labels", "description", "repeat_interval"}
+        ignored = {"name", "channels", "labels", "description", "repeat_interval",
+                   "waits_for_metric"}  # fmt: skip
         kept = {
             f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ignored
         }

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from alerts.counting import events_counted
 from core.formatting import moment, number
 
 
@@ -29,6 +30,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     env.filters["number"] = number
     env.filters["when"] = moment  # alerts and digests speak UTC
     env.filters["link"] = link
+    env.filters["events_counted"] = events_counted  # kinds -> '8 events (2 fired, ...)'
     return env
 
 

@@ -15,43 +15,40 @@ class View:
     source's breakage holds back. (Names and patterns, not the rules: a view knows no
     rule, so rules and views do not import each other.)"""
 
-    def __init__(self, store: Store, *, now: datetime, since_observation: int, since_news: int,
-                 since_run: str,
+    def __init__(self, store: Store, *, now: datetime, since_news: int, since_run: str,
                  reads: Mapping[str, tuple[str, ...]] | None = None) -> None:  # fmt: skip
         self.store = store
         self.now = now
         self.reads = reads or {}
-        self._since = (since_observation, since_news, since_run)
+        self._since = (since_news, since_run)
         self.tail = cache(self._tail)
         self.latest_arrival = cache(store.observations.latest_arrival)
 
-    @cached_property
-    def _changed(self) -> dict[str, int]:
-        return self.store.observations.changed_metrics(self._since[0])
+    @cache  # noqa: B019 - one View lives for one evaluation
+    def _changed(self, after_id: int) -> set[str]:
+        """Metrics with values stored after `after_id`: read once per cursor position
+        (rules evaluated together share theirs), from the start as a list of names."""
+        return self.store.observations.changed_metrics(after_id)
 
     @cached_property
     def _news(self) -> list[NewsItem]:
-        return self.store.news.after(self._since[1])
+        return self.store.news.after(self._since[0])
 
     @cached_property
     def _runs(self) -> list[Run]:
-        return self.store.runs.finished_after(self._since[2])
+        return self.store.runs.finished_after(self._since[1])
 
     def changed_metrics(self, pattern: str, after_id: int) -> list[str]:
         """Metrics matching `pattern` with a value stored after observation `after_id`."""
-        return [metric for metric, newest in self._matching(pattern) if newest > after_id]
+        return self._matching(pattern, after_id)
 
     @cache  # noqa: B019 - one View lives for one evaluation
-    def _matching(self, pattern: str) -> list[tuple[str, int]]:
+    def _matching(self, pattern: str, after_id: int) -> list[str]:
         """Changed metrics that a name or pattern selects; a plain name is a lookup."""
+        changed = self._changed(after_id)
         if not any(char in pattern for char in "*?["):
-            newest = self._changed.get(pattern)
-            return [] if newest is None else [(pattern, newest)]
-        return sorted(
-            (metric, newest)
-            for metric, newest in self._changed.items()
-            if fnmatch.fnmatchcase(metric, pattern)
-        )
+            return [pattern] if pattern in changed else []
+        return sorted(metric for metric in changed if fnmatch.fnmatchcase(metric, pattern))
 
     def _tail(self, metric: str, after: str | None, before: int) -> Values:
         return self.store.observations.tail(metric, after=after, before=before)

@@ -6,6 +6,7 @@ its `kind` names. Every problem in the file is reported at once, each with its l
 and a hint (`ConfigError`)."""
 
 import dataclasses
+import difflib
 import fnmatch
 import os
 import tomllib
@@ -17,8 +18,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from alerts.channel import Channel
-from alerts.delivery import RETRY_FOR
+from alerts.channel import RETRY_FOR, Channel
 from alerts.digest import Digest
 from alerts.kinds import CHANNEL_KINDS, RULE_KINDS
 from alerts.rule import Rule
@@ -36,6 +36,7 @@ from series.derived import DerivedMetric, order, unit_problems
 DEFAULT_PATH = Path("crossings.toml")
 ENV_PATH = "CROSSINGS_CONFIG"
 ENV_SETTING_PREFIX = "CROSSINGS_"
+SHOWN_METRICS = 12  # in a "no source publishes" problem: enough to spot the right one
 SECTIONS = ("settings", "sources", "metrics", "rules", "channels", "digests")
 MAX_NESTING = 20  # the deepest key crossings reads is 4 tables down
 # [settings] numbers and the values that make sense (beyond them: a typo, or a crawl
@@ -176,14 +177,38 @@ def locate(path: str | Path | None = None) -> Path:
 def load(path: str | Path | None = None) -> Config:
     """Read and validate the config file; raises ConfigError listing every problem."""
     path = locate(path)
+    return parse(_document(path, _read(path)), path)
+
+
+def load_sources(path: str | Path, names: Iterable[str]) -> Config:
+    """What a crawl child needs and no more: [settings] and the named sources, nothing
+    else built or cross-checked. Whoever names the sources (the daemon, `crossings crawl`)
+    validated the whole file; building 10,000 sources and every rule cost a child that
+    crawls one of them seconds (bench/README.md). A problem in these is a ConfigError;
+    a name the file lacks is left out (the caller says which)."""
+    path = locate(path)
+    document = _document(path, _read(path))
+    problems: list[Problem] = []
+    settings_table = _with_environment(document.get("settings", {}))
+    settings = build(Settings, settings_table, "settings", problems) or Settings()
+    tables = _tables(document, "sources", problems)
+    wanted = {"sources": {name: tables[name] for name in names if name in tables}}
+    sources = _kinds(wanted, "sources", "source", SOURCE_KINDS, problems)
+    if problems:
+        raise ConfigError(path, problems)
+    nothing: Mapping[str, Any] = MappingProxyType({})
+    return Config(path=path, settings=settings, sources=MappingProxyType(sources),
+                  rules=nothing, channels=nothing, digests=nothing)  # fmt: skip
+
+
+def _read(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         hint = "create one with `crossings init`, or pass --config / set CROSSINGS_CONFIG"
         raise ConfigError(path, [Problem(str(path), "file not found", hint)]) from None
     except OSError as error:
         raise ConfigError(path, [Problem(str(path), f"cannot read: {error.strerror}")]) from None
-    return parse(_document(path, raw), path)
 
 
 def _document(path: Path, raw: bytes) -> dict[str, Any]:
@@ -448,25 +473,53 @@ def rule_from(name: str, table: Any, where: str) -> Rule:
 
 def unproduced_metrics(config: Config, stored: Callable[[], Iterable[str]]) -> list[Problem]:
     """Rules on a metric that nothing produces: no source publishes it (by name or
-    template) and the database holds none - a typo, or a source removed. `crossings
-    check` and the daemon's start-up warn about them (a rule may wait for a metric still
-    to come). A producer of metrics other than sources (a derived metric) adds its names
-    to `known`. The stored names are read only for a rule no source explains (with
-    10,000 sources that read takes seconds)."""
-    watched = [(name, metric) for name, rule in config.rules.items() for metric in rule.reads()]
+    template), no derived metric defines it and the database holds none - a typo, or a
+    source removed. A config error for `crossings check` (the daemon logs it), unless the
+    rule says `waits_for_metric = true`. The stored names are read only for a rule no
+    source explains (with 10,000 sources that read takes seconds)."""
+    watched = [
+        (name, metric)
+        for name, rule in config.rules.items()
+        if not rule.waits_for_metric
+        for metric in rule.reads()
+    ]
     declared = [*declared_metrics(config.sources), *config.metrics]
     unexplained = [(name, m) for name, m in watched if m and not _produced(m, declared)]
-    if unexplained:
-        known = list(stored())
-        unexplained = [(name, m) for name, m in unexplained if not _produced(m, known)]
+    if not unexplained:
+        return []
+    known = list(stored())
     return [
-        Problem(
-            f'rule "{name}"',
-            f"no source publishes metric {metric!r} and the database holds none",
-            "check the name against the sources' `metric` keys and `crossings metrics`",
-        )
+        _unproduced(name, metric, sorted({*declared, *known} - {""}))
         for name, metric in unexplained
+        if not _produced(metric, known)
     ]
+
+
+def _unproduced(rule: str, metric: str, known: list[str]) -> Problem:
+    close = _closest(metric, known)
+    guess = f"did you mean {close!r}? " if close else ""
+    shown = ", ".join(known[:SHOWN_METRICS]) or "none"
+    more = f" and {len(known) - SHOWN_METRICS} more" if len(known) > SHOWN_METRICS else ""
+    return Problem(
+        f'rule "{rule}"',
+        f"no source publishes metric {metric!r} and the database holds none",
+        f"{guess}known metrics: {shown}{more}; if it is still to come, "
+        "add `waits_for_metric = true` to the rule",
+    )
+
+
+def _closest(metric: str, known: list[str]) -> str | None:
+    """The known metric most like `metric`; a template ('my.table.*') whose fixed part is
+    close to the metric's start is tried with the metric's own tail, so
+    'my.tabel.encounters' finds 'my.table.encounters'."""
+    candidates = []
+    for name in known:
+        head = name[:-1]
+        close_head = difflib.SequenceMatcher(None, head, metric[: len(head)]).ratio() >= 0.8
+        templated = name.endswith("*") and "*" not in head and close_head
+        candidates.append(head + metric[len(head) :] if templated else name)
+    close = difflib.get_close_matches(metric, candidates, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _produced(metric: str, known: Iterable[str]) -> bool:

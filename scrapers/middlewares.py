@@ -6,7 +6,6 @@ import asyncio
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
-    CannotResolveHostError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -28,7 +27,6 @@ RETRY_EXCEPTIONS = (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     ResponseDataLossError,
-    CannotResolveHostError,
     TimeoutError,
     ConnectionError,
 )
@@ -39,7 +37,8 @@ ASKED_TO_WAIT = "crossings_retry_after"  # seconds a Retry-After asked for, beyo
 
 class RetryAfterMiddleware:
     """Retries 429, 5xx and network errors with exponential backoff, waiting as long as
-    the server's Retry-After asks (up to MAX_RETRY_AFTER). Scrapy's own RetryMiddleware
+    the server's Retry-After asks (up to MAX_RETRY_AFTER); not a host that cannot be
+    found (DNS), which will not be found seconds later either. Scrapy's own RetryMiddleware
     retries at once and ignores Retry-After, which is exactly what rate limits punish."""
 
     def __init__(self, fetch: FetchSettings) -> None:

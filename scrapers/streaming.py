@@ -55,10 +55,12 @@ class Streamed:
 
 
 class Again(NamedTuple):
-    """A try that may be retried: why it failed, and what Retry-After asked for."""
+    """A try that may be retried: why it failed, and what Retry-After asked for. A host
+    that cannot be found (DNS) is not retried within the crawl (`final`)."""
 
     reason: str
     asked: float | None
+    final: bool = False
 
 
 async def download(
@@ -85,7 +87,7 @@ async def download(
             )
         if isinstance(answer, Streamed):
             return answer
-        wait = retry_wait(settings, tries, answer.asked)
+        wait = None if answer.final else retry_wait(settings, tries, answer.asked)
         if wait is None or cancelled():
             raise FetchError(answer.reason + after_retries(tries))
         await asyncio.sleep(wait)
@@ -109,7 +111,7 @@ def _try(
         return Again(no_answer(url, settings, 0), None)
     except requests.RequestException as error:
         counted(1, 0)
-        return Again(_trouble(url, error), None)
+        return _trouble(url, error)
     with response:
         if response.status_code not in RETRY_STATUSES:
             return _receive(url, response, settings, deadline, cancelled, counted)
@@ -118,17 +120,17 @@ def _try(
         return Again(http_error(url, response.status_code, 0, asked=asked), asked)
 
 
-def _trouble(url: str, error: requests.RequestException) -> str:
+def _trouble(url: str, error: requests.RequestException) -> Again:
     """Why a request got no answer, in the words Scrapy's path uses for the same trouble
     (the OS error lies a few links down the chain requests and urllib3 raise)."""
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, socket.gaierror):
-            return unresolved(url, 0)
+            return Again(unresolved(url, 0), None, final=True)
         if isinstance(cause, ConnectionRefusedError):
-            return refused(url, 0)
+            return Again(refused(url, 0), None)
         cause = cause.__cause__ or cause.__context__
-    return failed(url, str(error), 0)
+    return Again(failed(url, str(error), 0), None)
 
 
 def _receive(

@@ -204,6 +204,14 @@ class Alerts(Repository):
         row = self._one("SELECT COUNT(*) AS n FROM events WHERE historical = ?", [int(historical)])
         return row["n"] if row else 0
 
+    def event_kinds(self) -> dict[str, int]:
+        """How many events of each kind (firing, resolved, notice, ...) were recorded, the
+        historical ones (a backfill, never sent) left out."""
+        rows = self._rows(
+            "SELECT kind, COUNT(*) AS n FROM events WHERE historical = 0 GROUP BY kind"
+        )
+        return {row["kind"]: row["n"] for row in rows}
+
     def firing_history(self, series: str) -> list[tuple[str, str, str | None]]:
         """(rule, 'firing' or 'resolved', period) of a series' events, oldest first:
         what charts shade as firing periods."""

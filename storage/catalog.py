@@ -44,21 +44,20 @@ class Catalog(Repository):
     def describe_metrics(self, metrics: Iterable[MetricEntry]) -> None:
         """Add or update metric descriptions; empty fields never erase known ones."""
         at = clock.now()
-        with self.transaction():
-            for metric in metrics:
-                self.db.execute(
-                    """INSERT INTO metrics (name, label, unit, source, description,
-                           created_at, updated_at)
-                       VALUES (?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT(name) DO UPDATE SET
-                           label = COALESCE(NULLIF(excluded.label, ''), label),
-                           unit = COALESCE(NULLIF(excluded.unit, ''), unit),
-                           source = COALESCE(NULLIF(excluded.source, ''), source),
-                           description = COALESCE(NULLIF(excluded.description, ''), description),
-                           updated_at = excluded.updated_at""",
-                    (metric.name, metric.label, metric.unit, metric.source, metric.description,
-                     at, at),
-                )  # fmt: skip
+        with self.transaction():  # one statement for a page's forty metrics, not forty
+            self.db.conn.executemany(
+                """INSERT INTO metrics (name, label, unit, source, description,
+                       created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(name) DO UPDATE SET
+                       label = COALESCE(NULLIF(excluded.label, ''), label),
+                       unit = COALESCE(NULLIF(excluded.unit, ''), unit),
+                       source = COALESCE(NULLIF(excluded.source, ''), source),
+                       description = COALESCE(NULLIF(excluded.description, ''), description),
+                       updated_at = excluded.updated_at""",
+                [(metric.name, metric.label, metric.unit, metric.source, metric.description,
+                  at, at) for metric in metrics],
+            )  # fmt: skip
 
     def metric(self, name: str) -> MetricEntry | None:
         row = self._one(

@@ -13,6 +13,14 @@ from storage.repository import Repository, Term, record, where
 from storage.views import with_views
 
 IN_CHUNK = 500  # names per IN (...) list, well under SQLite's variable limit
+# The distinct metrics, one index seek each on `observations_current` (a loose index scan:
+# DISTINCT would read every current row of every metric).
+METRIC_NAMES = """names(metric) AS (
+    SELECT MIN(metric) FROM observations WHERE superseded_at IS NULL
+    UNION ALL
+    SELECT (SELECT MIN(metric) FROM observations
+            WHERE superseded_at IS NULL AND metric > names.metric)
+    FROM names WHERE names.metric IS NOT NULL)"""
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,8 @@ class Revision:
 
 
 def encode_flags(flags: Iterable[str]) -> str:
+    if not flags:  # most values carry no flags
+        return ""
     return ",".join(sorted(set(flags)))
 
 
@@ -258,12 +268,18 @@ class Observations(Repository):
     # --- what rules read: what changed since a cursor, and the few periods a window needs.
     # These touch only what a crawl added, so evaluation costs that, not the history's size.
 
-    def changed_metrics(self, after_id: int) -> dict[str, int]:
-        """Metrics with a value stored after observation `after_id`, with their newest id
-        (a rowid range: cheap however long the history)."""
-        return dict(
-            self.db.execute(grouped_since("metric, MAX(id)", after_id), [after_id]).fetchall()
-        )
+    def changed_metrics(self, after_id: int) -> set[str]:
+        """Metrics with a value stored after observation `after_id`: a rowid range, cheap
+        however long the history; from the start (0), every stored metric, one index seek
+        each (grouping all 7.3 M rows by metric cost seconds: bench/README.md)."""
+        if after_id == 0:
+            every = (
+                f"WITH RECURSIVE {METRIC_NAMES} SELECT metric FROM names WHERE metric IS NOT NULL"
+            )
+            return {name for (name,) in self.db.conn.execute(every)}
+        return {
+            name for (name,) in self.db.conn.execute(grouped_since("metric", after_id), [after_id])
+        }
 
     def changes(self, metric: str, after_id: int) -> list[Vintage]:
         """Vintages of a metric stored after `after_id`, each with the value it replaced

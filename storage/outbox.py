@@ -124,6 +124,13 @@ class Outbox(Repository):
             found[row["status"]] = row["n"]
         return found
 
+    def sent_by_channel(self) -> dict[str, int]:
+        """Messages sent, per channel name."""
+        rows = self._rows(
+            "SELECT channel, COUNT(*) AS n FROM outbox WHERE status = 'sent' GROUP BY channel"
+        )
+        return {row["channel"]: row["n"] for row in rows}
+
     def last_digest_at(self, digest: str) -> str | None:
         """When a digest was last queued: the next one covers what came after."""
         row = self._one("SELECT MAX(created_at) AS at FROM outbox WHERE digest = ?", [digest])

@@ -21,21 +21,12 @@ from storage.listings import (
     SourceHealth,
 )
 from storage.migrations import require
-from storage.observations import series_where
+from storage.observations import METRIC_NAMES, series_where
 from storage.repository import Params, Repository, Row, record
 from storage.runs import sql_list
 from storage.views import with_views
 
 GLOB_MARKS = ("*", "?", "[")
-
-# The distinct metrics, one index seek each on `observations_current` (a loose index scan:
-# DISTINCT would read every current row of every metric).
-METRIC_NAMES = """names(metric) AS (
-    SELECT MIN(metric) FROM observations WHERE superseded_at IS NULL
-    UNION ALL
-    SELECT (SELECT MIN(metric) FROM observations
-            WHERE superseded_at IS NULL AND metric > names.metric)
-    FROM names WHERE names.metric IS NOT NULL)"""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.config import ConfigError, load
+from jobs.config import ConfigError, load, load_sources
 
 BROKEN = """
 [settings]
@@ -50,6 +50,29 @@ def test_invalid_toml_and_missing_file_are_single_clear_problems(tmp_path):
         load(path)
     with pytest.raises(ConfigError, match="crossings init"):
         load(tmp_path / "nope.toml")
+
+
+def test_a_crawl_child_builds_only_the_sources_it_crawls(tmp_path):
+    """The child for one source of thousands reads [settings] and that source alone: the
+    daemon that named it validated the rest. A mistake in the named source still stops it."""
+    path = tmp_path / "crossings.toml"
+    path.write_text(
+        '[settings]\ndatabase = "watch.db"\ndownload_delay = 0.5\n\n'
+        '[sources.trac]\nkind = "table"\nurl = "https://tracreports.org/reports/695/"\n'
+        'caption = "Table 1."\nmetric = "trac.completions.{row}"\n\n'
+        '[sources.broken]\nkind = "tabel"\nurl = "https://example.org/"\n\n'
+        '[rules.spike]\nkind = "threshold"\nmetric = "nowhere.*"\nabove = "often"\n'
+    )
+    config = load_sources(path, ["trac"])
+    assert list(config.sources) == ["trac"]
+    assert config.sources["trac"].url == "https://tracreports.org/reports/695/"
+    assert config.settings.download_delay == 0.5
+    assert config.database == tmp_path / "watch.db"
+    assert not config.rules
+    with pytest.raises(ConfigError, match='source "broken": unknown kind "tabel"'):
+        load_sources(path, ["broken"])
+    with pytest.raises(ConfigError):  # the whole file, as the daemon reads it
+        load(path)
 
 
 def crossings(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -87,12 +87,26 @@ def check(path):
     )  # fmt: skip
 
 
-def test_a_rule_on_a_metric_no_source_publishes_is_a_warning(tmp_path):
+def test_a_rule_on_a_metric_no_source_publishes_is_an_error(tmp_path):
+    """A typo in a rule's metric is not a healthy config: exit 2, the closest metric and
+    the metrics there are, and the key that says the metric is still to come."""
+    source = b'metric = "my.table.{row}"'
     typo = tmp_path / "typo.toml"
-    typo.write_bytes(config().replace(b'metric = "trac.*"', b'metric = "trca.backlog"'))
+    typo.write_bytes(
+        config()
+        .replace(b'metric = "trac.{row}"', source)
+        .replace(b'metric = "trac.*"', b'metric = "my.tabel.encounters"')
+    )
     checked = check(typo)
-    assert checked.returncode == 0, checked.stderr
-    assert "no source publishes metric 'trca.backlog'" in checked.stderr
+    assert checked.returncode == 2, checked.stderr
+    said = checked.stderr
+    assert "no source publishes metric 'my.tabel.encounters'" in said
+    assert "did you mean 'my.table.encounters'?" in said and "known metrics: my.table.*" in said
+    assert "waits_for_metric = true" in said
+    to_come = tmp_path / "to_come.toml"
+    to_come.write_bytes(typo.read_bytes() + b"waits_for_metric = true\n")
+    checked = check(to_come)
+    assert checked.returncode == 0 and "no source publishes" not in checked.stderr, checked.stderr
     fine = tmp_path / "fine.toml"
     fine.write_bytes(config())
     checked = check(fine)

@@ -4,15 +4,14 @@ unflattened, so a title with CR/LF cannot add headers. `timeout` bounds the whol
 conversation (core.deadline), not each read, so a server that drips its answers delays
 one message by at most that."""
 
-import smtplib
-import ssl
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from alerts.channel import Channel
+
+if TYPE_CHECKING:  # smtplib, ssl and email load when a mail is sent, not with the config
+    from email.message import EmailMessage
 from alerts.message import DeliveryError, Message, one_line
 from core.deadline import Deadline
 
@@ -56,7 +55,10 @@ class Email(Channel, kind="email"):
             )
         return found
 
-    def compose(self, message: Message) -> EmailMessage:
+    def compose(self, message: Message) -> "EmailMessage":
+        from email.message import EmailMessage
+        from email.utils import formatdate
+
         mail = EmailMessage()
         mail["Subject"] = one_line(message.subject)
         mail["From"] = one_line(self.sender)
@@ -75,6 +77,9 @@ class Email(Channel, kind="email"):
         return mail
 
     def send(self, message: Message) -> None:
+        import smtplib
+        import ssl
+
         mail = self.compose(message)
         password = self.secret(self.password_env, "SMTP password") if self.username else ""
         where = f"channel {self.name!r}: SMTP {self.host}:{self.port}"
@@ -110,6 +115,8 @@ class Email(Channel, kind="email"):
             raise self._explained(error, where) from None
 
     def _explained(self, error: Exception, where: str) -> DeliveryError:
+        import smtplib
+
         """An SMTP failure as a DeliveryError that says what to check."""
         if isinstance(error, DeliveryError):
             return error

@@ -7,7 +7,6 @@ A Slack or Discord webhook URL is itself a secret: keep it in an environment var
 (`url_env`). Either way the URL's path and query never reach a log line or the database:
 errors name the URL as `https://hooks.slack.com/…`."""
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -107,6 +106,8 @@ class Webhook(Channel, kind="webhook"):
         url = self.target()
         where = f"channel {self.name!r}: POST {redacted(url)}"
         try:
+            import asyncio  # here: loading the config must not cost its import
+
             status, answer = asyncio.run(_post(url, body, headers, self.timeout))
         except TimeoutError:
             raise DeliveryError(

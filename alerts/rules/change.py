@@ -90,6 +90,7 @@ class Change(ReplayedRule, kind="change"):
                         "threshold": self.rise if change >= 0 else self.fall,
                         "previous_value": base_value,
                         "previous_period": base_period,
+                        "previous_label": "compared with",  # the base the change is from
                     },
                     snapshot_id=series.snapshot_ids[i],
                 )

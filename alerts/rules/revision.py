@@ -47,6 +47,7 @@ class RevisionDetected(Rule, kind="revision"):
                     facts={
                         "previous_value": old,
                         "previous_period": change.period,
+                        "previous_label": "revised from",  # the same period, as first published
                         "previously_seen": change.old_first_seen,
                         "change_percent": percent,
                         "min_percent": self.min_percent,

@@ -266,6 +266,7 @@ class _Told:
             "measure": self.words(),
             "previous_value": self.previous,
             "previous_period": series.periods[before] if before is not None else None,
+            "previous_label": f"previous {self.words()}",  # the measure a period before
             "latest_value": series.values[at],
             "flags": list(decode_flags(series.flags[at])),
         }

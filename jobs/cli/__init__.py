@@ -9,9 +9,7 @@ from typing import Any
 import click
 
 from core.errors import CrossingsError
-from jobs.cli.context import Context
 from jobs.cli.lazy import LazyGroup
-from jobs.config import ConfigError
 from jobs.invocation import NAME, program
 
 CONFIG_ERROR_EXIT = 2
@@ -44,6 +42,46 @@ COMMAND_PATHS = {
     "nodes": "jobs.cli.nodes:nodes",
 }
 
+# Each command's short help as `crossings --help` lists it, so that listing imports none of
+# the command modules (a test checks that these agree with the commands' docstrings).
+SHORT_HELP = {
+    "init": "Write an annotated starter config to DIRECTORY/crossings.toml.",
+    "check": "Validate the config and show sources with their next runs, rules and channels.",
+    "kinds": "List every source, rule and channel kind with its keys, or one KIND in full.",
+    "migrate": "Update the database to this crossings' schema (new indexes and tables), in place.",
+    "crawl": (
+        "Crawl SOURCES now (or --all) and show, per source, its status, values new / revised /..."
+    ),
+    "reparse": (
+        "Re-extract SOURCE from its newest stored snapshot, with no network (after a parser or..."
+    ),
+    "alerts": "Show each rule's state per series, the recent events and the outbox.",
+    "notify": "Check that channels deliver.",
+    "digest": "Preview the digest NAME into a file, or send it now.",
+    "demo": "Watch crossings work, offline, in under a minute.",
+    "sources": (
+        "Sources with their last run, its outcome and counts, their next run, when a source..."
+    ),
+    "metrics": (
+        "Metrics with their latest value and period, the change from the period before, how..."
+    ),
+    "series": (
+        "A metric's values by period, each with how often it was revised and the value it replaced."
+    ),
+    "revisions": "Published values that changed: old and new value, when, and which snapshots.",
+    "news": "News items from feeds and listings, newest first, with full-text search.",
+    "runs": "Recent crawls, newest first, with their outcome and reason, for one SOURCE or all.",
+    "snapshot": "Print the raw body of a stored fetch exactly as received (or --info about it).",
+    "query": "Run one SQL statement on a read-only connection; a write is refused.",
+    "export": "Current values of one or more metrics (names or globs), streamed, with provenance.",
+    "serve": "Serve the web pages (overview, metric charts, alerts, news, sources) read-only.",
+    "run": "Run the daemon: crawl every source on its schedule, evaluate rules, send alerts and...",
+    "deploy": (
+        "Build crossings' egg (this code, versioned by its digest) and upload it to every node..."
+    ),
+    "nodes": 'The Scrapyd nodes: whether each is used ("ready") or not and why (down, refused...',
+}
+
 
 class CrossingsGroup(LazyGroup):
     """Shows what went wrong in a user's words instead of a traceback."""
@@ -51,10 +89,12 @@ class CrossingsGroup(LazyGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ConfigError as error:
-            click.echo(f"Error: {as_invoked(str(error))}", err=True)
-            raise click.exceptions.Exit(CONFIG_ERROR_EXIT) from None
         except CrossingsError as error:
+            from jobs.config import ConfigError  # loaded by then: the config was read
+
+            if isinstance(error, ConfigError):
+                click.echo(f"Error: {as_invoked(str(error))}", err=True)
+                raise click.exceptions.Exit(CONFIG_ERROR_EXIT) from None
             raise click.ClickException(as_invoked(str(error))) from None
         except click.UsageError:
             raise
@@ -73,6 +113,7 @@ def as_invoked(message: str) -> str:
 @click.group(
     cls=CrossingsGroup,
     lazy_commands=COMMAND_PATHS,
+    listing=SHORT_HELP,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.option(
@@ -91,6 +132,8 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
     Start with `crossings demo` (offline), or `crossings init DIR` for your own config.
     """
+    from jobs.cli.context import Context  # not for --help: it needs no config
+
     ctx.obj = Context(config_path)
 
 

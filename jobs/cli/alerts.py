@@ -10,17 +10,19 @@ import click
 
 from alerts.backtest import NotReplayable
 from alerts.backtest import backtest as replay
+from alerts.counting import events_counted, messages_counted
 from alerts.digests import preview, queue_digest
 from alerts.message import Message
+from alerts.rule import Rule
 from alerts.standing import standing
 from core import clock
 from core.formatting import moment
 from jobs.aftermath import deliver
-from jobs.cli.context import BadArgument, Context, one_of, pass_context
+from jobs.cli.context import BadArgument, Context, one_of, pass_context, user_moment, user_when
 from jobs.cli.output import ROW_ID, emit, output_options, say
 from jobs.config import ConfigError, rule_from
 from jobs.typed import format_duration, parse_duration
-from jobs.when import parse_moment
+from jobs.when import parse_when, within
 
 SHOWN_SERIES = 10  # per rule: a pattern rule may watch hundreds
 
@@ -45,8 +47,11 @@ def alerts(ctx: click.Context, limit: int) -> None:
         events = store.alerts.events(limit=limit)
         silenced = [s.rule for s in store.alerts.silences(active_at=clock.now())]
         counts = store.outbox.counts()
+        sent = store.outbox.sent_by_channel()
+        kinds = store.alerts.event_kinds()
         pending = store.outbox.recent(status="pending", limit=10)
         dead = store.outbox.recent(status="dead", limit=5)
+        stored = store.queries.metric_names()
     click.echo(f"Rules ({len(config.rules)})")
     by_rule: dict[str, list] = {}
     for state in states:
@@ -57,18 +62,22 @@ def alerts(ctx: click.Context, limit: int) -> None:
         # what a rule measures is worth a line per series; "not firing" alone is not
         held = by_rule.get(name, []) if rule.drawing() is not None else firing
         summary = f"{len(firing)} firing" if firing else "ok"
+        if not by_rule.get(name) and (waiting := _no_values(rule, stored)):
+            summary = f"no data yet: {waiting}"
         click.echo(f"  {name:<30} {rule.kind:<14} {summary}{mark}")
         for state in sorted(held, key=lambda s: (s.state != "firing", s.series))[:SHOWN_SERIES]:
             words = standing(rule, state, lambda stored: moment(stored, zone))
             say(f"      {state.series}: {words}")
         if len(held) > SHOWN_SERIES:
             click.echo(f"      ... and {len(held) - SHOWN_SERIES} more series")
-    click.echo(f"\nRecent events ({len(events)})")
+    shown = f"; the {len(events)} most recent:" if events else ""
+    click.echo(f"\n{_sentence(events_counted(kinds))}{shown}")
     for event in events:
         mark = "" if _delivery(event) == "sent" else f" ({_delivery(event)})"
         say(f"  {moment(event.at, zone)}  {event.kind:<9} {event.summary}{mark}")
     click.echo(
-        f"\nOutbox: {counts['pending']} pending, {counts['sent']} sent, {counts['dead']} dead"
+        f"\n{_sentence(messages_counted(sent))}; waiting in the outbox: "
+        f"{counts['pending']} pending, {counts['dead']} dead"
     )
     for message in pending:
         tried = (
@@ -87,7 +96,7 @@ def alerts(ctx: click.Context, limit: int) -> None:
 
 
 @alerts.command()
-@click.option("--since", help="Only events from then on: 2025-03-01, 2025-03-01T12:00 or 7d.")
+@click.option("--since", help="Only events from then on: 2025-03-01, 2025-03, 7d, today, ...")
 @click.option("--rule", help="Only this rule's events.")
 @click.option("--limit", default=100, show_default=True)
 @output_options
@@ -100,10 +109,7 @@ def events(
     Example: crossings alerts events --since 7d --json
     """
     zone = context.config.settings.zone
-    try:
-        start = parse_moment(since, zone, now=datetime.now(UTC)) if since else None
-    except ValueError as error:
-        raise BadArgument(f"--since: {error}") from None
+    start = user_moment(context, since, "--since")
     if rule is not None:
         one_of("rule", rule, context.config.rules)
     with context.store() as store:
@@ -130,7 +136,7 @@ def _delivery(event) -> str:
 
 @alerts.command()
 @click.argument("rule")
-@click.option("--since", help="Only crossings in this period or later: 2024-06-01, 2024-06.")
+@click.option("--since", help="Only crossings in periods from then on: 2024-06, FY2024, ...")
 @click.option(
     "--file", "rules_file", type=click.Path(dir_okay=False, exists=True),
     help="Take RULE from this TOML file ([rules.NAME] tables), not from the config.",
@@ -159,20 +165,37 @@ def backtest(
       metric = "cbp.swb.daily-average", above = 4000'
     """
     chosen = _rule_to_replay(context, rule, rules_file, define)
+    start = user_when(context, since, "--since")
     with context.store() as store:
         try:
             rows = [
                 {"period": c.period, "kind": c.kind, "series": c.series,
                  "value": None if c.value is None else round(c.value, 2), "condition": c.says}
-                for c in replay(store, chosen, since=since)
+                for c in replay(store, chosen)
+                if within(c.period, start, None)
             ]  # fmt: skip
         except (NotReplayable, ValueError) as error:
             raise click.ClickException(str(error)) from None
     if not rows and fmt in (None, "table"):
-        click.echo(f"{rule}: no firing or resolution in the stored history")
+        with context.store() as store:
+            waiting = _no_values(chosen, store.queries.metric_names())
+        click.echo(f"{rule}: {waiting or 'no firing or resolution in the stored history'}")
         return
     emit(rows, fmt, columns=["period", "kind", "series", "value", "condition"],
          zone=context.config.settings.zone)  # fmt: skip
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _no_values(rule: Rule, stored: list[str]) -> str | None:
+    """Why a rule on metrics has nothing to judge: none of their values are stored (a
+    typo, or a metric still to come); None when some are, or it reads no metric."""
+    missing = [m for m in rule.reads() if not any(fnmatch.fnmatchcase(n, m) for n in stored)]
+    if not missing:
+        return None
+    return f"no stored values of {', '.join(missing)} (`crossings metrics` lists those there are)"
 
 
 def _rule_to_replay(context: Context, name: str, rules_file: str | None, define: str | None):
@@ -356,18 +379,17 @@ def digest(context: Context, name: str, preview_path: Path | None, send: bool) -
 
 
 def _moment(text: str, zone) -> datetime:
-    """A duration from now, or a date/time in the configured zone."""
+    """A duration from now (3d), or the end of a time a user names (a date: its end)."""
+    now = datetime.now(UTC)
     try:
-        return datetime.now(UTC) + parse_duration(text)
+        return now + parse_duration(text)
     except ValueError:
         pass
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadArgument(
-            f"--until: {text!r} is neither a time (2025-01-31T18:00) nor a duration (6h, 3d)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        named = parse_when(text, zone, now=now)
+    except ValueError as error:
+        raise BadArgument(f"--until: {error}, or a duration from now (6h, 3d)") from None
+    return named.end
 
 
 COMMANDS = (alerts, notify, digest)

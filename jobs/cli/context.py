@@ -3,6 +3,7 @@ command writes). Their errors are shown by the `crossings` group (jobs/cli/__ini
 
 import difflib
 from collections.abc import Callable, Collection
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ import click
 from core.checked import HostPort
 from jobs.config import Config, load, locate
 from jobs.typed import ClickType
+from jobs.when import When, parse_moment, parse_when
 from storage import Store
 
 
@@ -54,3 +56,28 @@ def one_of(what: str, name: str, known: Collection[str]) -> str:
     hint = f"; did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(names) or "none configured"
     raise click.ClickException(f"no {what} named {name!r} (known: {listed}){hint}")
+
+
+def user_moment(
+    context: Context, text: str | None, option: str, *, whole_day: bool = False
+) -> str | None:
+    """A user's time as stored text (see jobs/when.py), or a usage error naming the option."""
+    if text is None:
+        return None
+    try:
+        return parse_moment(
+            text, context.config.settings.zone, now=datetime.now(UTC), whole_day=whole_day
+        )
+    except ValueError as error:
+        raise BadArgument(f"{option}: {error}") from None
+
+
+def user_when(context: Context, text: str | None, option: str) -> When | None:
+    """The stretch of time a user named (see jobs/when.py), or a usage error naming the
+    option."""
+    if text is None:
+        return None
+    try:
+        return parse_when(text, context.config.settings.zone, now=datetime.now(UTC))
+    except ValueError as error:
+        raise BadArgument(f"{option}: {error}") from None

@@ -1,7 +1,11 @@
 """Crawling by hand: `crawl` fetches sources now, `reparse` re-extracts stored snapshots."""
 
+import contextlib
 import logging
 import sys
+import threading
+import time
+from collections.abc import Iterator
 
 import click
 
@@ -9,9 +13,9 @@ from core.status import RunStatus
 from jobs.aftermath import after_crawl
 from jobs.cli.context import Context, one_of, pass_context
 from jobs.cli.output import say
-from jobs.invocation import program
 from jobs.runners.child import crawl_here
-from jobs.runners.results import RunResult
+from jobs.runners.results import RunResult, to_try
+from scrapers.recorder import SourceRun
 
 CHANGES_SHOWN = 20
 SHOWN_AGAIN = 20  # failed sources named in the command that tries them again
@@ -44,33 +48,96 @@ def crawl(
     for name in sources:
         one_of("source", name, config.sources)
     _log_to_terminal(verbose)
-    # One-shot: crawl in this process (the daemon, long-running, crawls in children).
-    runs = crawl_here(config, sources, trigger="manual")
-    results = [RunResult(**run.report()) for run in runs]
     width = max(len(name) for name in sources)
     click.echo(f"{'source':<{width}}  {'status':<11} {'new':>6} {'revised':>7} {'same':>6} "
                f"{'news':>5} {'bytes':>10} {'time':>7}")  # fmt: skip
-    for result in results:
-        click.echo(_line(result, width))
-        notice = result.notice
-        if notice and notice in (result.reason or ""):
-            notice = None  # the reason says it already
-        for said in filter(None, [result.reason, notice]):
-            say(f"{'':<{width}}  -> {said}")
-        if result.sample:
-            say(f"{'':<{width}}  -> unverified source, check against the page: {result.sample}")
-    failed = [result.source for result in results if not result.succeeded]
+    results: list[RunResult] = []
+    progress = Progress(len(sources)) if sys.stderr.isatty() else None
+
+    def finished(run: SourceRun) -> None:
+        """One line per source as it finishes, not a table at the end."""
+        result = RunResult(**run.report())
+        results.append(result)
+        with progress.hidden() if progress else contextlib.nullcontext():
+            click.echo(_line(result, width))
+            notice = result.notice
+            if notice and notice in (result.reason or ""):
+                notice = None  # the reason says it already
+            for said in filter(None, [result.reason, notice]):
+                say(f"{'':<{width}}  -> {_unnamed(said, result.source)}")
+            if result.sample:
+                say(f"{'':<{width}}  -> unverified source, check against the page: {result.sample}")
+            if progress:
+                progress.done += 1
+
+    # One-shot: crawl in this process (the daemon, long-running, crawls in children).
+    with progress or contextlib.nullcontext():
+        crawl_here(config, sources, trigger="manual", on_finished=finished)
+    broken = [r.source for r in results if r.status is RunStatus.BROKEN]
+    failed = [r.source for r in results if not r.succeeded and r.source not in broken]
     if failed:
         again = _again(failed, everything=crawl_all and len(failed) == len(sources))
-        click.echo(
-            f"To try: check the address and this machine's network, then `{program()} crawl "
-            f"{again}`; the daemon retries failed sources by itself (`{program()} sources` "
-            f"says when).{'' if verbose else ' Every request and error: add -v.'}"
-        )
+        click.echo(f"To try: {to_try(RunStatus.FAILED, again)}")
+    for name in broken[:SHOWN_AGAIN]:
+        click.echo(f"To try for {name}: {to_try(RunStatus.BROKEN, name)}")
+    if (failed or broken) and not verbose:
+        click.echo("Every request and error: add -v.")
     if not no_alerts:
         _alert(context)
-    if failed:
+    if failed or broken:
         sys.exit(1)
+
+
+class Progress:
+    """On a terminal, a line under the results that says how far the crawl is: sources
+    done of all and the time since it started, redrawn every half second."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, daemon=True)
+
+    def __enter__(self) -> "Progress":
+        self.ticker.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.ticker.join()
+        with self.lock:
+            self._clear()
+
+    @contextlib.contextmanager
+    def hidden(self) -> Iterator[None]:
+        """Clear the bar while a result line is printed above it."""
+        with self.lock:
+            self._clear()
+            yield
+            self._draw()
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(0.5):
+            with self.lock:
+                self._draw()
+
+    def _draw(self) -> None:
+        width = 20
+        filled = width * self.done // max(self.total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        elapsed = time.monotonic() - self.started
+        sys.stderr.write(f"\r[{bar}] {self.done}/{self.total} sources, {elapsed:.0f}s elapsed")
+        sys.stderr.flush()
+
+    def _clear(self) -> None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+def _unnamed(reason: str, source: str) -> str:
+    """A run's reason without the source name it starts with (the line above names it)."""
+    return reason.removeprefix(f"{source}: ")
 
 
 def _again(failed: list[str], *, everything: bool) -> str:

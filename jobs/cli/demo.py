@@ -21,10 +21,9 @@ from jobs.demo import DEFAULT_DURATION
     "--for",
     "duration",
     type=click.FloatRange(min=0),
-    default=DEFAULT_DURATION,
-    show_default=True,
     metavar="SECONDS",
-    help="Stop by itself after this many seconds and print a summary; 0: until Ctrl-C.",
+    help="Stop by itself after this many seconds and print a summary; 0: until Ctrl-C "
+    f"[default: once the story is told, at most {DEFAULT_DURATION:g}].",
 )
 @click.option(
     "--day-seconds",
@@ -33,14 +32,15 @@ from jobs.demo import DEFAULT_DURATION
     hidden=True,
     help="Seconds per illustrative day on the demo site (tests make days pass faster).",
 )
-def demo(directory: Path | None, duration: float, day_seconds: float | None) -> None:
-    """Watch crossings work, offline, in a minute and a half.
+def demo(directory: Path | None, duration: float | None, day_seconds: float | None) -> None:
+    """Watch crossings work, offline, in under a minute.
 
     Serves an illustrative demo website on this computer, a mail catcher and a webhook
     receiver, and runs the crossings daemon on them: you see pages fetched, figures
     stored, a 7-day mean cross 4,000 and the alert arrive by email and webhook, a
     published figure revised, the alert resolve, and a digest. Nothing leaves this
-    computer. Ctrl-C stops sooner.
+    computer. Ctrl-C stops sooner. Run again in the same --dir, it starts afresh (the
+    previous run's database and mails move to DIR/previous).
 
     Afterwards, explore what it stored: crossings --config DIR/crossings.toml alerts
 
@@ -50,8 +50,15 @@ def demo(directory: Path | None, duration: float, day_seconds: float | None) -> 
 
     if directory is None:
         directory = Path(tempfile.mkdtemp(prefix="crossings-demo-"))
+    told = duration is None
     asyncio.run(
-        Demo(directory.resolve(), duration=duration, day_seconds=day_seconds, echo=click.echo).run()
+        Demo(
+            directory.resolve(),
+            duration=DEFAULT_DURATION if told else duration,
+            until_told=told,
+            day_seconds=day_seconds,
+            echo=click.echo,
+        ).run()
     )
 
 

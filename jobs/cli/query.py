@@ -13,30 +13,16 @@ import click
 
 from alerts.rule import Rule, drawings_for
 from alerts.standing import rule_measures
-from jobs.cli.context import BadArgument, Context, one_of, pass_context
+from jobs.cli.context import BadArgument, Context, one_of, pass_context, user_moment, user_when
 from jobs.cli.output import ROW_ID, emit, output_options
 from jobs.views import sources_overview
-from jobs.when import parse_moment
+from jobs.when import within
 from series.drawing import metric_chart
 from storage import Store
 
 EXPORT_FORMATS = ("csv", "json", "nl")
 EXPORT_COLUMNS = ["metric", "period", "value", "unit", "flags", "first_seen", "last_seen",
                   "snapshot_id"]  # fmt: skip
-
-
-def moment(
-    context: Context, text: str | None, option: str, *, whole_day: bool = False
-) -> str | None:
-    """A user's time as stored text, or a usage error naming the option."""
-    if text is None:
-        return None
-    try:
-        return parse_moment(
-            text, context.config.settings.zone, now=datetime.now(UTC), whole_day=whole_day
-        )
-    except ValueError as error:
-        raise BadArgument(f"{option}: {error}") from None
 
 
 def unknown_metric(store: Store, name: str) -> click.ClickException:
@@ -97,8 +83,8 @@ def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
 @click.command()
 @click.argument("metric")
 @click.option("--as-of", help="As the sources had published it then: 2025-06-01, 7d, ...")
-@click.option("--since", "since_period", help="First period to show, e.g. 2024-10 or 2024.")
-@click.option("--until", "until_period", help="Last period to show, e.g. 2025-05.")
+@click.option("--since", "since_text", help="First period to show: 2024-10, 2024, FY2025, 90d, ...")
+@click.option("--until", "until_text", help="Last period to show: 2025-05, yesterday, ...")
 @click.option(
     "--rule", "rule_name",
     help="Beside each value, what this rule measures (e.g. the 7-day mean) and whether its "
@@ -110,30 +96,33 @@ def series(
     context: Context,
     metric: str,
     as_of: str | None,
-    since_period: str | None,
-    until_period: str | None,
+    since_text: str | None,
+    until_text: str | None,
     rule_name: str | None,
     fmt: str | None,
 ) -> None:
     """A metric's values by period, each with how often it was revised and the value it
-    replaced. --as-of shows what was known at that time (a bare date: its end). --rule
-    adds what a rule compares with its levels, as the charts draw it.
+    replaced. --since and --until keep the periods that overlap the dates they name;
+    --as-of shows what was known at that time (a date: its end). --rule adds what a
+    rule compares with its levels, as the charts draw it.
 
     Example: crossings series demo.swb.daily_encounters --rule border-week-high
     """
     rule = None if rule_name is None else known_rule(context, rule_name, metric)
-    known_as_of = moment(context, as_of, "--as-of", whole_day=True)
+    known_as_of = user_moment(context, as_of, "--as-of", whole_day=True)
+    since = user_when(context, since_text, "--since")
+    until = user_when(context, until_text, "--until")
     with context.store() as store:
-        values = store.queries.series_with_revisions(
-            metric, as_of=known_as_of, since=since_period, until=until_period
-        )
+        every = store.queries.series_with_revisions(metric, as_of=known_as_of)
+        values = [row for row in every if within(row.period, since, until)]
         if not store.queries.has_metric(metric):
             raise unknown_metric(store, metric)
-        if not values and (since_period or until_period):
+        if not values and (since or until):
+            known = store.queries.series_with_revisions(metric)
             raise click.ClickException(
-                f"{metric!r} has no period between {since_period or 'the first'} and "
-                f"{until_period or 'the last'}: periods are written like "
-                f"{store.queries.series_with_revisions(metric)[-1].period!r}"
+                f"{metric!r} has no period between {since_text or 'the first'} and "
+                f"{until_text or 'the last'}: its periods run from {known[0].period!r} "
+                f"to {known[-1].period!r}"
             )
         extra: list[str] = []
         beside: dict[str, dict] = {}  # period: what the rule measured there
@@ -179,7 +168,7 @@ def revisions(context: Context, since: str, metric: str | None, fmt: str | None)
         if metric is not None and not store.queries.has_metric(metric):
             raise unknown_metric(store, metric)
         found = store.observations.revisions(
-            since=moment(context, since, "--since") or "", metric=metric
+            since=user_moment(context, since, "--since") or "", metric=metric
         )
     rows = [{**vars(rev), "change": rev.new_value - rev.old_value} for rev in found]
     columns = ["metric", "period", "old_value", "new_value", "change", "old_first_seen",
@@ -210,7 +199,7 @@ def news(
         if source is not None:
             one_of("source", source, [*context.config.sources, *store.stats.last_started()])
         items = store.news.search(
-            text, since=moment(context, since, "--since"), source=source, limit=limit
+            text, since=user_moment(context, since, "--since"), source=source, limit=limit
         )
     columns = ["id", "published_at", "source", "title", "url", "first_seen"]
     emit([vars(item) for item in items], fmt, columns=columns, zone=context.config.settings.zone)

@@ -43,10 +43,10 @@ def init(directory: Path, force: bool) -> None:
 def check(context: Context) -> None:
     """Validate the config and show sources with their next runs, rules and channels.
 
-    Exits with status 2 and lists every problem when the config is broken (derived
-    metrics are also checked against what the sources publish and the database holds).
-    Warns about a rule on a metric that no source publishes and the database does not
-    hold (a typo, or a metric still to come).
+    Exits with status 2 and lists every problem when the config is broken. The metrics
+    that derived metrics read and rules watch are also checked against what the sources
+    publish and the database holds: a rule on a metric that nothing produces is a
+    problem (a typo, or a source removed) unless it says `waits_for_metric = true`.
 
     Example: crossings --config ~/crossings/crossings.toml check
     """
@@ -55,10 +55,8 @@ def check(context: Context) -> None:
     if (config.metrics or config.rules) and config.database.exists():
         with context.store() as store:
             stored = dict.fromkeys(store.queries.metric_names(), "") | store.catalog.units()
-    if problems := metric_problems(config, stored):
+    if problems := metric_problems(config, stored) + unproduced_metrics(config, lambda: stored):
         raise ConfigError(config.path, problems)
-    for problem in unproduced_metrics(config, lambda: stored):
-        click.echo(f"Warning: {problem}", err=True)
     zone = config.settings.zone
     now = datetime.now(UTC).astimezone(zone)
     click.echo(f"Config {config.path}: OK")

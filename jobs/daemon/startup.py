@@ -51,7 +51,7 @@ def prepare_database(config: Config) -> None:
                 extra={"fields": {"event": "interrupted-marked", "runs": marked}},
             )
         for problem in unproduced_metrics(config, store.queries.metric_names):
-            log.warning("%s", problem, extra={"fields": {"event": "config-warning"}})
+            log.error("%s", problem, extra={"fields": {"event": "config-problem"}})
         store.catalog.sync_sources(
             SourceEntry(name=name, kind=source.kind, url=source.url, title=source.title)
             for name, source in config.sources.items()

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import sys
 import textwrap
@@ -21,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from alerts.counting import counted, events_counted, messages_counted
 from core.checked import free_port
 from core.errors import CrossingsError
 from core.status import RunCounts
@@ -35,10 +37,14 @@ from storage import Run, StorageError, Store
 CONFIG_NAME = "crossings.toml"
 LOG_NAME = "daemon.log"
 MAIL_FOLDER = "mail"
+PREVIOUS_FOLDER = "previous"
 MARKER = "# Written by `crossings demo`"
 DAILY_METRIC = "demo.swb.daily_encounters"  # the illustrative series of jobs/demo/sources.toml
-DEFAULT_DAY_SECONDS = 2.5  # the alert fires within about 25 s and resolves within about 65 s
-DIGEST_EVERY = "70s"
+DEFAULT_DAY_SECONDS = 2.5  # the alert fires within about 25 s and resolves within about 40 s
+DIGEST_NAME = "demo"  # sent by the demo itself once the alert resolved: the story's end
+DIGEST_SCHEDULE = "0 8 * * 1"  # what a real config says; the demo does not wait for it
+AFTER_DIGEST_SECONDS = 3.0  # the default run ends this long after the digest arrived
+RESOLVED_GRACE_SECONDS = 10.0  # the digest waits for the resolved messages at most this long
 DAYS_PER_FETCH = 5  # on a busy machine the story still takes four crawls, not more
 SECRET_ENV = "CROSSINGS_DEMO_WEBHOOK_SECRET"  # noqa: S105 (a variable name, not a secret)
 POLL_SECONDS = 1.0
@@ -96,7 +102,8 @@ def write_config(directory: Path, endpoints: Endpoints, sources: str) -> Path:
         webhook_url=endpoints.webhook,
         secret_env=SECRET_ENV,
         daily_metric=DAILY_METRIC,
-        digest_every=DIGEST_EVERY,
+        digest_name=DIGEST_NAME,
+        digest_schedule=DIGEST_SCHEDULE,
     )
     path.write_text(text, encoding="utf-8")
     return path
@@ -108,6 +115,24 @@ def drop_deployment_overrides() -> list[str]:
     process's environment, which the daemon inherits. Returns the names removed."""
     names = [ENV_PATH, *(ENV_SETTING_PREFIX + key.name.upper() for key in keys_of(Settings))]
     return [name for name in names if os.environ.pop(name, None) is not None]
+
+
+def start_afresh(directory: Path) -> Path | None:
+    """A demo run again in its folder starts with a new database and mail numbering: what
+    the previous run left (database, daemon log, mails) moves to DIR/previous (replacing
+    an older one). Returns that folder, or None when there was nothing to move."""
+    left = [
+        *sorted(directory.glob("crossings.db*")),
+        *(path for name in (LOG_NAME, MAIL_FOLDER) if (path := directory / name).exists()),
+    ]
+    if not left:
+        return None
+    previous = directory / PREVIOUS_FOLDER
+    shutil.rmtree(previous, ignore_errors=True)
+    previous.mkdir()
+    for path in left:
+        path.rename(previous / path.name)
+    return previous
 
 
 def prepare_database(config_path: Path) -> Path:
@@ -132,11 +157,13 @@ class Demo:
         directory: Path,
         *,
         duration: float | None = DEFAULT_DURATION,
+        until_told: bool = False,
         day_seconds: float | None = None,
         echo: Echo = print,
     ) -> None:
         self.directory = directory
         self.duration = duration or None  # 0: until Ctrl-C
+        self.until_told = until_told  # end soon after the digest (within `duration`)
         self.day_seconds = day_seconds or DEFAULT_DAY_SECONDS
         self._echo = echo
         self._output_closed = False
@@ -148,12 +175,20 @@ class Demo:
         self._last_run_id = 0
         self._daemon: asyncio.subprocess.Process | None = None
         self._store: Store | None = None  # read-only, while the daemon runs
+        self._config: Path | None = None
+        self._digest: asyncio.Task | None = None  # sending it, once the alert resolved
+        self._digest_arrived: float | None = None  # monotonic time its email came
+        self._resolved_at: float | None = None  # when the demo saw the alert resolve
 
     async def run(self) -> Tally:
         check_directory(self.directory)
         if ignored := drop_deployment_overrides():
             self.echo(f"(The demo ignores {', '.join(ignored)}: it uses its own settings.)")
         self.directory.mkdir(parents=True, exist_ok=True)
+        if previous := start_afresh(self.directory):
+            self.echo(
+                f"(Starting afresh: the previous run's database and mails are in {previous}.)"
+            )
         (self.directory / MAIL_FOLDER).mkdir(exist_ok=True)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -171,13 +206,17 @@ class Demo:
             endpoints = Endpoints(
                 site_url, smtp_port, webhook_url, f"{LOCALHOST}:{free_port(LOCALHOST)}"
             )
-            config = write_config(self.directory, endpoints, demo_sources_toml(site_url))
+            config = self._config = write_config(
+                self.directory, endpoints, demo_sources_toml(site_url)
+            )
             database = prepare_database(config)
             self._introduce(endpoints)
             daemon = self._daemon = await self._start_daemon(config)
             try:
                 await self._watch(daemon, database)
             finally:
+                if self._digest is not None:
+                    self._digest.cancel()
                 await self._stop_daemon(daemon)
             with Store(database, read_only=True) as store:
                 self._show_runs(store)  # what finished while the daemon stopped counts too
@@ -214,8 +253,18 @@ class Demo:
         try:
             while not self._stop.is_set():
                 self._show_runs(store)
+                if self._digest is None and self._resolved_and_told(store):
+                    self._digest = asyncio.ensure_future(self._send_digest())
                 if self.duration is not None and self._elapsed() >= self.duration:
                     self.echo(f"\n{self._clock()} {self.duration:g} seconds are up: stopping.")
+                    break
+                arrived = self._digest_arrived
+                if (
+                    self.until_told
+                    and arrived
+                    and time.monotonic() - arrived >= AFTER_DIGEST_SECONDS
+                ):
+                    self.echo(f"\n{self._clock()} The story is told: stopping.")
                     break
                 stopped = asyncio.ensure_future(self._stop.wait())
                 await asyncio.wait({exited, stopped}, timeout=POLL_SECONDS)
@@ -225,6 +274,39 @@ class Demo:
         finally:
             self._store = None
             store.close()
+
+    def _resolved_and_told(self, store: Store) -> bool:
+        """The border alert has resolved and its messages went out (nothing waits in the
+        outbox, or a slow channel has had RESOLVED_GRACE_SECONDS): the digest comes next."""
+        if self._resolved_at is None:
+            if not any(
+                event.kind == "resolved" and event.series == DAILY_METRIC
+                for event in store.alerts.events(limit=50)
+            ):
+                return False
+            self._resolved_at = time.monotonic()
+        waited = time.monotonic() - self._resolved_at >= RESOLVED_GRACE_SECONDS
+        return waited or store.outbox.counts()["pending"] == 0
+
+    def _told(self) -> bool:
+        """The digest arrived a moment ago: the story is over."""
+        arrived = self._digest_arrived
+        return arrived is not None and time.monotonic() - arrived >= AFTER_DIGEST_SECONDS
+
+    async def _send_digest(self) -> None:
+        """The digest that sums the story up, now rather than at its weekly time: the
+        command a user would type."""
+        command = f"{program()} --config {self._config} digest {DIGEST_NAME} --send"
+        self.echo(f"{self._clock()} The alert has resolved; sending the digest now: {command}")
+        sent = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "jobs", "--config", str(self._config),
+            "digest", DIGEST_NAME, "--send",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, errors = await sent.communicate()
+        if sent.returncode:
+            self.echo(f"{self._clock()} The digest was not sent: {errors.decode().strip()}")
 
     async def _stop_daemon(self, daemon: asyncio.subprocess.Process) -> None:
         if daemon.returncode is not None:
@@ -338,6 +420,8 @@ class Demo:
             page = saved.with_suffix(".html")
             page.write_text(mail.html_page(), encoding="utf-8")
             html_note = f" (the HTML version, with its chart: {page})"
+        if "digest" in mail.subject:
+            self._digest_arrived = time.monotonic()
         self.echo("")
         self.echo(f"{self._clock()} EMAIL received by the mail catcher{html_note}")
         self.echo(f"    To:      {', '.join(mail.recipients)}")
@@ -372,8 +456,10 @@ class Demo:
             f"  Values stored:     {tally.values_new} new, {tally.values_revised} revised"
             f"; {tally.news_new} news items"
         )
+        self.echo(f"  Alert events:      {events_counted(store.alerts.event_kinds())}")
         self.echo(
-            f"  Alerts delivered:  {tally.mails} email(s), {tally.webhooks} webhook(s)"
+            f"  Messages:          {messages_counted(store.outbox.sent_by_channel())}; "
+            f"received here: {counted(tally.mails, 'email')}, {counted(tally.webhooks, 'webhook')}"
             + (f", {tally.bad_signatures} with a bad signature" if tally.bad_signatures else "")
         )
         story = sorted(

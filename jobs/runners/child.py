@@ -1,11 +1,12 @@
 """The crawl child process: `python -m jobs.runners.child --config PATH --trigger T SOURCE...`.
 
-Loads the config, crawls the given sources together in one spider, and reports on stdout,
-one JSON object per line: first {"event": "started", "runs": {source: run_id, ...}} once
-the run rows are open, then {"event": "finished", "source", "run_id", "status", "reason",
-counts...} per source. The run rows in the database are written here and are the truth:
-the parent (`jobs.runners.local`) reads the lines, and for a child that died, the rows (closing
-those left running). Every log record (Scrapy's included) goes to stderr as one JSON line
+Loads [settings] and the given sources from the config (no more: `load_sources`), crawls
+them together in one spider, and reports on stdout, one JSON object per line: first
+{"event": "started", "runs": {source: run_id, ...}} once the run rows are open, then
+{"event": "finished", "source", "run_id", "status", "reason", counts...} per source. The
+run rows in the database are written here and are the truth: the parent
+(`jobs.runners.local`) reads the lines, and for a child that died, the rows (closing those
+left running). Every log record (Scrapy's included) goes to stderr as one JSON line
 with the sources and pid, at `--log-level`; the parent re-logs them in its own log."""
 
 import argparse
@@ -15,7 +16,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from jobs.config import Config, ConfigError, load
+from jobs.config import Config, ConfigError, load_sources
 from jobs.lifeline import die_with_parent
 from jobs.logs import LEVELS, setup_child
 from scrapers.recorder import SourceRun
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     die_with_parent()
     setup_child(args.log_level, {"source": ",".join(args.sources), "pid": os.getpid()})
     try:
-        config = load(args.config)
+        config = load_sources(args.config, args.sources)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2

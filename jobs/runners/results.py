@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from core import clock
 from core.status import COUNTERS, RunCounts, RunStatus
+from jobs.invocation import program
 from storage import Run
 
 
@@ -40,4 +41,20 @@ def from_row(name: str, row: Run) -> RunResult:
         notice=row.notice,
         **{counter: getattr(row, counter) for counter in COUNTERS},
         seconds=round(seconds, 3),
+    )
+
+
+def to_try(status: RunStatus, sources: str) -> str:
+    """What to do after runs of `sources` ended `status`, the one wording the CLI uses:
+    a broken page calls for a look at the page and the config, a failed fetch for the
+    network."""
+    crossings = program()
+    if status is RunStatus.BROKEN:
+        return (
+            f"the page no longer looks as the config expects: compare them with `{crossings} "
+            f"inspect --source {sources}`, fix the config, then `{crossings} reparse {sources}`"
+        )
+    return (
+        f"check the address and this machine's network, then `{crossings} crawl {sources}`; "
+        f"the daemon retries failed sources by itself (`{crossings} sources` says when)"
     )

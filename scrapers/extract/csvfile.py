@@ -7,8 +7,8 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterator
 
-from core.periods import Period, PeriodError, fiscal_month, month_number
-from scrapers.extract import Extraction, LayoutError, Page
+from core.periods import PeriodError
+from scrapers.extract import Extraction, LayoutError, Page, dates
 from scrapers.extract.text import shown, slug
 from scrapers.kinds.csvfile import CsvSource
 from scrapers.numbers import NumberError, parse_number
@@ -34,7 +34,8 @@ def _sum(source: CsvSource, page: Page, reader: Iterator[list[str]]) -> Extracti
     header = [name.strip() for name in next(reader, [])]
     index = {name: position for position, name in enumerate(header)}
     by_slug = {slug(name): position for position, name in enumerate(header)}
-    needed = [source.value, source.year, *([source.month] if source.month else []), *source.filters]
+    when_columns = [name for name in (source.date, source.year, source.month) if name]
+    needed = [source.value, *when_columns, *source.filters]
     missing = [name for name in needed if name not in index]
     missing += [name for name in source.group_columns if name not in by_slug]
     if missing:
@@ -45,11 +46,11 @@ def _sum(source: CsvSource, page: Page, reader: Iterator[list[str]]) -> Extracti
     # One C-level call per row for the filter and for the group (bench/README.md).
     picked = _getter([index[name] for name in source.filters])
     wanted = tuple(source.filters.values())
-    value_at, year_at = index[source.value], index[source.year]
-    month_at = index[source.month] if source.month else None
+    value_at = index[source.value]
+    when_of = _getter([index[name] for name in when_columns])
     grouped = _getter([by_slug[name] for name in source.group_columns])
-    periods: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
-    totals: dict[tuple[tuple[str, ...], tuple[str, str]], float] = defaultdict(float)
+    periods: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
+    totals: dict[tuple[tuple[str, ...], tuple[str, ...]], float] = defaultdict(float)
     rows = matched = 0
     for line, row in enumerate(reader, start=2):
         if not row:
@@ -63,9 +64,9 @@ def _sum(source: CsvSource, page: Page, reader: Iterator[list[str]]) -> Extracti
         if picked(row) != wanted:
             continue
         matched += 1
-        when = (row[year_at], row[month_at] if month_at is not None else "")
+        when = when_of(row)
         if when not in periods:
-            periods[when] = _period(source, *when, line=line, url=page.url)
+            periods[when] = _period(source, when, where=f"line {line} of {page.url}")
         totals[(grouped(row), when)] += _count(source, row[value_at], line, page.url)
     if not matched:
         raise LayoutError(
@@ -97,20 +98,22 @@ def _getter(positions: list[int]):
 
 
 def _period(
-    source: CsvSource, year: str, month: str, *, line: int, url: str
+    source: CsvSource, cells: tuple[str, ...], *, where: str
 ) -> tuple[str, tuple[str, ...]]:
+    """The period of a row from its date cell, or its year (and month) cells; LayoutError
+    naming the column and the cell."""
+    columns = [name for name in (source.date, source.year, source.month) if name]
     try:
-        parsed = Period.parse(year)  # "2024", "2025 (FYTD)" (partial) or "FY2024"
-        number = int(parsed.text.removeprefix("FY"))
-        if not month:
-            return (f"FY{number}" if source.fiscal else str(number)), parsed.flags
-        if source.fiscal:
-            return fiscal_month(number, month.strip()), ()
-        return f"{number}-{month_number(month.strip()):02d}", ()
-    except (PeriodError, ValueError) as error:
-        raise LayoutError(
-            f"{source.name}: line {line} of {url}: year {year!r} / month {month!r}: {error}"
-        ) from None
+        if source.date:
+            return dates.day(cells[0], source.date_format).text, ()
+        if not source.month:
+            parsed = dates.year(cells[0])  # "2024", "2025 (FYTD)" (partial) or "FY2024"
+            number = parsed.text.removeprefix("FY")
+            return (f"FY{number}" if source.fiscal else number), parsed.flags
+        return dates.year_month(cells[0], cells[1], fiscal=source.fiscal).text, ()
+    except PeriodError as error:
+        named = " / ".join(f"{column!r}" for column in columns)
+        raise LayoutError(f"{source.name}: {where}, column {named}: {error}") from None
 
 
 def _count(source: CsvSource, text: str, line: int, url: str) -> float:
@@ -122,6 +125,6 @@ def _count(source: CsvSource, text: str, line: int, url: str) -> float:
         number = parse_number(text)
     except NumberError as error:
         raise LayoutError(
-            f"{source.name}: line {line} of {url}, {source.value!r}: {error}"
+            f"{source.name}: line {line} of {url}, column {source.value!r}: {error}"
         ) from None
     return number.value or 0.0

@@ -27,6 +27,9 @@ SHOWN_AT_MOST = 5
 def one_per_period(source: str, extraction: Extraction, combine: str) -> Extraction:
     """The extraction with one observation per (metric, period); LayoutError for
     duplicates unless `combine` is "same" (identical repeats) or a COMBINE key."""
+    keys = {(observation.metric, observation.period) for observation in extraction.observations}
+    if len(keys) == len(extraction.observations):  # the usual case: nothing repeated
+        return extraction
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, observation in enumerate(extraction.observations):
         groups[(observation.metric, observation.period)].append(index)

@@ -7,13 +7,14 @@ headers, a column, or the file's as-of date) and the values, and says what the t
 layout is (its non-period headers and row labels), which the recorder compares with the
 layout it remembers."""
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from core.periods import Period, PeriodError, fiscal_month, fiscal_year_of, month_number
-from scrapers.extract import Extraction, Layout, LayoutError
+from scrapers.extract import Extraction, Layout, LayoutError, dates
 from scrapers.extract.text import shown, slug, squash
 from scrapers.kinds.tabular import Tabular
 from scrapers.numbers import Number, NumberError, parse_number
@@ -47,6 +48,7 @@ def rectangular(rows: list[list[Cell]]) -> list[list[Cell]]:
     return [row + [Cell("")] * (width - len(row)) for row in rows]
 
 
+@functools.lru_cache(maxsize=1024)  # each row label is read twice; group labels repeat
 def label(cell: Cell) -> tuple[str, tuple[str, ...]]:
     """A header or row label without its footnote marks, and the marks as flags."""
     text, marks = cell.text, list(cell.marks)
@@ -172,12 +174,16 @@ def _periods_in_columns(
     if not periods:
         raise LayoutError(
             f"{source.name}: expected period columns (like 'FY 2022' or 'Oct-24') in "
-            f"{grid.where}, found the header {shown([_joined(h) for h in headers])}"
+            f"{grid.where}, found the header {shown([_joined(h) for h in headers])}; if "
+            'each row is a period (a Year or Date column), add periods = "rows" to the source'
         )
     label_columns = list(range(min(periods)))
     label_keys = [
         slug(headers[column].texts[-1]) if headers[column].texts else "" for column in label_columns
     ]
+    # a column's own flags (its period's and its header's marks), joined once per table
+    column_flags = {column: _flags(period.flags, headers[column].marks)
+                    for column, (period, _) in periods.items()}  # fmt: skip
     row_filter = re.compile(source.rows) if source.rows else None
     extraction, group = Extraction(), ""
     made: dict[tuple[str, str], str] = {}  # (metric, period) -> the row that gave it first
@@ -226,7 +232,9 @@ def _periods_in_columns(
                     f"{source.name}: rows {made[key]!r} and {row!r} both give "
                     f"{metric} for {period.text}: put {{row}} or {{group}} in the metric template"
                 )
-            flags = _flags(period.flags, headers[column].marks, marks, number.flags)
+            flags = column_flags[column]
+            if marks or number.flags:
+                flags = _flags(flags, marks, number.flags)
             _add(source, extraction, metric, names, period.text, number, flags, grid,
                  label_text, origin)  # fmt: skip
     fixed = [_joined(headers[column]) for column in range(len(headers)) if column not in periods]
@@ -328,25 +336,18 @@ def _column(source: Tabular, names: list[str], wanted: str, grid: Grid) -> int:
     return lowered.index(squash(wanted).lower())
 
 
-LEADING_NUMBER = re.compile(r"^\d{1,2}\s+")  # OHSS numbers its months: "01 October"
-
-
 def _row_period(source: Tabular, year: str, month: str, column: str, grid: Grid) -> Period:
     try:
-        period = Period.parse(year)
         if month:
-            number = int(period.text.removeprefix("FY"))
-            name = LEADING_NUMBER.sub("", month)
-            if source.fiscal or period.text.startswith("FY"):
-                return Period(fiscal_month(number, name))
-            return Period(f"{number}-{month_number(name):02d}")
+            return dates.year_month(year, month, fiscal=source.fiscal)
+        period = Period.parse(year)
         if source.fiscal and period.text.isdigit():
             return Period(f"FY{period.text}", period.flags)
         return period
-    except (PeriodError, ValueError) as error:
+    except PeriodError as error:
         raise LayoutError(
             f"{source.name}: expected a period in column {column!r} of {grid.where}, found "
-            f"{year!r}{f' / {month!r}' if month else ''} ({error})"
+            f"{year!r}{f' / {month!r}' if month else ''}: {error}"
         ) from None
 
 

@@ -77,17 +77,22 @@ def expand(table: lxml.html.HtmlElement) -> list[list[Cell]]:
         for element in row:
             if element.tag not in ("td", "th"):
                 continue
-            while (row_index, column) in pending:
+            while pending and (row_index, column) in pending:
                 cells.append(pending.pop((row_index, column)))
                 column += 1
             cell = _cell(element)
-            colspan, rowspan = _span(element, "colspan"), _span(element, "rowspan")
+            spans = element.get("colspan"), element.get("rowspan")
+            if spans == (None, None):  # most cells: one column, one row
+                cells.append(cell)
+                column += 1
+                continue
+            colspan, rowspan = _span(spans[0]), _span(spans[1])
             for right in range(colspan):
                 cells.append(cell)
                 for down in range(1, rowspan):
                     pending[(row_index + down, column + right)] = cell
             column += colspan
-        while (row_index, column) in pending:
+        while pending and (row_index, column) in pending:
             cells.append(pending.pop((row_index, column)))
             column += 1
         grid.append(cells)
@@ -131,12 +136,15 @@ def _walk(element, parts: list[str], bold_parts: list[str], marks: list[str], bo
 
 
 def _bold_style(element: lxml.html.HtmlElement) -> bool:
-    style = (element.get("style") or "").replace(" ", "").lower()
+    if (style := element.get("style")) is None:
+        return False
+    style = style.replace(" ", "").lower()
     return "font-weight:bold" in style or "font-weight:700" in style
 
 
-def _span(element: lxml.html.HtmlElement, name: str) -> int:
-    if (value := element.get(name)) is None:
+def _span(value: str | None) -> int:
+    """A colspan or rowspan attribute as a count of cells (1 when absent or garbled)."""
+    if value is None:
         return 1
     try:
         return max(1, min(int(value), 1000))

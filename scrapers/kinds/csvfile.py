@@ -2,6 +2,7 @@
 
 import string
 from dataclasses import dataclass, field
+from typing import Literal
 
 from core.checked import Regex
 from scrapers.source import Source, as_pattern
@@ -30,11 +31,29 @@ class CsvSource(Source, kind="csv"):
     )
     value: str = field(metadata={"help": "Header of the column to sum, e.g. 'Encounter Count'."})
     year: str = field(
-        metadata={"help": "Header of the year column, e.g. 'Fiscal Year' ('2025 (FYTD)' ok)."}
+        default="",
+        metadata={
+            "help": "Header of the year column, e.g. 'Fiscal Year' ('2025 (FYTD)' ok); "
+            "or give `date`."
+        },
     )
     month: str = field(
         default="",
         metadata={"help": "Header of the month column (e.g. 'Month (abbv)'); unset: yearly."},
+    )
+    date: str = field(
+        default="",
+        metadata={
+            "help": "Header of a date column, one row per day (a daily series): 2025-01-05 "
+            "or Jan 5, 2025; instead of `year`."
+        },
+    )
+    date_format: Literal["", "MM/DD/YYYY", "DD/MM/YYYY"] = field(
+        default="",
+        metadata={
+            "help": "How the `date` column writes slashed dates: 'MM/DD/YYYY' (US) or "
+            "'DD/MM/YYYY'; unset, a slashed date is refused as ambiguous."
+        },
     )
     fiscal: bool = field(
         default=True,
@@ -46,6 +65,16 @@ class CsvSource(Source, kind="csv"):
     )
     unit: str = field(default="count", metadata={"help": "Unit of the values."})
     label: str = field(default="", metadata={"help": "Human label template for the catalogue."})
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if bool(self.year) == bool(self.date):
+            found.append("give `year` (with `month` for a monthly series) or `date`, not both")
+        if self.month and not self.year:
+            found.append("`month` needs `year` beside it")
+        if self.date_format and not self.date:
+            found.append("`date_format` says how the `date` column writes dates: give `date`")
+        return found
 
     def publishes(self) -> dict[str, str]:
         return {as_pattern(self.metric): self.unit}

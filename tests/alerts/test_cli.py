@@ -65,7 +65,8 @@ def test_alerts_shows_firing_series_events_and_the_outbox(config):
         "trac.court.backlog: value 3,550,000 (2025-05-01): firing since 20" in shown.output
     ) and "; resolves below 3,500,000\n" in shown.output
     assert "firing    TRAC backlog passed 3.5 million: value 3,520,000" in shown.output
-    assert "Outbox: 1 pending, 0 sent, 0 dead" in shown.output
+    assert "No messages sent; waiting in the outbox: 1 pending, 0 dead" in shown.output
+    assert "1 event (1 fired); the 1 most recent:" in shown.output
 
 
 def test_silence_list_and_unsilence(config):
@@ -85,7 +86,7 @@ def test_silence_refuses_unknown_rules_and_unreadable_times(config):
     unknown = run(config, "alerts", "silence", "nope", "--until", "2d")
     assert unknown.exit_code == 1 and "no rule named 'nope' (known: trac-backlog)" in unknown.output
     bad = run(config, "alerts", "silence", "trac-backlog", "--until", "tomorrow")
-    assert bad.exit_code == 2 and "neither a time" in bad.output
+    assert bad.exit_code == 2 and "is not a date or time" in bad.output
     past = run(config, "alerts", "silence", "trac-backlog", "--until", "2020-01-01")
     assert past.exit_code == 2 and "is in the past" in past.output
 
@@ -121,4 +122,4 @@ def test_events_for_other_programs(config):
         "2025-04-01",
     )
     bad = run(config, "alerts", "events", "--since", "last week")
-    assert bad.exit_code == 2 and "is not a time" in bad.output
+    assert bad.exit_code == 2 and "is not a date or time" in bad.output

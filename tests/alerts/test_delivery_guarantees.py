@@ -116,7 +116,10 @@ def test_an_alert_is_retried_for_days_then_dead_announced_listed_and_sent_again(
     assert "ConnectionRefusedError" in notice["text"]
 
     listing = cli_run("alerts")
-    assert "0 pending" in listing.output and "1 dead" in listing.output.split("Outbox:")[1]
+    assert (
+        "0 pending" in listing.output
+        and "1 dead" in listing.output.split("waiting in the outbox:")[1]
+    )
     assert f"dead {message.id}: {message.subject} -> newsroom" in listing.output
 
     smtp = SmtpServer(port, *tls_files)  # the mail server is back

@@ -107,9 +107,45 @@ def test_the_default_run_tells_the_whole_story_with_the_same_numbers_everywhere(
     assert re.search(r"2024-06-15\s+1,812\s+2,905\s", series.stdout), series.stdout
     alerts = crossings("--config", config, "alerts")
     assert "demo.swb.daily_encounters: 7-day mean" in alerts.stdout
+    # every count says what it counts, in the same words on every screen
+    events = re.search(r"Alert events:\s+(\d+ events \([^)]*\))", summary)[1]
+    messages = re.search(r"Messages:\s+(\d+ messages sent \([^)]*\))", summary)[1]
+    assert f"\n{events[0].upper()}{events[1:]}; the " in alerts.stdout, alerts.stdout
+    assert f"\n{messages}; waiting in the outbox: 0 pending, 0 dead" in alerts.stdout
+    digest = next(mail for mail in emails if "Subject: crossings demo digest" in mail)
+    assert f"| {events}" in digest, digest
     assert "resolved since" in alerts.stdout and "fires above 4,000" in alerts.stdout
     page = (folder / "mail" / "001.html").read_text()  # the first email's HTML, chart inline
     assert "4,528.57" in page and "data:image/png;base64," in page
+    assert_the_story_comes_first_and_ends_the_run(result.stdout)
+
+    again = crossings("demo", "--dir", str(folder), timeout=240)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.startswith(f"(Starting afresh: the previous run's database and mails are "
+                                   f"in {folder / 'previous'}.)")  # fmt: skip
+    assert_the_story_comes_first_and_ends_the_run(again.stdout)
+    assert (folder / "previous" / "mail" / "001.eml").read_bytes() != (
+        folder / "mail" / "001.eml"
+    ).read_bytes()  # numbered afresh, the first run's mails kept
+    summary = again.stdout.split("\nSummary\n", 1)[1]
+    with sqlite3.connect(folder / "crossings.db") as db:
+        runs = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    assert int(re.search(r"Runs:\s+(\d+)", summary)[1]) == runs  # a new database
+
+
+def assert_the_story_comes_first_and_ends_the_run(shown: str) -> None:
+    """The first message is the border alert's; the digest comes after the resolved notice,
+    and the run stops soon after it instead of fetching on until its time is up."""
+    end = shown[-6000:]  # what pytest shows when an assertion fails
+    first = re.split(r"(?:EMAIL|WEBHOOK) received", shown)[1]  # up to the next message
+    assert "Border encounters: 7-day mean above 4,000" in first, end
+    assert (
+        "7-day mean 2,905 is below 3,000" in shown and "Subject: crossings demo digest" in shown
+    ), end
+    resolved = shown.index("7-day mean 2,905 is below 3,000")
+    assert resolved < shown.index("Subject: crossings demo digest"), end
+    assert "The story is told: stopping." in shown and "seconds are up" not in shown, end
+    assert "[00:00] Fetched" not in shown
 
 
 def processes_mentioning(text: str) -> list[int]:

@@ -251,7 +251,8 @@ def test_export_shows_progress_on_a_terminal_only(tmp_path) -> None:
         (["runs", "trac_quickfact"], "did you mean 'trac_quickfacts'?"),
         (["news", "--source", "nowhere"], "no source named 'nowhere'"),
         (["series", BACKLOG, "--since", "yesterday"],
-         "has no period between yesterday and the last: periods are written like '2025-05'"),
+         "has no period between yesterday and the last: its periods run from '2017-09' to "
+         "'2025-05'"),
         (["series", "trac.court.backlogg"], "did you mean trac.court.backlog?"),
         (["series", BACKLOG, "--rule", "nope"], "no rule named 'nope' (rules on "
                                                 "'trac.court.backlog': backlog_high)"),

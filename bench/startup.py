@@ -1,0 +1,92 @@
+"""Start-up of the first commands a newcomer types, side by side with sqlite-utils' own CLI
+(the same click, the same SQLite): `crossings --help`, `crossings series METRIC` on a
+small database, and `sqlite-utils --help` and `sqlite-utils rows` on the same file; a bare
+`python -c pass` shows the floor. Whole processes, wall and CPU seconds, alternating.
+
+    .venv/bin/python bench/startup.py --repeat 15
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+
+from storage import Observation, Store
+
+METRIC = "bench.daily"
+CONFIG = '[settings]\ndatabase = "crossings.db"\n'
+
+
+def database(folder: Path) -> Path:
+    """A config and a database of one daily metric, a year long."""
+    (folder / "crossings.toml").write_text(CONFIG, encoding="utf-8")
+    with Store(folder / "crossings.db") as store:
+        store.observations.upsert(
+            [Observation(METRIC, f"2024-{m:02d}-{d:02d}", float(d)) for m in range(1, 13)
+             for d in range(1, 29)],
+            snapshot_id=None,
+        )  # fmt: skip
+    return folder / "crossings.toml"
+
+
+def commands(config: Path) -> dict[str, list[str]]:
+    python = str(harness.project_python())
+    bin_dir = Path(python).parent
+    crossings = [str(bin_dir / "crossings"), "--config", str(config)]
+    return {
+        "python -c pass": [python, "-c", "pass"],
+        "crossings --help": [*crossings, "--help"],
+        "crossings series METRIC": [*crossings, "series", METRIC],
+        "sqlite-utils --help": [str(bin_dir / "sqlite-utils"), "--help"],
+        "sqlite-utils rows DB observations": [
+            str(bin_dir / "sqlite-utils"), "rows", str(config.parent / "crossings.db"),
+            "observations", "--limit", "400",
+        ],
+    }  # fmt: skip
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of one run of `command`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        config = database(Path(folder))
+        runs = commands(config)
+        for command in runs.values():  # warm the file cache
+            timed(command)
+        walls: dict[str, list[float]] = {name: [] for name in runs}
+        cpus: dict[str, list[float]] = {name: [] for name in runs}
+        for turn in range(args.repeat):
+            order = list(runs) if turn % 2 == 0 else list(reversed(runs))
+            for name in order:
+                wall, cpu = timed(runs[name])
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+    print(f"{args.repeat} runs each, medians; load average {os.getloadavg()[0]:.1f}")
+    print("| command | wall s | CPU s |")
+    print("|---|---|---|")
+    for name in runs:
+        wall, cpu = harness.median(walls[name]), harness.median(cpus[name])
+        print(f"| `{name}` | {wall:.3f} | {cpu:.3f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -159,14 +159,26 @@ def _batches(
         if row.attempts == 1 and ready > now:  # claimed for its first try
             store.outbox.defer(row.id, until=clock.to_text(ready))
             continue
-        batches.setdefault(("group", row.channel, channel.group_of(event)), []).append(row)
+        group = ("group", row.channel, channel.group_of(event), _companions(row))
+        batches.setdefault(group, []).append(row)
     return list(batches.values())
+
+
+def _companions(row: OutboxMessage) -> str:
+    """Who a message may go with: a message never tried, with others never tried; a
+    retried one, only with those that failed with it (same first failure), so that it goes
+    again as the very message it was, under the same idempotency key, never regrouped
+    with a newer alert under a new key; one sent again by `alerts retry`, alone."""
+    if row.attempts == 1:
+        return "new"
+    return row.retry_since or f"alone-{row.id}"
 
 
 def group_message(rows: list[OutboxMessage], templates: Path | None = None) -> Message:
     """Several alerts in one message: each said in full, in the order they were raised.
-    Its idempotency key comes from theirs, so a retried group is recognisably the same."""
-    events = [row.payload["event"] for row in rows]
+    Its idempotency key comes from theirs, so a retried group is recognisably the same;
+    each event in it carries its own alert's key too (`_keyed`)."""
+    events = [_keyed(row) for row in rows]
     firing = sum(1 for event in events if event.get("status") == "firing")
     subject = f"{len(events)} alerts ({firing} firing): " + "; ".join(
         event.get("title", "") for event in events[:3]
@@ -241,10 +253,16 @@ def message_for(
         subject=row.subject,
         text=render("alert.txt", templates, event=event),
         html=render("alert.html", templates, event=event, chart_src=cid and f"cid:{cid}"),
-        data=event,
+        data=_keyed(row),
         idempotency_key=row.idempotency_key,
         images=images,
     )
+
+
+def _keyed(row: OutboxMessage) -> dict:
+    """The event as sent, with its alert's idempotency key: the one key it keeps for its
+    whole life, alone or in whichever group it goes (docs/alerts.md, Delivery)."""
+    return {**row.payload["event"], "idempotency_key": row.idempotency_key}
 
 
 def _event_chart(store: Store, event: dict) -> bytes | None:

@@ -39,16 +39,17 @@ STATUS_WORDS = {
 
 
 def evaluate(
-    store: Store, rules: Mapping[str, Rule], *, now: datetime | None = None
+    store: Store, rules: Mapping[str, Rule], *, now: datetime | None = None, past: bool = False
 ) -> list[Event]:
     """Evaluate every rule over what was stored since it last looked; return the new
     events (silenced and inhibited ones included, marked). Historical events are stored,
-    not returned: a first look at twenty years may find thousands."""
+    not returned: a first look at twenty years may find thousands. `past`: what was stored
+    is the past (a backfill from a web archive): every event is historical, none is sent."""
     now = now or datetime.now(UTC)
     at = clock.to_text(now)
     with store.transaction():
         high = store.alerts.high_water()
-        cursors = {name: _cursor(store, rule, high) for name, rule in rules.items()}
+        cursors = {name: _cursor(store, rule, high, past) for name, rule in rules.items()}
         if not cursors:
             return []
         view = View(
@@ -67,6 +68,7 @@ def evaluate(
                 broken = _broken(store, rules)
             silenced = any(fnmatch.fnmatchcase(name, pattern) for pattern in silences)
             run = _RuleRun(store, rule, lookups, at=at, silenced=silenced, broken=broken or set())
+            run.past = past
             try:
                 with store.transaction():  # a savepoint: one failing rule spares the others
                     for found in rule.observe(view, cursors[name], run.state_of):
@@ -104,16 +106,17 @@ def _broken(store: Store, rules: Mapping[str, Rule]) -> set[str]:
     }
 
 
-def _cursor(store: Store, rule: Rule, high: tuple[int, int, str]) -> Cursor:
+def _cursor(store: Store, rule: Rule, high: tuple[int, int, str], past: bool) -> Cursor:
     """The rule's cursor; a new or edited rule starts over. One-off rules (revisions,
-    news) start at the present: they announce what happens from now on, not the past."""
+    news) start at the present: they announce what happens from now on, not the past -
+    unless what is evaluated is the past (a backfill), recorded as history."""
     fingerprint = rule.fingerprint()
     cursor = store.alerts.cursor(rule.name)
     if cursor is not None and cursor.fingerprint == fingerprint:
         return cursor
     if cursor is not None:
         store.alerts.forget_rule(rule.name)
-    if isinstance(rule, StatefulRule):
+    if isinstance(rule, StatefulRule) or past:
         return Cursor(rule.name, fingerprint)
     return Cursor(rule.name, fingerprint, *high)
 
@@ -169,6 +172,7 @@ class _RuleRun:
         self.raised: list[Event] = []
         self.history = 0  # historical events recorded
         self.history_rows: list[tuple] = []  # ... and not yet written
+        self.past = False  # everything found is history (a backfill's): nothing is sent
 
     def state_of(self, series: str) -> AlertState:
         if series not in self.states:
@@ -269,7 +273,8 @@ class _RuleRun:
         if kind != "firing":
             summary = f"[{STATUS_WORDS[kind]}] {summary}"
         event_key = f"{rule.name}|{series}|{alert.key}"
-        if alert.historical:  # recorded briefly, never sent nor returned
+        if alert.historical or self.past or self._archived(alert.snapshot_id):
+            # recorded briefly, never sent nor returned
             self.history += 1
             told = {"condition": alert.says, "value": alert.value, "period": period,
                     "historical": True}  # fmt: skip
@@ -308,6 +313,12 @@ class _RuleRun:
             Event(event_id, rule.name, series, kind, self.at, period, summary, payload,
                   self.silenced, False, inhibited_by)
         )  # fmt: skip
+
+    def _archived(self, snapshot_id: int | None) -> bool:
+        """Whether an event is about a capture read from a web archive: the past, even
+        when a running daemon evaluates it before the backfill's own evaluation does."""
+        provenance = self.lookups.provenance(snapshot_id)
+        return provenance is not None and provenance.archive is not None
 
     def _write_history(self) -> None:
         if self.history_rows:

@@ -2,7 +2,9 @@
 defaults — like Datasette. HTML templates are autoescaped, so scraped text (a news title
 with <script>) is shown, never run; a scraped link is offered only if it is http(s) or
 mailto (`| link`), so a `javascript:` URL never becomes clickable. Text templates are not
-escaped."""
+escaped. Whatever a template renders loses its control characters (core.text): a
+page's title cannot send a terminal escape through an email body, a Slack text or a
+digest."""
 
 from functools import cache
 from pathlib import Path
@@ -12,6 +14,7 @@ import jinja2
 
 from alerts.counting import events_counted
 from core.formatting import moment, number
+from core.text import printable
 
 
 @cache
@@ -49,4 +52,4 @@ def link(url: str | None) -> str:
 
 
 def render(name: str, user_dir: Path | None = None, **context: object) -> str:
-    return environment(user_dir).get_template(name).render(**context)
+    return printable(environment(user_dir).get_template(name).render(**context))

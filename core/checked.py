@@ -7,11 +7,11 @@ the CLI reuses it as a click parameter type (`jobs.typed.ClickType`).
 Each check raises ValueError saying what is wrong and what would be right. Like the
 registry, this lives in `storage`, the base every package may use."""
 
-import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
 
 
 @dataclass(frozen=True)
@@ -23,11 +23,29 @@ class Check:
     check: Callable[[str], object]
 
 
-def compiled(text: str) -> re.Pattern[str]:
+def compiled(text: str) -> Any:
+    """A config's regex as crossings runs it: with RE2 (google-re2), whose matching time
+    grows with the text and never explodes, so no pattern (`^(\\d+)+$` against `1…1x`)
+    can hang a crawl or a rule. RE2 has no lookarounds nor backreferences; a pattern
+    using them is refused here, by `crossings check`. Returns a compiled pattern with
+    `re`'s methods (`search`, `groupdict`, ...). Cached: rules and extractors ask often."""
+    return _compiled(text)
+
+
+@cache
+def _compiled(text: str) -> Any:
+    import re2  # here: loading a config stays light
+
+    options = re2.Options()
+    options.log_errors = False  # the error is ours to say, once, not RE2's on stderr
     try:
-        return re.compile(text)
-    except re.error as error:
-        raise ValueError(f"{text!r} is not valid as a regex: {error}") from None
+        return re2.compile(text, options)
+    except re2.error as error:
+        said = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else error
+        raise ValueError(
+            f"{text!r} is not valid as a regex: {said} (regexes run in linear time with RE2: "
+            "no lookarounds such as (?=...) nor backreferences such as \\1)"
+        ) from None
 
 
 def http_url(text: str) -> str:

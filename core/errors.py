@@ -12,6 +12,8 @@ other package, so that every part can derive from it.
      ├── NumberError        scrapers/numbers.py    a cell that is not a number (also ValueError)
      ├── LayoutError        scrapers/extract       a page no longer looks as its parser expects
      ├── FetchError         scrapers/streaming.py  a streamed download failed
+     ├── InspectError       scrapers/inspect       a page `crossings inspect` cannot read
+     │                                             (fetch failed, not what it says, no text)
      ├── RecordError        scrapers/records.py    a node's records cannot be read (other version)
      ├── DeliveryError      alerts/message.py      a channel could not deliver a message
      ├── ExpressionError    series/expression.py   a derived metric's expression is outside

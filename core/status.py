@@ -28,6 +28,9 @@ FAILURES = frozenset({RunStatus.FAILED, RunStatus.BROKEN})
 # The site answered with a page (good or not): a streak of failed runs ends there.
 REACHED_SITE = SUCCEEDED | {RunStatus.BROKEN}
 FINAL = tuple(status for status in RunStatus if status is not RunStatus.RUNNING)
+# The trigger of a run that read a web archive (`crossings backfill`), not the site: it says
+# nothing about the site's health, and is not a crawl the schedule counts.
+ARCHIVE_TRIGGER = "backfill"
 
 
 @dataclass(kw_only=True)

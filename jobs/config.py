@@ -75,6 +75,14 @@ class Settings(FetchSettings):
         default="127.0.0.1:8080",
         metadata={"help": "HOST:PORT of the health, metrics and web endpoint."},
     )
+    web_password_env: str = field(
+        default="",
+        metadata={
+            "help": "The NAME of an environment variable holding a password the web pages "
+            "ask for (any user name, or 'Authorization: Bearer ...'); /healthz stays open. "
+            "Set it when `listen` reaches beyond this machine."
+        },
+    )
     templates: Path | None = field(
         default=None, metadata={"help": "A directory whose templates override the defaults."}
     )

@@ -40,6 +40,7 @@ class Problem:
         return f"{self.where}: {self.message}" + (f" ({self.hint})" if self.hint else "")
 
 
+LARGEST_COUNT = 1_000_000_000  # any whole number in the config: past it, a typo
 LONGEST_DURATION = timedelta(days=3660)  # ten years: any longer is a typo, and overflows dates
 
 
@@ -226,6 +227,10 @@ def _scalar(hint: Any, raw: Any) -> Any:
     if hint is int:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"expected a whole number, found {_shown(raw)}")
+        if abs(raw) > LARGEST_COUNT:
+            raise ValueError(
+                f"{_digits(raw)} is out of range: whole numbers go up to {LARGEST_COUNT:,}"
+            )
         return raw
     if hint is float:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
@@ -242,6 +247,12 @@ def _scalar(hint: Any, raw: Any) -> Any:
             raise ValueError(f"expected text, found {_shown(raw)}")
         return hint(raw)
     raise TypeError(f"settings type {hint!r} is not supported by jobs.typed")
+
+
+def _digits(number: int) -> str:
+    """A whole number shown whole, or by its first digits when it is very long."""
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:12]}... ({len(text)} digits)"
 
 
 def _shown(raw: Any) -> str:

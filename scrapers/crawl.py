@@ -10,6 +10,7 @@ The signal is handled between two callbacks of the reactor, so no page is half-s
 
 import os
 import signal
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,25 @@ from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
 from scrapers.spider import SourcesSpider
 from storage import SourceEntry, Store
+
+WORKERS_GRACE = 1.0  # seconds a cut crawl gives its busy worker threads before leaving them
+
+
+def _daemon_thread(*args: Any, **kwargs: Any) -> threading.Thread:
+    return threading.Thread(*args, daemon=True, **kwargs)
+
+
+def _stop_workers(pool: Any, *, wait: bool) -> None:
+    """Stop the reactor's worker threads. A cut crawl does not wait for a busy one (a
+    download stuck in a DNS lookup, or in a slow read of a streamed file until its
+    timeout), so SIGTERM ends the crawl within the daemon's grace; such a worker is a
+    daemon thread, abandoned when the process ends."""
+    if wait:
+        pool.stop()
+        return
+    stopper = threading.Thread(target=pool.stop, daemon=True)
+    stopper.start()
+    stopper.join(WORKERS_GRACE)
 
 
 def crawl(
@@ -54,8 +74,12 @@ def crawl(
         from twisted.internet import reactor as installed  # the one CrawlerProcess installed
 
         reactor: Any = installed  # Twisted's stubs type the module, not the reactor in it
+        # a worker stuck in a call never holds the process's exit
+        reactor.getThreadPool().threadFactory = _daemon_thread
+        cut: list[str] = []
 
         def interrupt(why: str) -> None:
+            cut.append(why)
             if isinstance(crawler.spider, SourcesSpider):
                 crawler.spider.stopping = True
             for run in runs:
@@ -83,7 +107,7 @@ def crawl(
             reactor.callLater(time_limit, interrupt, f"it took longer than {time_limit:g} s")
         process.start(install_signal_handlers=False)
         if (pool := getattr(reactor, "threadpool", None)) is not None:
-            pool.stop()  # after a crash its workers are still waiting for work
+            _stop_workers(pool, wait=not cut)  # after a crash they still wait for work
         close_reason = getattr(crawler.spider, "close_reason", "") if crawler.spider else ""
         for run in runs:
             if run.status is None:

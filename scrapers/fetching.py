@@ -45,6 +45,9 @@ FETCH_RANGES = (
     ("retries", 0, 20),
     ("concurrent_requests", 1, 1000),
     ("max_body_mb", 1, 100_000),
+    ("parse_memory_mb", 512, 1_000_000),
+    ("parse_cpu_seconds", 10, 7200),
+    ("max_pdf_pages", 1, 1_000_000),
 )
 
 
@@ -107,6 +110,20 @@ class FetchSettings:
         default=100, metadata={"help": "Refuse bodies larger than this many megabytes."}
     )
     obey_robots_txt: bool = field(default=True, metadata={"help": "Respect robots.txt."})
+    parse_memory_mb: int = field(
+        default=2048,
+        metadata={
+            "help": "Memory a downloaded workbook or PDF may take to read, in megabytes: it "
+            "is read in a process of its own capped at this; its unpacked parts may be a "
+            "quarter of it, a sheet one cell per 256 bytes of it."
+        },
+    )
+    parse_cpu_seconds: int = field(
+        default=300, metadata={"help": "CPU seconds a downloaded workbook or PDF may take to read."}
+    )
+    max_pdf_pages: int = field(
+        default=1000, metadata={"help": "Pages a PDF may have; a longer one is not read."}
+    )
 
     def problems(self) -> list[str]:
         found = out_of_range(self, FETCH_RANGES)

@@ -61,6 +61,8 @@ class Fetch:
     content_type: str | None = None
     fetched_at: str | None = None  # when it was fetched elsewhere (a Scrapyd node); else now
     previous: Snapshot | None = None  # the newest fetch with a body, if already looked up
+    archive: str | None = None  # a capture read from this web archive (then fetched_at is
+    archive_timestamp: str | None = None  # the capture's time) and its timestamp there
 
 
 class Memory(Protocol):
@@ -121,6 +123,22 @@ class Recorder:
             run.sample = sample(extraction)
         return None
 
+    def past_page(self, run: SourceRun, fetch: Fetch, extraction: Extraction) -> str | None:
+        """Store a capture from a web archive and its values as vintages first seen at the
+        capture's time (`fetch.fetched_at`), atomically - unless its layout differs from
+        the one remembered from live crawls: then only the snapshot, and the reason is
+        returned. An old layout is never remembered (today's pages set it)."""
+        assert fetch.fetched_at is not None
+        with self.store.transaction():
+            snapshot = self._record(run, fetch, None)
+            known = self.store.layouts.get(run.name)
+            if known is not None and extraction.layout is not None:
+                change = LayoutChange.between(Layout(known.columns, known.rows), extraction.layout)
+                if change:
+                    return f"its layout differs from today's: {change}; its values were not stored"
+            self.values(run, extraction, snapshot.id, at=fetch.fetched_at)
+        return None
+
     def check_layout(self, run: SourceRun, extraction: Extraction, snapshot_id: int) -> str | None:
         """Compare a table's headers and row labels with those remembered from its first
         good crawl (remembering them if none are); the reason when they differ."""
@@ -151,16 +169,31 @@ class Recorder:
         return None
 
     def values(
-        self, run: SourceRun, extraction: Extraction, snapshot_id: int, *, describe_all=False
+        self,
+        run: SourceRun,
+        extraction: Extraction,
+        snapshot_id: int,
+        *,
+        describe_all: bool = False,
+        at: str | None = None,
     ) -> UpsertResult:
         """Upsert the page's values and news; describe the metrics that changed (or all,
-        when a reparse may carry new labels)."""
-        result = self.store.observations.upsert(extraction.observations, snapshot_id=snapshot_id)
+        when a reparse may carry new labels). `at`: the values were seen then, in the
+        past (a web archive's capture), among the vintages already stored."""
+        if at is None:
+            result = self.store.observations.upsert(
+                extraction.observations, snapshot_id=snapshot_id
+            )
+        else:
+            result = self.store.history.record_past(
+                extraction.observations, snapshot_id=snapshot_id, at=at
+            )
         run.values_new += len(result.new)
         run.values_revised += len(result.revised)
         run.values_unchanged += result.unchanged
         if extraction.news:
-            run.news_new += len(self.store.news.add(extraction.news, snapshot_id=snapshot_id))
+            added = self.store.news.add(extraction.news, snapshot_id=snapshot_id, at=at)
+            run.news_new += len(added)
         changed = {change.metric for change in (*result.new, *result.revised)}
         if changed or describe_all:
             self.store.catalog.describe_metrics(
@@ -182,14 +215,28 @@ class Recorder:
             content_type=fetch.content_type,
             fetched_at=fetch.fetched_at,
             previous=fetch.previous,
+            archive=fetch.archive,
+            archive_timestamp=fetch.archive_timestamp,
         )
 
     def finish(self, run: SourceRun, status: RunStatus | str, reason: str | None = None) -> None:
         reason = "; ".join(dict.fromkeys(filter(None, [reason, *run.said]))) or None
-        run.status, run.reason = RunStatus(status), reason
+        run.status, run.reason = RunStatus(status), broken_hint(run.name, status, reason)
         run.seconds = time.monotonic() - run.started
         notice = run.notice if run.status is RunStatus.OK else None
-        self.store.runs.finish(run.run_id, run.status, reason=reason, counts=run, notice=notice)
+        self.store.runs.finish(run.run_id, run.status, reason=run.reason, counts=run, notice=notice)
+
+
+def broken_hint(name: str, status: RunStatus | str, reason: str | None) -> str | None:
+    """A broken run's reason ends with the command that shows what the page has now and
+    proposes the fix (the page was reached: network advice would mislead)."""
+    if status != RunStatus.BROKEN or not reason or "inspect --source" in reason:
+        return reason
+    return (
+        f"{reason}; `crossings inspect --source {name}` shows what the page has now and "
+        f"the smallest change of the source's keys that reads it; after the edit, "
+        f"`crossings reparse {name}` stores its values"
+    )
 
 
 def sample(extraction: Extraction, count: int = 3) -> str:

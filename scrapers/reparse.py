@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from core.status import RunStatus
 from scrapers.extract import LayoutError, Page, Unread, read_page
+from scrapers.extract.bounds import Limits
 from scrapers.extract.links import find_file
 from scrapers.recorder import Recorder, SourceRun
 from scrapers.source import Source
@@ -20,11 +21,11 @@ class Reparsed:
     changes: list[Change] = field(default_factory=list)
 
 
-def reparse(store: Store, name: str, source: Source) -> Reparsed:
+def reparse(store: Store, name: str, source: Source, limits: Limits | None = None) -> Reparsed:
     """Re-extract the newest stored body of `source`; the run records the outcome."""
     recorder = Recorder(store)
     run = recorder.start(name, source, trigger="reparse", pid=None)
-    snapshot, link_text = _newest_body(store, name, source)
+    snapshot, link_text = newest_body(store, name, source)
     if snapshot is None or snapshot.sha256 is None:
         recorder.finish(
             run,
@@ -35,10 +36,11 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     sha256 = snapshot.sha256
     if source.streamed:
         opener = lambda: store.snapshots.open_body(sha256)  # noqa: E731
-        page = Page(snapshot.url, opener=opener, link_text=link_text)
+        page = Page(snapshot.url, opener=opener, link_text=link_text, limits=limits or Limits())
     else:
         body = store.snapshots.body(sha256)
-        page = Page(snapshot.url, body, content_type=snapshot.content_type or "")
+        page = Page(snapshot.url, body, content_type=snapshot.content_type or "",
+                    limits=limits or Limits())  # fmt: skip
     extraction = read_page(source, page)
     if isinstance(extraction, Unread):
         recorder.finish(run, extraction.status, extraction.reason)
@@ -55,7 +57,7 @@ def reparse(store: Store, name: str, source: Source) -> Reparsed:
     return Reparsed(run, snapshot, [*result.new, *result.revised])
 
 
-def _newest_body(store: Store, name: str, source: Source) -> tuple[Snapshot | None, str]:
+def newest_body(store: Store, name: str, source: Source) -> tuple[Snapshot | None, str]:
     """The newest stored body, and the text of the link to it: for a file found via a
     landing page, the newest file the page currently points at (else the newest of any
     name)."""

@@ -25,6 +25,9 @@ class Source(Registered, family="source"):
     # True: the body is streamed to a file outside Scrapy (any size, read as a stream);
     # False: it is fetched by Scrapy and held in memory.
     streamed: ClassVar[bool] = False
+    # True: a binary format read by native code (a workbook, a PDF), read in a process of
+    # its own with memory and CPU caps (scrapers.extract.isolated).
+    parsed_apart: ClassVar[bool] = False
 
     name: str = field(metadata={"toml": False})
     url: HttpUrl = field(metadata={"help": "Where to fetch: the page, file, feed or listing URL."})

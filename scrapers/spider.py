@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from scrapers import fetching
 from scrapers.extract import LayoutError, Page, Unread, read_page
+from scrapers.extract.bounds import Limits
 from scrapers.extract.links import find_file
 from scrapers.fetching import FetchSettings, Pacer
 from scrapers.items import Fetched
@@ -111,7 +112,7 @@ class SourcesSpider(scrapy.Spider):
         if self._same_as_before(response):
             yield Fetched(run, fetch, status="unchanged")
             return
-        extraction = read_page(run.source, _page(response))
+        extraction = read_page(run.source, _page(response, Limits.of(self.fetch_settings)))
         if isinstance(extraction, Unread):
             yield Fetched(run, fetch, status=extraction.status, reason=extraction.reason)
             return
@@ -210,7 +211,8 @@ class SourcesSpider(scrapy.Spider):
             return Fetched(run, fetch, status="unchanged")
         if known and run.trust_cache and body_file.sha256 == known:
             return Fetched(run, fetch, body_file=body_file, status="unchanged")
-        page = Page(url, opener=body_file.open, link_text=link_text)
+        limits = Limits.of(self.fetch_settings)
+        page = Page(url, opener=body_file.open, link_text=link_text, limits=limits)
         extraction = read_page(run.source, page)
         if isinstance(extraction, Unread):
             return Fetched(
@@ -276,11 +278,12 @@ def _header(value: bytes | None) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def _page(response: Response) -> Page:
+def _page(response: Response, limits: Limits) -> Page:
     return Page(
         response.meta["url"],
         response.body,
         content_type=_header(response.headers.get("Content-Type")) or "",
+        limits=limits,
     )
 
 

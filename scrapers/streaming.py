@@ -11,6 +11,7 @@ robots.txt is asked before (the spider asks Scrapy's middleware: `scrapers.robot
 
 import asyncio
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -62,6 +63,10 @@ class Again(NamedTuple):
     asked: float | None
     final: bool = False
 
+    def wait(self, settings: FetchSettings, tries: int) -> float | None:
+        """Seconds to wait before the next try, or None when there is none."""
+        return None if self.final else retry_wait(settings, tries, self.asked)
+
 
 async def download(
     url: str,
@@ -87,10 +92,28 @@ async def download(
             )
         if isinstance(answer, Streamed):
             return answer
-        wait = None if answer.final else retry_wait(settings, tries, answer.asked)
+        wait = answer.wait(settings, tries)
         if wait is None or cancelled():
             raise FetchError(answer.reason + after_retries(tries))
         await asyncio.sleep(wait)
+        tries += 1
+
+
+def fetch_now(url: str, settings: FetchSettings, *, headers: dict[str, str]) -> Streamed:
+    """One GET now, outside a crawl (`crossings inspect`): the same tries, retries, limits
+    and words as `download`, waiting in this thread. Raises FetchError with a reason."""
+    session = requests.Session()
+    session.headers["User-Agent"] = settings.agent
+    session.headers.update(headers)
+    tries = 0
+    while True:
+        answer = _try(session, url, settings, {}, lambda: False, lambda requests, size: None)
+        if isinstance(answer, Streamed):
+            return answer
+        wait = answer.wait(settings, tries)
+        if wait is None:
+            raise FetchError(answer.reason + after_retries(tries))
+        time.sleep(wait)
         tries += 1
 
 

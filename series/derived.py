@@ -8,6 +8,7 @@ Rules, charts and queries then use them like any metric."""
 import fnmatch
 import hashlib
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,6 +18,7 @@ from core.periods import Period
 from series.expression import (
     ExpressionError,
     Node,
+    Series,
     compute,
     lookback_days,
     parse,
@@ -25,6 +27,7 @@ from series.expression import (
 )
 from storage import MetricEntry, Store
 from storage.derived import DerivedCursor, DerivedValue
+from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +158,10 @@ def derive(store: Store, metrics: Mapping[str, DerivedMetric]) -> DeriveReport:
             try:
                 with store.transaction():
                     new, revised = _derive_one(store, metric, names)
-            except (ExpressionError, ValueError) as error:
-                problem = f"derived metric {name!r} could not be computed: {error}"
+            except StorageError:
+                raise
+            except Exception as error:  # an overflow, a bad period: this metric alone fails
+                problem = f"derived metric {name!r} could not be computed: {_said(error)}"
                 log.error("%s", problem)
                 report.errors.append(problem)
                 continue
@@ -167,6 +172,12 @@ def derive(store: Store, metrics: Mapping[str, DerivedMetric]) -> DeriveReport:
         for metric in done:
             store.derived.save_cursor(DerivedCursor(metric.name, metric.fingerprint(), newest))
     return report
+
+
+def _said(error: Exception) -> str:
+    if isinstance(error, ExpressionError | ValueError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"
 
 
 def _names(store: Store) -> Callable[[str], list[str]]:
@@ -208,6 +219,7 @@ def _derive_one(
         lambda name: store.observations.values(name, since=read_from, provenance=True),
         names,
     )
+    series = _finite(metric, series)
     inputs_unit = _stored_unit(store, metric, names)
     values = (
         DerivedValue(period, value.value, tuple(sorted(value.flags)), value.inputs)
@@ -217,6 +229,19 @@ def _derive_one(
     result = store.derived.write(metric.name, values, unit=metric.unit or inputs_unit, since=since)
     store.catalog.describe_metrics([_entry(metric, inputs_unit)])
     return result
+
+
+def _finite(metric: DerivedMetric, series: Series) -> Series:
+    """The values that are numbers: an infinite or undefined result (an overflow, 0 * inf)
+    leaves its period out, said once for the metric."""
+    left_out = [period for period, value in series.items() if not math.isfinite(value.value)]
+    if not left_out:
+        return series
+    log.warning(
+        "derived metric %r: %d period(s) left out, the result is not a finite number (%s)",
+        metric.name, len(left_out), ", ".join(left_out[:5]) + ("..." if len(left_out) > 5 else ""),
+    )  # fmt: skip
+    return {period: value for period, value in series.items() if math.isfinite(value.value)}
 
 
 def _read_from(since: str | None, lookback: int | None) -> str | None:

@@ -39,6 +39,11 @@ OPERATORS: dict[type, tuple[str, Callable[[float, float], float]]] = {
     ast.Div: ("/", lambda a, b: a / b),
 }
 PATTERN_CHARS = "*?["
+# What an expression may be: longer, deeper or larger is a typo or an attack, and would
+# crash the parser (MemoryError, RecursionError) or overflow (OverflowError).
+LONGEST_TEXT = 2000  # characters
+DEEPEST = 50  # operators and calls nested in one another
+LARGEST_NUMBER = 1e15
 
 
 class ExpressionError(CrossingsError, ValueError):
@@ -98,17 +103,30 @@ Series = dict[str, Value]
 
 def parse(text: str) -> Node:
     """The expression's tree, or ExpressionError naming the first thing not allowed."""
+    if len(text) > LONGEST_TEXT:
+        raise ExpressionError(
+            f"the expression is {len(text):,} characters long; at most {LONGEST_TEXT:,} are "
+            "read (split it into several derived metrics)"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         raise ExpressionError(
             f"not a valid expression at column {error.offset}: {error.msg}"
         ) from None
-    return _node(tree.body)
+    except (MemoryError, RecursionError):
+        raise ExpressionError(f"the expression nests more than {DEEPEST} deep") from None
+    return _node(tree.body, 0)
 
 
-def _node(node: ast.expr) -> Node:
+def _node(node: ast.expr, depth: int) -> Node:
     where = f"column {node.col_offset + 1}"
+    if depth > DEEPEST:
+        raise ExpressionError(
+            f"{where}: the expression nests more than {DEEPEST} operators or calls deep "
+            "(split it into several derived metrics)"
+        )
+    depth += 1
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         if any(char in node.value for char in PATTERN_CHARS):
             raise ExpressionError(
@@ -118,14 +136,19 @@ def _node(node: ast.expr) -> Node:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         if isinstance(node.value, bool):
             raise ExpressionError(f"{where}: {node.value} is not a number")
+        if not abs(node.value) <= LARGEST_NUMBER:  # also nan, and ints past a float
+            shown = f"{str(node.value)[:20]}..." if len(str(node.value)) > 20 else node.value
+            raise ExpressionError(
+                f"{where}: the number {shown} is too large; numbers up to {LARGEST_NUMBER:g}"
+            )
         return Number(float(node.value))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        inner = _node(node.operand)
+        inner = _node(node.operand, depth)
         return Op("*", Number(-1.0), inner) if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
-        return Op(OPERATORS[type(node.op)][0], _node(node.left), _node(node.right))
+        return Op(OPERATORS[type(node.op)][0], _node(node.left, depth), _node(node.right, depth))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return _call(node, node.func.id, where)
+        return _call(node, node.func.id, where, depth)
     if isinstance(node, ast.Name):
         raise ExpressionError(f"{where}: {node.id} is not known; write a metric name in quotes")
     shown = ast.unparse(node)
@@ -135,13 +158,13 @@ def _node(node: ast.expr) -> Node:
     )
 
 
-def _call(node: ast.Call, name: str, where: str) -> Node:
+def _call(node: ast.Call, name: str, where: str, depth: int) -> Node:
     args = node.args
     if node.keywords or name not in FUNCTIONS:
         raise ExpressionError(f"{where}: {name}() is not a function here; known: "
                               f"{', '.join(FUNCTIONS)} (without keyword arguments)")  # fmt: skip
     if name == "per_day" and len(args) == 1:
-        return PerDay(_node(args[0]))
+        return PerDay(_node(args[0], depth))
     if name == "sum" and len(args) == 1:
         if isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
             return Sum(args[0].value)
@@ -157,7 +180,7 @@ def _call(node: ast.Call, name: str, where: str) -> Node:
             raise ExpressionError(
                 f'{where}: rolling(series, "7d", mean): the last argument is mean, sum, min or max'
             )
-        return Rolling(_node(args[0]), span_, aggregate)
+        return Rolling(_node(args[0], depth), span_, aggregate)
     usage = {"per_day": 'per_day("metric")', "sum": 'sum("pattern")',
              "rolling": 'rolling("metric", "7d", mean)'}[name]  # fmt: skip
     raise ExpressionError(f"{where}: {name}() is written {usage}")
@@ -292,9 +315,9 @@ def _arithmetic(
             result = apply(a.value, b.value)
         except ZeroDivisionError:
             continue
-        if math.isfinite(result):
-            seen = min(filter(None, (a.seen, b.seen)), default="")
-            found[period] = Value(result, a.flags | b.flags, a.inputs + b.inputs, seen)
+        # an infinite or nan result is kept: derive() leaves it out, with a note
+        seen = min(filter(None, (a.seen, b.seen)), default="")
+        found[period] = Value(result, a.flags | b.flags, a.inputs + b.inputs, seen)
     return found
 
 

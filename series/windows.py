@@ -14,6 +14,9 @@ from core.periods import Period
 from series.drawing import AGGREGATES
 
 DAYS = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
+# Ten years, in days or in periods (of daily figures, the densest there are): any longer
+# is a typo, and a longer window overflows a date.
+LONGEST = 3660
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,14 @@ class Span:
     @classmethod
     def from_toml(cls, raw: object) -> "Span":
         if isinstance(raw, int) and not isinstance(raw, bool):
+            if not 0 <= raw <= LONGEST:
+                raise ValueError(
+                    f"{raw} periods is out of range: use 0 to {LONGEST:,} (ten years of days)"
+                )
             return cls(periods=raw)
         if isinstance(raw, str) and (match := DAYS.match(raw)):
+            if len(match[1]) > 6 or int(match[1]) * (7 if match[2] == "w" else 1) > LONGEST:
+                raise ValueError(f"{raw!r} is longer than ten years ({LONGEST:,} days)")
             return cls(days=int(match[1]) * (7 if match[2] == "w" else 1))
         raise ValueError(
             f"{raw!r} is neither a number of periods (7) nor calendar days ('7d', '4w')"

@@ -6,6 +6,7 @@ from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
 from storage.errors import StorageError
 from storage.listings import (
+    ArchiveRead,
     EventLine,
     Exported,
     Fetched,
@@ -36,6 +37,7 @@ from storage.store import Store
 
 __all__ = [
     "AlertState",
+    "ArchiveRead",
     "Arrival",
     "Arrived",
     "Change",

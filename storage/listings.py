@@ -31,7 +31,8 @@ class SourceHealth:
 
 @dataclass(frozen=True)
 class Fetched:
-    """One stored fetch of a source, with the run that made it."""
+    """One stored fetch of a source, with the run that made it; a capture read from a web
+    archive names the archive and the capture's timestamp (None: a live fetch)."""
 
     id: int
     run_id: int | None
@@ -41,6 +42,19 @@ class Fetched:
     content_type: str | None
     size: int
     sha256: str | None
+    archive: str | None
+    archive_timestamp: str | None
+
+
+@dataclass(frozen=True)
+class ArchiveRead:
+    """What `crossings backfill` read of a source from one web archive."""
+
+    source: str
+    archive: str
+    captures: int
+    first_capture: str
+    last_capture: str
 
 
 @dataclass(frozen=True)

@@ -276,6 +276,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE runs ADD COLUMN notice TEXT;
         """,
     ),
+    Migration(
+        8,
+        "snapshots read from a web archive: which archive, and the capture's timestamp",
+        """
+        -- A capture fetched from a web archive by `crossings backfill`: `archive` is the
+        -- archive's replay address (e.g. https://web.archive.org/web), `archive_timestamp`
+        -- the capture's 14-digit timestamp; `fetched_at` is the capture time. NULL: live.
+        ALTER TABLE snapshots ADD COLUMN archive TEXT;
+        ALTER TABLE snapshots ADD COLUMN archive_timestamp TEXT;
+        CREATE INDEX snapshots_archived ON snapshots(source, archive_timestamp)
+            WHERE archive IS NOT NULL;
+        """,
+    ),
 )
 
 LATEST = MIGRATIONS[-1].version

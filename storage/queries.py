@@ -3,6 +3,7 @@ revisions, alert history, exports, and arbitrary SQL that can never write. The C
 web pages and Datasette's canned queries ask the same questions, so the SQL lives here."""
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from core.status import FAILURES, SUCCEEDED
 from storage.errors import StorageError
 from storage.listings import (
+    ArchiveRead,
     EventLine,
     Exported,
     Fetched,
@@ -22,11 +24,38 @@ from storage.listings import (
 )
 from storage.migrations import require
 from storage.observations import METRIC_NAMES, series_where
-from storage.repository import Params, Repository, Row, record
+from storage.repository import Params, Repository, Row, record, where
 from storage.runs import sql_list
 from storage.views import with_views
 
 GLOB_MARKS = ("*", "?", "[")
+
+
+PROGRESS_STEPS = 10_000  # SQLite instructions between two looks at the clock
+
+
+def _too_long(seconds: float | None) -> str:
+    return (
+        f"the query ran longer than {seconds:g} s and was stopped; narrow it (a WHERE, a "
+        "LIMIT, a recursive CTE that ends) or give it more time with --time-limit"
+    )
+
+
+def _rows(
+    cursor: sqlite3.Cursor, columns: list[str], seconds: float | None
+) -> Iterator[dict[str, Any]]:
+    """The rows as dicts; a statement stopped at its time limit while rows were being read
+    is a StorageError saying so. Once read, the connection has no time limit again."""
+    try:
+        for row in cursor:
+            yield dict(zip(columns, row, strict=True))
+    except sqlite3.OperationalError as error:
+        if seconds is not None and "interrupted" in str(error).lower():
+            raise StorageError(_too_long(seconds)) from None
+        raise StorageError(f"SQL error: {error}") from None
+    finally:
+        if seconds is not None:
+            cursor.connection.set_progress_handler(None, 0)
 
 
 @dataclass(frozen=True)
@@ -65,14 +94,31 @@ class Queries(Repository):
         )
         return [record(SourceHealth, row) for row in rows]
 
-    def snapshots_of(self, source: str, *, limit: int = 100) -> list[Fetched]:
-        """The newest fetches of a source, with the run that made them."""
+    def snapshots_of(
+        self, source: str, *, limit: int = 100, archived: bool = False
+    ) -> list[Fetched]:
+        """The newest live fetches of a source, with the run that made them; or, with
+        `archived`, its captures read from web archives (newest capture first)."""
         rows = self._rows(
-            """SELECT id, run_id, url, fetched_at, http_status, content_type, size, sha256
-               FROM snapshots WHERE source = ? ORDER BY id DESC LIMIT ?""",
+            f"""SELECT id, run_id, url, fetched_at, http_status, content_type, size, sha256,
+                       archive, archive_timestamp
+               FROM snapshots WHERE source = ? AND archive IS {"NOT " * archived}NULL
+               ORDER BY fetched_at DESC, id DESC LIMIT ?""",
             [source, limit],
         )
         return [record(Fetched, row) for row in rows]
+
+    def archives_read(self, source: str | None = None) -> list[ArchiveRead]:
+        """Per source and web archive: how many captures were read, and the first and
+        last capture time (`crossings backfill`), apart from live fetches."""
+        clause, params = where(("source = ?", source), ("archive IS NOT NULL", ()))
+        rows = self._rows(
+            f"""SELECT source, archive, COUNT(*) AS captures, MIN(fetched_at) AS first_capture,
+                       MAX(fetched_at) AS last_capture
+                FROM snapshots {clause} GROUP BY source, archive ORDER BY source, archive""",
+            params,
+        )
+        return [record(ArchiveRead, row) for row in rows]
 
     # ----------------------------------------------------------------------- metrics
     def metric_summaries(self, pattern: str | None = None) -> list[MetricSummary]:
@@ -221,13 +267,23 @@ class Queries(Repository):
             raise
 
     # -------------------------------------------------------------------- free SQL
-    def run_sql(self, sql: str, params: Params = ()) -> QueryResult:
+    def run_sql(
+        self, sql: str, params: Params = (), *, seconds: float | None = None
+    ) -> QueryResult:
         """Run one statement of the user's SQL. On a read-only store a write is refused
-        with a StorageError saying so; other SQL errors are StorageErrors too."""
+        with a StorageError saying so; other SQL errors are StorageErrors too. With
+        `seconds`, SQLite stops the statement once it has run that long, rows still to
+        read included (a recursive CTE without end), and a StorageError says so."""
+        conn = self.db.conn
+        deadline = None if seconds is None else time.monotonic() + seconds
+        if deadline is not None:
+            conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
         try:
-            cursor = self.db.conn.execute(sql, params)
+            cursor = conn.execute(sql, params)
         except sqlite3.OperationalError as error:
             text = str(error).lower()
+            if "interrupted" in text and deadline is not None:
+                raise StorageError(_too_long(seconds)) from None
             if "readonly" in text or "read-only" in text:
                 raise StorageError(
                     f"refused: this query would change the database ({error}). Queries run "
@@ -242,4 +298,4 @@ class Queries(Repository):
         except (sqlite3.ProgrammingError, sqlite3.DatabaseError) as error:
             raise StorageError(f"SQL error: {error}") from None
         columns = [column[0] for column in cursor.description or ()]
-        return QueryResult(columns, (dict(zip(columns, row, strict=True)) for row in cursor))
+        return QueryResult(columns, _rows(cursor, columns, seconds))

@@ -108,12 +108,15 @@ class Runs(Repository):
         sql = "SELECT * FROM runs WHERE finished_at > ? ORDER BY finished_at, id"
         return [record(Run, row) for row in self._rows(sql, [after])]
 
-    def mark_interrupted(self, *, reason: str, pid: int | None = None) -> int:
-        """Close runs left `running` by a process that died (all, or those of one pid)."""
+    def mark_interrupted(
+        self, *, reason: str, pid: int | None = None, status: RunStatus = RunStatus.INTERRUPTED
+    ) -> int:
+        """Close runs left `running` by a process that died (all, or those of one pid):
+        `interrupted` when it was stopped on purpose, `failed` when it crashed."""
         clause, params = where((f"status = '{RunStatus.RUNNING}'", ()), ("pid = ?", pid))
         with self.transaction():
             cursor = self.db.execute(
                 f"UPDATE runs SET status = ?, finished_at = ?, reason = ? {clause}",
-                [RunStatus.INTERRUPTED, clock.now(), reason, *params],
+                [status, clock.now(), reason, *params],
             )
         return cursor.rowcount

@@ -40,6 +40,8 @@ class Snapshot:
     content_type: str | None
     size: int
     new_body: bool = False
+    archive: str | None = None  # read from this web archive (`crossings backfill`); else live
+    archive_timestamp: str | None = None  # the capture's timestamp there (YYYYMMDDhhmmss)
 
 
 class _BlobReader(io.RawIOBase):
@@ -124,6 +126,8 @@ class Provenance:
     source: str
     source_title: str | None
     source_url: str | None
+    archive: str | None = None  # read from this web archive (`crossings backfill`)
+    archive_timestamp: str | None = None
 
 
 class Snapshots(Repository):
@@ -140,11 +144,14 @@ class Snapshots(Repository):
         content_type: str | None = None,
         fetched_at: str | None = None,
         previous: Snapshot | None = None,
+        archive: str | None = None,
+        archive_timestamp: str | None = None,
     ) -> Snapshot:
         """Store one fetch. The body is bytes, or a `BodyFile` for one streamed to disk;
         `body=None` with status 304 points at the body last seen at this URL (`previous`,
         when the caller looked it up already for its conditional request). A body is
-        stored only if its hash is new."""
+        stored only if its hash is new. A capture read from a web archive names the
+        archive and its timestamp there, and is dated by its capture (`fetched_at`)."""
         fetched_at = fetched_at or clock.now()
         sha256, size, new_body = None, 0, False
         if isinstance(body, BodyFile):
@@ -162,10 +169,10 @@ class Snapshots(Repository):
             content_type = content_type or previous.content_type
         snapshot_id = self._insert(
             """INSERT INTO snapshots (run_id, source, url, fetched_at, http_status, content_type,
-                   etag, last_modified, sha256, size)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   etag, last_modified, sha256, size, archive, archive_timestamp)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (run_id, source, url, fetched_at, http_status, content_type, etag, last_modified,
-             sha256, size),
+             sha256, size, archive, archive_timestamp),
         )  # fmt: skip
         return Snapshot(
             id=snapshot_id,
@@ -179,6 +186,8 @@ class Snapshots(Repository):
             content_type=content_type,
             size=size,
             new_body=new_body,
+            archive=archive,
+            archive_timestamp=archive_timestamp,
         )
 
     def _put_body_file(self, body_file: BodyFile, at: str) -> bool:
@@ -237,12 +246,13 @@ class Snapshots(Repository):
         return _decode(row["codec"], row["content"])
 
     def latest(self, source: str, url: str, *, with_body: bool = False) -> Snapshot | None:
-        """The newest fetch of a URL (with a body, when asked): its ETag and Last-Modified
-        make the next request conditional."""
+        """The newest live fetch of a URL (with a body, when asked): its ETag and
+        Last-Modified make the next request conditional. Captures read from a web archive
+        do not count: the first live crawl after a backfill parses what it fetched."""
         condition = "AND sha256 IS NOT NULL" if with_body else ""
         row = self._one(
             f"""SELECT * FROM snapshots WHERE source = ? AND url = ? {condition}
-                ORDER BY fetched_at DESC, id DESC LIMIT 1""",
+                AND archive IS NULL ORDER BY fetched_at DESC, id DESC LIMIT 1""",
             [source, url],
         )
         return record(Snapshot, row) if row else None
@@ -253,7 +263,8 @@ class Snapshots(Repository):
         rows = self._rows(
             """SELECT * FROM (SELECT *, ROW_NUMBER() OVER (
                    PARTITION BY url ORDER BY fetched_at DESC, id DESC) AS newest
-                 FROM snapshots WHERE source = ?) WHERE newest = 1 ORDER BY url""",
+                 FROM snapshots WHERE source = ? AND archive IS NULL) WHERE newest = 1
+               ORDER BY url""",
             [source],
         )
         return [record(Snapshot, row) for row in rows]
@@ -267,12 +278,31 @@ class Snapshots(Repository):
         )
         return [record(Snapshot, row) for row in rows]
 
+    def archived(self, source: str, archive: str) -> dict[tuple[str, str], str | None]:
+        """The captures of a source already read from `archive`, by (url, timestamp), with
+        the SHA-256 of their body (None: none kept): what a second backfill skips."""
+        rows = self.db.conn.execute(
+            """SELECT url, archive_timestamp, sha256 FROM snapshots
+               WHERE source = ? AND archive = ? AND archive_timestamp IS NOT NULL""",
+            [source, archive],
+        )
+        return {(url, timestamp): sha256 for url, timestamp, sha256 in rows}
+
+    def first_live(self, source: str) -> str | None:
+        """When the source was first fetched live (backfill reads the time before)."""
+        row = self._one(
+            "SELECT MIN(fetched_at) AS at FROM snapshots WHERE source = ? AND archive IS NULL",
+            [source],
+        )
+        return row["at"] if row else None
+
     def provenance(self, snapshot_id: int | None) -> Provenance | None:
         """Where a value came from: the fetch (URL, time) and the configured source."""
         if snapshot_id is None:
             return None
         row = self._one(
-            """SELECT s.id AS snapshot_id, s.url, s.fetched_at, s.source,
+            """SELECT s.id AS snapshot_id, s.url, s.fetched_at, s.source, s.archive,
+                      s.archive_timestamp,
                       src.title AS source_title, src.url AS source_url
                FROM snapshots s LEFT JOIN sources src ON src.name = s.source WHERE s.id = ?""",
             [snapshot_id],

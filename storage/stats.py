@@ -5,7 +5,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.status import REACHED_SITE, SUCCEEDED, RunStatus
+from core.status import ARCHIVE_TRIGGER, REACHED_SITE, SUCCEEDED, RunStatus
 from storage.repository import Repository, record
 from storage.runs import sql_list
 
@@ -79,10 +79,11 @@ class Stats(Repository):
         return {row["source"]: row["at"] for row in rows}
 
     def last_started(self) -> dict[str, str]:
-        """When each source last started a run that was not cut off (drives catch-up)."""
+        """When each source last started a crawl that was not cut off (drives catch-up)."""
         rows = self._rows(
             f"""SELECT source, MAX(started_at) AS at FROM runs
-               WHERE status != '{RunStatus.INTERRUPTED}' GROUP BY source"""
+               WHERE status != '{RunStatus.INTERRUPTED}' AND trigger != '{ARCHIVE_TRIGGER}'
+               GROUP BY source"""
         )
         return {row["source"]: row["at"] for row in rows}
 

@@ -1,6 +1,6 @@
-"""The Store: one database file and its areas (runs, snapshots, observations, news,
-catalogue, alerts, outbox, release history). The rest of crossings talks to storage only
-through it."""
+"""The Store: one database file and its areas (runs, snapshots, observations and their
+past vintages, news, catalogue, alerts, outbox, release history). The rest of crossings
+talks to storage only through it."""
 
 import contextlib
 from collections.abc import Iterator
@@ -11,6 +11,7 @@ from storage.catalog import Catalog
 from storage.database import connect, transaction
 from storage.derived import Derived
 from storage.errors import sqlite_errors
+from storage.history import History
 from storage.layouts import Layouts
 from storage.migrations import migrate
 from storage.news import News
@@ -41,6 +42,7 @@ class Store:
         self.layouts = Layouts(self.db)
         self.snapshots = Snapshots(self.db)
         self.observations = Observations(self.db)
+        self.history = History(self.db)
         self.news = News(self.db)
         self.catalog = Catalog(self.db)
         self.queries = Queries(self.db)

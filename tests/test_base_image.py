@@ -42,3 +42,22 @@ def test_packing_a_missing_folder_says_which(tmp_path):
     assert result.returncode != 0
     assert f"{missing} is not a folder" in result.stderr
     assert result.stdout == ""
+
+
+def test_missing_tools_are_installed_after_reading_the_package_lists(tmp_path):
+    """Issue 28: on a fresh machine `apt-get install` found no package lists; the script
+    now runs `apt-get update` first (stand-in apt-get, nothing installed for real)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "apt-calls"
+    (bin_dir / "apt-get").write_text(f'#!/bin/sh\necho "$*" >> {calls}\n[ "$1" = update ]\n')
+    (bin_dir / "apt-get").chmod(0o755)
+    for tool in ("mktemp", "rm", "dirname"):
+        real = subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True, text=True)
+        (bin_dir / tool).symlink_to(real.stdout.strip())
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    bash = subprocess.run(["sh", "-c", "command -v bash"], capture_output=True, text=True)
+    done = subprocess.run([bash.stdout.strip(), ROOT / ".ci" / "base-image"], env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode != 0  # the stand-in installs nothing
+    assert calls.read_text().splitlines() == ["update -qq", "install -y -qq debootstrap podman"]

@@ -46,6 +46,11 @@ def config(schedule="6h", timeout="5", port="587", above="1000", settings="", so
     return text.encode()
 
 
+def metric(expression: str) -> bytes:
+    """A derived metric whose expression is `expression` (a TOML literal string)."""
+    return f"\n[metrics.derived]\nexpression = '{expression}'\n".encode()
+
+
 CASES = [
     # (what, file bytes, words the error must contain)
     ("500-deep nesting", b"x = " + b"[" * 500 + b"]" * 500 + b"\n", "nested too deeply"),
@@ -67,7 +72,30 @@ CASES = [
     ("a listen port too big", config(settings='listen = "127.0.0.1:70000"\n'), "not a TCP port"),
     ("a broken regex", config(source='rows = "(unclosed"'), "not valid as a regex"),
     ("repeat for ever", config() + b'repeat_interval = "99999999999999d"\n', "ten years"),
-]
+    # issue 28: numbers that `check` accepted and evaluation then overflowed on
+    ("a 10^20-day window", config() + b'window = "99999999999999999999d"\naggregate = "mean"\n',
+     "longer than ten years"),
+    ("a window of 2^63 periods", config() + b'window = 9223372036854775807\naggregate = "sum"\n',
+     "9223372036854775807 periods is out of range"),
+    ("for 10^20 periods", config() + b"for = 100000000000000000000\n", "out of range"),
+    ("resolve_for 10^20 days", config() + b'resolve_for = "100000000000000000000d"\n',
+     "longer than ten years"),
+    ("lift_after 10^20 days", config() + b'lift_after = "100000000000000000000d"\n',
+     "longer than ten years"),
+    ("a budget of 10^20", config(source="budget = 100000000000000000000"),
+     "whole numbers go up to 1,000,000,000"),
+    ("a rolling window of 10^20 days",
+     config() + metric('rolling("trac.x", "99999999999999999999d", mean)'),
+     "longer than ten years"),
+    ("a 401-digit literal", config() + metric("1" * 401 + ' * "trac.x"'),
+     "is too large"),
+    ("100,000 unary minus signs", config() + metric("-" * 100_000 + '"trac.x"'),
+     "100,008 characters long; at most 2,000"),
+    ("a 100,000-term sum", config() + metric("+".join(['"trac.x"'] * 100_000)),
+     "characters long; at most 2,000"),
+    ("a 60-deep expression", config() + metric("+".join(['"trac.x"'] * 60)),
+     "nests more than 50"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("what", "body", "says"), CASES, ids=[case[0] for case in CASES])

@@ -16,7 +16,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from alerts.channel import Channel
-from alerts.message import DeliveryError, Message
+from alerts.message import DeliveryError, Message, one_line
 from core.checked import HttpUrl
 
 SIGNATURE_HEADER = "X-Crossings-Signature"
@@ -75,18 +75,18 @@ class Webhook(Channel, kind="webhook"):
         """Scraped text must not ping a team: Slack control sequences (<!channel>) are
         escaped and Discord is told to parse no mentions (@everyone)."""
         if self.format == "slack":
-            text = f"*{message.subject}*\n{message.text}"
+            text = f"*{one_line(message.subject)}*\n{message.text}"
             for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
                 text = text.replace(raw, escaped)
             return {"text": text}
         if self.format == "discord":
             return {
-                "content": f"**{message.subject}**\n{message.text}"[:2000],
+                "content": f"**{one_line(message.subject)}**\n{message.text}"[:2000],
                 "allowed_mentions": {"parse": []},
             }
         return {
             "idempotency_key": message.idempotency_key,
-            "subject": message.subject,
+            "subject": one_line(message.subject),
             "text": message.text,
             "data": message.data,
         }

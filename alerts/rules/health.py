@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from alerts.rule import Notice, StatefulRule, StateOf, Step
 from alerts.view import View
 from core.checked import SourceName
-from core.status import FAILURES, RunStatus
+from core.status import ARCHIVE_TRIGGER, FAILURES, RunStatus
 from storage import Cursor
 
 
@@ -37,7 +37,9 @@ class SourceHealth(StatefulRule, kind="source_health"):
         runs = [
             run
             for run in view.runs(cursor.run_finished_at)
-            if self.source in ("*", run.source) and run.status != RunStatus.RUNNING
+            if self.source in ("*", run.source)
+            and run.status != RunStatus.RUNNING
+            and run.trigger != ARCHIVE_TRIGGER  # it read an archive, not the site
         ]
         streaks: dict[str, int] = {}
         for run in runs:

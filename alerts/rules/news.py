@@ -4,10 +4,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from alerts.rule import Notice, Rule, StateOf
 from alerts.view import View
-from core.checked import Regex, SourceName
+from core.checked import Regex, SourceName, compiled
 from storage import Cursor
 
 
@@ -30,9 +31,9 @@ class NewsMatch(Rule, kind="news"):
         return found
 
     @cached_property
-    def pattern(self) -> re.Pattern[str]:
+    def pattern(self) -> Any:
         words = [r"\b" + re.escape(word) + r"\b" for word in self.keywords]
-        return re.compile("|".join([*words, *([self.regex] if self.regex else [])]), re.I)
+        return compiled("(?i)" + "|".join([*words, *([self.regex] if self.regex else [])]))
 
     def observe(self, view: View, cursor: Cursor, state_of: StateOf) -> Iterator[Notice]:
         for item in view.news(cursor.news_id):

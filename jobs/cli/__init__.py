@@ -23,6 +23,8 @@ COMMAND_PATHS = {
     "migrate": "jobs.cli.setup:migrate",
     "crawl": "jobs.cli.crawl:crawl",
     "reparse": "jobs.cli.crawl:reparse",
+    "backfill": "jobs.cli.backfill:backfill",
+    "inspect": "jobs.cli.inspect:inspect",
     "alerts": "jobs.cli.alerts:alerts",
     "notify": "jobs.cli.alerts:notify",
     "digest": "jobs.cli.alerts:digest",
@@ -55,6 +57,12 @@ SHORT_HELP = {
     "reparse": (
         "Re-extract SOURCE from its newest stored snapshot, with no network (after a parser or..."
     ),
+    "backfill": (
+        "Read SOURCE's captures from a web archive, from before crossings watched it: each..."
+    ),
+    "inspect": (
+        "List, numbered, everything crossings could read at TARGET (a URL or a file here):..."
+    ),
     "alerts": "Show each rule's state per series, the recent events and the outbox.",
     "notify": "Check that channels deliver.",
     "digest": "Preview the digest NAME into a file, or send it now.",
@@ -70,7 +78,7 @@ SHORT_HELP = {
     ),
     "revisions": "Published values that changed: old and new value, when, and which snapshots.",
     "news": "News items from feeds and listings, newest first, with full-text search.",
-    "runs": "Recent crawls, newest first, with their outcome and reason, for one SOURCE or all.",
+    "runs": "Recent crawls, newest first, with their outcome and reason, for one SOURCE or all;...",
     "snapshot": "Print the raw body of a stored fetch exactly as received (or --info about it).",
     "query": "Run one SQL statement on a read-only connection; a write is refused.",
     "export": "Current values of one or more metrics (names or globs), streamed, with provenance.",

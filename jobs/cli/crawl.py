@@ -77,9 +77,7 @@ def crawl(
     failed = [r.source for r in results if not r.succeeded and r.source not in broken]
     if failed:
         again = _again(failed, everything=crawl_all and len(failed) == len(sources))
-        click.echo(f"To try: {to_try(RunStatus.FAILED, again)}")
-    for name in broken[:SHOWN_AGAIN]:
-        click.echo(f"To try for {name}: {to_try(RunStatus.BROKEN, name)}")
+        click.echo(f"To try: {to_try(again)}")
     if (failed or broken) and not verbose:
         click.echo("Every request and error: add -v.")
     if not no_alerts:
@@ -199,6 +197,7 @@ def reparse(context: Context, source: str, accept_layout: bool) -> None:
 
     Example: crossings reparse trac-completions
     """
+    from scrapers.extract.bounds import Limits
     from scrapers.reparse import reparse as reparse_source
 
     config = context.config
@@ -206,7 +205,7 @@ def reparse(context: Context, source: str, accept_layout: bool) -> None:
     with context.store(read_only=False) as store:
         if accept_layout:
             store.layouts.forget(source)
-        done = reparse_source(store, source, config.sources[source])
+        done = reparse_source(store, source, config.sources[source], Limits.of(config.settings))
     run, snapshot = done.run, done.snapshot
     if run.status is not RunStatus.OK or snapshot is None:
         say(f"{source}: {run.status} - {run.reason}", err=True)

@@ -211,7 +211,8 @@ def news(
 @output_options
 @pass_context
 def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> None:
-    """Recent crawls, newest first, with their outcome and reason, for one SOURCE or all.
+    """Recent crawls, newest first, with their outcome and reason, for one SOURCE or all;
+    then what `backfill` read from web archives, apart.
 
     Example: crossings runs trac_quickfacts --limit 5
     """
@@ -219,9 +220,14 @@ def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> N
         if source is not None:
             one_of("source", source, [*context.config.sources, *store.stats.last_started()])
         rows = store.runs.recent(source, limit=limit)
+        archives = store.queries.archives_read(source)
     columns = ["id", "source", "trigger", "status", "started_at", "finished_at", "requests",
                "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+    if archives and fmt is None:
+        click.echo("\nRead from web archives (`backfill` runs; snapshots dated by capture):")
+        columns = ["source", "archive", "captures", "first_capture", "last_capture"]
+        emit(archives, fmt, columns=columns, zone=context.config.settings.zone)
 
 
 @click.command()
@@ -243,6 +249,8 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str | None) ->
         if info:
             columns = ["id", "source", "url", "fetched_at", "http_status", "content_type",
                        "size", "sha256", "etag", "last_modified"]  # fmt: skip
+            if found.archive:  # a capture read from a web archive: from which, and when
+                columns += ["archive", "archive_timestamp"]
             emit([vars(found)], fmt, columns=columns, zone=context.config.settings.zone)
             return
         if found.sha256 is None:
@@ -260,9 +268,19 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str | None) ->
     "-p", "--param", "params", type=(str, str), multiple=True, metavar="NAME VALUE",
     help="A value for :NAME in the SQL (repeatable).",
 )  # fmt: skip
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=60.0,
+    show_default=True, metavar="SECONDS", help="Stop the query after this many seconds.",
+)  # fmt: skip
 @output_options
 @pass_context
-def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: str | None) -> None:
+def query(
+    context: Context,
+    sql: str,
+    params: tuple[tuple[str, str], ...],
+    time_limit: float,
+    fmt: str | None,
+) -> None:
     """Run one SQL statement on a read-only connection; a write is refused.
 
     Tables: sources, runs, snapshots, bodies, metrics, observations (current values have
@@ -272,7 +290,7 @@ def query(context: Context, sql: str, params: tuple[tuple[str, str], ...], fmt: 
     where metric = :m and superseded_at is null" -p m trac.court.backlog --csv
     """
     with context.store() as store:
-        result = store.queries.run_sql(sql, dict(params))
+        result = store.queries.run_sql(sql, dict(params), seconds=time_limit)
         rows = list(result.rows) if fmt in (None, "table", "wide") else result.rows
         emit(rows, fmt, columns=result.columns, zone=context.config.settings.zone)
 

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from core.checked import host_port
 from jobs.cli.context import Context, listen_option, pass_context
+from jobs.web.access import exposure
 from jobs.web.app import make_app
 
 
@@ -21,6 +22,8 @@ def serve(context: Context, listen: str | None) -> None:
     address = listen or config.settings.listen
     host, port = host_port(address)
     click.echo(f"Serving {config.database} read-only on http://{address}/ (Ctrl-C stops)")
+    if warning := exposure(host, config):
+        click.echo(f"Warning: {warning}", err=True)
     try:
         web.run_app(make_app(config), host=host, port=port, print=None)
     except OSError as error:

@@ -41,6 +41,7 @@ from jobs.runners import runner_for
 from jobs.runners.results import RunResult
 from jobs.scheduling.schedule import trigger_for
 from jobs.scheduling.scheduler import Scheduler
+from jobs.web.access import exposure
 from jobs.web.app import make_app
 from jobs.web.health import SCHEDULER_STATUS
 from storage import StorageError, Store
@@ -117,6 +118,8 @@ class Daemon:
         try:
             host, port = host_port(self.listen)
             await web.TCPSite(runner, host, port).start()
+            if warning := exposure(host, self.config):
+                log.warning("%s", warning, extra={"fields": {"event": "config-warning"}})
         except (ValueError, OSError, OverflowError) as error:
             await runner.cleanup()
             raise DaemonError(

@@ -5,7 +5,9 @@ all the given sources together; the Twisted reactor cannot restart, and a crash 
 a crawl must not take the daemon down. The child writes the run rows and reports one JSON
 line per source; the runner turns those into `RunResult`s. A runner never raises: a child
 that crashes, hangs past the timeout or is killed still yields one result per source, with
-a reason, and its runs left `running` are closed as `interrupted`.
+a reason, and its runs left `running` are closed: `interrupted` when the runner stopped it
+(shutdown, its time limit), `failed` when it died otherwise (a crash, the OOM killer), so
+that health rules and the retries of failed runs apply.
 
 It is one `Runner` (jobs.runners); `jobs.runners.scrapyd.ScrapydRunner` (crawls on Scrapyd
 nodes) is the other."""
@@ -39,6 +41,7 @@ class LocalRunner:
         self.config_path = Path(config_path)
         self.timeout = timeout
         self._children: set[asyncio.subprocess.Process] = set()
+        self._stopped: set[int] = set()  # pids of children this runner asked to stop
 
     async def crawl(self, sources: Sequence[str], *, trigger: str = "schedule") -> list[RunResult]:
         """Crawl `sources` in one child; one RunResult per source, in the given order."""
@@ -70,6 +73,7 @@ class LocalRunner:
             return await self._follow(child, names, started)
         finally:
             self._children.discard(child)
+            self._stopped.discard(child.pid)
 
     def crawl_sync(self, sources: Sequence[str], *, trigger: str = "manual") -> list[RunResult]:
         """`crawl` for callers without an event loop (the CLI)."""
@@ -84,6 +88,7 @@ class LocalRunner:
         are closed as interrupted by `crawl`, which is waiting for it."""
         for child in list(self._children):
             if child.returncode is None:
+                self._stopped.add(child.pid)
                 with contextlib.suppress(ProcessLookupError):
                     child.kill()
 
@@ -92,6 +97,7 @@ class LocalRunner:
         marks the cut-off runs `interrupted`."""
         for child in list(self._children):
             if child.returncode is None:
+                self._stopped.add(child.pid)
                 with contextlib.suppress(ProcessLookupError):
                     child.send_signal(signal.SIGTERM)
 
@@ -132,7 +138,10 @@ class LocalRunner:
         missing = [name for name in names if name not in finished]
         if missing:
             why = self._why(returncode, timed_out, stderr)
-            rows = self._close_orphans(child.pid, why, [run_ids.get(name) for name in missing])
+            stopped = timed_out or child.pid in self._stopped
+            status = RunStatus.INTERRUPTED if stopped else RunStatus.FAILED
+            wanted = [run_ids.get(name) for name in missing]
+            rows = self._close_orphans(child.pid, why, wanted, status)
             for name in missing:
                 run_id = run_ids.get(name)
                 row = rows.get(run_id) if run_id is not None else None
@@ -149,6 +158,7 @@ class LocalRunner:
     async def _stop(self, child: asyncio.subprocess.Process) -> None:
         if child.returncode is not None:
             return
+        self._stopped.add(child.pid)
         with contextlib.suppress(ProcessLookupError):
             child.send_signal(signal.SIGTERM)
         try:
@@ -172,8 +182,10 @@ class LocalRunner:
             f": {tail}" if tail else ""
         )
 
-    def _close_orphans(self, pid: int, why: str, run_ids: list[int | None]) -> dict[int, Run]:
-        """Close the runs the child left `running` (as interrupted, with the reason), and
+    def _close_orphans(
+        self, pid: int, why: str, run_ids: list[int | None], status: RunStatus
+    ) -> dict[int, Run]:
+        """Close the runs the child left `running` (with `status` and the reason), and
         return the rows of `run_ids`: the child may have finished some without saying so."""
         wanted = [run_id for run_id in run_ids if run_id is not None]
         try:
@@ -181,7 +193,7 @@ class LocalRunner:
             if not wanted or not database.exists():
                 return {}
             with Store(database) as store:
-                store.runs.mark_interrupted(reason=why, pid=pid)
+                store.runs.mark_interrupted(reason=why, pid=pid, status=status)
                 return {run_id: row for run_id in wanted if (row := store.runs.get(run_id))}
         except (ConfigError, StorageError, sqlite3.Error, OSError):
             return {}  # nothing was written, or nothing can be: the results still say why

@@ -44,16 +44,11 @@ def from_row(name: str, row: Run) -> RunResult:
     )
 
 
-def to_try(status: RunStatus, sources: str) -> str:
-    """What to do after runs of `sources` ended `status`, the one wording the CLI uses:
-    a broken page calls for a look at the page and the config, a failed fetch for the
-    network."""
+def to_try(sources: str) -> str:
+    """What to do after runs of `sources` failed, the one wording the CLI uses: a failed
+    fetch calls for the network. (A broken run's reason already ends with what to do about
+    the page: `scrapers.recorder.broken_hint`.)"""
     crossings = program()
-    if status is RunStatus.BROKEN:
-        return (
-            f"the page no longer looks as the config expects: compare them with `{crossings} "
-            f"inspect --source {sources}`, fix the config, then `{crossings} reparse {sources}`"
-        )
     return (
         f"check the address and this machine's network, then `{crossings} crawl {sources}`; "
         f"the daemon retries failed sources by itself (`{crossings} sources` says when)"

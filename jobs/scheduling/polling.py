@@ -75,8 +75,7 @@ class Plan:
         """The polling interval in effect at `moment`; None: no planned polls then."""
         window = self.window
         if self.over_budget:
-            rest = MONTH / max(1.0, self.budget * (1 - PLANNED_SHARE))
-            return max(self.sparse, rest) if self.sparse else None
+            return self._spent_every
         if window is None:
             return self.sparse
         if window.contains(moment):
@@ -86,6 +85,13 @@ class Plan:
         if self.sparse is not None and self.due is not None and self.due.end <= moment:
             return min(OVERDUE, self.sparse)  # still missing after its late days
         return self.sparse
+
+    @property
+    def _spent_every(self) -> timedelta | None:
+        """The interval once the budget is spent: what the last 10% of it allows (30
+        days for a budget of 1), never denser than the sparse phase."""
+        rest = MONTH / max(1.0, self.budget * (1 - PLANNED_SHARE))
+        return max(self.sparse, rest) if self.sparse else None
 
     def next_poll(self, after: datetime) -> datetime | None:
         """The first planned poll after `after`: one interval on, or sooner where a
@@ -113,7 +119,9 @@ class Plan:
         budget = budget if spending else ""
         outside = f"every {duration(self.sparse)}" if self.sparse else "on the cron line"
         if self.over_budget:
-            return f"budget spent: polling {outside} only{budget}"
+            spent = self._spent_every
+            slower = f"every {duration(spent)}" if spent else "on the cron line"
+            return f"budget spent: polling {slower} only{budget}"
         if self.window is None:
             why = "release rhythm not known yet" if not self.cadence.known else "no window"
             return f"{why}: polling {outside}{budget}"

@@ -5,6 +5,7 @@ from aiohttp import web
 
 from jobs.config import Config
 from jobs.web import CONFIG, health, pages
+from jobs.web.access import guard, quiet_bad_requests
 
 __all__ = ["CONFIG", "ROUTES", "make_app"]
 
@@ -12,6 +13,8 @@ __all__ = ["CONFIG", "ROUTES", "make_app"]
 def make_app(config: Config) -> web.Application:
     app = web.Application()
     app[CONFIG] = config
+    guard(app, config)
+    quiet_bad_requests()
     for register in ROUTES:
         register(app)
     return app

@@ -8,6 +8,7 @@ serving scraped HTML as HTML from this origin would run the scraped site's scrip
 import asyncio
 import csv
 import io
+import logging
 import mimetypes
 import re
 from collections.abc import Callable
@@ -22,14 +23,18 @@ from aiohttp import web
 from alerts.rule import drawings_for
 from alerts.standing import standing
 from core.formatting import moment, number
+from core.status import RunStatus
 from jobs.views import alert_standings, sources_overview
 from jobs.web import CONFIG
 from jobs.web.fitting import breakable, time_of_day
 from jobs.web.health import SCHEDULER_STATUS
 from jobs.when import parse_moment
+from scrapers.inspect.stored import Repair, repair
+from scrapers.source import Source
 from series.drawing import metric_chart
 from storage import StorageError, Store
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 TEMPLATES = web.AppKey("page_templates", jinja2.Environment)
 PAGE_HEADERS = {
@@ -260,16 +265,31 @@ async def source(request: web.Request) -> web.Response:
             for row in sources_overview(config, store, now=datetime.now(UTC))
             if row["source"] == name
         ]
+        broken = bool(health) and health[0]["status"] == RunStatus.BROKEN
         return {
             "health": health[0] if health else None,
             "runs": store.runs.recent(name, limit=50),
             "snapshots": store.queries.snapshots_of(name, limit=100),
+            "captures": store.queries.snapshots_of(name, limit=100, archived=True),
+            "repair": _repair(store, name, config.sources.get(name)) if broken else None,
         }
 
     found = await _read(request, work)
     if found["health"] is None:
         raise _not_found(request, f"No source named {name!r} is configured or has run.")
     return _page(request, "source.html", name=name, **found)
+
+
+def _repair(store: Store, name: str, configured: Source | None) -> Repair | str | None:
+    """For a broken source: what its stored page has now and the smallest fix of its
+    block (read-only; the user edits the file), or why that could not be worked out."""
+    if configured is None:
+        return None
+    try:
+        return repair(store, name, configured)
+    except Exception as error:  # a bug in inspecting must not take the page down
+        log.exception("inspecting %s for its page failed", name)
+        return f"could not inspect the stored page ({type(error).__name__}: {error})"
 
 
 async def snapshot(request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from core.errors import CrossingsError
 from core.status import RunStatus
+from scrapers.extract.bounds import Limits, Unreadable
 from scrapers.source import Source
 from storage import MetricEntry, NewsItem, Observation
 
@@ -31,6 +32,7 @@ class Page:
     opener: Callable[[], BinaryIO] | None = None
     content_type: str = ""
     link_text: str = ""  # the text of the link the file was found by, on its landing page
+    limits: Limits = field(default_factory=Limits)  # what reading it may cost (extract.bounds)
 
     def open(self) -> BinaryIO:
         if self.opener is not None:
@@ -98,11 +100,24 @@ def read_page(source: Source, page: Page) -> Extraction | Unread:
         return extract(source, page)
     except LayoutError as error:
         return Unread(RunStatus.BROKEN, str(error))
+    except Unreadable as error:  # past a limit, or its reading process crashed
+        return Unread(RunStatus.FAILED, str(error))
     except Exception as error:  # a parser bug: the run says so
         return Unread(RunStatus.FAILED, parser_failure(source.name, error))
 
 
 def extract(source: Source, page: Page) -> Extraction:
+    """Run the extractor the source's kind names: in a process of its own for a kind
+    `parsed_apart` (a binary format: extract.isolated), else here. Raises LayoutError
+    (the run is `broken`) or Unreadable (`failed`) with the reason."""
+    if source.parsed_apart:
+        from scrapers.extract.isolated import extract_apart
+
+        return extract_apart(source, page)
+    return extract_here(source, page)
+
+
+def extract_here(source: Source, page: Page) -> Extraction:
     """Run the extractor the source's kind names (imported on first use: parsers are
     heavy), then hold it to one value per metric and period (extract.duplicates)."""
     from scrapers.extract.duplicates import one_per_period

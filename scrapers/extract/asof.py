@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
+from core.checked import compiled
 from core.periods import Period, PeriodError, month_number
 from scrapers.extract import LayoutError, Page
 from scrapers.kinds.tabular import Tabular
@@ -25,7 +26,7 @@ def find_as_of(
         where, searched = "the link text", page.link_text
     else:
         searched = text()
-    match = re.search(source.as_of_regex, searched)
+    match = compiled(source.as_of_regex).search(searched)
     if match is None:
         raise LayoutError(
             f"{source.name}: expected the as-of date ({source.as_of_regex!r}) in {where} of "

@@ -18,7 +18,18 @@ from storage import Observation
 def extract(source: CsvSource, page: Page) -> Extraction:
     with page.open() as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        return _sum(source, page, csv.reader(_without_comments(text)))
+        try:
+            return _sum(source, page, csv.reader(_without_comments(text)))
+        except UnicodeDecodeError as error:
+            raise LayoutError(
+                f"{source.name}: expected a CSV file in UTF-8 at {page.url}, but it holds "
+                f"bytes that are not ({error.reason}: {error.object[error.start : error.end]!r})"
+            ) from None
+        except csv.Error as error:
+            raise LayoutError(
+                f"{source.name}: expected a CSV file at {page.url}, but it cannot be read as "
+                f"one ({error})"
+            ) from None
 
 
 def _without_comments(lines: Iterator[str]) -> Iterator[str]:

@@ -1,10 +1,9 @@
 """The `facts` extractor: single figures on a page (TRAC Quick Facts cards), each dated by
 text near it ("Data current as of May 31, 2025")."""
 
-import re
-
 from parsel import Selector, SelectorList
 
+from core.checked import compiled
 from core.periods import Period, PeriodError
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.text import squash
@@ -26,7 +25,7 @@ def extract(source: FactsSource, page: Page) -> Extraction:
         text = text_of(nodes[:1])
         figure = text
         if fact.regex:
-            match = re.search(fact.regex, text)
+            match = compiled(fact.regex).search(text)
             if not match:
                 raise LayoutError(
                     f"{source.name}: expected {fact.regex!r} in the text of {fact.selector!r} "
@@ -61,7 +60,7 @@ def _period(source: FactsSource, fact: Fact, page_selector: Selector, page: Page
         [*select(page_selector, fact.card)[:1], page_selector] if fact.card else [page_selector]
     )
     for scope in scopes:
-        if match := re.search(source.period_regex, text_of([scope])):
+        if match := compiled(source.period_regex).search(text_of([scope])):
             try:
                 period = Period.parse(match.group(1) if match.groups() else match.group(0))
             except PeriodError as error:

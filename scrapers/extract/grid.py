@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from core.checked import compiled
 from core.periods import Period, PeriodError, fiscal_month, fiscal_year_of, month_number
 from scrapers.extract import Extraction, Layout, LayoutError, dates
 from scrapers.extract.text import shown, slug, squash
@@ -184,7 +185,7 @@ def _periods_in_columns(
     # a column's own flags (its period's and its header's marks), joined once per table
     column_flags = {column: _flags(period.flags, headers[column].marks)
                     for column, (period, _) in periods.items()}  # fmt: skip
-    row_filter = re.compile(source.rows) if source.rows else None
+    row_filter = compiled(source.rows) if source.rows else None
     extraction, group = Extraction(), ""
     made: dict[tuple[str, str], str] = {}  # (metric, period) -> the row that gave it first
     layout_rows: list[str] = []
@@ -361,7 +362,7 @@ def _as_of(
             break
         label_columns.append(column)
     label_keys = [slug(headers[c].texts[-1]) if headers[c].texts else "" for c in label_columns]
-    row_filter = re.compile(source.rows) if source.rows else None
+    row_filter = compiled(source.rows) if source.rows else None
     extraction = Extraction()
     layout_rows: list[str] = []
     value_columns = [c for c in range(len(headers)) if c not in label_columns and headers[c].texts]

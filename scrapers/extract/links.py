@@ -13,6 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from parsel import Selector
 
+from core.checked import compiled
 from core.periods import MONTHS, PeriodError, month_number
 from scrapers.extract import LayoutError, Page
 from scrapers.extract.text import squash
@@ -41,7 +42,7 @@ def find_file(source: Source, page: Page) -> Link:
     matches `link`; a file linked twice counts once. With a note when another file of the
     same type on the page looks newer than the one chosen."""
     anchors = Selector(text=page.text).css("a[href]")
-    pattern = re.compile(source.file_link)
+    pattern = compiled(source.file_link)
     everything: dict[str, str] = {}
     for anchor in anchors:
         href = urljoin(page.url, (anchor.attrib.get("href") or "").strip())

@@ -7,8 +7,10 @@ import re
 import pdfplumber
 from pdfplumber.utils.exceptions import PdfminerException
 
+from core.checked import compiled
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.asof import find_as_of
+from scrapers.extract.bounds import check_pages, check_pdf
 from scrapers.extract.grid import Cell, Grid, read, rectangular
 from scrapers.extract.text import shown, squash
 from scrapers.kinds.pdf import PdfSource
@@ -18,7 +20,10 @@ from storage import Observation
 
 def extract(source: PdfSource, page: Page) -> Extraction:
     with page.open() as raw:
-        body = io.BytesIO(raw.read())  # a PDF is read by seeking; a stored body streams
+        data = raw.read()  # a PDF is read by seeking; a stored body streams
+        what = f"{source.name}: {page.url}"
+        check_pdf(data, page.limits, what)
+        body = io.BytesIO(data)
         try:
             document = pdfplumber.open(body)
         except PdfminerException as error:
@@ -27,6 +32,7 @@ def extract(source: PdfSource, page: Page) -> Extraction:
                 f"({type(error).__name__}: {error})"
             ) from None
         with document:
+            check_pages(_page_count(document), page.limits, what)
             pages = document.pages
             if source.page > len(pages):
                 raise LayoutError(
@@ -41,11 +47,21 @@ def extract(source: PdfSource, page: Page) -> Extraction:
             return _table(source, page, chosen, as_of)
 
 
+def _page_count(document: pdfplumber.PDF) -> int:
+    """The pages the document's page tree declares, read before its pages are walked."""
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        return int(resolve1(resolve1(document.doc.catalog["Pages"])["Count"]))
+    except (KeyError, TypeError, ValueError):
+        return len(document.pages)
+
+
 def _figures(source: PdfSource, page: Page, text: str, as_of) -> Extraction:
     extraction = Extraction()
     missing = []
     for figure in source.figures:
-        match = re.search(figure.regex, text)
+        match = compiled(figure.regex).search(text)
         if match is None:
             missing.append(figure.regex)
             continue

@@ -36,7 +36,7 @@ def find_table(source: TableSource, page: Page) -> lxml.html.HtmlElement:
     if source.caption:
         wanted = squash(source.caption).lower()
         for table in tables:
-            if any(wanted in title.lower() for title in _titles(table)):
+            if any(wanted in title.lower() for title in titles(table)):
                 return table
         raise LayoutError(
             f"{source.name}: expected a table titled {source.caption!r} at {page.url}, found "
@@ -47,7 +47,7 @@ def find_table(source: TableSource, page: Page) -> lxml.html.HtmlElement:
     return tables[0]
 
 
-def _titles(table: lxml.html.HtmlElement) -> list[str]:
+def titles(table: lxml.html.HtmlElement) -> list[str]:
     """Its caption, and the element just before it (TRAC's "Table 1." paragraph, CBP's <h3>)."""
     nearby = table.xpath("./caption") + table.xpath("preceding-sibling::*[1]")
     return [_cell(element).text for element in nearby]
@@ -59,10 +59,10 @@ def _tables_seen(tables: list[lxml.html.HtmlElement]) -> str:
         return "no table at all"
     seen = []
     for table in tables[:8]:
-        titles = [title[:60] for title in _titles(table) if title]
+        named = [title[:60] for title in titles(table) if title]
         first = table.xpath(".//tr[1]")
         header = [squash(cell.text_content())[:30] for cell in first[0]][:4] if first else []
-        seen.append(f"{' / '.join(titles) or '(untitled)'} {header}")
+        seen.append(f"{' / '.join(named) or '(untitled)'} {header}")
     more = f" (+{len(tables) - 8} more)" if len(tables) > 8 else ""
     return f"{len(tables)} tables: " + "; ".join(seen) + more
 

@@ -11,11 +11,12 @@ import fnmatch
 from datetime import date, datetime, time
 from typing import Any
 
-from python_calamine import CalamineSheet, CalamineWorkbook
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
 from core.periods import Period
 from scrapers.extract import Extraction, LayoutError, Page
 from scrapers.extract.asof import find_as_of
+from scrapers.extract.bounds import check_workbook
 from scrapers.extract.grid import Cell, Grid, read, rectangular
 from scrapers.extract.text import shown, squash
 from scrapers.kinds.xlsx import XlsxSource
@@ -25,6 +26,8 @@ PERCENT_WORDS = ("percent", "%")
 
 def extract(source: XlsxSource, page: Page) -> Extraction:
     with page.open() as raw:
+        check_workbook(raw, page.limits, f"{source.name}: {page.url}")
+        raw.seek(0)
         try:
             book = CalamineWorkbook.from_filelike(raw)
         except Exception as error:  # calamine raises its own errors for what is not a workbook
@@ -33,12 +36,18 @@ def extract(source: XlsxSource, page: Page) -> Extraction:
                 f"read as one ({type(error).__name__}: {error})"
             ) from None
     name = pick_sheet(source, book.sheet_names, page)
-    sheet = book.get_sheet_by_name(name)
-    values = sheet.to_python(skip_empty_area=False)
+    try:
+        sheet = book.get_sheet_by_name(name)
+        values = sheet.to_python(skip_empty_area=False)
+    except CalamineError as error:  # damaged XML inside (an undefined entity, a cut part)
+        raise LayoutError(
+            f"{source.name}: the workbook at {page.url} is damaged: sheet {name.strip()!r} "
+            f"cannot be read ({type(error).__name__}: {error}); the site must fix the file"
+        ) from None
     top, left = _start(source, values, name, page)
-    region = _region(values, top, left)
-    _fill_merged(sheet, region, values, top, left)
-    cells = [[_cell(value) for value in row] for row in region]
+    table = region(values, top, left)
+    _fill_merged(sheet, table, values, top, left)
+    cells = [[as_cell(value) for value in row] for row in table]
     where = f"sheet {name.strip()!r} of {page.url}"
     if source.table_title:
         where = f"the table {squash(str(values[top - 1][left]))!r} on {where}"
@@ -132,7 +141,7 @@ def _next_filled_row(values: list[list[Any]], row_index: int, column: int) -> in
     return row_index
 
 
-def _region(values: list[list[Any]], top: int, left: int) -> list[list[Any]]:
+def region(values: list[list[Any]], top: int, left: int) -> list[list[Any]]:
     """From the top-left cell down to the next blank row (blank under the whole header) and
     right to the next blank column (blank over all the table's rows)."""
     header = values[top] if top < len(values) else []
@@ -174,7 +183,7 @@ def _fill_merged(
                     region[row - top][column - left] = value
 
 
-def _cell(value: Any) -> Cell:
+def as_cell(value: Any) -> Cell:
     kind = type(value)
     if kind is str:
         return Cell(" ".join(value.split()))

@@ -30,6 +30,7 @@ class PdfSource(Tabular, kind="pdf"):
 
     extractor = "scrapers.extract.pdf"
     streamed = True
+    parsed_apart = True
 
     metric: str = field(
         default="",

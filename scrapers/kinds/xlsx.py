@@ -17,6 +17,7 @@ class XlsxSource(Tabular, kind="xlsx"):
 
     extractor = "scrapers.extract.xlsx"
     streamed = True
+    parsed_apart = True
 
     link: Regex = field(
         default="",

@@ -157,3 +157,29 @@ def test_units_must_agree():
         'unit mismatch: "bp" is in encounters but "cases" is in cases; adding them means nothing'
     )
     assert "expression gives 'encounters per day' but unit = 'encounters'" in found["declared"]
+
+
+def test_a_metric_that_overflows_fails_alone_and_an_infinite_result_is_left_out(store, caplog):
+    """Issue 28: one derived metric whose evaluation overflows stopped every other metric
+    and every rule; an infinite result was dropped without a word."""
+    store.observations.upsert(
+        [Observation("huge", "2024-06", 1e308), Observation("huge", "2024-07", 1e308),
+         Observation("huge", "2024-08", 1.0)],
+        snapshot_id=None,
+    )  # fmt: skip
+    metrics = {
+        "a-overflows": DerivedMetric(name="a-overflows", expression='rolling("huge", 2, sum)'),
+        "b-infinite": DerivedMetric(name="b-infinite", expression='"huge" * 10'),
+        "c-half": DerivedMetric(name="c-half", expression='"huge" / 2'),
+    }
+    report = derive(store, metrics)
+    [error] = report.errors
+    assert "derived metric 'a-overflows' could not be computed: OverflowError" in error
+    assert current(store, "b-infinite") == {"2024-08": (10.0, ())}
+    assert current(store, "c-half") == {"2024-06": (5e307, ()), "2024-07": (5e307, ()),
+                                        "2024-08": (0.5, ())}  # fmt: skip
+    notes = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert notes == [
+        "derived metric 'b-infinite': 2 period(s) left out, the result is not a finite number "
+        "(2024-06, 2024-07)"
+    ]

@@ -73,3 +73,34 @@ def test_a_failing_receiver_retries_the_whole_group_once_up(store, receiver):
     assert deliver_due(store, channels, now=T0 + timedelta(minutes=1)).sent == 5
     keys = {request["headers"]["Idempotency-Key"] for request in receiver.requests}
     assert len(receiver.requests) == 2 and len(keys) == 1  # the same message, retried
+
+
+def test_a_retried_alert_keeps_its_key_when_a_new_alert_is_due_with_it(store, receiver):
+    """Issue 28: a retried message grouped with a newer alert went out under a new key,
+    and the receiver got the same alert twice under two keys. A retried message goes
+    again as it was (same key), and every event carries its own alert's key."""
+    rule = {"sector": Threshold(name="sector", metric="cbp.swb.*", above=1000,
+                                channels=("hook",))}  # fmt: skip
+    first, second = SERIES[:2]
+    store.observations.upsert([Observation(first, "2024-06", 5000)], snapshot_id=None)
+    evaluate(store, rule, now=T0)
+    channels = {"hook": hook_channel(receiver)}
+    receiver.script = ["500"]
+    assert deliver_due(store, channels, now=T0).retrying == 1
+    store.observations.upsert([Observation(second, "2024-06", 5000)], snapshot_id=None)
+    evaluate(store, rule, now=T0 + timedelta(seconds=40))
+    assert deliver_due(store, channels, now=T0 + timedelta(minutes=1)).sent == 2
+    tried, again, new = receiver.requests
+    key = tried["headers"]["Idempotency-Key"]
+    assert again["headers"]["Idempotency-Key"] == key
+    assert again["json"]["data"]["series"] == first and new["json"]["data"]["series"] == second
+    assert new["headers"]["Idempotency-Key"] != key
+    assert [r["json"]["data"]["idempotency_key"] for r in (tried, again)] == [key, key]
+
+
+def test_a_group_carries_the_key_of_each_alert_in_it(store, receiver):
+    five_series_moved_by_one_crawl(store, ("hook",))
+    assert deliver_due(store, {"hook": hook_channel(receiver)}, now=T0).sent == 5
+    [request] = receiver.requests
+    keys = {event["idempotency_key"] for event in request["json"]["data"]["events"]}
+    assert keys == {row.idempotency_key for row in store.outbox.recent()}

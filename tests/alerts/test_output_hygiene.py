@@ -75,3 +75,25 @@ def test_no_control_character_reaches_the_terminal_or_the_log(tmp_path, capsys):
     line = capsys.readouterr().err
     assert f"alert notice: {SHOWN}" in line
     assert not any(char in line for char in ESCAPES)
+
+
+def test_no_control_character_reaches_an_email_body_a_slack_text_or_a_digest(store, smtp, receiver):
+    """Issue 28: headers, logs and the terminal were clean, but bodies were not."""
+    from tests.alerts.test_delivery import hook_channel
+
+    hostile_news(store)
+    rule = NewsMatch(name="asylum", keywords=("asylum",), channels=("newsroom", "slack"))
+    assert len(evaluate(store, {"asylum": rule})) == 2
+    channels = {"newsroom": email_channel(smtp), "slack": hook_channel(receiver, format="slack")}
+    assert deliver_due(store, channels, now=T0).sent == 4
+    [(_, mail)] = smtp.mailbox.received
+    [request] = receiver.requests
+    bodies = {
+        "email text": mail.get_body(("plain",)).get_content(),
+        "email html": mail.get_body(("html",)).get_content(),
+        "slack text": request["json"]["text"],
+        "digest": preview(store, Digest(name="weekly", channels=("newsroom",)), {}),
+    }
+    for where, body in bodies.items():
+        assert "changed" in body, where
+        assert not any(char in body for char in ESCAPES), where

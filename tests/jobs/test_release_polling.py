@@ -280,3 +280,15 @@ def test_irregular_releases_widen_the_window_never_the_request_count():
     assert scattered.dense > regular.dense
     for plan in (regular, scattered):  # a release that never comes: the worst month
         assert len(polls_over(plan, at("2026-09-01 00:00"), 30)) <= 300
+
+
+def test_a_spent_budget_of_one_says_the_interval_it_polls_at():
+    """Issue 28: with budget = 1 the plan said 'polling every 1 day only' while the next
+    poll was 30 days away. The words and the next poll now say the same."""
+    releases = [Release(at("2026-01-15 10:35"), "2025-12", at("2026-01-15 10:25"))]
+    known = History(releases, watching_since=at("2026-01-05 09:00"))
+    hint = parse_hint(HINT)
+    spent = polling.plan(known, hint, ZONE, now=at("2026-02-01 00:00"), budget=1, spent=1)
+    assert spent.over_budget and spent.sparse == timedelta(days=1)
+    assert spent.words().startswith("budget spent: polling every 30 days only")
+    assert spent.next_poll(at("2026-02-01 00:00")) == at("2026-03-03 00:00")

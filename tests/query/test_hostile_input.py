@@ -60,3 +60,20 @@ def test_an_id_too_large_is_a_usage_error_not_a_traceback(sample, command) -> No
     assert result.exit_code == 2, result.output
     assert "is not in the range" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+ENDLESS = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+
+
+@pytest.mark.timeout(60)
+def test_a_query_without_end_stops_at_its_time_limit_with_one_line(sample) -> None:
+    """Issue 28: a recursive CTE ran until killed. Now the statement is stopped."""
+    result = CliRunner().invoke(
+        cli, ["--config", str(sample.config.path), "query", ENDLESS, "--time-limit", "1"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "the query ran longer than 1 s and was stopped" in result.output
+    assert "Traceback" not in result.output
+    again = CliRunner().invoke(cli, ["--config", str(sample.config.path), "query",
+                                     "SELECT count(*) AS n FROM runs", "--csv"])  # fmt: skip
+    assert again.exit_code == 0 and again.output.startswith("n\n"), again.output

@@ -26,12 +26,16 @@
   var atX = {};
   xs.forEach(function (x, i) { atX[x] = i; });
 
-  function tick(v) {
+  function yearOf(v) { return new Date(v * 86400000).getUTCFullYear(); }
+
+  // The year goes on the first tick and where it changes: short labels never collide.
+  function tick(v, index, ticks) {
     if (data.axis === "years") { return String(v); }  // periods of mixed forms, by year
     if (data.grain === "day") {
       var day = new Date(v * 86400000);
       var text = MONTHS[day.getUTCMonth()] + " " + day.getUTCDate();
-      return data.with_year ? text + ", " + day.getUTCFullYear() : text;
+      var newYear = !index || !ticks || yearOf(ticks[index - 1].value) !== yearOf(v);
+      return data.with_year && newYear ? text + ", " + day.getUTCFullYear() : text;
     }
     if (data.grain === "month") { return MONTHS[((v % 12) + 12) % 12] + " " + Math.floor(v / 12); }
     if (data.grain === "quarter") { return Math.floor(v / 4) + "-Q" + ((v % 4) + 1); }
@@ -172,5 +176,5 @@
   });
   canvas.setAttribute("data-rendered", String(data.values.length));
   canvas.setAttribute("data-ticks", JSON.stringify(
-    Chart.getChart(canvas).scales.x.ticks.map(function (t) { return tick(t.value); })));
+    Chart.getChart(canvas).scales.x.ticks.map(function (t, i, all) { return tick(t.value, i, all); })));
 })();

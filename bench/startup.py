@@ -2,8 +2,11 @@
 (the same click, the same SQLite): `crossings --help`, `crossings series METRIC` on a
 small database, and `sqlite-utils --help` and `sqlite-utils rows` on the same file; a bare
 `python -c pass` shows the floor. Whole processes, wall and CPU seconds, alternating.
+The config has what reading one costs: a source on a cron schedule with CSS selectors.
+`--against CHECKOUT` adds `crossings series` run by another checkout's venv (e.g. main),
+alternating with the rest: the baseline on the same load.
 
-    .venv/bin/python bench/startup.py --repeat 15
+    .venv/bin/python bench/startup.py --repeat 15 --against /work/main
 """
 
 import argparse
@@ -22,7 +25,19 @@ import harness
 from storage import Observation, Store
 
 METRIC = "bench.daily"
-CONFIG = '[settings]\ndatabase = "crossings.db"\n'
+CONFIG = """[settings]
+database = "crossings.db"
+
+[sources.quickfacts]
+kind = "facts"
+url = "https://trac.syr.edu/immigration/quickfacts/"
+schedule = "17 6 * * 1-5"
+
+[[sources.quickfacts.facts]]
+metric = "bench.daily"
+selector = "#card-eoir_backlog .text-5xl"
+card = "#card-eoir_backlog"
+"""
 
 
 def database(folder: Path) -> Path:
@@ -37,7 +52,7 @@ def database(folder: Path) -> Path:
     return folder / "crossings.toml"
 
 
-def commands(config: Path) -> dict[str, list[str]]:
+def commands(config: Path, against: Path | None) -> dict[str, list[str]]:
     python = str(harness.project_python())
     bin_dir = Path(python).parent
     crossings = [str(bin_dir / "crossings"), "--config", str(config)]
@@ -50,7 +65,11 @@ def commands(config: Path) -> dict[str, list[str]]:
             str(bin_dir / "sqlite-utils"), "rows", str(config.parent / "crossings.db"),
             "observations", "--limit", "400",
         ],
-    }  # fmt: skip
+    } | ({
+        f"crossings series METRIC ({against})": [
+            str(against / ".venv/bin/crossings"), "--config", str(config), "series", METRIC,
+        ],
+    } if against else {})  # fmt: skip
 
 
 def timed(command: list[str]) -> tuple[float, float]:
@@ -66,10 +85,11 @@ def timed(command: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--against", type=Path, help="another checkout with its .venv")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         config = database(Path(folder))
-        runs = commands(config)
+        runs = commands(config, args.against)
         for command in runs.values():  # warm the file cache
             timed(command)
         walls: dict[str, list[float]] = {name: [] for name in runs}

@@ -11,7 +11,12 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+if TYPE_CHECKING:  # imported when a selector is checked: reading a config stays light
+    from cssselect import HTMLTranslator
+    from cssselect.parser import PseudoElement
+    from cssselect.xpath import XPathExpr
 
 
 @dataclass(frozen=True)
@@ -73,16 +78,45 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def css_selector(text: str) -> str:
-    """A CSS selector as parsel reads it (cssselect, with Scrapy's ::text and ::attr)."""
-    from parsel.csstranslator import HTMLTranslator  # here: loading a config stays light
-
+    """A CSS selector as parsel reads it: cssselect's, with Scrapy's ::text and
+    ::attr(name). Checked with cssselect alone: importing parsel (and lxml) would cost
+    every command that reads the config 0.1 s (bench/README.md, section 9)."""
     if not text:
         return text  # an optional selector left empty
     try:
-        HTMLTranslator().css_to_xpath(text)
+        _selector_translator().css_to_xpath(text)
     except Exception as error:  # cssselect's SelectorError and ExpressionError
         raise ValueError(f"{text!r} is not a valid CSS selector: {error}") from None
     return text
+
+
+@cache
+def _selector_translator() -> "HTMLTranslator":
+    """cssselect's HTML translator, accepting the pseudo-elements parsel adds (the XPath
+    it writes for them is parsel's business: here only whether they are known)."""
+    from cssselect import HTMLTranslator
+    from cssselect.parser import FunctionalPseudoElement
+    from cssselect.xpath import ExpressionError
+
+    class ParselSelectors(HTMLTranslator):
+        def xpath_pseudo_element(
+            self, xpath: "XPathExpr", pseudo_element: "PseudoElement"
+        ) -> "XPathExpr":
+            if isinstance(pseudo_element, FunctionalPseudoElement):
+                if pseudo_element.name != "attr":
+                    raise ExpressionError(
+                        f"The functional pseudo-element ::{pseudo_element.name}() is unknown"
+                    )
+                if pseudo_element.argument_types() not in (["STRING"], ["IDENT"]):
+                    raise ExpressionError(
+                        "Expected a single string or ident for ::attr(), got "
+                        f"{pseudo_element.arguments!r}"
+                    )
+            elif pseudo_element != "text":
+                raise ExpressionError(f"The pseudo-element ::{pseudo_element} is unknown")
+            return xpath
+
+    return ParselSelectors()
 
 
 def css_or_xpath(text: str) -> str:

@@ -182,10 +182,13 @@ def locate(path: str | Path | None = None) -> Path:
     return Path(path or os.environ.get(ENV_PATH) or DEFAULT_PATH)
 
 
-def load(path: str | Path | None = None) -> Config:
-    """Read and validate the config file; raises ConfigError listing every problem."""
+def load(path: str | Path | None = None, *, schedules: bool = True) -> Config:
+    """Read and validate the config file; raises ConfigError listing every problem.
+    `schedules=False` leaves cron lines unchecked, for commands that read stored data and
+    never schedule: checking them imports APScheduler, a third of such a command's start-up
+    (bench/README.md, section 9); `check` and the daemon check them."""
     path = locate(path)
-    return parse(_document(path, _read(path)), path)
+    return parse(_document(path, _read(path)), path, schedules=schedules)
 
 
 def load_sources(path: str | Path, names: Iterable[str]) -> Config:
@@ -267,7 +270,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def parse(document: Mapping[str, Any], path: Path) -> Config:
+def parse(document: Mapping[str, Any], path: Path, *, schedules: bool = True) -> Config:
     """Validate a parsed TOML document; raises ConfigError listing every problem."""
     problems: list[Problem] = []
     for section in document:
@@ -294,7 +297,9 @@ def parse(document: Mapping[str, Any], path: Path) -> Config:
         order(metrics)
     except ValueError as error:
         problems.append(Problem("[metrics]", str(error), "one of them must read stored data"))
-    _check_schedules(settings, sources, digests, problems)
+    if schedules:
+        _check_schedules(settings, sources, digests, problems)
+    _check_sources(sources, problems)
     _check_references(
         {"source": sources, "rule": rules, "channel": channels, "digest": digests}, problems
     )
@@ -398,6 +403,10 @@ def _check_schedules(
                 check_schedule(item.schedule, zone)
             except ValueError as error:
                 problems.append(Problem(f'{noun} "{name}"', str(error)))
+
+
+def _check_sources(sources: Mapping[str, Source], problems: list[Problem]) -> None:
+    """Release hints and budgets: cheap, so checked for every command."""
     for name, source in sources.items():
         try:
             hint_of(source)

@@ -1,21 +1,15 @@
 """How to fetch: the politeness and robustness settings every request follows, the Scrapy
 settings made from them, and the fetch policy both ways of fetching share (Scrapy for
 pages, `scrapers.streaming` for large files): when to retry and how long to wait, the
-per-site pacing, and the words a failed fetch is explained with. Declared once here: the
+words a failed fetch is explained with. Declared once here: the
 config's [settings] table (`jobs.config.Settings`) extends `FetchSettings`, so its keys,
 defaults and help are these. Scrapy is not imported here."""
 
-import asyncio
-import contextlib
 import email.utils
 import functools
-import math
 import re
-import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from urllib.parse import urlsplit
 
 from core.checked import out_of_range
@@ -31,6 +25,8 @@ def default_agent(contact: str = "") -> str:
     """A User-Agent that sites behind bot filters accept (cbp.gov and ohss.dhs.gov answer
     403 to many bare agents) and that still says who is asking and how to reach them.
     Cached: every request asks, and reading the package metadata costs ~0.4 ms."""
+    from importlib import metadata  # here: reading the config (every command) stays light
+
     try:
         version = metadata.version("crossings")
     except metadata.PackageNotFoundError:
@@ -193,56 +189,6 @@ def retry_wait(settings: FetchSettings, tries: int, asked: float | None) -> floa
     if tries >= settings.retries or (asked is not None and asked > MAX_RETRY_AFTER):
         return None
     return asked if asked is not None else settings.retry_backoff * 2**tries
-
-
-class Pacer:
-    """The per-site turn both ways of fetching take: a site sees one request at a time,
-    each starting `download_delay` after its previous one ended, whether either came
-    through Scrapy or was streamed (Scrapy's download slot spaces only Scrapy's own).
-    Scrapy's requests take their turn in `scrapers.middlewares.PacingMiddleware`,
-    streamed downloads in `scrapers.streaming.download`. Turns are taken in the reactor
-    thread by awaiting, never by sleeping in it, first come first served. Without a
-    delay there are no turns: requests to a site run at once, as Scrapy then allows."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-        self._turns: dict[str, asyncio.Lock] = {}
-        self._ended: dict[str, float] = {}
-
-    async def take(self, url: str) -> None:
-        """Wait until no other request to the site is under way and `delay` has passed
-        since the last one ended. Every `take` is followed by one `give_back`."""
-        if not self.delay:
-            return
-        site = _site(url)
-        turn = self._turns.setdefault(site, asyncio.Lock())
-        await turn.acquire()
-        try:
-            if (wait := self._ended.get(site, -math.inf) + self.delay - time.monotonic()) > 0:
-                await asyncio.sleep(wait)
-        except BaseException:  # cancelled while waiting: the turn passes to the next
-            turn.release()
-            raise
-
-    def give_back(self, url: str) -> None:
-        """The request's answer (or error) is in: the site's delay counts from now."""
-        if not self.delay:
-            return
-        site = _site(url)
-        self._ended[site] = time.monotonic()
-        self._turns[site].release()
-
-    @contextlib.asynccontextmanager
-    async def turn(self, url: str) -> AsyncIterator[None]:
-        await self.take(url)
-        try:
-            yield
-        finally:
-            self.give_back(url)
-
-
-def _site(url: str) -> str:
-    return urlsplit(url).netloc.lower()
 
 
 # -- why a fetch failed, in the same words whichever way it was fetched -----------------

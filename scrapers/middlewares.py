@@ -17,10 +17,10 @@ from scrapers.fetching import (
     MAX_RETRY_AFTER,
     RETRY_STATUSES,
     FetchSettings,
-    Pacer,
     retry_after,
     retry_wait,
 )
+from scrapers.pacing import Pacer
 
 RETRY_EXCEPTIONS = (
     DownloadTimeoutError,

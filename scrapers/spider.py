@@ -24,9 +24,10 @@ from scrapers import fetching
 from scrapers.extract import LayoutError, Page, Unread, read_page
 from scrapers.extract.bounds import Limits
 from scrapers.extract.links import find_file
-from scrapers.fetching import FetchSettings, Pacer
+from scrapers.fetching import FetchSettings
 from scrapers.items import Fetched
 from scrapers.middlewares import ASKED_TO_WAIT, TRIES
+from scrapers.pacing import Pacer
 from scrapers.recorder import Fetch, Memory, SourceRun
 from scrapers.robots import robots_txt
 from scrapers.streaming import FetchError, Streamed, download

@@ -25,7 +25,6 @@ from core.errors import CrossingsError
 from scrapers.fetching import (
     RETRY_STATUSES,
     FetchSettings,
-    Pacer,
     after_retries,
     failed,
     http_error,
@@ -37,6 +36,7 @@ from scrapers.fetching import (
     too_slow,
     unresolved,
 )
+from scrapers.pacing import Pacer
 from storage.snapshots import BodyFile
 
 CHUNK = 256 * 1024

@@ -44,6 +44,12 @@ COMMAND_PATHS = {
     "nodes": "jobs.cli.nodes:nodes",
 }
 
+# Commands that read stored data and never a schedule: they leave the config's cron lines
+# to `check` and the daemon, and start without APScheduler (bench/README.md, section 9).
+# `sources` is not one: it shows each source's next run.
+UNSCHEDULED = frozenset({"metrics", "series", "revisions", "news", "runs", "snapshot", "query",
+                         "export"})  # fmt: skip
+
 # Each command's short help as `crossings --help` lists it, so that listing imports none of
 # the command modules (a test checks that these agree with the commands' docstrings).
 SHORT_HELP = {
@@ -142,7 +148,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     """
     from jobs.cli.context import Context  # not for --help: it needs no config
 
-    ctx.obj = Context(config_path)
+    ctx.obj = Context(config_path, schedules=ctx.invoked_subcommand not in UNSCHEDULED)
 
 
 def main() -> None:

@@ -16,14 +16,17 @@ from storage import Store
 
 
 class Context:
-    def __init__(self, config_path: Path | None) -> None:
+    def __init__(self, config_path: Path | None, *, schedules: bool = True) -> None:
+        """`schedules=False`: the command never schedules, so the config's cron lines are
+        left to `crossings check` and the daemon (see `jobs.config.load`)."""
         self.config_path = locate(config_path)
+        self.schedules = schedules
         self._config: Config | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load(self.config_path)
+            self._config = load(self.config_path, schedules=self.schedules)
         return self._config
 
     def store(self, *, read_only: bool = True) -> Store:

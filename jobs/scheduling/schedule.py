@@ -6,10 +6,7 @@ never later than its next scheduled run."""
 import functools
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
-
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
+from typing import TYPE_CHECKING
 
 from jobs.typed import DURATION, parse_duration
 
@@ -18,6 +15,9 @@ from jobs.typed import DURATION, parse_duration
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 WEEKDAY_NUMBER = re.compile(r"(?<![/\d])\d(?!\d)")
 LONGEST_INTERVAL = timedelta(days=366)
+
+if TYPE_CHECKING:  # imported where a trigger is built: commands that read the config only
+    from apscheduler.triggers.base import BaseTrigger  # (queries) stay light
 
 
 RETRY_WAITS = (
@@ -36,8 +36,11 @@ def retry_at(
     return at if next_scheduled is None or at < next_scheduled else None
 
 
-def trigger_for(schedule: str, timezone: tzinfo, *, jitter: int | None = None) -> BaseTrigger:
+def trigger_for(schedule: str, timezone: tzinfo, *, jitter: int | None = None) -> "BaseTrigger":
     """ValueError with the accepted forms when the text is neither cron nor interval."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
     text = schedule.strip()
     if DURATION.match(text):
         interval = parse_duration(text)

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import jobs.cli
 from jobs.cli import COMMAND_PATHS, cli
 from jobs.demo.site import DemoSite, demo_sources_toml
-from storage import Store
+from storage import Observation, Store
 from tests.configs import write_config
 
 
@@ -111,3 +111,32 @@ def test_the_command_to_try_again_stays_copyable_when_many_sources_failed(tmp_pa
         again = crawl(*names)
     assert f"crawl {' '.join(names[:20])} ... (5 more above)`" in again
     assert names[20] not in again
+
+
+def test_query_commands_leave_schedules_to_check_and_start_without_their_libraries(tmp_path):
+    """Reading stored data never needs a schedule: `series` neither checks cron lines nor
+    imports APScheduler or parsel (a third of its start-up, bench/README.md section 9),
+    while `crossings check` still refuses the schedule, naming the source."""
+    config = write_config(
+        tmp_path,
+        '\n[sources.quick]\nkind = "facts"\nurl = "https://example.org/"\n'
+        'schedule = "* * 31 2 *"\n[[sources.quick.facts]]\nmetric = "m.backlog"\n'
+        'selector = "#card .text-5xl::text"\n',
+    )
+    with Store(tmp_path / "crossings.db") as store:
+        store.observations.upsert([Observation("m.backlog", "2025-01", 5.0)], snapshot_id=None)
+    code = (
+        "import sys; from jobs.cli import cli\n"
+        f"cli.main(['--config', {str(config)!r}, 'series', 'm.backlog'], standalone_mode=False)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('apscheduler', 'parsel'))))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "2025-01" in shown.stdout
+    assert shown.stdout.splitlines()[-1] == "[]"
+    check = subprocess.run(
+        [sys.executable, "-m", "jobs", "--config", str(config), "check"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert check.returncode == 2, check.stdout + check.stderr
+    assert 'source "quick"' in check.stderr and "never fires" in check.stderr

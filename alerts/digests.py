@@ -90,7 +90,7 @@ def collect(
         for n in store.news.search(since=since_text, limit=50)
     ]
     content.health = [
-        {k: run[k] for k in ("source", "status", "reason", "finished_at")}
+        {k: getattr(run, k) for k in ("source", "status", "reason", "finished_at")}
         for run in store.runs.last_per_source().values()
     ]
     watched = sorted(
@@ -111,12 +111,12 @@ def _figures(store: Store, digest: Digest, rules: Mapping[str, Rule]) -> list[di
     watched = [
         row
         for row in store.queries.metric_summaries()
-        if any(fnmatch.fnmatchcase(row["metric"], pattern) for pattern in digest.metrics)
+        if any(fnmatch.fnmatchcase(row.metric, pattern) for pattern in digest.metrics)
     ]
     return [
-        {"metric": row["metric"], "label": row["label"] or row["metric"],
-         "period": row["period"], "value": row["value"], "unit": row["unit"],
-         "measure": rule_measures(store, rules.values(), row["metric"])}
+        {"metric": row.metric, "label": row.label or row.metric,
+         "period": row.period, "value": row.value, "unit": row.unit,
+         "measure": rule_measures(store, rules.values(), row.metric)}
         for row in watched[:MAX_FIGURES]
     ]  # fmt: skip
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import cache, cached_property
 
-from storage import NewsItem, Point, Store, Values, Vintage
+from storage import NewsItem, Point, Run, Store, Values, Vintage
 
 
 class View:
@@ -35,7 +35,7 @@ class View:
         return self.store.news.after(self._since[0])
 
     @cached_property
-    def _runs(self) -> list[dict]:
+    def _runs(self) -> list[Run]:
         return self.store.runs.finished_after(self._since[1])
 
     def changed_metrics(self, pattern: str, after_id: int) -> list[str]:
@@ -67,8 +67,8 @@ class View:
     def news(self, after_id: int) -> list[NewsItem]:
         return [item for item in self._news if (item.id or 0) > after_id]
 
-    def runs(self, after: str) -> list[dict]:
-        return [run for run in self._runs if run["finished_at"] > after]
+    def runs(self, after: str) -> list[Run]:
+        return [run for run in self._runs if (run.finished_at or "") > after]
 
     def rules_on_source(self, source: str) -> list[str]:
         """The configured rules watching a metric that this source publishes: what its
@@ -82,5 +82,5 @@ class View:
             )
         ]
 
-    def recent_runs(self, source: str, limit: int) -> list[dict]:
+    def recent_runs(self, source: str, limit: int) -> list[Run]:
         return self.store.runs.recent(source, limit)

@@ -2,6 +2,7 @@
 with their next run, and when a failed one is tried again; where each rule that fired
 stands, with its last event."""
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ def sources_overview(config: Config, store: Store, *, now: datetime) -> list[dic
     release it expects next and how it is polled. A source only in the config (never
     run) or only in the database (removed from the config) is listed too."""
     rows = {
-        row["source"]: {**row, "next_run": None, "retry_at": None,
+        row.source: {**asdict(row), "next_run": None, "retry_at": None,
                         "schedule": "not in the config", "releases": "", "next_release": "",
                         "polling": ""}
         for row in store.queries.source_health()
@@ -90,7 +91,7 @@ def alert_standings(config: Config, store: Store) -> list[dict]:
     zone = config.settings.zone
     metrics = set(store.queries.metric_names())
     states = {(state.rule, state.series): state for state in store.alerts.states()}
-    last = {(event["rule"], event["series"]): event for event in store.queries.last_alert_events()}
+    last = {(event.rule, event.series): event for event in store.queries.last_alert_events()}
     shown = [key for key, state in states.items() if state.state != "inactive" or key in last]
     shown += [key for key in last if key not in states]
     rows: list[dict[str, Any]] = []
@@ -106,5 +107,5 @@ def alert_standings(config: Config, store: Store) -> list[dict]:
              "firing": state is not None and state.state == "firing",
              "configured": rule is not None, "metric": series in metrics}
         )  # fmt: skip
-    rows.sort(key=lambda row: row["last"]["at"] if row["last"] else "", reverse=True)
+    rows.sort(key=lambda row: row["last"].at if row["last"] else "", reverse=True)
     return sorted(rows, key=lambda row: not row["firing"])  # stable: newest first within

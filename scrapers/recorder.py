@@ -98,7 +98,7 @@ class Recorder:
         identical body) unless the last run was broken: a broken source is parsed again
         on every crawl, so it stays loud until it is fixed."""
         last = self.store.runs.recent(name, limit=1)
-        trust = not last or last[0]["status"] != RunStatus.BROKEN
+        trust = not last or last[0].status != RunStatus.BROKEN
         run_id = self.store.runs.start(name, trigger=trigger, pid=pid)
         return SourceRun(name=name, source=source, run_id=run_id, trust_cache=trust)
 

@@ -31,7 +31,7 @@ from scrapers.extract import Extraction, Layout
 from scrapers.items import Fetched
 from scrapers.recorder import Fetch, Recorder, SourceRun
 from scrapers.source import Source
-from storage import MetricEntry, NewsItem, Observation, Store
+from storage import MetricEntry, NewsItem, Observation, Run, Store
 from storage.snapshots import ZSTD_LEVEL, BodyFile, Snapshot
 
 FORMAT = 2  # the records' layout (2: a table's layout and notes); a daemon refuses another
@@ -164,7 +164,7 @@ def ingest(store: Store, sources: Mapping[str, Source], records: Iterable[dict])
         try:
             with store.transaction():
                 row = store.runs.get(run_id)
-                if row is None or row["status"] != "running":
+                if row is None or row.status != "running":
                     closed.append(run_id)
                     continue
                 _replay(recorder, sources, row, its)
@@ -178,11 +178,9 @@ def ingest(store: Store, sources: Mapping[str, Source], records: Iterable[dict])
     return Ingested(tuple(stored), tuple(closed))
 
 
-def _replay(
-    recorder: Recorder, sources: Mapping[str, Source], row: dict, found: list[dict]
-) -> None:
-    name = row["source"]
-    run = SourceRun(name=name, source=sources[name], run_id=row["id"], trust_cache=True)
+def _replay(recorder: Recorder, sources: Mapping[str, Source], row: Run, found: list[dict]) -> None:
+    name = row.source
+    run = SourceRun(name=name, source=sources[name], run_id=row.id, trust_cache=True)
     outcome = found[-1]["outcome"]
     run.requests, run.bytes = outcome["requests"], outcome["bytes"]
     run.said, run.notice = list(outcome.get("said", [])), outcome.get("notice")

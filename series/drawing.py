@@ -230,10 +230,10 @@ def metric_chart(
     entry = store.catalog.metric(metric)
     return chart(
         (entry.label if entry else "") or metric,
-        [(row["period"], row["value"]) for row in rows],
+        [(row.period, row.value) for row in rows],
         drawings,
         spans=spans(store.alerts.firing_history(metric)),
-        revised=[row["revisions"] > 0 for row in rows],
+        revised=[row.revisions > 0 for row in rows],
     )
 
 

@@ -5,6 +5,18 @@ from storage import database  # noqa: F401
 from storage.alerts import AlertState, Cursor, Event, Silence
 from storage.catalog import MetricEntry, SourceEntry
 from storage.errors import StorageError
+from storage.listings import (
+    ArchiveRead,
+    EventLine,
+    Exported,
+    Fetched,
+    FiringAlert,
+    LastEvent,
+    LatestChange,
+    MetricSummary,
+    RevisedValue,
+    SourceHealth,
+)
 from storage.news import NewsItem
 from storage.observations import (
     Arrived,
@@ -19,27 +31,39 @@ from storage.observations import (
 from storage.outbox import OutboxMessage
 from storage.queries import QueryResult
 from storage.releases import Arrival
+from storage.runs import Run
 from storage.snapshots import Provenance, Snapshot
 from storage.store import Store
 
 __all__ = [
     "AlertState",
+    "ArchiveRead",
     "Arrival",
     "Arrived",
     "Change",
     "Cursor",
     "Event",
+    "EventLine",
+    "Exported",
+    "Fetched",
+    "FiringAlert",
+    "LastEvent",
+    "LatestChange",
     "MetricEntry",
+    "MetricSummary",
     "NewsItem",
     "Observation",
     "OutboxMessage",
     "Point",
     "Provenance",
     "QueryResult",
+    "RevisedValue",
     "Revision",
+    "Run",
     "Silence",
     "Snapshot",
     "SourceEntry",
+    "SourceHealth",
     "StorageError",
     "Store",
     "UpsertResult",

@@ -10,9 +10,21 @@ from typing import Any
 
 from core.status import FAILURES, SUCCEEDED
 from storage.errors import StorageError
+from storage.listings import (
+    ArchiveRead,
+    EventLine,
+    Exported,
+    Fetched,
+    FiringAlert,
+    LastEvent,
+    LatestChange,
+    MetricSummary,
+    RevisedValue,
+    SourceHealth,
+)
 from storage.migrations import require
 from storage.observations import METRIC_NAMES, series_where
-from storage.repository import Params, Repository, Row, where
+from storage.repository import Params, Repository, Row, record, where
 from storage.runs import sql_list
 from storage.views import with_views
 
@@ -48,18 +60,19 @@ def _rows(
 
 @dataclass(frozen=True)
 class QueryResult:
-    """Rows of an arbitrary query, streamed: `rows` yields dicts keyed by `columns`."""
+    """Rows of an arbitrary query, streamed: `rows` yields dicts keyed by `columns` (the
+    user's SQL names them, so they have no record of their own)."""
 
     columns: list[str]
-    rows: Iterator[Row]
+    rows: Iterator[dict[str, Any]]
 
 
 class Queries(Repository):
     # ----------------------------------------------------------------------- sources
-    def source_health(self) -> list[Row]:
+    def source_health(self) -> list[SourceHealth]:
         """Every source known from the config or from its runs, with its last run, its
         last success and how often it failed."""
-        return self._rows(
+        rows = self._rows(
             f"""WITH names AS (SELECT name FROM sources UNION SELECT source FROM runs),
                     last AS (SELECT r.* FROM runs r JOIN (SELECT source, MAX(id) AS id
                              FROM runs GROUP BY source) newest ON newest.id = r.id),
@@ -79,31 +92,36 @@ class Queries(Repository):
                     LEFT JOIN totals ON totals.source = names.name
                ORDER BY names.name"""
         )
+        return [record(SourceHealth, row) for row in rows]
 
-    def snapshots_of(self, source: str, *, limit: int = 100, archived: bool = False) -> list[Row]:
+    def snapshots_of(
+        self, source: str, *, limit: int = 100, archived: bool = False
+    ) -> list[Fetched]:
         """The newest live fetches of a source, with the run that made them; or, with
         `archived`, its captures read from web archives (newest capture first)."""
-        return self._rows(
+        rows = self._rows(
             f"""SELECT id, run_id, url, fetched_at, http_status, content_type, size, sha256,
                        archive, archive_timestamp
                FROM snapshots WHERE source = ? AND archive IS {"NOT " * archived}NULL
                ORDER BY fetched_at DESC, id DESC LIMIT ?""",
             [source, limit],
         )
+        return [record(Fetched, row) for row in rows]
 
-    def archives_read(self, source: str | None = None) -> list[Row]:
+    def archives_read(self, source: str | None = None) -> list[ArchiveRead]:
         """Per source and web archive: how many captures were read, and the first and
         last capture time (`crossings backfill`), apart from live fetches."""
         clause, params = where(("source = ?", source), ("archive IS NOT NULL", ()))
-        return self._rows(
+        rows = self._rows(
             f"""SELECT source, archive, COUNT(*) AS captures, MIN(fetched_at) AS first_capture,
                        MAX(fetched_at) AS last_capture
                 FROM snapshots {clause} GROUP BY source, archive ORDER BY source, archive""",
             params,
         )
+        return [record(ArchiveRead, row) for row in rows]
 
     # ----------------------------------------------------------------------- metrics
-    def metric_summaries(self, pattern: str | None = None) -> list[Row]:
+    def metric_summaries(self, pattern: str | None = None) -> list[MetricSummary]:
         """One row per metric: its latest period and value, the change from the period
         before, when the value was last confirmed (`as_of`) and how often it was revised.
         `pattern` is a glob (`trac.*`) or, without wildcards, a substring. Each metric
@@ -119,7 +137,7 @@ class Queries(Repository):
                 condition, params = "AND instr(names.metric, ?) > 0", [pattern]
         newest = """SELECT id FROM observations WHERE metric = names.metric
                     AND superseded_at IS NULL ORDER BY period DESC LIMIT 1"""
-        return self._rows(
+        rows = self._rows(
             f"""WITH RECURSIVE {METRIC_NAMES}
                 SELECT names.metric, COALESCE(m.label, '') AS label, latest.period,
                        latest.value, COALESCE(NULLIF(latest.unit, ''), m.unit, '') AS unit,
@@ -138,6 +156,7 @@ class Queries(Repository):
                 WHERE names.metric IS NOT NULL {condition} ORDER BY names.metric""",
             params,
         )
+        return [record(MetricSummary, row) for row in rows]
 
     def metric_names(self) -> list[str]:
         """Every metric with stored values, in name order."""
@@ -161,12 +180,12 @@ class Queries(Repository):
         as_of: str | None = None,
         since: str | None = None,
         until: str | None = None,
-    ) -> list[Row]:
+    ) -> list[RevisedValue]:
         """The series by period (as known now, or at `as_of`), each value with how many
         times it was revised and the value it replaced, so "was it revised?" is one look."""
         clause, params = series_where(metric, as_of, since, until, "o.")
         known = "" if as_of is None else "AND h.first_seen <= o.first_seen"
-        return self._rows(
+        rows = self._rows(
             f"""SELECT o.period, o.value, o.unit, o.flags,
                        (SELECT COUNT(*) - 1 FROM observations h WHERE h.metric = o.metric
                         AND h.period = o.period {known}) AS revisions,
@@ -175,10 +194,11 @@ class Queries(Repository):
                 {clause} ORDER BY o.period""",
             params,
         )
+        return [record(RevisedValue, row) for row in rows]
 
-    def latest_changes(self, *, limit: int = 20) -> list[Row]:
+    def latest_changes(self, *, limit: int = 20) -> list[LatestChange]:
         """The most recently stored new or revised values, newest first."""
-        return self._rows(
+        rows = self._rows(
             """SELECT o.metric, o.period, o.value, replaced.value AS previous_value,
                       CASE WHEN o.previous_id IS NULL THEN 'new' ELSE 'revised' END AS change,
                       o.first_seen AS at, o.snapshot_id
@@ -186,6 +206,7 @@ class Queries(Repository):
                ORDER BY o.first_seen DESC, o.id DESC LIMIT ?""",
             [limit],
         )
+        return [record(LatestChange, row) for row in rows]
 
     # ------------------------------------------------------------------------ export
     def export_count(self, metrics: Sequence[str]) -> int:
@@ -197,40 +218,44 @@ class Queries(Repository):
         )
         return row["n"] if row else 0
 
-    def export_rows(self, metrics: Sequence[str]) -> Iterator[Row]:
+    def export_rows(self, metrics: Sequence[str]) -> Iterator[Exported]:
         """Current values of the metrics, streamed row by row (an export of millions of
         rows never sits in memory)."""
         marks = ",".join("?" * len(metrics))
-        yield from self.db.query(
+        rows = self.db.query(
             f"""SELECT metric, period, value, unit, flags, first_seen, last_seen, snapshot_id
                 FROM observations WHERE superseded_at IS NULL AND metric IN ({marks})
                 ORDER BY metric, period""",
             list(metrics),
         )
+        yield from (record(Exported, row) for row in rows)
 
     # ------------------------------------------------------------------------ alerts
-    def firing_alerts(self) -> list[Row]:
-        return self._tolerant(
+    def firing_alerts(self) -> list[FiringAlert]:
+        rows = self._tolerant(
             f"{with_views('firing_alerts')} SELECT * FROM firing_alerts ORDER BY since DESC"
         )
+        return [record(FiringAlert, row) for row in rows]
 
-    def alert_events(self, *, limit: int = 200) -> list[Row]:
+    def alert_events(self, *, limit: int = 200) -> list[EventLine]:
         """Alert history, newest first, with where each notice went and whether it was sent."""
-        return self._tolerant(
+        rows = self._tolerant(
             """SELECT e.id, e.rule, e.series, e.kind, e.at, e.period, e.summary, e.silenced,
                       (SELECT group_concat(channel || ': ' || status, ', ') FROM outbox
                        WHERE outbox.event_id = e.id) AS delivery
                FROM events e ORDER BY e.at DESC, e.id DESC LIMIT ?""",
             [limit],
         )
+        return [record(EventLine, row) for row in rows]
 
-    def last_alert_events(self) -> list[Row]:
+    def last_alert_events(self) -> list[LastEvent]:
         """The newest event of each rule and series (SQLite takes the other columns from
         the row holding MAX), newest first: what the overview shows beside a rule."""
-        return self._tolerant(
+        rows = self._tolerant(
             """SELECT rule, series, kind, MAX(at) AS at, period, summary FROM events
                GROUP BY rule, series ORDER BY at DESC"""
         )
+        return [record(LastEvent, row) for row in rows]
 
     def _tolerant(self, sql: str, params: list[Any] | None = None) -> list[Row]:
         """Alert tables come with schema version 2; an older file simply has no alerts."""

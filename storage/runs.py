@@ -2,10 +2,11 @@
 reason, never an exception that escapes the scheduler."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from core import clock
 from core.status import FINAL, RunCounts, RunStatus
-from storage.repository import Repository, Row, where
+from storage.repository import Repository, record, where
 
 
 def sql_list(statuses: Iterable[RunStatus]) -> str:
@@ -14,6 +15,28 @@ def sql_list(statuses: Iterable[RunStatus]) -> str:
     names run statuses only through RunStatus, here or as `'{RunStatus.X}'`: a view takes
     no parameters, and a new status is then classed in this file alone."""
     return ", ".join(f"'{status}'" for status in RunStatus if status in statuses)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run row: when it started and ended (None: still running), its outcome, the plain
+    words of its reason and notice, and its counters."""
+
+    id: int
+    source: str
+    trigger: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    reason: str | None
+    requests: int
+    bytes: int
+    values_new: int
+    values_revised: int
+    values_unchanged: int
+    news_new: int
+    pid: int | None
+    notice: str | None = None
 
 
 class Runs(Repository):
@@ -61,28 +84,29 @@ class Runs(Repository):
                 ),
             )
 
-    def get(self, run_id: int) -> Row | None:
-        return self._one("SELECT * FROM runs WHERE id = ?", [run_id])
+    def get(self, run_id: int) -> Run | None:
+        row = self._one("SELECT * FROM runs WHERE id = ?", [run_id])
+        return record(Run, row) if row else None
 
-    def recent(self, source: str | None = None, limit: int = 50) -> list[Row]:
+    def recent(self, source: str | None = None, limit: int = 50) -> list[Run]:
         """Newest first, for one source or all."""
         clause, params = where(("source = ?", source))
-        return self._rows(f"SELECT * FROM runs {clause} ORDER BY id DESC LIMIT ?", [*params, limit])
+        sql = f"SELECT * FROM runs {clause} ORDER BY id DESC LIMIT ?"
+        return [record(Run, row) for row in self._rows(sql, [*params, limit])]
 
-    def last_per_source(self) -> dict[str, Row]:
+    def last_per_source(self) -> dict[str, Run]:
         """The newest finished-or-running run of every source that has one."""
         rows = self._rows(
             """SELECT r.* FROM runs r
                JOIN (SELECT source, MAX(id) AS id FROM runs GROUP BY source) last
                  ON last.id = r.id"""
         )
-        return {row["source"]: row for row in rows}
+        return {row["source"]: record(Run, row) for row in rows}
 
-    def finished_after(self, after: str) -> list[Row]:
+    def finished_after(self, after: str) -> list[Run]:
         """Runs that ended after `after`, in the order they ended."""
-        return self._rows(
-            "SELECT * FROM runs WHERE finished_at > ? ORDER BY finished_at, id", [after]
-        )
+        sql = "SELECT * FROM runs WHERE finished_at > ? ORDER BY finished_at, id"
+        return [record(Run, row) for row in self._rows(sql, [after])]
 
     def mark_interrupted(
         self, *, reason: str, pid: int | None = None, status: RunStatus = RunStatus.INTERRUPTED

@@ -95,7 +95,7 @@ def test_a_backfill_run_is_not_a_crawl_the_schedule_counts(store):
     store.runs.finish(crawl, "ok")
     backfill = store.runs.start("trac", trigger="backfill")
     store.runs.finish(backfill, "ok")
-    assert store.stats.last_started()["trac"] == store.runs.get(crawl)["started_at"]
+    assert store.stats.last_started()["trac"] == store.runs.get(crawl).started_at
 
 
 def test_alerts_about_captures_are_history_even_when_a_daemon_evaluates_them(store):

@@ -29,4 +29,4 @@ def test_run_rows_are_written_once_a_long_held_write_lock_is_released(tmp_path, 
         holder.close()
     with Store(path, read_only=True) as store:
         row = store.runs.get(run_id)
-    assert (row["status"], row["reason"]) == ("failed", "HTTP 503")
+    assert (row.status, row.reason) == ("failed", "HTTP 503")

@@ -26,9 +26,9 @@ def ended(request, tmp_path):
 def test_failures_and_successes_follow_the_vocabulary(ended):
     status, store = ended
     [health] = store.queries.source_health()
-    assert health["status"] == status
-    assert health["failures"] == 1 + (status in FAILURES)
-    assert (health["last_ok"] is not None) == status.succeeded == (status in SUCCEEDED)
+    assert health.status == status
+    assert health.failures == 1 + (status in FAILURES)
+    assert (health.last_ok is not None) == status.succeeded == (status in SUCCEEDED)
     assert ("s" in store.stats.last_success()) == status.succeeded
     listed = [row["status"] for row in store.db.query("SELECT status FROM failed_runs ORDER BY id")]
     assert listed == [RunStatus.FAILED] + ([status] if status in FAILURES else [])
@@ -47,7 +47,7 @@ def test_interrupted_runs_are_left_out_of_catch_up_and_durations(ended):
     status, store = ended
     cut = status is RunStatus.INTERRUPTED
     assert store.stats.durations((3600.0,)).count == 2 - cut
-    assert store.stats.last_started()["s"] == store.runs.recent("s")[1 if cut else 0]["started_at"]
+    assert store.stats.last_started()["s"] == store.runs.recent("s")[1 if cut else 0].started_at
 
 
 def test_storage_spells_no_run_status_outside_the_vocabulary():

@@ -119,14 +119,14 @@ def test_metric_summaries_show_each_metrics_two_newest_periods_and_revision_coun
             [Observation("cbp.sw", "2025-04", value)], snapshot_id=None, at=at
         )
     rows = store.queries.metric_summaries()
-    picked = [(r["metric"], r["period"], r["value"], r["previous_period"], r["previous_value"],
-               r["change_pct"], r["revisions"]) for r in rows]  # fmt: skip
+    picked = [(r.metric, r.period, r.value, r.previous_period, r.previous_value,
+               r.change_pct, r.revisions) for r in rows]  # fmt: skip
     assert picked == [
         ("cbp.sw", "2025-05", 90.0, "2025-04", 95.0, -5.3, 2),
         ("trac.backlog", "2025-05", 7.0, None, None, None, 0),
     ]
-    assert [r["metric"] for r in store.queries.metric_summaries("trac.*")] == ["trac.backlog"]
-    assert [r["metric"] for r in store.queries.metric_summaries("sw")] == ["cbp.sw"]
+    assert [r.metric for r in store.queries.metric_summaries("trac.*")] == ["trac.backlog"]
+    assert [r.metric for r in store.queries.metric_summaries("sw")] == ["cbp.sw"]
     assert store.queries.metric_names() == ["cbp.sw", "trac.backlog"]
     assert [store.queries.has_metric(m) for m in ("cbp.sw", "trac.backlog", "cbp")] == [
         True, True, False,
@@ -173,8 +173,8 @@ def test_read_only_open_of_a_missing_file_says_what_to_do(tmp_path):
 
 def test_runs_record_outcomes_and_interrupted_ones(store):
     run = store.runs.start("trac", pid=123)
-    assert store.runs.get(run)["status"] == "running"
+    assert store.runs.get(run).status == "running"
     assert store.runs.mark_interrupted(reason="the daemon was killed", pid=123) == 1
-    assert store.runs.get(run)["status"] == "interrupted"
+    assert store.runs.get(run).status == "interrupted"
     with pytest.raises(ValueError, match="a run ends as one of"):
         store.runs.finish(run, "weird")

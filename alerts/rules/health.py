@@ -37,32 +37,36 @@ class SourceHealth(StatefulRule, kind="source_health"):
         runs = [
             run
             for run in view.runs(cursor.run_finished_at)
-            if self.source in ("*", run["source"])
-            and run["status"] != RunStatus.RUNNING
-            and run.get("trigger") != ARCHIVE_TRIGGER  # it read an archive, not the site
+            if self.source in ("*", run.source)
+            and run.status != RunStatus.RUNNING
+            and run.trigger != ARCHIVE_TRIGGER  # it read an archive, not the site
         ]
         streaks: dict[str, int] = {}
         for run in runs:
-            source = run["source"]
+            source = run.source
             if source not in streaks:
                 streaks[source] = state_of(source).detail.get("failed_in_a_row", 0)
-            status = RunStatus(run["status"])
+            status = RunStatus(run.status)
             streak = streaks[source] + 1 if status in FAILURES else 0
             if status is RunStatus.INTERRUPTED:
                 streak = streaks[source]
             streaks[source] = streak
-            if status is RunStatus.OK and run.get("notice"):
+            if status is RunStatus.OK and run.notice:
                 yield Notice(
                     series=source,
-                    key=f"run-notice:{run['id']}",
-                    period=run["finished_at"],
+                    key=f"run-notice:{run.id}",
+                    period=run.finished_at,
                     value=None,
-                    says=f"run {run['id']} of {source}: {run['notice']}",
-                    facts={"run": {k: run[k] for k in ("id", "status", "notice", "finished_at")}},
+                    says=f"run {run.id} of {source}: {run.notice}",
+                    facts={
+                        "run": {
+                            k: getattr(run, k) for k in ("id", "status", "notice", "finished_at")
+                        }
+                    },
                 )
             fire = status is RunStatus.BROKEN or streak >= self.failures
-            reason = run["reason"] or "no reason recorded"
-            says = f"run {run['id']} of {source} ended {run['status']}: {reason}"
+            reason = run.reason or "no reason recorded"
+            says = f"run {run.id} of {source} ended {run.status}: {reason}"
             if status is RunStatus.FAILED:
                 says += f" ({streak} failed in a row)"
             held = view.rules_on_source(source) if fire else []
@@ -70,14 +74,15 @@ class SourceHealth(StatefulRule, kind="source_health"):
                 says += f"; alerts of {', '.join(held)} are held until it recovers"
             yield Step(
                 series=source,
-                period=run["finished_at"],
+                period=run.finished_at or "",  # set: the view gives finished runs
                 fire=fire,
                 clear=status.succeeded,
                 value=float(streak),
                 says=says,
                 facts={
                     "run": {
-                        k: run[k] for k in ("id", "status", "reason", "started_at", "finished_at")
+                        k: getattr(run, k)
+                        for k in ("id", "status", "reason", "started_at", "finished_at")
                     },
                     "failed_in_a_row": streak,
                     "threshold": self.failures,

@@ -5,6 +5,7 @@ Tables show numbers with thousands separators and times in the configured timezo
 the machine formats give stored values as they are (times in UTC, ISO 8601)."""
 
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -46,7 +47,7 @@ def output_options(command: Callable) -> Callable:
 
 
 def emit(
-    rows: Iterable[dict],
+    rows: Iterable[Any],
     fmt: str | None,
     *,
     columns: list[str],
@@ -56,8 +57,10 @@ def emit(
 ) -> None:
     """Write rows (to stdout, or `out`) in the chosen format; streamed except tables.
     `key` names the column a user types next (a metric id): a table too wide for the
-    terminal shows it in full on a line of its own rather than cut (see `_stacked`)."""
+    terminal shows it in full on a line of its own rather than cut (see `_stacked`).
+    Rows are dicts, or storage's records (frozen dataclasses), read by their field names."""
     fmt = fmt or "table"  # no format option given
+    rows = (_as_dict(row) for row in rows)
     if fmt in ("table", "wide"):
         body = [[_readable(row.get(column), zone) for column in columns] for row in rows]
         width = _terminal_width(out) if fmt == "table" else None
@@ -86,6 +89,13 @@ def emit(
             click.echo(_json(row, columns), file=out)
     else:  # pragma: no cover - click restricts the choices
         raise ValueError(fmt)
+
+
+def _as_dict(row: Any) -> dict:
+    """A row by column name: a storage record's fields, or the dict itself."""
+    if dataclasses.is_dataclass(row) and not isinstance(row, type):
+        return dataclasses.asdict(row)
+    return row
 
 
 def _terminal_width(out: IO | None) -> int | None:

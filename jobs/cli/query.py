@@ -5,6 +5,7 @@ safe to run while the daemon writes."""
 import difflib
 import fnmatch
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import IO
 
@@ -65,7 +66,10 @@ def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
     """
     with context.store() as store:
         rows = [
-            {**row, "measure": rule_measures(store, context.config.rules.values(), row["metric"])}
+            {
+                **asdict(row),
+                "measure": rule_measures(store, context.config.rules.values(), row.metric),
+            }
             for row in store.queries.metric_summaries(pattern)
         ]
     columns = ["metric", "period", "value", "unit", "previous_period", "previous_value",
@@ -110,28 +114,29 @@ def series(
     until = user_when(context, until_text, "--until")
     with context.store() as store:
         every = store.queries.series_with_revisions(metric, as_of=known_as_of)
-        rows = [row for row in every if within(row["period"], since, until)]
+        values = [row for row in every if within(row.period, since, until)]
         if not store.queries.has_metric(metric):
             raise unknown_metric(store, metric)
-        if not rows and (since or until):
+        if not values and (since or until):
             known = store.queries.series_with_revisions(metric)
             raise click.ClickException(
                 f"{metric!r} has no period between {since_text or 'the first'} and "
-                f"{until_text or 'the last'}: its periods run from {known[0]['period']!r} "
-                f"to {known[-1]['period']!r}"
+                f"{until_text or 'the last'}: its periods run from {known[0].period!r} "
+                f"to {known[-1].period!r}"
             )
         extra: list[str] = []
+        beside: dict[str, dict] = {}  # period: what the rule measured there
         if rule is not None:
             drawn = metric_chart(store, metric, drawings_for([rule], metric), as_of=known_as_of)
             extra = [line.label for line in drawn.measured] + ["alert"]
-            beside: dict[str, dict] = {period: {} for period in drawn.periods}
+            beside = {period: {} for period in drawn.periods}
             for line in drawn.measured:
                 for period, value in zip(drawn.periods, line.values, strict=True):
                     beside[period][line.label] = value
             for band in drawn.bands:
                 for period in drawn.periods[band.first : band.last + 1]:
                     beside[period]["alert"] = "firing"
-            rows = [{**row, **beside.get(row["period"], {})} for row in rows]
+        rows = [{**asdict(row), **beside.get(row.period, {})} for row in values]
     columns = ["period", "value", *extra, "unit", "flags", "revisions", "replaced_value",
                "first_seen", "last_seen", "snapshot_id"]  # fmt: skip
     emit(rows, fmt, columns=columns, zone=context.config.settings.zone)

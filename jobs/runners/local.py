@@ -28,7 +28,7 @@ from jobs.config import ConfigError, load
 from jobs.lifeline import child_environment
 from jobs.logs import relog
 from jobs.runners.results import RunResult, from_row
-from storage import StorageError, Store
+from storage import Run, StorageError, Store
 
 GRACE_SECONDS = 10.0  # after SIGTERM, how long a child may take to close its runs
 STDERR_TAIL = 20  # lines of a crashed child's stderr kept for the reason
@@ -184,7 +184,7 @@ class LocalRunner:
 
     def _close_orphans(
         self, pid: int, why: str, run_ids: list[int | None], status: RunStatus
-    ) -> dict[int, dict]:
+    ) -> dict[int, Run]:
         """Close the runs the child left `running` (with `status` and the reason), and
         return the rows of `run_ids`: the child may have finished some without saying so."""
         wanted = [run_id for run_id in run_ids if run_id is not None]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from core import clock
 from core.status import COUNTERS, RunCounts, RunStatus
 from jobs.invocation import program
+from storage import Run
 
 
 @dataclass
@@ -28,17 +29,17 @@ class RunResult(RunCounts):
         return self.status.succeeded
 
 
-def from_row(name: str, row: dict) -> RunResult:
+def from_row(name: str, row: Run) -> RunResult:
     seconds = 0.0
-    if row.get("finished_at"):
-        seconds = (clock.parse(row["finished_at"]) - clock.parse(row["started_at"])).total_seconds()
+    if row.finished_at:
+        seconds = (clock.parse(row.finished_at) - clock.parse(row.started_at)).total_seconds()
     return RunResult(
         source=name,
-        run_id=row["id"],
-        status=row["status"],
-        reason=row["reason"],
-        notice=row.get("notice"),
-        **{counter: row[counter] for counter in COUNTERS},
+        run_id=row.id,
+        status=RunStatus(row.status),
+        reason=row.reason,
+        notice=row.notice,
+        **{counter: getattr(row, counter) for counter in COUNTERS},
         seconds=round(seconds, 3),
     )
 

@@ -14,7 +14,7 @@ from jobs.config import Config
 from jobs.scrapyd.client import Node
 from scrapers.recorder import Recorder
 from scrapers.records import Ingested, Known, RecordError, ingest, read_lines
-from storage import StorageError, Store
+from storage import Run, StorageError, Store
 
 log = logging.getLogger("crossings.scrapyd")
 
@@ -93,7 +93,7 @@ class RunRows:
             for run, status, reason in closing:
                 _close(store, run.run_id, status, reason)
 
-    def rows(self, run_ids: list[int]) -> dict[int, dict]:
+    def rows(self, run_ids: list[int]) -> dict[int, Run]:
         with Store(self.config.database) as store:
             return {run_id: row for run_id in run_ids if (row := store.runs.get(run_id))}
 
@@ -121,7 +121,7 @@ def _close(store: Store, run_id: int, status: RunStatus, reason: str) -> bool:
     """Close a run still open; False if it was closed already."""
     with store.transaction():
         row = store.runs.get(run_id)
-        if row is None or row["status"] != "running":
+        if row is None or row.status != "running":
             return False
         store.runs.finish(run_id, status, reason=reason)
         return True

@@ -52,7 +52,8 @@ def _health_report(database: Path, needs_writes: bool) -> dict:
             with Store(database, read_only=True) as store:
                 for source, run in sorted(store.runs.last_per_source().items()):
                     sources[source] = {
-                        key: run[key] for key in ("status", "started_at", "finished_at", "reason")
+                        key: getattr(run, key)
+                        for key in ("status", "started_at", "finished_at", "reason")
                     }
         except StorageError as error:
             problem = str(error)

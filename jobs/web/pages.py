@@ -12,6 +12,7 @@ import logging
 import mimetypes
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -204,10 +205,11 @@ async def metric_csv(request: web.Request) -> web.Response:
     rows = await _read(request, lambda store: store.queries.series_with_revisions(name))
     if not rows:
         raise _not_found(request, f"No values are stored for metric {name!r}.")
+    values = [asdict(row) for row in rows]  # columns in the order the query selects them
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, list(rows[0]), lineterminator="\n")
+    writer = csv.DictWriter(buffer, list(values[0]), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(values)
     filename = SAFE_NAME.sub("_", name) + ".csv"
     return web.Response(
         text=buffer.getvalue(),

@@ -79,7 +79,7 @@ def test_crawl_crawls_in_the_command_process(tmp_path):
     assert "trac-completions  ok" in out
     with Store(tmp_path / "crossings.db", read_only=True) as store:
         [run] = store.runs.recent("trac-completions")
-    assert (run["status"], run["pid"]) == ("ok", command.pid)
+    assert (run.status, run.pid) == ("ok", command.pid)
 
 
 def test_the_command_to_try_again_stays_copyable_when_many_sources_failed(tmp_path):

@@ -103,7 +103,7 @@ def test_a_host_that_cannot_be_found_is_tried_once(tmp_path: Path) -> None:
     with Store(tmp_path / "crossings.db", read_only=True) as store:
         for name in ("page", "file"):
             [run] = store.runs.recent(name)
-            assert (run["status"], run["requests"]) == ("failed", 1), run
+            assert (run.status, run.requests) == ("failed", 1), run
 
 
 def test_a_broken_page_points_at_the_page_and_the_config(tmp_path: Path) -> None:

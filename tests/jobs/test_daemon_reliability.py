@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.status import RunStatus
-from storage import Store
+from storage import Run, Store
 from tests.commands import crossings
 from tests.jobs.daemon import (
     DEADLINE,
@@ -174,7 +174,7 @@ def test_a_source_being_crawled_by_hand_is_not_crawled_by_the_daemon_too(tmp_pat
     try:
         wait_until(
             "the crawl by hand to hold the source",
-            lambda: [r["status"] for r in statuses(tmp_path)] == ["failed", "running"],
+            lambda: [r.status for r in statuses(tmp_path)] == ["failed", "running"],
         )
         daemon = start(config)
         daemon.wait_for(
@@ -191,6 +191,6 @@ def test_a_source_being_crawled_by_hand_is_not_crawled_by_the_daemon_too(tmp_pat
     assert [r["status"] for r in daemon.runs()] == ["failed", "ok"]
 
 
-def statuses(directory: Path) -> list[dict]:
+def statuses(directory: Path) -> list[Run]:
     with Store(directory / "data" / "crossings.db", read_only=True) as store:
         return store.runs.recent("slow")[::-1]

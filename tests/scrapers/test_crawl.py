@@ -179,7 +179,7 @@ def test_every_kind_is_crawled_and_stored(world):
     assert current[("trac.court.backlog", "2025-05-31")][0] == 3546863
     with Store(database, read_only=True) as store:
         run = store.runs.get(first["table"].run_id)
-        assert run["status"] == "ok" and run["values_new"] == 54 and run["pid"]
+        assert run.status == "ok" and run.values_new == 54 and run.pid
 
 
 def test_retries_wait_as_told_and_then_succeed(world):
@@ -208,7 +208,7 @@ def test_network_trouble_fails_the_run_with_a_plain_reason(world, name, mentions
     for mention in mentions:
         assert mention in result.reason, result.reason
     with Store(database, read_only=True) as store:
-        assert store.runs.get(result.run_id)["reason"] == result.reason
+        assert store.runs.get(result.run_id).reason == result.reason
     assert site.hits["/private/whatsnew/"] == site.hits["/private/rss.xml"] == 0
 
 

@@ -100,7 +100,7 @@ def test_inspect_source_proposes_the_fix_and_reparse_stores_the_values(tmp_path,
     assert "`crossings inspect --source src` shows what the page has now" in broken.stdout
     assert "network" not in broken.stdout  # the page was reached: no network advice
     with Store(tmp_path / "c.db", read_only=True) as store:
-        assert store.runs.recent("src", limit=1)[0]["reason"].endswith(
+        assert store.runs.recent("src", limit=1)[0].reason.endswith(
             "`crossings reparse src` stores its values"
         )
 

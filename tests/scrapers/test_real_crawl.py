@@ -197,5 +197,5 @@ def test_a_table_not_yet_published_is_a_good_run_with_a_note(world):
     assert "every value cell of the table at" in october.stdout
     with Store(database, read_only=True) as store:
         run = store.runs.recent("title8", limit=1)[0]
-        assert run["status"] == "ok" and "nothing is published there yet" in run["reason"]
+        assert run.status == "ok" and "nothing is published there yet" in run.reason
     assert current(database, "cbp.ofo.title8.")[("cbp.ofo.title8.el_paso", "2024-10")] == 7828

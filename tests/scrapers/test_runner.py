@@ -13,7 +13,7 @@ import pytest
 
 from jobs.logs import JsonFormatter, relog
 from jobs.runners.local import LocalRunner
-from storage import Store
+from storage import Run, Store
 from tests.configs import settings
 from tests.scrapers.server import Route, Site
 
@@ -44,9 +44,9 @@ def world(tmp_path):
     site.close()
 
 
-def runs(database: Path) -> dict[str, dict]:
+def runs(database: Path) -> dict[str, Run]:
     with Store(database, read_only=True) as store:
-        return {row["source"]: row for row in store.runs.recent(limit=10)}
+        return {row.source: row for row in store.runs.recent(limit=10)}
 
 
 async def crawl_until_slow_is_fetched(
@@ -59,7 +59,7 @@ async def crawl_until_slow_is_fetched(
     while time.monotonic() < deadline:
         await asyncio.sleep(0.05)
         quick = runs(database).get("quick") if site.hits["/slow.xml"] else None
-        if quick and quick["status"] != "running":
+        if quick and quick.status != "running":
             break
     then()
     return await task
@@ -76,16 +76,16 @@ def test_sigterm_finishes_what_it_can_and_marks_the_rest_interrupted(world):
     assert by_source["slow"].status == "interrupted"
     assert "stopped" in by_source["slow"].reason
     rows = runs(database)
-    assert rows["slow"]["status"] == "interrupted" and rows["slow"]["reason"]
-    assert rows["slow"]["trigger"] == "schedule"
-    assert rows["quick"]["status"] == "ok"
+    assert rows["slow"].status == "interrupted" and rows["slow"].reason
+    assert rows["slow"].trigger == "schedule"
+    assert rows["quick"].status == "ok"
 
 
 def test_a_child_killed_by_a_signal_leaves_its_runs_failed_none_running(world):
     site, config, database = world
 
     def kill_the_child() -> None:
-        os.kill(runs(database)["slow"]["pid"], signal.SIGKILL)
+        os.kill(runs(database)["slow"].pid, signal.SIGKILL)
 
     results = asyncio.run(
         crawl_until_slow_is_fetched(LocalRunner(config), site, database, then=kill_the_child)
@@ -96,8 +96,8 @@ def test_a_child_killed_by_a_signal_leaves_its_runs_failed_none_running(world):
     # `interrupted` (above)
     assert by_source["slow"].status == "failed"
     assert "killed (SIGKILL)" in by_source["slow"].reason
-    assert by_source["slow"].run_id == runs(database)["slow"]["id"]
-    assert {row["status"] for row in runs(database).values()} <= {"ok", "failed"}
+    assert by_source["slow"].run_id == runs(database)["slow"].id
+    assert {row.status for row in runs(database).values()} <= {"ok", "failed"}
 
 
 def test_a_crawl_past_the_timeout_is_stopped(world):
@@ -105,7 +105,7 @@ def test_a_crawl_past_the_timeout_is_stopped(world):
     results = LocalRunner(config, timeout=3).crawl_sync(["slow"])
     assert results[0].status == "interrupted"
     assert "longer than 3 s" in results[0].reason
-    assert runs(database)["slow"]["status"] == "interrupted"
+    assert runs(database)["slow"].status == "interrupted"
 
 
 def test_unknown_sources_are_a_failed_result_not_an_exception(world):
@@ -194,4 +194,4 @@ def test_sigterm_stops_a_child_whose_worker_thread_is_stuck(tmp_path):
         site.close()
     assert result.status == "interrupted"
     assert "stopped (SIGTERM)" in result.reason
-    assert runs(tmp_path / "crossings.db")["stuck"]["status"] == "interrupted"
+    assert runs(tmp_path / "crossings.db")["stuck"].status == "interrupted"

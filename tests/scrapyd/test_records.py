@@ -54,7 +54,7 @@ def test_a_feed_is_stored_like_a_local_crawl_and_ingesting_it_again_changes_noth
     done = ingest(store, SOURCES, records)
     assert done.stored == (run.run_id,)
     row = store.runs.get(run.run_id)
-    assert (row["status"], row["values_new"], row["news_new"], row["requests"]) == ("ok", 1, 1, 1)
+    assert (row.status, row.values_new, row.news_new, row.requests) == ("ok", 1, 1, 1)
     [point] = store.observations.series("m.cases")
     assert (point.value, point.unit, point.flags) == (1234.0, "cases", ("partial",))
     snapshot = store.snapshots.get(point.snapshot_id)
@@ -77,7 +77,7 @@ def test_a_run_cut_off_mid_source_is_not_ingested_and_another_in_the_feed_is(sto
 
     done = ingest(store, SOURCES, read_lines(io.BytesIO(text)))
     assert done.stored == (whole.run_id,)
-    assert store.runs.get(cut.run_id)["status"] == "running"  # the runner closes it, with why
+    assert store.runs.get(cut.run_id).status == "running"  # the runner closes it, with why
     assert [point.value for point in store.observations.series("m.cases")] == [7.0]
     assert store.snapshots.counts()["snapshots"] == 1
 
@@ -95,7 +95,7 @@ def test_a_streamed_body_travels_compressed_and_is_stored_whole(store):
     [snapshot] = store.snapshots.for_source("a")
     with store.snapshots.open_body(snapshot.sha256) as stored:
         assert stored.read() == big
-    assert store.runs.get(run.run_id)["status"] == "unchanged"
+    assert store.runs.get(run.run_id).status == "unchanged"
 
 
 def test_a_record_that_cannot_be_stored_fails_its_run_with_the_reason(store):
@@ -105,8 +105,8 @@ def test_a_record_that_cannot_be_stored_fails_its_run_with_the_reason(store):
 
     ingest(store, SOURCES, records)
     row = store.runs.get(run.run_id)
-    assert row["status"] == "failed"
-    assert row["reason"].startswith("a: could not store the node's results: ")
+    assert row.status == "failed"
+    assert row.reason.startswith("a: could not store the node's results: ")
     assert store.snapshots.counts()["snapshots"] == 0  # nothing half-stored
 
 
@@ -135,12 +135,12 @@ def test_a_table_fed_back_from_a_node_is_held_to_its_remembered_layout(store):
     first = open_run(store, "t", tables)
     ingest(store, tables, table_records(first, ("Year", "Cases"), ["2 cells were empty"]))
     row = store.runs.get(first.run_id)
-    assert (row["status"], row["reason"]) == ("ok", "2 cells were empty")
+    assert (row.status, row.reason) == ("ok", "2 cells were empty")
     assert store.layouts.get("t").columns == ("Year", "Cases")
 
     renamed = open_run(store, "t", tables)
     ingest(store, tables, table_records(renamed, ("Year", "Total"), []))
     row = store.runs.get(renamed.run_id)
-    assert row["status"] == "broken"
-    assert "column 'Cases' is gone" in row["reason"] and "--accept-layout" in row["reason"]
-    assert store.runs.get(renamed.run_id)["values_new"] == 0
+    assert row.status == "broken"
+    assert "column 'Cases' is gone" in row.reason and "--accept-layout" in row.reason
+    assert store.runs.get(renamed.run_id).values_new == 0

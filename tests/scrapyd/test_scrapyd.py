@@ -205,10 +205,10 @@ def test_a_node_killed_mid_job_leaves_an_interrupted_run_and_the_source_is_crawl
     with Store(tmp_path / "data" / "crossings.db", read_only=True) as store:
         first, second = reversed(store.runs.recent("slow"))
         assert store.news.search(source="slow")
-    assert first["status"] == "interrupted"
-    assert f"the Scrapyd node {doomed.url} stopped answering" in first["reason"]
-    assert "crawled again on another node" in first["reason"]
-    assert second["status"] == "ok" and second["id"] == result.run_id
+    assert first.status == "interrupted"
+    assert f"the Scrapyd node {doomed.url} stopped answering" in first.reason
+    assert "crawled again on another node" in first.reason
+    assert second.status == "ok" and second.id == result.run_id
 
 
 def test_a_node_refusing_the_credentials_is_not_used_and_when_none_is_left_runs_fail(

@@ -14,7 +14,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python3 -m venv /opt/crossings
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY core ./core
 COPY storage ./storage
+COPY series ./series
 COPY scrapers ./scrapers
 COPY alerts ./alerts
 COPY jobs ./jobs

@@ -68,6 +68,20 @@ def test_dockerfile_keeps_the_operator_promises():
         assert setting in environment
 
 
+def test_the_image_gets_every_package_pyproject_installs():
+    """A package the build leaves out installs nothing and fails only when the image runs."""
+    import tomllib
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+    packages = {pattern.rstrip("*") for pattern in include}
+    copied = {rest.split()[0] for word, rest in instructions() if word == "COPY"}
+    allowed = set((ROOT / ".dockerignore").read_text().split())
+    assert packages <= copied, f"not copied into the image: {sorted(packages - copied)}"
+    assert {f"!{name}/" for name in packages} <= allowed, "left out by .dockerignore"
+
+
 class Health(BaseHTTPRequestHandler):
     status = 200
 

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGES = ("scrapers", "jobs", "alerts", "storage")
+PACKAGES = ("core", "storage", "series", "scrapers", "alerts", "jobs")  # as pyproject.toml installs
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 SETTINGS_MODULE = "jobs.scrapyd.settings"

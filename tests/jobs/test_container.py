@@ -68,9 +68,12 @@ def test_dockerfile_keeps_the_operator_promises():
         assert setting in environment
 
 
-def test_the_image_gets_every_package_pyproject_installs():
-    """A package the build leaves out installs nothing and fails only when the image runs."""
+def test_the_image_and_the_scrapyd_egg_get_every_package_pyproject_installs():
+    """A package the image or the egg leaves out fails only where it runs: in the container,
+    or on a Scrapyd node mixing this code with an older installed copy."""
     import tomllib
+
+    from jobs.scrapyd import egg
 
     include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
         "packages"
@@ -80,6 +83,7 @@ def test_the_image_gets_every_package_pyproject_installs():
     allowed = set((ROOT / ".dockerignore").read_text().split())
     assert packages <= copied, f"not copied into the image: {sorted(packages - copied)}"
     assert {f"!{name}/" for name in packages} <= allowed, "left out by .dockerignore"
+    assert set(egg.PACKAGES) == packages, f"the egg carries {sorted(egg.PACKAGES)}"
 
 
 class Health(BaseHTTPRequestHandler):

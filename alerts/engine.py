@@ -27,6 +27,21 @@ from core.formatting import moment
 from storage import AlertState, Cursor, Event, Store
 
 log = logging.getLogger(__name__)
+# Rule -> the error last logged for it: a rule failing the same way on every evaluation
+# is told once with its traceback, then in one line (the daemon's log stays readable).
+_FAILING: dict[str, str] = {}
+
+
+def _log_failure(name: str, error: Exception) -> None:
+    said = f"{type(error).__name__}: {error}"
+    if _FAILING.get(name) == said:
+        log.warning(
+            "rule %r still cannot be evaluated (%s); it is tried again next time", name, said
+        )
+        return
+    _FAILING[name] = said
+    log.exception("rule %r could not be evaluated; it is tried again next time", name)
+
 
 STATUS_WORDS = {
     "firing": "firing",
@@ -80,8 +95,9 @@ def evaluate(
                             run.step(found)
                     run.finish(now)
                     store.alerts.save_cursor(Cursor(name, cursors[name].fingerprint, *high), at=at)
+                _FAILING.pop(name, None)
             except Exception as error:
-                log.exception("rule %r could not be evaluated; it is tried again next time", name)
+                _log_failure(name, error)
                 run = _RuleRun(store, rule, lookups, at=at, silenced=silenced, broken=set())
                 with store.transaction():
                     run.failed(error)

@@ -240,6 +240,17 @@ def test_a_failing_rule_spares_the_others_and_is_tried_again(store, caplog):
     assert store.alerts.cursor("broken") is None  # nothing recorded: next time it tries again
 
 
+def test_a_rule_failing_the_same_way_again_logs_its_traceback_once(store, caplog):
+    rules = {"thrice": BrokenRule(name="thrice", metric="m", above=1)}
+    for year in ("2024", "2025", "2026"):
+        store.observations.upsert([Observation("m", year, 5)], snapshot_id=None)
+        evaluate(store, rules)
+    tracebacks = [r for r in caplog.records if r.exc_info and "'thrice'" in r.getMessage()]
+    again = [r for r in caplog.records if "still cannot be evaluated" in r.getMessage()]
+    assert len(tracebacks) == 1 and len(again) == 2, caplog.text
+    assert "RuntimeError: a bug in a rule kind" in again[0].getMessage()
+
+
 def test_a_revised_latest_figure_is_judged_again(store):
     rule = Threshold(name="backlog", metric="trac.backlog", above=3_500_000)
     rules = {"backlog": rule}

@@ -3,10 +3,13 @@
 small database, and `sqlite-utils --help` and `sqlite-utils rows` on the same file; a bare
 `python -c pass` shows the floor. Whole processes, wall and CPU seconds, alternating.
 The config has what reading one costs: a source on a cron schedule with CSS selectors.
-`--against CHECKOUT` adds `crossings series` run by another checkout's venv (e.g. main),
-alternating with the rest: the baseline on the same load.
+`--against CHECKOUT` adds `crossings series` (and `--help`) run by another checkout's code
+(e.g. main), alternating with the rest: the baseline on the same load. A checkout without
+its own .venv runs on this one's interpreter, its code first on the path (PYTHONPATH),
+so that the packages installed are the same. `--more` adds the other commands that read
+stored data (`metrics`, `revisions`, `runs`), for both checkouts.
 
-    .venv/bin/python bench/startup.py --repeat 15 --against /work/main
+    .venv/bin/python bench/startup.py --repeat 15 --against /work/main --more
 """
 
 import argparse
@@ -52,31 +55,51 @@ def database(folder: Path) -> Path:
     return folder / "crossings.toml"
 
 
-def commands(config: Path, against: Path | None) -> dict[str, list[str]]:
+Command = tuple[list[str], dict[str, str] | None]  # arguments, environment (None: ours)
+MORE = {"metrics": ["metrics"], "revisions": ["revisions"], "runs": ["runs"]}
+
+
+def commands(config: Path, against: Path | None, *, more: bool) -> dict[str, Command]:
     python = str(harness.project_python())
     bin_dir = Path(python).parent
     crossings = [str(bin_dir / "crossings"), "--config", str(config)]
-    return {
-        "python -c pass": [python, "-c", "pass"],
-        "crossings --help": [*crossings, "--help"],
-        "crossings series METRIC": [*crossings, "series", METRIC],
-        "sqlite-utils --help": [str(bin_dir / "sqlite-utils"), "--help"],
-        "sqlite-utils rows DB observations": [
+    found: dict[str, Command] = {
+        "python -c pass": ([python, "-c", "pass"], None),
+        "crossings --help": ([*crossings, "--help"], None),
+        "crossings series METRIC": ([*crossings, "series", METRIC], None),
+        "sqlite-utils --help": ([str(bin_dir / "sqlite-utils"), "--help"], None),
+        "sqlite-utils rows DB observations": ([
             str(bin_dir / "sqlite-utils"), "rows", str(config.parent / "crossings.db"),
             "observations", "--limit", "400",
-        ],
-    } | ({
-        f"crossings series METRIC ({against})": [
-            str(against / ".venv/bin/crossings"), "--config", str(config), "series", METRIC,
-        ],
-    } if against else {})  # fmt: skip
+        ], None),
+    }  # fmt: skip
+    if more:
+        found |= {f"crossings {name}": ([*crossings, *args], None) for name, args in MORE.items()}
+    if against is None:
+        return found
+    own = against / ".venv/bin/crossings"
+    other, environment = (
+        ([str(own), "--config", str(config)], None)
+        if own.exists()
+        else (crossings, os.environ | {"PYTHONPATH": str(against.resolve())})
+    )
+    shown = {"crossings --help": ["--help"], "crossings series METRIC": ["series", METRIC]}
+    if more:
+        shown |= {f"crossings {name}": args for name, args in MORE.items()}
+    return found | {
+        f"{name} ({against})": ([*other, *args], environment) for name, args in shown.items()
+    }
 
 
-def timed(command: list[str]) -> tuple[float, float]:
+def timed(command: Command) -> tuple[float, float]:
     """Wall and CPU seconds (user + system) of one run of `command`."""
+    arguments, environment = command
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+        env=environment, cwd=tempfile.gettempdir(),
+    )  # fmt: skip
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -85,11 +108,12 @@ def timed(command: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--against", type=Path, help="another checkout with its .venv")
+    parser.add_argument("--against", type=Path, help="another checkout (e.g. main)")
+    parser.add_argument("--more", action="store_true", help="also metrics, revisions, runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         config = database(Path(folder))
-        runs = commands(config, args.against)
+        runs = commands(config, args.against, more=args.more)
         for command in runs.values():  # warm the file cache
             timed(command)
         walls: dict[str, list[float]] = {name: [] for name in runs}

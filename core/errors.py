@@ -20,7 +20,7 @@ other package, so that every part can derive from it.
      │                                             the language or its units (also ValueError)
      ├── NotReplayable      alerts/backtest.py     a backtest of a rule kind that does not
      │                                             judge series (also ValueError)
-     ├── ConfigError        jobs/config.py         the config file is broken (every problem)
+     ├── ConfigError        jobs/settings.py       the config file is broken (every problem)
      ├── DaemonError        jobs/daemon/service.py the daemon cannot start
      ├── NodeError          jobs/scrapyd/client.py a Scrapyd node cannot be used for a call
      └── DemoError          jobs/demo/run.py       the offline demo cannot start

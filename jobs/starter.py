@@ -7,7 +7,7 @@ from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
-from jobs.config import Settings
+from jobs.settings import Settings
 from jobs.typed import format_duration, help_of, keys_of
 
 

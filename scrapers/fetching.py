@@ -2,7 +2,7 @@
 settings made from them, and the fetch policy both ways of fetching share (Scrapy for
 pages, `scrapers.streaming` for large files): when to retry and how long to wait, the
 words a failed fetch is explained with. Declared once here: the
-config's [settings] table (`jobs.config.Settings`) extends `FetchSettings`, so its keys,
+config's [settings] table (`jobs.settings.Settings`) extends `FetchSettings`, so its keys,
 defaults and help are these. Scrapy is not imported here."""
 
 import email.utils

@@ -5,9 +5,13 @@ API with the Agg canvas (no display, no pyplot global state, safe in the daemon'
 thread); imported only when a chart is drawn."""
 
 import io
+from typing import TYPE_CHECKING
 
 from core.formatting import number
 from series.drawing import Chart
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # The web page's colours (jobs/web/static/metric-chart.js), so both pictures read alike.
 VALUE = "#0b7a75"
@@ -18,15 +22,24 @@ RESOLVES = "#1e8449"
 BAND = "#f5b7b1"
 REVISED = "#e67e22"
 TICKS = 6
+ROUND_TICKS = 6  # on the y axis beside levels (metric-chart.js: maxTicksLimit)
 
 
 def png(chart: Chart) -> bytes:
+    buffer = io.BytesIO()
+    figure(chart).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def figure(chart: Chart) -> "Figure":
+    """The chart as a matplotlib figure, on an Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(6.4, 3.0), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    fig = Figure(figsize=(6.4, 3.0), dpi=100)
+    FigureCanvasAgg(fig)
+    axes = fig.add_subplot()
     positions = list(range(len(chart.periods)))
     for band in chart.bands:
         axes.axvspan(band.first - 0.5, band.last + 0.5, color=BAND, alpha=0.5, linewidth=0,
@@ -49,11 +62,19 @@ def png(chart: Chart) -> bytes:
     axes.set_xticks(shown, [labels[i] for i in shown], fontsize=7)
     axes.tick_params(axis="y", labelsize=7)
     axes.yaxis.set_major_formatter(lambda value, _: number(value))
+    if chart.levels:  # each level labelled on the axis in its line's colour, as on the web:
+        # among a few round values (at most 6, as there), so that the labels stay apart
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=ROUND_TICKS - 1))
+        low, high = axes.get_ylim()
+        ticks = chart.value_ticks([t for t in axes.get_yticks() if low <= t <= high])
+        axes.set_yticks(ticks)
+        colours = {level.value: RESOLVES if level.resolves else FIRES for level in chart.levels}
+        for tick, value in zip(axes.yaxis.get_major_ticks(len(ticks)), ticks, strict=True):
+            if value in colours:
+                tick.label1.set_color(colours[value])
     axes.set_title(chart.title, fontsize=9, loc="left")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3,
                 frameon=False)  # fmt: skip
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    fig.tight_layout()
+    return fig

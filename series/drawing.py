@@ -158,6 +158,16 @@ class Chart:
         """A short label per period for the x axis."""
         return [Period(period).tick(with_year=self.with_year) for period in self.periods]
 
+    def value_ticks(self, round_ticks: Sequence[float]) -> list[float]:
+        """The y axis' ticks: each level's value, so that the axis names where the alert
+        fires and resolves (4,000, 3,000), and the round ticks (ascending, evenly spaced)
+        that are not within half a step of a level, where their labels would overlap.
+        The web page's chart does the same (jobs/web/static/metric-chart.js, `withLevels`)."""
+        levels = {level.value for level in self.levels}
+        step = abs(round_ticks[1] - round_ticks[0]) if len(round_ticks) > 1 else 0.0
+        kept = [tick for tick in round_ticks if all(abs(tick - v) >= step / 2 for v in levels)]
+        return sorted({*kept, *levels})
+
     def as_json(self) -> dict[str, Any]:
         """For the web page's script: also each period's place on a time axis (`x`): in
         whole periods of the grain; for periods of mixed forms in (decimal) years, `axis`

@@ -44,9 +44,10 @@ COMMAND_PATHS = {
     "nodes": "jobs.cli.nodes:nodes",
 }
 
-# Commands that read stored data and never a schedule: they leave the config's cron lines
-# to `check` and the daemon, and start without APScheduler (bench/README.md, section 9).
-# `sources` is not one: it shows each source's next run.
+# Commands that read stored data and never a schedule: they read the config's [settings]
+# alone unless they need more (then they leave its cron lines to `check` and the daemon),
+# and start without the kinds or APScheduler (bench/README.md, section 9). `sources` is
+# not one: it shows each source's next run.
 UNSCHEDULED = frozenset({"metrics", "series", "revisions", "news", "runs", "snapshot", "query",
                          "export"})  # fmt: skip
 
@@ -104,7 +105,7 @@ class CrossingsGroup(LazyGroup):
         try:
             return super().invoke(ctx)
         except CrossingsError as error:
-            from jobs.config import ConfigError  # loaded by then: the config was read
+            from jobs.settings import ConfigError  # loaded by then: the config was read
 
             if isinstance(error, ConfigError):
                 click.echo(f"Error: {as_invoked(str(error))}", err=True)
@@ -148,7 +149,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     """
     from jobs.cli.context import Context  # not for --help: it needs no config
 
-    ctx.obj = Context(config_path, schedules=ctx.invoked_subcommand not in UNSCHEDULED)
+    ctx.obj = Context(config_path, reads_stored=ctx.invoked_subcommand in UNSCHEDULED)
 
 
 def main() -> None:

@@ -7,18 +7,20 @@ import fnmatch
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
-from alerts.rule import Rule, drawings_for
-from alerts.standing import rule_measures
 from jobs.cli.context import BadArgument, Context, one_of, pass_context, user_moment, user_when
 from jobs.cli.output import ROW_ID, emit, output_options
-from jobs.views import sources_overview
 from jobs.when import within
-from series.drawing import metric_chart
 from storage import Store
+
+if TYPE_CHECKING:
+    from alerts.rule import Rule
+
+# The alert, chart and config modules are imported by the commands and options that use
+# them: `series` without --rule starts without them (bench/README.md, section 9).
 
 EXPORT_FORMATS = ("csv", "json", "nl")
 EXPORT_COLUMNS = ["metric", "period", "value", "unit", "flags", "first_seen", "last_seen",
@@ -43,12 +45,14 @@ def sources(context: Context, fmt: str | None) -> None:
 
     Example: crossings sources --csv
     """
+    from jobs.views import sources_overview
+
     with context.store() as store:
         rows = sources_overview(context.config, store, now=datetime.now(UTC))
     columns = ["source", "status", "last_run", "next_run", "retry_at", "reason", "kind",
                "last_ok", "runs", "failures", "values_new", "values_revised", "news_new",
                "releases", "next_release", "polling"]  # fmt: skip
-    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+    emit(rows, fmt, columns=columns, zone=context.settings.zone)
 
 
 @click.command()
@@ -64,12 +68,12 @@ def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
 
     Example: crossings metrics backlog
     """
+    from alerts.standing import rule_measures
+
+    rules = context.config.rules.values()  # the whole config: the rules' measures need it
     with context.store() as store:
         rows = [
-            {
-                **asdict(row),
-                "measure": rule_measures(store, context.config.rules.values(), row.metric),
-            }
+            {**asdict(row), "measure": rule_measures(store, rules, row.metric)}
             for row in store.queries.metric_summaries(pattern)
         ]
     columns = ["metric", "period", "value", "unit", "previous_period", "previous_value",
@@ -77,7 +81,7 @@ def metrics(context: Context, pattern: str | None, fmt: str | None) -> None:
     if fmt in (None, "table"):  # what a reader asks first: what is it now, did it move
         columns = ["metric", "period", "value", "change", "revisions", "measure", "change_pct",
                    "as_of", "unit", "label", "previous_period", "previous_value"]  # fmt: skip
-    emit(rows, fmt, columns=columns, zone=context.config.settings.zone, key="metric")
+    emit(rows, fmt, columns=columns, zone=context.settings.zone, key="metric")
 
 
 @click.command()
@@ -127,6 +131,9 @@ def series(
         extra: list[str] = []
         beside: dict[str, dict] = {}  # period: what the rule measured there
         if rule is not None:
+            from alerts.rule import drawings_for
+            from series.drawing import metric_chart
+
             drawn = metric_chart(store, metric, drawings_for([rule], metric), as_of=known_as_of)
             extra = [line.label for line in drawn.measured] + ["alert"]
             beside = {period: {} for period in drawn.periods}
@@ -139,10 +146,10 @@ def series(
         rows = [{**asdict(row), **beside.get(row.period, {})} for row in values]
     columns = ["period", "value", *extra, "unit", "flags", "revisions", "replaced_value",
                "first_seen", "last_seen", "snapshot_id"]  # fmt: skip
-    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+    emit(rows, fmt, columns=columns, zone=context.settings.zone)
 
 
-def known_rule(context: Context, name: str, metric: str) -> Rule:
+def known_rule(context: Context, name: str, metric: str) -> "Rule":
     """A configured rule that draws on `metric`, or a one-line error naming those that do."""
     rules = context.config.rules
     watching = sorted(n for n, rule in rules.items() if rule.watches(metric) and rule.drawing())
@@ -173,7 +180,7 @@ def revisions(context: Context, since: str, metric: str | None, fmt: str | None)
     rows = [{**vars(rev), "change": rev.new_value - rev.old_value} for rev in found]
     columns = ["metric", "period", "old_value", "new_value", "change", "old_first_seen",
                "revised_at", "old_snapshot_id", "new_snapshot_id"]  # fmt: skip
-    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+    emit(rows, fmt, columns=columns, zone=context.settings.zone)
 
 
 @click.command()
@@ -202,7 +209,7 @@ def news(
             text, since=user_moment(context, since, "--since"), source=source, limit=limit
         )
     columns = ["id", "published_at", "source", "title", "url", "first_seen"]
-    emit([vars(item) for item in items], fmt, columns=columns, zone=context.config.settings.zone)
+    emit([vars(item) for item in items], fmt, columns=columns, zone=context.settings.zone)
 
 
 @click.command()
@@ -223,11 +230,11 @@ def runs(context: Context, source: str | None, limit: int, fmt: str | None) -> N
         archives = store.queries.archives_read(source)
     columns = ["id", "source", "trigger", "status", "started_at", "finished_at", "requests",
                "values_new", "values_revised", "news_new", "reason"]  # fmt: skip
-    emit(rows, fmt, columns=columns, zone=context.config.settings.zone)
+    emit(rows, fmt, columns=columns, zone=context.settings.zone)
     if archives and fmt is None:
         click.echo("\nRead from web archives (`backfill` runs; snapshots dated by capture):")
         columns = ["source", "archive", "captures", "first_capture", "last_capture"]
-        emit(archives, fmt, columns=columns, zone=context.config.settings.zone)
+        emit(archives, fmt, columns=columns, zone=context.settings.zone)
 
 
 @click.command()
@@ -251,7 +258,7 @@ def snapshot(context: Context, snapshot_id: int, info: bool, fmt: str | None) ->
                        "size", "sha256", "etag", "last_modified"]  # fmt: skip
             if found.archive:  # a capture read from a web archive: from which, and when
                 columns += ["archive", "archive_timestamp"]
-            emit([vars(found)], fmt, columns=columns, zone=context.config.settings.zone)
+            emit([vars(found)], fmt, columns=columns, zone=context.settings.zone)
             return
         if found.sha256 is None:
             raise click.ClickException(
@@ -292,7 +299,7 @@ def query(
     with context.store() as store:
         result = store.queries.run_sql(sql, dict(params), seconds=time_limit)
         rows = list(result.rows) if fmt in (None, "table", "wide") else result.rows
-        emit(rows, fmt, columns=result.columns, zone=context.config.settings.zone)
+        emit(rows, fmt, columns=result.columns, zone=context.settings.zone)
 
 
 @click.command()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from alerts.counting import counted, events_counted, messages_counted
 from core.status import RunCounts
-from jobs.config import ENV_PATH
 from jobs.demo.catcher import LOCALHOST, Mail, Webhook
 from jobs.invocation import program
+from jobs.settings import ENV_PATH
 from storage import Run, Store
 
 MAIL_FOLDER = "mail"

@@ -10,10 +10,10 @@ import uuid
 from typing import Any
 
 from core.status import RunStatus
-from jobs.config import Settings
 from jobs.runners.scrapyd_jobs import Job, Opened, RunRows
 from jobs.scrapyd.client import Node, NodeError, inspect
 from jobs.scrapyd.job import SETTING, JobRun, JobSpec
+from jobs.settings import Settings
 
 log = logging.getLogger("crossings.scrapyd")
 

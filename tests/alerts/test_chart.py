@@ -13,8 +13,8 @@ from alerts.engine import evaluate
 from alerts.rule import drawings_for
 from alerts.rules.threshold import Threshold
 from jobs.demo.site import daily_series
-from series.charts import png
-from series.drawing import chart, metric_chart, spans
+from series.charts import FIRES, RESOLVES, figure, png
+from series.drawing import Chart, LevelLine, chart, metric_chart, spans
 from storage import MetricEntry, Observation
 
 DAILY = "demo.swb.daily_encounters"
@@ -62,6 +62,26 @@ def test_the_alert_email_carries_that_chart(store):
         pixels = list(opened.convert("RGB").getdata())
     assert sum(1 for p in pixels if _near(p, MEAN_COLOUR, 30)) > 200, "no 7-day mean line"
     assert sum(1 for p in pixels if _near(p, (0xFA, 0xDB, 0xD8), 12)) > 2000, "no firing band"
+
+
+def test_the_email_chart_labels_each_level_on_its_axis_in_the_level_s_colour(store):
+    """As the web chart does: 4,000 (where it fires) in red and 3,000 (where it resolves)
+    in green among the round values of the y axis."""
+    fill(store, 40, datetime(2026, 1, 1, tzinfo=UTC))
+    drawn = figure(metric_chart(store, DAILY, drawings_for([WEEK_HIGH], DAILY)))
+    drawn.canvas.draw()
+    [axes] = drawn.axes
+    labels = {label.get_text(): label.get_color() for label in axes.get_yticklabels()}
+    assert labels["4,000"] == FIRES and labels["3,000"] == RESOLVES, labels
+    assert len(labels) >= 4, labels  # round values besides the levels
+
+
+def test_a_level_takes_the_place_of_round_ticks_too_close_to_it():
+    levels = [LevelLine("fires above 4,250", 4250, False), LevelLine("resolves", 2900, True)]
+    drawn = Chart("t", ["2024-01"], [1.0], "value", levels=levels)
+    assert drawn.value_ticks([2000, 3000, 4000, 5000, 6000]) == [2000, 2900, 4250, 5000, 6000]
+    assert drawn.value_ticks([]) == [2900, 4250]
+    assert Chart("t", [], [], "value").value_ticks([1, 2]) == [1, 2]
 
 
 def _near(pixel, colour, tolerance) -> bool:

@@ -140,3 +140,60 @@ def test_query_commands_leave_schedules_to_check_and_start_without_their_librari
     )  # fmt: skip
     assert check.returncode == 2, check.stdout + check.stderr
     assert 'source "quick"' in check.stderr and "never fires" in check.stderr
+
+
+def stored_backlog(tmp_path):
+    with Store(tmp_path / "crossings.db") as store:
+        store.observations.upsert([Observation("m.backlog", "2025-01", 5.0)], snapshot_id=None)
+
+
+def test_series_reads_only_the_settings_and_imports_no_kind(tmp_path):
+    """`series` needs the database and the time zone: it builds no source, rule or channel,
+    so it imports neither their kinds nor the config that holds them, nor the alert and
+    chart modules (bench/README.md section 9); `series --rule` loads them."""
+    config = write_config(
+        tmp_path,
+        '\n[sources.quick]\nkind = "facts"\nurl = "https://example.org/"\n'
+        '[[sources.quick.facts]]\nmetric = "m.backlog"\nselector = "#card"\n',
+    )
+    stored_backlog(tmp_path)
+    heavy = ("jobs.config", "scrapers.kinds", "alerts.kinds", "alerts.rule", "series.drawing",
+             "series.derived", "jobs.views")  # fmt: skip
+    code = (
+        "import sys; from jobs.cli import cli\n"
+        f"cli.main(['--config', {str(config)!r}, 'series', 'm.backlog'], standalone_mode=False)\n"
+        f"print(sorted(m for m in sys.modules if m in {heavy!r}))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "2025-01" in shown.stdout
+    assert shown.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_query_command_answers_beside_a_broken_source_but_not_broken_settings(tmp_path):
+    """A mistake in a source's table is for `check` (and the commands that use sources) to
+    report: reading a stored series does not need it. A mistake in [settings] (where the
+    database is) stops the command with exit 2 and its place, as every command does."""
+    stored_backlog(tmp_path)
+    broken_source = '\n[sources.quick]\nkind = "no-such-kind"\nurl = "https://example.org/"\n'
+
+    def crossings(config, *arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "jobs", "--config", str(config), *arguments],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    config = write_config(tmp_path, broken_source)
+    answered = crossings(config, "series", "m.backlog")
+    assert answered.returncode == 0, answered.stderr
+    assert "2025-01" in answered.stdout
+    refused = crossings(config, "check")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert 'source "quick"' in refused.stderr
+    config = write_config(tmp_path, broken_source, timezone="Mars/Olympus", retries=-1)
+    for command in ("series", "revisions", "runs"):
+        refused = crossings(config, command, *(["m.backlog"] if command == "series" else []))
+        assert refused.returncode == 2, command + refused.stdout + refused.stderr
+        assert "settings" in refused.stderr and "Mars/Olympus" in refused.stderr, refused.stderr
+        assert "retries" in refused.stderr, refused.stderr
+        assert "quick" not in refused.stderr, refused.stderr

@@ -62,6 +62,10 @@ from storage.snapshots import Snapshot
 log = logging.getLogger(__name__)
 
 MAX_WORKERS = 16
+# Answers are stored in batches, one transaction each, at most this long after they came
+# (a commit a source was most of an unchanged pass); a run is reported finished once its
+# batch is committed.
+STORE_EVERY = 0.05
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Scrapy follows a meta refresh (MetaRefreshMiddleware, in the first 4 KB): such a page,
 # and any 3xx it would not follow, is left to Scrapy rather than read differently here.
@@ -102,6 +106,7 @@ class Recheck:
         self._robots: dict[str, asyncio.Future[Protego | None]] = {}
         self._limits = Limits.of(settings)
         self._lock = threading.Lock()
+        self._pending: list[Fetched] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
         self._workers: Workers | None = None
@@ -139,6 +144,7 @@ class Recheck:
         try:
             if self.stopped is None:  # a signal before the loop ran
                 await asyncio.gather(*(self._check(run, latest) for run, latest in checks))
+                self._store_pending()
         except asyncio.CancelledError:
             pass  # stopped: the caller closes the runs left open as interrupted
         finally:
@@ -165,8 +171,9 @@ class Recheck:
                 self.left.append(run)
                 return
             item = self._read(run, answer, latest, tries, asked)
-        if self.stopped is None:
-            self._store(item)
+        self._pending.append(item)
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_later(STORE_EVERY, self._store_pending)
 
     async def _get(
         self, url: str, headers: dict[str, str], run: SourceRun | None
@@ -272,11 +279,21 @@ class Recheck:
             return Fetched(run, fetch, status=extraction.status, reason=extraction.reason)
         return Fetched(run, fetch, extraction, status=RunStatus.OK)
 
-    def _store(self, item: Fetched) -> None:
-        """As `scrapers.pipelines.StorePipeline` stores a spider's item, then the run."""
-        run, status, reason, fetch = item.run, item.status, item.reason, item.fetch
-        if run.status is not None:
+    def _store_pending(self) -> None:
+        """Store the answers that came in, in one transaction; then report their runs."""
+        items, self._pending = self._pending, []
+        if not items or self.stopped is not None:
             return
+        with self.recorder.store.transaction():
+            for item in items:
+                self._store(item)
+        for item in items:
+            self.on_finished(item.run)
+
+    def _store(self, item: Fetched) -> None:
+        """As `scrapers.pipelines.StorePipeline` stores a spider's item, then closes the
+        run (nested in the batch's transaction: a savepoint each)."""
+        run, status, reason, fetch = item.run, item.status, item.reason, item.fetch
         try:
             if fetch is not None and item.extraction is not None:
                 extraction = item.extraction
@@ -292,7 +309,6 @@ class Recheck:
             status, reason = RunStatus.FAILED, f"{run.name}: could not store {where}: {error}"
         assert status is not None  # every item of a page is its run's last
         self.recorder.finish(run, status, reason)
-        self.on_finished(run)
 
 
 def _for_scrapy(answer: Answer) -> bool:

@@ -5,12 +5,15 @@ changed page costs one request, a crawl with nothing left for Scrapy never impor
 and the fetch policy holds: robots.txt, redirects, retries (500, 429 with Retry-After),
 the timeout, the body limit, a DNS failure tried once, and a crawl cut short."""
 
+import contextlib
+import gzip
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,7 @@ from storage import Store
 from tests.configs import settings
 from tests.scrapers.pages import page_bytes
 from tests.scrapers.server import Route, Site
+from tests.serving import LocalServer, QuietHandler, running
 
 SOURCES = """
 [sources.table]
@@ -300,3 +304,58 @@ def test_a_crawl_cut_short_ends_its_runs_as_interrupted(site, recrawl, how):
     why = "SIGTERM" if how == "SIGTERM" else "it took longer than 0.5 s"
     assert run.status == "interrupted"
     assert run.reason.startswith(f"table: the crawl was stopped ({why}) before this source")
+
+
+class Turning(QuietHandler):
+    """Serves the report with an ETag, until `mode` turns it into trouble: a body trickled
+    past the timeout, a gzip bomb past the body limit, a redirect loop."""
+
+    mode = "page"
+
+    def do_GET(self) -> None:
+        page = page_bytes("report-695.html")
+        if self.path == "/robots.txt":
+            return self.reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
+        if self.mode == "page" or self.headers.get("If-None-Match") != '"v1"':
+            return self.reply(200, page, "text/html", {"ETag": '"v1"'})
+        if self.mode == "loop":
+            return self.reply(302, b"", "text/html", {"Location": self.path})
+        if self.mode == "bomb":
+            bomb = gzip.compress(b"<html>" + b" " * 3_000_000 + b"</html>")
+            return self.reply(200, bomb, "text/html", {"Content-Encoding": "gzip", "ETag": '"v2"'})
+        self.send_response(200)  # trickle: a tenth of the page every half second
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            for start in range(0, len(page), len(page) // 10 + 1):
+                self.wfile.write(page[start : start + len(page) // 10 + 1])
+                self.wfile.flush()
+                time.sleep(0.5)
+        return None
+
+
+@pytest.mark.parametrize("mode", ["trickle", "bomb", "loop"])
+def test_trouble_reads_as_the_spider_tells_it(tmp_path, monkeypatch, mode):
+    """The words of tests/scrapers/test_fetch_reasons.py, which the spider met."""
+    monkeypatch.setattr(Turning, "mode", "page")
+    with running(LocalServer(Turning)) as server:
+        url = f"{server.base_url}/report.html"
+        config = tmp_path / "crossings.toml"
+        config.write_text(
+            settings(timeout=2, retries=1, max_body_mb=1)
+            + f'[sources.table]\nkind = "table"\nurl = "{url}"\ncaption = "Table 1."\n'
+            + 'columns = ["Class", "Case Type"]\nmetric = "trac.t.{row}"\n'
+        )
+        [first] = LocalRunner(config).crawl_sync(["table"])
+        assert first.status == "ok"
+        monkeypatch.setattr(Turning, "mode", mode)
+        monkeypatch.setattr(scrapers.crawl, "_scrapy", None)  # the re-check's, or a TypeError
+        [run] = crawl_here(load_sources(config, ["table"]), ["table"], trigger="manual")
+    said = {
+        "trickle": f"no answer from {url} within 2 s (after 1 retry)",
+        "bomb": "larger than max_body_mb = 1 MB once decompressed",
+        "loop": f"{url} redirects in a loop",
+    }
+    assert run.status == "failed"
+    assert said[mode] in run.reason, run.reason

@@ -359,3 +359,23 @@ def test_trouble_reads_as_the_spider_tells_it(tmp_path, monkeypatch, mode):
     }
     assert run.status == "failed"
     assert said[mode] in run.reason, run.reason
+
+
+def test_a_page_with_a_meta_refresh_is_left_to_scrapy(tmp_path, site):
+    """Scrapy follows a meta refresh; the re-check hands such a page over rather than
+    read it differently (one request more: the page it asked)."""
+    refresh = (
+        b'<html><head><meta http-equiv="refresh" content="0; url=/reports/695/"></head></html>'
+    )
+    site.routes["/refresh.html"] = Route(refresh)
+    config = tmp_path / "crossings.toml"
+    config.write_text(
+        settings(timeout=2, retries=1)
+        + SOURCES.format(url=site.url).replace("/plain/report.html", "/refresh.html")
+    )
+    [first] = LocalRunner(config).crawl_sync(["plain"])
+    assert first.status == "ok" and site.hits["/refresh.html"] == 1
+    [again] = LocalRunner(config).crawl_sync(["plain"])
+    assert again.status == "unchanged"
+    assert site.hits["/refresh.html"] == 3  # the re-check's, then Scrapy's
+    assert site.conditional_hits["/reports/695/"] == 1  # Scrapy's, answered 304

@@ -18,6 +18,12 @@ MB = 1024 * 1024
 MAX_RETRY_AFTER = 120.0  # seconds; a server asking for longer makes the run fail now
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
 PROJECT_URL = "https://github.com/crossings-project/crossings"
+MAX_REDIRECTS = 20  # Scrapy's default, kept by both ways of fetching a page
+# What every request sends besides its User-Agent (Scrapy's defaults, kept by both ways)
+DEFAULT_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+}
 
 
 @functools.cache
@@ -164,6 +170,8 @@ class FetchSettings:
             "DOWNLOAD_TIMEOUT": self.timeout,
             "DOWNLOAD_MAXSIZE": self.max_body_bytes,
             "DOWNLOAD_WARNSIZE": 0,
+            "DEFAULT_REQUEST_HEADERS": DEFAULT_HEADERS,
+            "REDIRECT_MAX_TIMES": MAX_REDIRECTS,
             "RETRY_ENABLED": False,  # replaced by RetryAfterMiddleware (honours Retry-After)
             "CROSSINGS_FETCH": self,  # the retry policy reads it (RetryAfterMiddleware)
             "DOWNLOADER_MIDDLEWARES_BASE": DOWNLOADER_MIDDLEWARES,
@@ -262,12 +270,16 @@ def dropped(url: str, message: str, redirects: list[str], max_body_mb: int) -> s
         return f"{chain[0]} redirects too many times ({len(chain) - 1}; last to {url})"
     if "decompressed" in message:
         packed = re.search(r"\((\d+) B compressed", message)
-        size = f" (a {int(packed[1]):,}-byte compressed body)" if packed else ""
-        return (
-            f"{url} is larger than max_body_mb = {max_body_mb} MB once decompressed{size}: "
-            "a compression bomb, or raise max_body_mb in [settings] if that is expected"
-        )
+        return too_large_decompressed(url, max_body_mb, int(packed[1]) if packed else None)
     return f"fetching {url} was dropped: {message}"
+
+
+def too_large_decompressed(url: str, max_body_mb: int, packed: int | None) -> str:
+    size = f" (a {packed:,}-byte compressed body)" if packed is not None else ""
+    return (
+        f"{url} is larger than max_body_mb = {max_body_mb} MB once decompressed{size}: "
+        "a compression bomb, or raise max_body_mb in [settings] if that is expected"
+    )
 
 
 def after_retries(tries: int) -> str:

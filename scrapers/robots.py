@@ -7,7 +7,9 @@ it through one Twisted Deferred that each awaits with `maybe_deferred_to_future`
 first waiter's callback returns None into the chain, so every other waiter gets None
 and is let through as if the site had no robots.txt (shown by test_crawl's two private
 sources). This subclass reads the parser from the middleware's table once the wait is
-over, which is set before the waiters wake."""
+over, which is set before the waiters wake. A site whose robots.txt the crawl's re-check
+already read (`scrapers.recheck`, before Scrapy started) is parsed from that body, not
+fetched again: once per site and crawl."""
 
 import logging
 from collections.abc import Mapping
@@ -18,6 +20,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 
@@ -29,8 +32,15 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
             scrapy_log.addFilter(_UnreadRobotsTxt())
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
+        site = urlparse_cached(request).netloc
+        read: Mapping[str, bytes | None] = getattr(self.crawler.spider, "robots_read", {})
+        if site not in self._parsers and site in read:
+            body = read[site]  # None: it could not be read, and allows everything
+            self._parsers[site] = (
+                None if body is None else build_from_crawler(self._parserimpl, self.crawler, body)
+            )
         parser = await super().robot_parser(request)
-        known = self._parsers.get(urlparse_cached(request).netloc)
+        known = self._parsers.get(site)
         return parser if known is None or isinstance(known, Deferred) else known
 
     async def allows(self, url: str, headers: Mapping[str, str]) -> bool:

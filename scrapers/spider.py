@@ -4,7 +4,7 @@ turns each response into a `Fetched` item for the store pipeline."""
 
 import hashlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import scrapy
@@ -45,9 +45,11 @@ class SourcesSpider(scrapy.Spider):
         recorder: Memory,
         fetch: FetchSettings,
         on_finished: Callable[[SourceRun], None],
+        robots_read: Mapping[str, bytes | None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.robots_read = robots_read or {}  # robots.txt bodies the re-check read, per site
         self.runs = runs
         self.recorder = recorder
         self.fetch_settings = fetch

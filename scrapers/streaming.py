@@ -10,40 +10,28 @@ retries on 429/5xx that honour Retry-After, and the words a failure is explained
 robots.txt is asked before (the spider asks Scrapy's middleware: `scrapers.robots`)."""
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import requests
 from scrapy.utils.defer import deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from core.deadline import Deadline
-from core.errors import CrossingsError
 from scrapers.fetching import (
     RETRY_STATUSES,
     FetchSettings,
     after_retries,
-    failed,
     http_error,
     no_answer,
-    refused,
     retry_after,
-    retry_wait,
     too_large,
     too_slow,
-    unresolved,
 )
 from scrapers.pacing import Pacer
+from scrapers.requesting import CHUNK, Again, FetchError, session, socket_of, trouble
 from storage.snapshots import BodyFile
-
-CHUNK = 256 * 1024
-
-
-class FetchError(CrossingsError):
-    """The file could not be fetched; the message says why, in plain words."""
 
 
 @dataclass
@@ -53,19 +41,6 @@ class Streamed:
     etag: str | None
     last_modified: str | None
     content_type: str | None
-
-
-class Again(NamedTuple):
-    """A try that may be retried: why it failed, and what Retry-After asked for. A host
-    that cannot be found (DNS) is not retried within the crawl (`final`)."""
-
-    reason: str
-    asked: float | None
-    final: bool = False
-
-    def wait(self, settings: FetchSettings, tries: int) -> float | None:
-        """Seconds to wait before the next try, or None when there is none."""
-        return None if self.final else retry_wait(settings, tries, self.asked)
 
 
 async def download(
@@ -81,14 +56,12 @@ async def download(
     """GET `url` into a BodyFile (or nothing, on 304), retrying as Scrapy's requests do.
     Each try takes the site's turn from `pacer` and runs in a worker thread; called in
     the reactor thread. Raises FetchError with a reason."""
-    session = requests.Session()
-    session.headers["User-Agent"] = settings.agent
-    session.headers.update(headers or {})  # the source's own User-Agent, Referer, ...
+    client = session(settings, headers)
     tries = 0
     while True:
         async with pacer.turn(url):
             answer = await deferred_to_future(
-                deferToThread(_try, session, url, settings, conditional, cancelled, counted)
+                deferToThread(_try, client, url, settings, conditional, cancelled, counted)
             )
         if isinstance(answer, Streamed):
             return answer
@@ -102,12 +75,10 @@ async def download(
 def fetch_now(url: str, settings: FetchSettings, *, headers: dict[str, str]) -> Streamed:
     """One GET now, outside a crawl (`crossings inspect`): the same tries, retries, limits
     and words as `download`, waiting in this thread. Raises FetchError with a reason."""
-    session = requests.Session()
-    session.headers["User-Agent"] = settings.agent
-    session.headers.update(headers)
+    client = session(settings, headers)
     tries = 0
     while True:
-        answer = _try(session, url, settings, {}, lambda: False, lambda requests, size: None)
+        answer = _try(client, url, settings, {}, lambda: False, lambda requests, size: None)
         if isinstance(answer, Streamed):
             return answer
         wait = answer.wait(settings, tries)
@@ -118,7 +89,7 @@ def fetch_now(url: str, settings: FetchSettings, *, headers: dict[str, str]) -> 
 
 
 def _try(
-    session: requests.Session,
+    client: requests.Session,
     url: str,
     settings: FetchSettings,
     conditional: dict[str, str],
@@ -128,32 +99,19 @@ def _try(
     """One GET, in a worker thread: the file, or why to try again."""
     deadline = Deadline(settings.timeout)
     try:
-        response = session.get(url, headers=conditional, stream=True, timeout=settings.timeout)
+        response = client.get(url, headers=conditional, stream=True, timeout=settings.timeout)
     except requests.Timeout:
         counted(1, 0)
         return Again(no_answer(url, settings, 0), None)
     except requests.RequestException as error:
         counted(1, 0)
-        return _trouble(url, error)
+        return trouble(url, error)
     with response:
         if response.status_code not in RETRY_STATUSES:
             return _receive(url, response, settings, deadline, cancelled, counted)
         counted(1, 0)
         asked = retry_after(response.headers.get("Retry-After"))
         return Again(http_error(url, response.status_code, 0, asked=asked), asked)
-
-
-def _trouble(url: str, error: requests.RequestException) -> Again:
-    """Why a request got no answer, in the words Scrapy's path uses for the same trouble
-    (the OS error lies a few links down the chain requests and urllib3 raise)."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, socket.gaierror):
-            return Again(unresolved(url, 0), None, final=True)
-        if isinstance(cause, ConnectionRefusedError):
-            return Again(refused(url, 0), None)
-        cause = cause.__cause__ or cause.__context__
-    return Again(failed(url, str(error), 0), None)
 
 
 def _receive(
@@ -187,7 +145,7 @@ def _receive(
         raise FetchError(too_large(url, settings))
     body_file = BodyFile()
     try:
-        with deadline.guarding(lambda: _socket_of(response)):
+        with deadline.guarding(lambda: socket_of(response)):
             for chunk in response.iter_content(CHUNK):
                 if cancelled():
                     raise FetchError(f"the crawl was stopped while {url} was downloading")
@@ -207,12 +165,3 @@ def _receive(
         counted(1, body_file.size)
     found.body_file = body_file
     return found
-
-
-def _socket_of(response: requests.Response) -> socket.socket | None:
-    """The socket a streamed response is read from: its connection's, or, when the
-    server closes the connection after the body (HTTP/1.0), the one its file reads."""
-    if (sock := getattr(response.raw.connection, "sock", None)) is not None:
-        return sock
-    reader = getattr(getattr(response.raw, "_fp", None), "fp", None)
-    return getattr(getattr(reader, "raw", None), "_sock", None)

@@ -9,11 +9,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
-from protego import Protego
 
 from scrapers.extract import Page
 from scrapers.fetching import FetchSettings, disallowed
 from scrapers.inspect.survey import InspectError
+from scrapers.requesting import robots_parser, robots_url
 from scrapers.streaming import FetchError, fetch_now
 from storage.snapshots import BodyFile
 
@@ -75,11 +75,10 @@ class Fetcher:
         """robots.txt, read as a crawl reads it (unreadable: allowed)."""
         if not self.settings.obey_robots_txt:
             return
-        parts = urlsplit(url)
         agent = self.headers.get("User-Agent", self.settings.agent)
         try:
             answer = requests.get(
-                f"{parts.scheme}://{parts.netloc}/robots.txt",
+                robots_url(url),
                 headers={**self.headers, "User-Agent": agent},
                 timeout=self.settings.timeout,
             )
@@ -87,7 +86,7 @@ class Fetcher:
             return
         finally:
             self._last = time.monotonic()
-        if answer.status_code == 200 and not Protego.parse(answer.text).can_fetch(url, agent):
+        if answer.status_code == 200 and not robots_parser(answer.content).can_fetch(url, agent):
             raise InspectError(
                 f"{disallowed(url)}; crossings obeys it (obey_robots_txt in [settings])"
             )

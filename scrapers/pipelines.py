@@ -39,51 +39,36 @@ class Pipeline:
 
 
 class StorePipeline(Pipeline):
-    """Stores a fetch and, on the source's last one, closes its run in the same
-    transaction (one commit a page, not two); the run is reported finished
-    (`on_finished`) only once that commit is done."""
-
     def process_item(self, item: Fetched) -> Fetched:
-        spider, run = self.spider, item.run
-        if run.status is not None:  # the run was cut short (interrupted) meanwhile
+        spider = self.spider
+        if item.run.status is not None:  # the run was cut short (interrupted) meanwhile
             if item.body_file is not None:
                 item.body_file.discard()
             return item
-        recorder = spider.recorder
+        recorder, status, reason = spider.recorder, item.status, item.reason
         assert isinstance(recorder, Recorder)  # on a node, RecordsPipeline stores nothing
+        fetch = item.fetch
         try:
-            with recorder.store.transaction():
-                status, reason = self._store(recorder, item)
-                if status is not None:
-                    recorder.finish(run, status, reason)
+            if fetch is not None:
+                if item.extraction is not None:
+                    extraction = item.extraction
+                    problem = recorder.page(item.run, fetch, extraction, body_file=item.body_file)
+                    if problem:
+                        status, reason = RunStatus.BROKEN, problem
+                    elif status == RunStatus.OK and extraction.notes:
+                        reason = "; ".join(extraction.notes)
+                else:
+                    recorder.snapshot(item.run, fetch, body_file=item.body_file)
         except Exception as error:  # a failed write is the run's outcome, not a crash
-            log.exception("storing %s failed", run.name)
-            run.status = None  # its closing, if written, was rolled back with the fetch
-            where = item.fetch.url if item.fetch is not None else "its fetch"
-            spider.finish(run, "failed", f"{run.name}: could not store {where}: {error}")
-            return item
+            log.exception("storing %s failed", item.run.name)
+            where = fetch.url if fetch is not None else "its fetch"
+            status, reason = "failed", f"{item.run.name}: could not store {where}: {error}"
         finally:
             if item.body_file is not None:
                 item.body_file.discard()
-        if run.status is not None:  # closed above, and committed: now it may be reported
-            spider.on_finished(run)
+        if status is not None:
+            spider.finish(item.run, status, reason)
         return item
-
-    @staticmethod
-    def _store(recorder: Recorder, item: Fetched) -> tuple[str | None, str | None]:
-        """Store the item's fetch and values; the run's outcome (None: more fetches to come)."""
-        fetch, status, reason = item.fetch, item.status, item.reason
-        if fetch is None:
-            return status, reason
-        if item.extraction is None:
-            recorder.snapshot(item.run, fetch, body_file=item.body_file)
-            return status, reason
-        extraction = item.extraction
-        if problem := recorder.page(item.run, fetch, extraction, body_file=item.body_file):
-            return RunStatus.BROKEN, problem
-        if status == RunStatus.OK and extraction.notes:
-            return status, "; ".join(extraction.notes)
-        return status, reason
 
 
 class RecordsPipeline(Pipeline):

@@ -8,9 +8,14 @@ which goes first. Figures are medians over the repetitions.
 
     .venv/bin/python bench/checks.py --pages 200 1000 --repeat 3
     .venv/bin/python bench/checks.py --quick        # 200 pages, 1 repetition
+    .venv/bin/python bench/checks.py --pages 1000 --repeat 2 --against ../base
+
+`--against DIR` also crawls with another checkout's code (first on PYTHONPATH, this
+venv), alternating with the others: crossings before and after a change, in the same run.
 """
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -92,7 +97,9 @@ def crossings_stored(directory: Path) -> dict:
 # --- one run of three passes ----------------------------------------------------------------
 
 
-def three_passes(tool: str, pages: int, directory: Path) -> list[dict]:
+def three_passes(tool: str, pages: int, directory: Path, against: Path | None = None) -> list[dict]:
+    """`tool` is urlwatch, crossings, or "against": crossings with `against`'s code."""
+    env = None
     with harness.site(pages) as site:
         if tool == "urlwatch":
             command = urlwatch_setup(directory, site.url, pages)
@@ -101,13 +108,15 @@ def three_passes(tool: str, pages: int, directory: Path) -> list[dict]:
             config = crossings_config(directory, site.url, pages)
             command = [*harness.crossings_command(), "--config", str(config), "crawl", "--all"]
             stored = crossings_stored
+            if tool == "against" and against is not None:
+                env = {**os.environ, "PYTHONPATH": str(against.resolve())}
         results = []
         for name in PASSES:
             if name == "changed":
                 site.change()
             site.reset()
             before_site, before_stored = site.stats(), stored(directory)
-            run = harness.measure(command, cwd=directory).check(f"{tool} pass {name}")
+            run = harness.measure(command, cwd=directory, env=env).check(f"{tool} pass {name}")
             after_site, after_stored = site.stats(), stored(directory)
             results.append(
                 {
@@ -172,9 +181,12 @@ def main() -> None:
     )
     parser.add_argument("--tools", nargs="+", default=["urlwatch", "crossings"])
     parser.add_argument("--quick", action="store_true", help="200 pages, 1 repetition")
+    parser.add_argument("--against", type=Path, help="also crawl with this checkout's code")
     args = parser.parse_args()
     if args.quick:
         args.pages, args.repeat = [200], 1
+    if args.against:
+        args.tools = [*args.tools, "against"]
     work = harness.WORK / "checks"
     shutil.rmtree(work, ignore_errors=True)
     data: dict = {"pages": {}, "repeat": args.repeat, "settings": SETTINGS}
@@ -182,7 +194,8 @@ def main() -> None:
         runs: dict[str, list] = {tool: [] for tool in args.tools}
         for rep in range(args.repeat if pages < LARGE else min(args.repeat, args.large_repeat)):
             for tool in harness.alternating(args.tools, rep):
-                runs[tool].append(three_passes(tool, pages, work / f"{tool}-{pages}-{rep}"))
+                directory = work / f"{tool}-{pages}-{rep}"
+                runs[tool].append(three_passes(tool, pages, directory, args.against))
                 shutil.rmtree(work / f"{tool}-{pages}-{rep}", ignore_errors=True)
         data["pages"][pages] = {tool: summarise(tool_runs) for tool, tool_runs in runs.items()}
         data["pages"][pages]["runs"] = runs
@@ -224,7 +237,22 @@ def report(data: dict) -> str:
             "crossings peak MB", "RSS target", "new bodies", "stored bytes",
         ],
     )  # fmt: skip
-    return text + "\n\n" + growth(data)
+    return text + "\n\n" + growth(data) + against(data)
+
+
+def against(data: dict) -> str:
+    """crossings with this checkout's code against the `--against` checkout's, per pass."""
+    rows = []
+    for pages, tools in data["pages"].items():
+        if "against" not in tools:
+            continue
+        for ours, theirs in zip(tools["crossings"], tools["against"], strict=True):
+            rows.append([pages, ours["pass"], theirs["cpu_s"], ours["cpu_s"],
+                         theirs["peak_rss_mb"], ours["peak_rss_mb"]])  # fmt: skip
+    if not rows:
+        return ""
+    header = ["N", "pass", "against CPU s", "this CPU s", "against peak MB", "this peak MB"]
+    return "\n\ncrossings, this checkout against --against:\n\n" + harness.table(rows, header)
 
 
 def growth(data: dict) -> str:

@@ -86,6 +86,7 @@ class Recorder:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        store.appending()  # a crawl's writes are appends: a small page cache is enough
 
     def latest(self, source: str, url: str, *, with_body: bool = False) -> Snapshot | None:
         return self.store.snapshots.latest(source, url, with_body=with_body)

@@ -1,5 +1,7 @@
 """Storage on a real SQLite file: bodies stored once, vintages kept, migrations in place."""
 
+import dataclasses
+import inspect
 import sqlite3
 
 import pytest
@@ -7,6 +9,7 @@ import pytest
 from storage import NewsItem, Observation, StorageError, Store
 from storage.database import connect
 from storage.migrations import LATEST, migrate, schema_version
+from storage.observations import Change
 
 JAN = "2025-01-01T00:00:00.000000Z"
 FEB = "2025-02-01T00:00:00.000000Z"
@@ -178,3 +181,27 @@ def test_runs_record_outcomes_and_interrupted_ones(store):
     assert store.runs.get(run).status == "interrupted"
     with pytest.raises(ValueError, match="a run ends as one of"):
         store.runs.finish(run, "weird")
+
+
+@pytest.mark.parametrize("cls", [Observation, Change])
+def test_hand_written_initialisers_keep_to_the_dataclass_fields(cls):
+    """Observation and Change write their fields in an __init__ of their own (cheaper than
+    the frozen dataclass's): it must take exactly the fields, with the same defaults, and
+    build what the dataclass would (equal, hashable, still frozen)."""
+    fields = dataclasses.fields(cls)
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters] == [f.name for f in fields]
+    assert [p.default for p in parameters] == [
+        inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default for f in fields
+    ]
+    if cls is Observation:
+        made = Observation("m", "2025", 1.0, "percent", ("partial",))
+        assert vars(made) == {"metric": "m", "period": "2025", "value": 1.0, "unit": "percent",
+                              "flags": ("partial",)}  # fmt: skip
+    else:
+        made = Change("revised", "m", "2025", 2.0, 1.0)
+        assert vars(made) == {"kind": "revised", "metric": "m", "period": "2025", "value": 2.0,
+                              "previous": 1.0, "flags": ()}  # fmt: skip
+    assert made == dataclasses.replace(made) and hash(made) == hash(dataclasses.replace(made))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.value = 3.0

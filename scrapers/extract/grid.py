@@ -213,8 +213,8 @@ def _periods_in_columns(
             },
         }
         row, origin = " / ".join(path), f"row {' / '.join(path)!r}"
-        # by the header text above the period: (metric, label), made once per row
-        metrics: dict[str, tuple[str, str]] = {}
+        # by the header text above the period: (metric, label, unit and stock), once per row
+        metrics: dict[str, tuple[str, str, tuple[str, bool]]] = {}
         for column, (period, above) in periods.items():
             number = _number(source, cells[column], path, headers[column], grid)
             if number.value is None:
@@ -225,8 +225,9 @@ def _periods_in_columns(
                 named = metrics[above] = (
                     _render(source, source.metric, names, grid),
                     " / ".join(filter(None, [*path, above])),
+                    _unit_and_stock(source, names),
                 )
-            metric, label_text = named
+            metric, label_text, unit_and_stock = named
             key = (metric, period.text)
             if made.setdefault(key, row) != row and source.duplicates == "error":
                 raise LayoutError(
@@ -237,7 +238,7 @@ def _periods_in_columns(
             if marks or number.flags:
                 flags = _flags(flags, marks, number.flags)
             _add(source, extraction, metric, names, period.text, number, flags, grid,
-                 label_text, origin)  # fmt: skip
+                 label_text, origin, unit_and_stock)  # fmt: skip
     fixed = [_joined(headers[column]) for column in range(len(headers)) if column not in periods]
     groups = [text for _, text in periods.values() if text]
     extraction.layout = Layout(_unique([*fixed, *groups]), _unique(layout_rows))
@@ -406,14 +407,17 @@ def _add(
     grid: Grid,
     label_text: str,
     origin: str = "",
+    unit_and_stock: tuple[str, bool] | None = None,
 ) -> None:
     """Add one value (and its share, with `percent_metric`); `origin` names the row it
-    came from, so that a period given twice is reported by its rows (extract.duplicates)."""
+    came from, so that a period given twice is reported by its rows (extract.duplicates).
+    `unit_and_stock`: what `_unit_and_stock` says of these names, if already known (a
+    table's row gives the same for each of its periods)."""
     if number.value is None:
         return
     metric = metric or _render(source, source.metric, names, grid)
-    unit = next((source.units[name] for name in names.values() if name in source.units), "")
-    if source.stocks and any(name in source.stocks for name in names.values()):
+    unit, stock = unit_and_stock or _unit_and_stock(source, names)
+    if stock:
         period, flags = _stock_day(source, period, flags, grid)
     observation = Observation(
         metric, period, number.value, number.unit or unit or source.unit, flags
@@ -427,6 +431,13 @@ def _add(
             source=source.name,
             origin=origin,
         )
+
+
+def _unit_and_stock(source: Tabular, names: dict[str, str]) -> tuple[str, bool]:
+    """The unit a value named by `names` is given (`units`), and whether it is a stock."""
+    unit = next((source.units[name] for name in names.values() if name in source.units), "")
+    stock = bool(source.stocks) and any(name in source.stocks for name in names.values())
+    return unit, stock
 
 
 def _stock_day(

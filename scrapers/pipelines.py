@@ -2,21 +2,17 @@
 source's run when its last fetch is in; on a Scrapyd node, `RecordsPipeline` turns it into
 a record for the item feed instead (see scrapers.records)."""
 
-import logging
 from typing import TYPE_CHECKING, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from core.status import RunStatus
 from scrapers.items import Fetched
 from scrapers.recorder import Recorder
 from scrapers.records import record
 
 if TYPE_CHECKING:
     from scrapers.spider import SourcesSpider
-
-log = logging.getLogger(__name__)
 
 
 class Pipeline:
@@ -45,24 +41,10 @@ class StorePipeline(Pipeline):
             if item.body_file is not None:
                 item.body_file.discard()
             return item
-        recorder, status, reason = spider.recorder, item.status, item.reason
+        recorder = spider.recorder
         assert isinstance(recorder, Recorder)  # on a node, RecordsPipeline stores nothing
-        fetch = item.fetch
         try:
-            if fetch is not None:
-                if item.extraction is not None:
-                    extraction = item.extraction
-                    problem = recorder.page(item.run, fetch, extraction, body_file=item.body_file)
-                    if problem:
-                        status, reason = RunStatus.BROKEN, problem
-                    elif status == RunStatus.OK and extraction.notes:
-                        reason = "; ".join(extraction.notes)
-                else:
-                    recorder.snapshot(item.run, fetch, body_file=item.body_file)
-        except Exception as error:  # a failed write is the run's outcome, not a crash
-            log.exception("storing %s failed", item.run.name)
-            where = fetch.url if fetch is not None else "its fetch"
-            status, reason = "failed", f"{item.run.name}: could not store {where}: {error}"
+            status, reason = item.store(recorder)
         finally:
             if item.body_file is not None:
                 item.body_file.discard()

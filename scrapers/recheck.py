@@ -4,11 +4,12 @@ loop for the waits). An unchanged page (304, or the same bytes) costs a request 
 row writes, not Scrapy's start-up and its ~2 ms of engine a request; a crawl that has
 nothing else to do never imports Scrapy or Twisted.
 
-Re-checked: plain page sources whose newest stored body has validators (ETag or
-Last-Modified), when the cache is trusted (the last run was not broken). Left to Scrapy:
-first fetches, pages without validators, files found via a landing page (the link is
-followed in the spider) and streamed files (a HEAD through Scrapy, then the streamed
-download), and a page that answers with a meta refresh or an odd 3xx.
+Re-checked: plain page sources with a stored body, when the cache is trusted (the last
+run was not broken); the GET is conditional when that body came with validators (ETag or
+Last-Modified), and an answer with the same bytes is unchanged either way. Left to Scrapy:
+first fetches, files found via a landing page (the link is followed in the spider) and
+streamed files (a HEAD through Scrapy, then the streamed download), and a page that
+answers with a meta refresh or an odd 3xx.
 
 The fetch policy is Scrapy's path's, from the same code (`scrapers.fetching`,
 `scrapers.requesting`, `scrapers.pacing`): User-Agent, default and per-source headers,
@@ -74,15 +75,13 @@ NO_OUTCOME = "the crawl ended without an outcome"
 
 
 def checkable(run: SourceRun, recorder: Recorder) -> Snapshot | None:
-    """The stored fetch a conditional GET of `run`'s page would send the validators of,
-    when the source is one the re-check takes (see the module's docstring)."""
+    """The newest stored fetch of `run`'s page (its validators make the GET conditional,
+    its body tells an unchanged answer), when the source is one the re-check takes (see
+    the module's docstring)."""
     source = run.source
     if not run.trust_cache or source.file_link or source.streamed:
         return None
-    latest = recorder.latest(run.name, source.url, with_body=True)
-    if latest is None or not (latest.etag or latest.last_modified):
-        return None
-    return latest
+    return recorder.latest(run.name, source.url, with_body=True)
 
 
 class Recheck:
@@ -291,24 +290,11 @@ class Recheck:
             self.on_finished(item.run)
 
     def _store(self, item: Fetched) -> None:
-        """As `scrapers.pipelines.StorePipeline` stores a spider's item, then closes the
-        run (nested in the batch's transaction: a savepoint each)."""
-        run, status, reason, fetch = item.run, item.status, item.reason, item.fetch
-        try:
-            if fetch is not None and item.extraction is not None:
-                extraction = item.extraction
-                if problem := self.recorder.page(run, fetch, extraction):
-                    status, reason = RunStatus.BROKEN, problem
-                elif status == RunStatus.OK and extraction.notes:
-                    reason = "; ".join(extraction.notes)
-            elif fetch is not None:
-                self.recorder.snapshot(run, fetch)
-        except Exception as error:  # a failed write is the run's outcome, not a crash
-            log.exception("storing %s failed", run.name)
-            where = fetch.url if fetch is not None else "its fetch"
-            status, reason = RunStatus.FAILED, f"{run.name}: could not store {where}: {error}"
+        """Store an answer as the spider's pipeline does, then close its run (nested in
+        the batch's transaction: a savepoint each)."""
+        status, reason = item.store(self.recorder)
         assert status is not None  # every item of a page is its run's last
-        self.recorder.finish(run, status, reason)
+        self.recorder.finish(item.run, status, reason)
 
 
 def _for_scrapy(answer: Answer) -> bool:

@@ -1,10 +1,12 @@
 """Storage on a real SQLite file: bodies stored once, vintages kept, migrations in place."""
 
+import json
 import sqlite3
 
 import pytest
 
 from storage import NewsItem, Observation, StorageError, Store
+from storage.alerts import _payload_json
 from storage.database import connect
 from storage.migrations import LATEST, migrate, schema_version
 
@@ -178,3 +180,45 @@ def test_runs_record_outcomes_and_interrupted_ones(store):
     assert store.runs.get(run).status == "interrupted"
     with pytest.raises(ValueError, match="a run ends as one of"):
         store.runs.finish(run, "weird")
+
+
+def test_values_as_columns_are_the_rows_read_one_by_one(store):
+    """`Observations.values` and `tail` turn rows into columns by index: the same values,
+    flags, snapshot ids and provenance as the rows, in period order, revisions left out."""
+    snapshot = store.snapshots.record(source="s", url="http://x/a", http_status=200, body=b"x")
+    upsert = store.observations.upsert
+    upsert([Observation("m", f"2025-01-{d:02d}", d / 3, "u", ("estimated",) * (d % 3 == 0))
+            for d in range(20, 0, -1)], snapshot_id=snapshot.id, at=JAN)  # fmt: skip
+    upsert([Observation("m", "2025-01-05", -0.0), Observation("m", "2025-01-07", 1e308)],
+           snapshot_id=None, at=FEB)  # fmt: skip
+    upsert([Observation("other", "2025-01-01", 5.0)], snapshot_id=None, at=FEB)
+    rows = store.db.conn.execute(
+        """SELECT period, value, flags, snapshot_id, id, first_seen FROM observations
+           WHERE metric = 'm' AND superseded_at IS NULL ORDER BY period"""
+    ).fetchall()
+    read = store.observations.values("m", provenance=True)
+    assert list(zip(read.periods, read.values, read.flags, read.snapshot_ids, read.ids,
+                    read.first_seen, strict=True)) == rows  # fmt: skip
+    assert [repr(v) for v in read.values] == [repr(row[1]) for row in rows]  # -0.0 kept
+    plain = store.observations.values("m", since="2025-01-10")
+    assert list(zip(plain.periods, plain.values, plain.flags, plain.snapshot_ids,
+                    strict=True)) == [row[:4] for row in rows[9:]]  # fmt: skip
+    assert (plain.ids, plain.first_seen) == ([], [])
+    tail = store.observations.tail("m", after="2025-01-18", before=2)
+    assert tail.periods == [row[0] for row in rows[16:]]
+    assert tail.snapshot_ids == [row[3] for row in rows[16:]]
+    assert len(store.observations.values("nothing")) == 0
+
+
+@pytest.mark.parametrize(
+    "value", [None, 0.0, -0.0, 1 / 3, 1e308, 5e-324, -2.5, float("nan"), float("inf"), 3, True]
+)
+@pytest.mark.parametrize("text", ["", 'a "quoted" \\ line\n', "é \u2013 ✓ 😀 \x00\x1f"])
+def test_a_historical_payload_is_json_dumps_byte_for_byte(value, text):
+    for period in (None, "2025-01-01", text):
+        told = {"condition": text, "value": value, "period": period, "historical": True}
+        assert _payload_json(told) == json.dumps(told)
+    for other in ({"condition": text, "value": value, "period": None, "historical": False},
+                  {"value": value, "condition": text, "period": None, "historical": True},
+                  {"condition": text}):  # fmt: skip
+        assert _payload_json(other) == json.dumps(other)

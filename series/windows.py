@@ -6,7 +6,7 @@ it never stretches over a gap. Used by threshold rules (`window = "7d"`, `for`,
 import math
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -85,6 +85,20 @@ def _whole(values: list[float]) -> bool:
     return all(value.is_integer() for value in values) and not any(
         value == 0 and math.copysign(1.0, value) < 0 for value in values
     )
+
+
+def consecutive_days(periods: Sequence[str]) -> bool:
+    """Whether `periods` are days in canonical form ('2024-06-03'), each the day after the
+    one before: then no calendar window has a gap, and a window of N days is the N periods
+    ending there (`rolling`, its sums exact, instead of a date and a slice per day)."""
+    if not periods:
+        return True
+    try:
+        start = date.fromisoformat(periods[0]).toordinal()
+    except ValueError:
+        return False
+    days = range(start, start + len(periods))
+    return [date.fromordinal(day).isoformat() for day in days] == list(periods)
 
 
 def calendar_rolling(

@@ -151,6 +151,16 @@ class Threshold(ReplayedRule, kind="threshold"):
     def _drawn(self) -> Drawing:
         return self.drawing()
 
+    @cached_property
+    def _levels_said(self) -> tuple[str, str]:
+        """The levels in words, formatted once (a first look tells 600 transitions)."""
+        return number(self.level), number(self.resolve_level)
+
+    @cached_property
+    def _measured(self) -> dict[str, str]:
+        """The measure in words per grain of series ('7-day mean'), formatted once each."""
+        return {}
+
     def judge(self, metric: str, series: Values, start: int, view: View) -> Judged:
         if self.window.calendar:
             return self._judge_days(metric, series, start)
@@ -243,21 +253,25 @@ class _Told:
     clear: bool
 
     def words(self) -> str:  # '7-day mean' on a daily series, '7-month mean' on a monthly one
-        return self.rule._drawn.measured(_grain(self.series.periods[self.at]))
+        grain = _grain(self.series.periods[self.at])
+        said = self.rule._measured
+        if grain not in said:
+            said[grain] = self.rule._drawn.measured(grain)
+        return said[grain]
 
     def says(self) -> str:
         rule, value = self.rule, self.value
-        level, resolve = rule.level, rule.resolve_level
+        level, resolve = rule._levels_said
         fire_words = COMPARISONS[rule.comparison][0]
         clear_words = COMPARISONS[rule.resolve_comparison][0]
         measured = f"{self.words()} {number(value)} is"
         if self.fire:
-            return f"{measured} {fire_words} {number(level)}"
+            return f"{measured} {fire_words} {level}"
         if self.clear:
-            return f"{measured} {clear_words} {number(resolve)}"
-        if resolve == level:
-            return f"{measured} not {fire_words} {number(level)}"
-        return f"{measured} not {clear_words} {number(resolve)}"
+            return f"{measured} {clear_words} {resolve}"
+        if rule.resolve_level == rule.level:
+            return f"{measured} not {fire_words} {level}"
+        return f"{measured} not {clear_words} {resolve}"
 
     def facts(self) -> dict:
         series, at, before = self.series, self.at, self.before

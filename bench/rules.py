@@ -235,7 +235,8 @@ def main() -> None:
     if args.quick:
         args.metrics, args.repeat, args.derived = 100, 1, 10
         args.repeat = 2 if args.against else 1
-    pristine = obsdb.cached(harness.WORK, "rules", metrics=args.metrics, years=20, revised=0)
+    pristine = obsdb.cached(harness.WORK, "rules", metrics=args.metrics, years=20, revised=0,
+                            code=args.against)  # in a schema both codes open  # fmt: skip
     if args.against:
         compare(args, pristine)
         return

@@ -222,3 +222,28 @@ def test_a_historical_payload_is_json_dumps_byte_for_byte(value, text):
                   {"value": value, "condition": text, "period": None, "historical": True},
                   {"condition": text}):  # fmt: skip
         assert _payload_json(other) == json.dumps(other)
+
+
+def test_derived_inputs_written_as_pairs_are_kept_by_the_migration_to_lists(tmp_path):
+    """Migration 9 folds `derived_inputs` (a row per value and input) into one row per
+    value; the pairs read the same through the view of that name, provenance too."""
+    path = tmp_path / "old.db"
+    db = connect(path)  # a version-8 file with derived values and their inputs
+    migrate(db, upto=8)
+    insert = """INSERT INTO observations (id, metric, period, value, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?)"""
+    for i in range(1, 4):
+        db.execute(insert, [i, "m", f"2024-06-0{i}", 10.0 * i, JAN, JAN])
+    db.execute(insert, [10, "d", "2024-06-03", 60.0, FEB, FEB])
+    db.execute(insert, [11, "d", "2024-06-02", 30.0, FEB, FEB])
+    pairs = [(10, 3), (10, 1), (10, 2), (11, 2), (11, 1)]
+    db.conn.executemany("INSERT INTO derived_inputs VALUES (?, ?)", pairs)
+    db.conn.commit()
+    db.close()
+    with Store(path) as store:
+        assert schema_version(store.db) >= 9
+        found = store.db.execute("SELECT * FROM derived_inputs ORDER BY 1, 2").fetchall()
+        assert found == sorted(pairs)
+        assert [p.period for p in store.derived.inputs(10)] == ["2024-06-01", "2024-06-02",
+                                                              "2024-06-03"]  # fmt: skip
+        assert "derived_inputs" not in store.db.table_names()  # a view now

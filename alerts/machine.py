@@ -9,6 +9,7 @@ many calendar days longer and then resolves, unless the fire condition comes bac
 Calendar streaks never stretch over a gap: a missing day starts them again. A period is a
 whole span of days: a streak from 5 to 7 June has held 3 days once 7 June is judged."""
 
+import operator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -97,8 +98,9 @@ def advance_all(state: AlertState, judged: Judged, rule: StatefulRule, at: str) 
     n = len(judged)
     fire, missing = judged.fire, judged.missing
     # where a period may matter: while not firing, and while firing (no lift pending)
-    wakes = [f or m for f, m in zip(fire, missing, strict=True)]
-    wakes_firing = [m or (c and not f) for f, c, m in zip(fire, judged.clear, missing, strict=True)]
+    # (in C: for flags that are bools, `c > f` is `c and not f`, `|` is `or`)
+    wakes = list(map(operator.or_, fire, missing))
+    wakes_firing = list(map(operator.or_, missing, map(operator.gt, judged.clear, fire)))
     i = 0
     while i < n:
         ended = _ENDED

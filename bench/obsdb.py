@@ -166,8 +166,11 @@ def _latest(code: Path) -> int:
     """The newest schema version the storage of checkout `code` knows."""
     command = [sys.executable, "-c", "from storage.migrations import LATEST; print(LATEST)"]
     env = {**os.environ, "PYTHONPATH": str(code.resolve())}
-    return int(subprocess.run(command, env=env, capture_output=True, text=True,
-                              check=True).stdout)  # fmt: skip
+    return int(
+        subprocess.run(
+            command, env=env, capture_output=True, text=True, check=True, cwd=code
+        ).stdout
+    )  # fmt: skip  (cwd: `-c` puts it first on the path)
 
 
 if __name__ == "__main__":

@@ -316,8 +316,10 @@ def _arithmetic(
         except ZeroDivisionError:
             continue
         # an infinite or nan result is kept: derive() leaves it out, with a note
-        seen = min(filter(None, (a.seen, b.seen)), default="")
-        found[period] = Value(result, a.flags | b.flags, a.inputs + b.inputs, seen)
+        # the earlier of the dates given (`min(filter(None, ...), default="")`, inline)
+        seen = min(a.seen, b.seen) if a.seen and b.seen else a.seen or b.seen or ""
+        flags = a.flags | b.flags if b.flags else a.flags
+        found[period] = Value(result, flags, a.inputs + b.inputs, seen)
     return found
 
 

@@ -4,14 +4,16 @@ revision — and, for each vintage, the input observations it was computed from.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from core import clock
 from storage.observations import Point, decode_flags, encode_flags, grouped_since
 from storage.repository import Repository
 
 
-@dataclass(frozen=True)
-class DerivedValue:
+class DerivedValue(NamedTuple):
+    """A computed value to store (a tuple: a first derivation makes 730,000 of them)."""
+
     period: str
     value: float
     flags: tuple[str, ...]

@@ -13,7 +13,7 @@ from alerts.machine import advance, advance_all
 from alerts.rule import Judged
 from alerts.rules.threshold import Threshold
 from series.drawing import AGGREGATES
-from series.expression import Series, Value, _rolling, _window
+from series.expression import Series, Value, _rolling, _window, compute, parse
 from series.windows import Span, consecutive_days, rolling
 from storage import AlertState, Values
 
@@ -270,3 +270,25 @@ def test_consecutive_days_are_canonical_days_without_a_gap():
     assert not consecutive_days(["20240101", "20240102"])
     assert not consecutive_days(["2024-01", "2024-02"])
     assert not consecutive_days(["2024-01-01", "2024-01-02T00"])
+
+
+def test_an_arithmetic_value_keeps_the_flags_inputs_and_earliest_date_of_both_sides():
+    """`_arithmetic` (inline, per period) against the plain union, concatenation and
+    `min(filter(None, ...), default="")` of its two sides' values."""
+    rng = random.Random(3)
+    stored = {}
+    for name in ("a", "b"):
+        series = awkward_series(rng, 80)
+        stored[name] = Values(
+            name, series.periods, series.values, series.flags, series.snapshot_ids,
+            ids=[rng.randint(1, 10**6) for _ in series.periods],
+            first_seen=[rng.choice(["", "2024-03-01", "2024-02-01T06:00"]) for _ in series.periods],
+        )  # fmt: skip
+    sides = {name: compute(parse(f'"{name}"'), stored.__getitem__, lambda _: []) for name in stored}
+    found = compute(parse('"a" * "b"'), stored.__getitem__, lambda _: [])
+    assert list(found) == sorted(sides["a"].keys() & sides["b"].keys())
+    assert any(not v.seen for v in found.values()) and any(v.flags for v in found.values())
+    for period, value in found.items():
+        a, b = sides["a"][period], sides["b"][period]
+        assert value == Value(a.value * b.value, a.flags | b.flags, a.inputs + b.inputs,
+                              min(filter(None, (a.seen, b.seen)), default=""))  # fmt: skip

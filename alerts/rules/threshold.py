@@ -169,21 +169,17 @@ class Threshold(ReplayedRule, kind="threshold"):
         first = max(start, size - 1)
         values = cast(list[float], measured[first:])  # from `first` on, every window is full
         fires, clears = COMPARISONS[self.comparison][1], COMPARISONS[self.resolve_comparison][1]
+        fire = list(map(fires, values, repeat(self.level)))
+        clear = list(map(clears, values, repeat(self.resolve_level)))
 
         def step(i: int) -> Step:
             at = first + i
             previous = measured[at - 1] if at >= size else None
-            return self._step(series, at, values[i], previous, at - 1 if at else None)
+            return self._step(series, at, values[i], previous, at - 1 if at else None,
+                              fire[i], clear[i])  # fmt: skip
 
-        return Judged(
-            metric,
-            series.periods[first:],
-            values,
-            list(map(fires, values, repeat(self.level))),
-            list(map(clears, values, repeat(self.resolve_level))),
-            [False] * len(values),
-            step,
-        )
+        return Judged(metric, series.periods[first:], values, fire, clear,
+                      [False] * len(values), step)  # fmt: skip
 
     def _judge_days(self, metric: str, series: Values, start: int) -> Judged:
         """Every calendar day from the start's on: a day whose window misses a day is
@@ -202,6 +198,8 @@ class Threshold(ReplayedRule, kind="threshold"):
         values = [None if i is None else day[1] for day, i in zip(days, at, strict=True)]
         missing = [i is None for i in at]
         fires, clears = COMPARISONS[self.comparison][1], COMPARISONS[self.resolve_comparison][1]
+        fire = [value is not None and fires(value, self.level) for value in values]
+        clear = [value is not None and clears(value, self.resolve_level) for value in values]
 
         def step(i: int) -> Step:
             period, value, gaps = days[i]
@@ -215,24 +213,17 @@ class Threshold(ReplayedRule, kind="threshold"):
                 )  # fmt: skip
             before = at[i - 1] if i > 0 else None
             previous = values[i - 1] if before is not None else None
-            return self._step(series, index, value, previous, before)
+            return self._step(series, index, value, previous, before, fire[i], clear[i])
 
-        return Judged(
-            metric,
-            [period for period, _, _ in days],
-            values,
-            [value is not None and fires(value, self.level) for value in values],
-            [value is not None and clears(value, self.resolve_level) for value in values],
-            missing,
-            step,
-        )
+        return Judged(metric, [period for period, _, _ in days], values, fire, clear, missing,
+                      step)  # fmt: skip
 
     def _step(
-        self, series: Values, at: int, value: float, previous: float | None, before: int | None
-    ) -> Step:
-        """The Step of the period at index `at`, compared on `value`."""
-        fire = COMPARISONS[self.comparison][1](value, self.level)
-        clear = COMPARISONS[self.resolve_comparison][1](value, self.resolve_level)
+        self, series: Values, at: int, value: float, previous: float | None, before: int | None,
+        fire: bool, clear: bool,
+    ) -> Step:  # fmt: skip
+        """The Step of the period at index `at`, compared on `value` (as judged: `fire`,
+        `clear`)."""
         told = _Told(self, series, at, value, previous, before, fire, clear)
         return Step(series.metric, series.periods[at], fire, clear, value, told.says, told.facts,
                     series.snapshot_ids[at])  # fmt: skip

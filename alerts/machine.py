@@ -9,6 +9,7 @@ many calendar days longer and then resolves, unless the fire condition comes bac
 Calendar streaks never stretch over a gap: a missing day starts them again. A period is a
 whole span of days: a streak from 5 to 7 June has held 3 days once 7 June is judged."""
 
+import operator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -97,11 +98,19 @@ def advance_all(state: AlertState, judged: Judged, rule: StatefulRule, at: str) 
     n = len(judged)
     fire, missing = judged.fire, judged.missing
     # where a period may matter: while not firing, and while firing (no lift pending)
-    wakes = [f or m for f, m in zip(fire, missing, strict=True)]
-    wakes_firing = [m or (c and not f) for f, c, m in zip(fire, judged.clear, missing, strict=True)]
+    # (in C: for flags that are bools, `c > f` is `c and not f`, `|` is `or`)
+    wakes = list(map(operator.or_, fire, missing))
+    wakes_firing = list(map(operator.or_, missing, map(operator.gt, judged.clear, fire)))
+    # For a rule that fires and resolves on one period and lifts nothing, a period that
+    # wakes the machine (not missing, not the last period judged again) moves it: fire
+    # while not firing, resolve while firing. `advance` would start a streak of one and
+    # end it at once; the state it leaves is this one.
+    at_once = _at_once(rule)
+    periods = judged.periods
     i = 0
     while i < n:
         ended = _ENDED
+        woken = True  # found by a wake list: the period may move the state
         if state.state != "firing":
             nxt = _next(wakes, i, n)
         elif "lift" not in memory:
@@ -109,17 +118,36 @@ def advance_all(state: AlertState, judged: Judged, rule: StatefulRule, at: str) 
         elif fire[i] and not missing[i]:
             nxt, ended = i + 1, _ENDED_BY_FIRE  # the fire condition is back: no lift
         else:
-            nxt = i  # a lift pending: any period without the fire condition may lift it
+            nxt, woken = (
+                i,
+                False,
+            )  # a lift pending: any period without the fire condition may lift it
         if nxt > i:
             if memory:
                 for name in ended:
                     memory.pop(name, None)
-            state.value, state.period = judged.values[nxt - 1], judged.periods[nxt - 1]
+            state.value, state.period = judged.values[nxt - 1], periods[nxt - 1]
             i = nxt
             continue
-        found += advance(state, judged.step(i), rule, at)
+        if at_once and woken and not missing[i] and periods[i] != state.period:
+            step = judged.step(i)
+            state.value, state.period = step.value, step.period
+            if memory:
+                for name in _ENDED_BY_FIRE:
+                    memory.pop(name, None)
+            kind = "resolved" if state.state == "firing" else "firing"
+            found.append(_move(state, kind, step, at, step.words()))
+        else:
+            found += advance(state, judged.step(i), rule, at)
         i += 1
     return found
+
+
+def _at_once(rule: StatefulRule) -> bool:
+    """Whether the rule fires on the first period its condition holds and resolves on the
+    first its resolve condition holds, with nothing to lift later."""
+    return (rule.lift_after is None and not rule.for_.calendar and rule.for_.periods <= 1
+            and not rule.resolve_for.calendar and rule.resolve_for.periods <= 1)  # fmt: skip
 
 
 _ENDED: tuple[str, ...] = ("missing", "fire", "clear")  # what a quiet period ends

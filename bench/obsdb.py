@@ -11,8 +11,11 @@ of the periods also has an earlier vintage (first seen the day after the period,
 """
 
 import argparse
+import json
 import math
+import os
 import random
+import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -109,14 +112,27 @@ def generate(path: Path, *, metrics: int, years: int, revised: float) -> dict:
     }
 
 
-def cached(directory: Path, name: str, *, metrics: int, years: int, revised: float) -> Path:
-    """A generated database, reused while its parameters and the schema are the same."""
-    path = directory / f"{name}-{metrics}x{years}y-r{revised:g}-schema{LATEST}.db"
+def cached(
+    directory: Path, name: str, *, metrics: int, years: int, revised: float,
+    code: Path | None = None,
+) -> Path:  # fmt: skip
+    """A generated database, reused while its parameters and the schema are the same.
+    `code`: written by another checkout's storage, in its schema (an A/B against an
+    older checkout: a newer code migrates the copy it opens, an older one could not)."""
+    schema = LATEST if code is None else _latest(code)
+    path = directory / f"{name}-{metrics}x{years}y-r{revised:g}-schema{schema}.db"
     marker = Path(f"{path}.done")
     if path.exists() and marker.exists():
         return path
     print(f"generating {path.name} (about a minute per million rows)...", flush=True)
-    info = generate(path, metrics=metrics, years=years, revised=revised)
+    if code is None or schema == LATEST:
+        info = generate(path, metrics=metrics, years=years, revised=revised)
+    else:
+        command = [sys.executable, __file__, str(path), "--metrics", str(metrics), "--years",
+                   str(years), "--revised", str(revised), "--json"]  # fmt: skip
+        env = {**os.environ, "PYTHONPATH": str(code.resolve())}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        info = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"  {info['observations']:,} observations in {info['seconds']:.0f} s", flush=True)
     marker.write_text(str(info["observations"]))
     return path
@@ -140,8 +156,21 @@ def main() -> None:
     parser.add_argument("--metrics", type=int, default=1000)
     parser.add_argument("--years", type=int, default=20)
     parser.add_argument("--revised", type=float, default=0.0)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(generate(args.path, metrics=args.metrics, years=args.years, revised=args.revised))
+    info = generate(args.path, metrics=args.metrics, years=args.years, revised=args.revised)
+    print(json.dumps(info) if args.json else info)
+
+
+def _latest(code: Path) -> int:
+    """The newest schema version the storage of checkout `code` knows."""
+    command = [sys.executable, "-c", "from storage.migrations import LATEST; print(LATEST)"]
+    env = {**os.environ, "PYTHONPATH": str(code.resolve())}
+    return int(
+        subprocess.run(
+            command, env=env, capture_output=True, text=True, check=True, cwd=code
+        ).stdout
+    )  # fmt: skip  (cwd: `-c` puts it first on the path)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def one_repetition(pristine: Path, work: Path, metrics: int, derived: int, days:
     config = load_config(metrics, derived, work)
     rules, derived_metrics = dict(config.rules), dict(config.metrics)
     last = date.fromisoformat(obsdb.days(20)[-1].isoformat())
-    result: dict = {"incremental_s": [], "upsert_s": [], "events": []}
+    result: dict = {"incremental_s": [], "incremental_cpu_s": [], "upsert_s": [], "events": []}
     with Store(database) as store:
         now = datetime(last.year, last.month, last.day, 12, tzinfo=UTC) + timedelta(days=1)
         started, cpu = time.perf_counter(), time.process_time()
@@ -127,17 +127,19 @@ def one_repetition(pristine: Path, work: Path, metrics: int, derived: int, days:
         result["historical_events"] = store.alerts.count_events(historical=True)
         result["derived_values"] = derived_values
         result["results"] = results_digest(store)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         derive(store, derived_metrics)
         evaluate(store, rules, now=now)
         result["unchanged_s"] = time.perf_counter() - started
+        result["unchanged_cpu_s"] = time.process_time() - cpu
         for offset in range(1, days + 1):
             day = last + timedelta(days=offset)
             result["upsert_s"].append(next_day(store, metrics, day))
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             derive(store, derived_metrics)
             events = evaluate(store, rules, now=now + timedelta(days=offset))
             result["incremental_s"].append(time.perf_counter() - started)
+            result["incremental_cpu_s"].append(time.process_time() - cpu)
             result["events"].append(len(events))
     database.unlink()
     for suffix in ("-wal", "-shm"):
@@ -197,7 +199,8 @@ def compare(args: argparse.Namespace, pristine: Path) -> None:
             )
     keys = ["full_s", "full_cpu_s", "derive_full_s", "derive_full_cpu_s", "evaluate_full_s",
             "evaluate_full_cpu_s", "historical_events", "derived_values", "unchanged_s",
-            "incremental_s", "peak_rss_mb", "results"]  # fmt: skip
+            "unchanged_cpu_s", "incremental_s", "incremental_cpu_s", "peak_rss_mb",
+            "results"]  # fmt: skip
     rows = []
     for key in keys:
         this, other = (_median(runs[name], key) for name in ("this", "against"))
@@ -235,7 +238,8 @@ def main() -> None:
     if args.quick:
         args.metrics, args.repeat, args.derived = 100, 1, 10
         args.repeat = 2 if args.against else 1
-    pristine = obsdb.cached(harness.WORK, "rules", metrics=args.metrics, years=20, revised=0)
+    pristine = obsdb.cached(harness.WORK, "rules", metrics=args.metrics, years=20, revised=0,
+                            code=args.against)  # in a schema both codes open  # fmt: skip
     if args.against:
         compare(args, pristine)
         return
@@ -271,7 +275,9 @@ def main() -> None:
         "evaluate_full_s": harness.median([run["evaluate_full_s"] for run in runs]),
         "evaluate_full_cpu_s": harness.median([run["evaluate_full_cpu_s"] for run in runs]),
         "incremental_s": harness.median([s for run in runs for s in run["incremental_s"]]),
+        "incremental_cpu_s": harness.median([s for run in runs for s in run["incremental_cpu_s"]]),
         "unchanged_s": harness.median([run["unchanged_s"] for run in runs]),
+        "unchanged_cpu_s": harness.median([run["unchanged_cpu_s"] for run in runs]),
         "upsert_one_day_s": harness.median([s for run in runs for s in run["upsert_s"]]),
         "peak_rss_mb": harness.self_peak_rss_mb(),
         "results": runs[0]["results"],

@@ -222,13 +222,17 @@ def _derive_one(
     series = _finite(metric, series)
     inputs_unit = _stored_unit(store, metric, names)
     values = (
-        DerivedValue(period, value.value, tuple(sorted(value.flags)), value.inputs)
+        DerivedValue(period, value.value, _sorted(value.flags), value.inputs)
         for period, value in series.items()
         if since is None or period >= since
     )
     result = store.derived.write(metric.name, values, unit=metric.unit or inputs_unit, since=since)
     store.catalog.describe_metrics([_entry(metric, inputs_unit)])
     return result
+
+
+def _sorted(flags: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(flags)) if flags else ()  # most values carry none
 
 
 def _finite(metric: DerivedMetric, series: Series) -> Series:

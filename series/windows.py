@@ -4,11 +4,13 @@ it never stretches over a gap. Used by threshold rules (`window = "7d"`, `for`,
 `resolve_for`, `lift_after`) and derived metrics (`rolling("m", "7d", mean)`)."""
 
 import math
+import operator
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import accumulate, repeat
 
 from core.periods import Period
 from series.drawing import AGGREGATES
@@ -65,14 +67,11 @@ def rolling(values: list[float], size: int, aggregate: str) -> list[float | None
     that sum rounded once (fmean divides it by the count)."""
     head: list[float | None] = [None] * min(size - 1, len(values))
     if aggregate in ("sum", "mean") and _whole(values):
-        whole = [int(value) for value in values]
-        total, found = sum(whole[: size - 1]), []
-        for i in range(size - 1, len(whole)):
-            total += whole[i]
-            found.append(float(total))
-            total -= whole[i - size + 1]
+        # the sum ending at i is prefix[i + 1] - prefix[i + 1 - size], every step in C
+        prefix = list(accumulate(map(int, values), initial=0))
+        found = list(map(float, map(operator.sub, prefix[size:], prefix[: len(prefix) - size])))
         if aggregate == "mean":
-            found = [value / size for value in found]
+            found = list(map(operator.truediv, found, repeat(float(size))))
         return head + found
     if aggregate == "last" or (size == 1 and aggregate in ("min", "max")):
         return head + list(values[size - 1 :])
@@ -82,9 +81,27 @@ def rolling(values: list[float], size: int, aggregate: str) -> list[float | None
 
 def _whole(values: list[float]) -> bool:
     """Every value a whole number, none of them -0.0 (whose sign fsum keeps)."""
-    return all(value.is_integer() for value in values) and not any(
-        value == 0 and math.copysign(1.0, value) < 0 for value in values
+    try:  # every value a float (as stored): tested in C
+        whole = all(map(float.is_integer, values))
+    except TypeError:  # not all floats: each asked alike
+        whole = all(value.is_integer() for value in values)
+    return whole and not (
+        0 in values and any(value == 0 and math.copysign(1.0, value) < 0 for value in values)
     )
+
+
+def consecutive_days(periods: Sequence[str]) -> bool:
+    """Whether `periods` are days in canonical form ('2024-06-03'), each the day after the
+    one before: then no calendar window has a gap, and a window of N days is the N periods
+    ending there (`rolling`, its sums exact, instead of a date and a slice per day)."""
+    if not periods:
+        return True
+    try:
+        start = date.fromisoformat(periods[0]).toordinal()
+    except ValueError:
+        return False
+    days = range(start, start + len(periods))
+    return [date.fromordinal(day).isoformat() for day in days] == list(periods)
 
 
 def calendar_rolling(

@@ -4,14 +4,16 @@ revision — and, for each vintage, the input observations it was computed from.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from core import clock
 from storage.observations import Point, decode_flags, encode_flags, grouped_since
 from storage.repository import Repository
 
 
-@dataclass(frozen=True)
-class DerivedValue:
+class DerivedValue(NamedTuple):
+    """A computed value to store (a tuple: a first derivation makes 730,000 of them)."""
+
     period: str
     value: float
     flags: tuple[str, ...]
@@ -77,7 +79,8 @@ class Derived(Repository):
                     superseded.append((at, row[0]))
                 inserts.append((next_id, metric, item.period, item.value, unit, flags, at, at,
                                 row[0] if row else None))  # fmt: skip
-                inputs += [(next_id, input_id) for input_id in item.inputs]
+                if item.inputs:
+                    inputs.append((next_id, _id_list(item.inputs)))
                 next_id += 1
             conn.executemany("UPDATE observations SET superseded_at = ? WHERE id = ?", superseded)
             conn.executemany(
@@ -87,13 +90,13 @@ class Derived(Repository):
                 inserts,
             )
             conn.executemany(
-                "INSERT OR IGNORE INTO derived_inputs (observation_id, input_id) VALUES (?, ?)",
-                inputs,
+                "INSERT INTO derived_input_lists (observation_id, inputs) VALUES (?, ?)", inputs
             )
         return len(inserts) - len(superseded), len(superseded)
 
     def inputs(self, observation_id: int) -> list[Point]:
-        """The input observations a derived value was computed from (its provenance)."""
+        """The input observations a derived value was computed from (its provenance);
+        `derived_inputs` is a view of `derived_input_lists`, one pair per input."""
         rows = self.db.execute(
             """SELECT o.id, o.metric, o.period, o.value, o.unit, o.flags, o.snapshot_id,
                       o.first_seen, o.last_seen, o.superseded_at
@@ -102,3 +105,9 @@ class Derived(Repository):
             [observation_id],
         )
         return [Point(r[0], r[1], r[2], r[3], r[4], decode_flags(r[5]), *r[6:]) for r in rows]
+
+
+def _id_list(ids: tuple[int, ...]) -> str:
+    """Input ids as stored: a JSON array, ascending, each once (a sum of a series with
+    itself names it twice; the pairs it stood for were a set)."""
+    return str(sorted(set(ids)))  # a list of ints reads as JSON ('[3, 7]'), 1.4x faster

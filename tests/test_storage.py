@@ -2,11 +2,13 @@
 
 import dataclasses
 import inspect
+import json
 import sqlite3
 
 import pytest
 
 from storage import NewsItem, Observation, StorageError, Store
+from storage.alerts import _payload_json
 from storage.database import connect
 from storage.migrations import LATEST, migrate, schema_version
 from storage.observations import Change
@@ -205,3 +207,70 @@ def test_hand_written_initialisers_keep_to_the_dataclass_fields(cls):
     assert made == dataclasses.replace(made) and hash(made) == hash(dataclasses.replace(made))
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.value = 3.0
+
+
+def test_values_as_columns_are_the_rows_read_one_by_one(store):
+    """`Observations.values` and `tail` turn rows into columns by index: the same values,
+    flags, snapshot ids and provenance as the rows, in period order, revisions left out."""
+    snapshot = store.snapshots.record(source="s", url="http://x/a", http_status=200, body=b"x")
+    upsert = store.observations.upsert
+    upsert([Observation("m", f"2025-01-{d:02d}", d / 3, "u", ("estimated",) * (d % 3 == 0))
+            for d in range(20, 0, -1)], snapshot_id=snapshot.id, at=JAN)  # fmt: skip
+    upsert([Observation("m", "2025-01-05", -0.0), Observation("m", "2025-01-07", 1e308)],
+           snapshot_id=None, at=FEB)  # fmt: skip
+    upsert([Observation("other", "2025-01-01", 5.0)], snapshot_id=None, at=FEB)
+    rows = store.db.conn.execute(
+        """SELECT period, value, flags, snapshot_id, id, first_seen FROM observations
+           WHERE metric = 'm' AND superseded_at IS NULL ORDER BY period"""
+    ).fetchall()
+    read = store.observations.values("m", provenance=True)
+    assert list(zip(read.periods, read.values, read.flags, read.snapshot_ids, read.ids,
+                    read.first_seen, strict=True)) == rows  # fmt: skip
+    assert [repr(v) for v in read.values] == [repr(row[1]) for row in rows]  # -0.0 kept
+    plain = store.observations.values("m", since="2025-01-10")
+    assert list(zip(plain.periods, plain.values, plain.flags, plain.snapshot_ids,
+                    strict=True)) == [row[:4] for row in rows[9:]]  # fmt: skip
+    assert (plain.ids, plain.first_seen) == ([], [])
+    tail = store.observations.tail("m", after="2025-01-18", before=2)
+    assert tail.periods == [row[0] for row in rows[16:]]
+    assert tail.snapshot_ids == [row[3] for row in rows[16:]]
+    assert len(store.observations.values("nothing")) == 0
+
+
+@pytest.mark.parametrize(
+    "value", [None, 0.0, -0.0, 1 / 3, 1e308, 5e-324, -2.5, float("nan"), float("inf"), 3, True]
+)
+@pytest.mark.parametrize("text", ["", 'a "quoted" \\ line\n', "é \u2013 ✓ 😀 \x00\x1f"])
+def test_a_historical_payload_is_json_dumps_byte_for_byte(value, text):
+    for period in (None, "2025-01-01", text):
+        told = {"condition": text, "value": value, "period": period, "historical": True}
+        assert _payload_json(told) == json.dumps(told)
+    for other in ({"condition": text, "value": value, "period": None, "historical": False},
+                  {"value": value, "condition": text, "period": None, "historical": True},
+                  {"condition": text}):  # fmt: skip
+        assert _payload_json(other) == json.dumps(other)
+
+
+def test_derived_inputs_written_as_pairs_are_kept_by_the_migration_to_lists(tmp_path):
+    """Migration 9 folds `derived_inputs` (a row per value and input) into one row per
+    value; the pairs read the same through the view of that name, provenance too."""
+    path = tmp_path / "old.db"
+    db = connect(path)  # a version-8 file with derived values and their inputs
+    migrate(db, upto=8)
+    insert = """INSERT INTO observations (id, metric, period, value, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?, ?)"""
+    for i in range(1, 4):
+        db.execute(insert, [i, "m", f"2024-06-0{i}", 10.0 * i, JAN, JAN])
+    db.execute(insert, [10, "d", "2024-06-03", 60.0, FEB, FEB])
+    db.execute(insert, [11, "d", "2024-06-02", 30.0, FEB, FEB])
+    pairs = [(10, 3), (10, 1), (10, 2), (11, 2), (11, 1)]
+    db.conn.executemany("INSERT INTO derived_inputs VALUES (?, ?)", pairs)
+    db.conn.commit()
+    db.close()
+    with Store(path) as store:
+        assert schema_version(store.db) >= 9
+        found = store.db.execute("SELECT * FROM derived_inputs ORDER BY 1, 2").fetchall()
+        assert found == sorted(pairs)
+        assert [p.period for p in store.derived.inputs(10)] == ["2024-06-01", "2024-06-02",
+                                                              "2024-06-03"]  # fmt: skip
+        assert "derived_inputs" not in store.db.table_names()  # a view now

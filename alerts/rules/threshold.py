@@ -151,6 +151,16 @@ class Threshold(ReplayedRule, kind="threshold"):
     def _drawn(self) -> Drawing:
         return self.drawing()
 
+    @cached_property
+    def _levels_said(self) -> tuple[str, str]:
+        """The levels in words, formatted once (a first look tells 600 transitions)."""
+        return number(self.level), number(self.resolve_level)
+
+    @cached_property
+    def _measured(self) -> dict[str, str]:
+        """The measure in words per grain of series ('7-day mean'), formatted once each."""
+        return {}
+
     def judge(self, metric: str, series: Values, start: int, view: View) -> Judged:
         if self.window.calendar:
             return self._judge_days(metric, series, start)
@@ -159,21 +169,17 @@ class Threshold(ReplayedRule, kind="threshold"):
         first = max(start, size - 1)
         values = cast(list[float], measured[first:])  # from `first` on, every window is full
         fires, clears = COMPARISONS[self.comparison][1], COMPARISONS[self.resolve_comparison][1]
+        fire = list(map(fires, values, repeat(self.level)))
+        clear = list(map(clears, values, repeat(self.resolve_level)))
 
         def step(i: int) -> Step:
             at = first + i
             previous = measured[at - 1] if at >= size else None
-            return self._step(series, at, values[i], previous, at - 1 if at else None)
+            return self._step(series, at, values[i], previous, at - 1 if at else None,
+                              fire[i], clear[i])  # fmt: skip
 
-        return Judged(
-            metric,
-            series.periods[first:],
-            values,
-            list(map(fires, values, repeat(self.level))),
-            list(map(clears, values, repeat(self.resolve_level))),
-            [False] * len(values),
-            step,
-        )
+        return Judged(metric, series.periods[first:], values, fire, clear,
+                      [False] * len(values), step)  # fmt: skip
 
     def _judge_days(self, metric: str, series: Values, start: int) -> Judged:
         """Every calendar day from the start's on: a day whose window misses a day is
@@ -192,6 +198,8 @@ class Threshold(ReplayedRule, kind="threshold"):
         values = [None if i is None else day[1] for day, i in zip(days, at, strict=True)]
         missing = [i is None for i in at]
         fires, clears = COMPARISONS[self.comparison][1], COMPARISONS[self.resolve_comparison][1]
+        fire = [value is not None and fires(value, self.level) for value in values]
+        clear = [value is not None and clears(value, self.resolve_level) for value in values]
 
         def step(i: int) -> Step:
             period, value, gaps = days[i]
@@ -205,24 +213,17 @@ class Threshold(ReplayedRule, kind="threshold"):
                 )  # fmt: skip
             before = at[i - 1] if i > 0 else None
             previous = values[i - 1] if before is not None else None
-            return self._step(series, index, value, previous, before)
+            return self._step(series, index, value, previous, before, fire[i], clear[i])
 
-        return Judged(
-            metric,
-            [period for period, _, _ in days],
-            values,
-            [value is not None and fires(value, self.level) for value in values],
-            [value is not None and clears(value, self.resolve_level) for value in values],
-            missing,
-            step,
-        )
+        return Judged(metric, [period for period, _, _ in days], values, fire, clear, missing,
+                      step)  # fmt: skip
 
     def _step(
-        self, series: Values, at: int, value: float, previous: float | None, before: int | None
-    ) -> Step:
-        """The Step of the period at index `at`, compared on `value`."""
-        fire = COMPARISONS[self.comparison][1](value, self.level)
-        clear = COMPARISONS[self.resolve_comparison][1](value, self.resolve_level)
+        self, series: Values, at: int, value: float, previous: float | None, before: int | None,
+        fire: bool, clear: bool,
+    ) -> Step:  # fmt: skip
+        """The Step of the period at index `at`, compared on `value` (as judged: `fire`,
+        `clear`)."""
         told = _Told(self, series, at, value, previous, before, fire, clear)
         return Step(series.metric, series.periods[at], fire, clear, value, told.says, told.facts,
                     series.snapshot_ids[at])  # fmt: skip
@@ -243,21 +244,25 @@ class _Told:
     clear: bool
 
     def words(self) -> str:  # '7-day mean' on a daily series, '7-month mean' on a monthly one
-        return self.rule._drawn.measured(_grain(self.series.periods[self.at]))
+        grain = _grain(self.series.periods[self.at])
+        said = self.rule._measured
+        if grain not in said:
+            said[grain] = self.rule._drawn.measured(grain)
+        return said[grain]
 
     def says(self) -> str:
         rule, value = self.rule, self.value
-        level, resolve = rule.level, rule.resolve_level
+        level, resolve = rule._levels_said
         fire_words = COMPARISONS[rule.comparison][0]
         clear_words = COMPARISONS[rule.resolve_comparison][0]
         measured = f"{self.words()} {number(value)} is"
         if self.fire:
-            return f"{measured} {fire_words} {number(level)}"
+            return f"{measured} {fire_words} {level}"
         if self.clear:
-            return f"{measured} {clear_words} {number(resolve)}"
-        if resolve == level:
-            return f"{measured} not {fire_words} {number(level)}"
-        return f"{measured} not {clear_words} {number(resolve)}"
+            return f"{measured} {clear_words} {resolve}"
+        if rule.resolve_level == rule.level:
+            return f"{measured} not {fire_words} {level}"
+        return f"{measured} not {clear_words} {resolve}"
 
     def facts(self) -> dict:
         series, at, before = self.series, self.at, self.before

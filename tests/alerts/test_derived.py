@@ -183,3 +183,28 @@ def test_a_metric_that_overflows_fails_alone_and_an_infinite_result_is_left_out(
         "derived metric 'b-infinite': 2 period(s) left out, the result is not a finite number "
         "(2024-06, 2024-07)"
     ]
+
+
+def test_a_windows_inputs_are_named_once_each_and_read_as_pairs(store):
+    """A derived value names its input vintages once each (a series added to itself
+    too), one row per value, read back as (value, input) pairs by `derived_inputs`."""
+    days = [f"2024-05-{d:02d}" for d in range(1, 6)]
+    store.observations.upsert([Observation("a.daily", d, 10 * i) for i, d in enumerate(days)],
+                              snapshot_id=None)  # fmt: skip
+    metrics = {**metric("twice", '"a.daily" + "a.daily"'),
+               **metric("week", 'rolling("twice", "3d", sum)')}  # fmt: skip
+    derive(store, metrics)
+    ids = {p.period: p.id for p in store.observations.series("twice")}
+    [week] = [p for p in store.observations.series("week") if p.period == "2024-05-05"]
+    assert week.value == 2 * (20 + 30 + 40)
+    assert [p.period for p in store.derived.inputs(week.id)] == days[2:]
+    pairs = store.db.conn.execute(
+        "SELECT input_id FROM derived_inputs WHERE observation_id = ? ORDER BY 1", [week.id]
+    ).fetchall()
+    assert pairs == [(ids[d],) for d in days[2:]]
+    [twice] = [p for p in store.observations.series("twice") if p.period == "2024-05-01"]
+    assert [(p.metric, p.period) for p in store.derived.inputs(twice.id)] == [
+        ("a.daily", "2024-05-01")
+    ]  # named twice in the expression, once here
+    rows = store.db.conn.execute("SELECT COUNT(*) FROM derived_input_lists").fetchone()[0]
+    assert rows == len(days) + len(days) - 2  # one a value: 5 sums, 3 full windows

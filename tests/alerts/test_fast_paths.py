@@ -13,8 +13,8 @@ from alerts.machine import advance, advance_all
 from alerts.rule import Judged
 from alerts.rules.threshold import Threshold
 from series.drawing import AGGREGATES
-from series.expression import Value, _rolling
-from series.windows import Span, rolling
+from series.expression import Series, Value, _rolling, _window, compute, parse
+from series.windows import Span, consecutive_days, rolling
 from storage import AlertState, Values
 
 START = date(2024, 1, 1)
@@ -216,3 +216,79 @@ def test_a_derived_calendar_window_names_the_days_counted_back():
             assert value.seen == min(m.seen for m in members)
             expected = AGGREGATES[aggregate]([m.value for m in members])
             assert repr(value.value) == repr(expected)
+
+
+def gapless_series(rng: random.Random, n: int, kind: str) -> Series:
+    """Every day from START: awkward values, some flags, inputs of 1-3 ids (a sum of
+    series names several), `seen` sometimes empty."""
+    values = numbers(rng, n, kind)
+    return {
+        (START + timedelta(days=k)).isoformat(): Value(
+            values[k],
+            rng.choice([frozenset(), frozenset(), frozenset({"estimated"})]),
+            tuple(rng.randint(1, 10**6) for _ in range(rng.randint(1, 3))),
+            rng.choice(["", (START + timedelta(days=k)).isoformat()]),
+        )
+        for k in range(n)
+    }
+
+
+@pytest.mark.parametrize("kind", ["whole", "fractions", "mixed", "zeros"])
+@pytest.mark.parametrize("aggregate", ["mean", "sum", "min", "max"])
+@pytest.mark.parametrize("window", [Span(days=1), Span(days=7), Span(periods=3), Span(days=30)])
+def test_a_derived_window_over_every_day_equals_each_window_built_plainly(kind, aggregate, window):
+    """`_rolling` over a series without gaps takes each window by index (`_windows`):
+    the same value bit for bit, flags, inputs in order and earliest `seen` as `_window`
+    over the periods counted back."""
+    rng = random.Random(f"{kind}{aggregate}{window}")
+    for n in (0, 1, 6, 7, 8, 60):
+        of = gapless_series(rng, n, kind)
+        periods, size = list(of), window.length
+        expected = {
+            periods[i]: _window(
+                of,
+                periods[i - size + 1 : i + 1],
+                AGGREGATES[aggregate]([of[p].value for p in periods[i - size + 1 : i + 1]]),
+            )
+            for i in range(size - 1, n)
+        }
+        found = _rolling(of, window, aggregate)
+        assert list(found) == list(expected)
+        for period, value in found.items():
+            assert repr(value.value) == repr(expected[period].value)
+            assert value[1:] == expected[period][1:]
+
+
+def test_consecutive_days_are_canonical_days_without_a_gap():
+    assert consecutive_days([])
+    assert consecutive_days(["2024-02-28", "2024-02-29", "2024-03-01"])
+    assert consecutive_days(["2023-12-31", "2024-01-01"])
+    assert not consecutive_days(["2024-02-28", "2024-03-01"])  # 29 February missing
+    assert not consecutive_days(["2024-01-01", "2024-01-01"])
+    assert not consecutive_days(["2024-01-02", "2024-01-01"])
+    assert not consecutive_days(["2024-01-01", "2024-W01-2"])  # fromisoformat would take it
+    assert not consecutive_days(["20240101", "20240102"])
+    assert not consecutive_days(["2024-01", "2024-02"])
+    assert not consecutive_days(["2024-01-01", "2024-01-02T00"])
+
+
+def test_an_arithmetic_value_keeps_the_flags_inputs_and_earliest_date_of_both_sides():
+    """`_arithmetic` (inline, per period) against the plain union, concatenation and
+    `min(filter(None, ...), default="")` of its two sides' values."""
+    rng = random.Random(3)
+    stored = {}
+    for name in ("a", "b"):
+        series = awkward_series(rng, 80)
+        stored[name] = Values(
+            name, series.periods, series.values, series.flags, series.snapshot_ids,
+            ids=[rng.randint(1, 10**6) for _ in series.periods],
+            first_seen=[rng.choice(["", "2024-03-01", "2024-02-01T06:00"]) for _ in series.periods],
+        )  # fmt: skip
+    sides = {name: compute(parse(f'"{name}"'), stored.__getitem__, lambda _: []) for name in stored}
+    found = compute(parse('"a" * "b"'), stored.__getitem__, lambda _: [])
+    assert list(found) == sorted(sides["a"].keys() & sides["b"].keys())
+    assert any(not v.seen for v in found.values()) and any(v.flags for v in found.values())
+    for period, value in found.items():
+        a, b = sides["a"][period], sides["b"][period]
+        assert value == Value(a.value * b.value, a.flags | b.flags, a.inputs + b.inputs,
+                              min(filter(None, (a.seen, b.seen)), default=""))  # fmt: skip

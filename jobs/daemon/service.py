@@ -33,6 +33,7 @@ from core.checked import host_port
 from core.status import RunStatus
 from jobs.config import Config
 from jobs.daemon.alerting import Alerting, never_raising
+from jobs.daemon.config import enabled
 from jobs.daemon.startup import DaemonError, lock, prepare_database
 from jobs.daemon.stopping import Shutdown
 from jobs.lifeline import alive
@@ -62,7 +63,7 @@ class Daemon:
         self.config = config
         self.listen = listen or config.settings.listen
         self.zone = config.settings.zone
-        self.sources = {name: s for name, s in config.sources.items() if s.enabled}
+        self.sources = enabled(config.sources)
         self.alerting = Alerting(config, log_format=log_format)
         self.runner = runner_for(config, timeout=CRAWL_TIMEOUT.total_seconds())
         self.scheduler = Scheduler(config, self.sources, self._crawl)

@@ -19,6 +19,7 @@ interrupted); the rules are evaluated and the outbox flushed (again at most
 line says which; exit status 0. A second signal stops at once."""
 
 import asyncio
+import ctypes
 import logging
 import os
 import signal
@@ -54,6 +55,22 @@ EVALUATION_TICK = timedelta(seconds=15)  # rules over what was stored, if anythi
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_FIRST = timedelta(minutes=10)  # after start-up, once the catch-up has settled
 CRAWL_TIMEOUT = timedelta(hours=2)  # a child still crawling after this is stopped (hung)
+TRIM_TICK = timedelta(seconds=5)  # freed memory handed back to the system
+
+
+def heap_trim() -> Callable[[], Coroutine] | None:
+    """glibc's `malloc_trim`, as a job: what a /healthz report or a batch's results
+    allocated and freed (13 MB for 10,000 sources) is otherwise kept by the C heap for
+    good; trimming costs a millisecond. None where the C library has no such call."""
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim  # this process's C library
+    except (OSError, AttributeError):
+        return None
+
+    async def trim() -> None:
+        malloc_trim(0)
+
+    return trim
 
 
 class Daemon:
@@ -157,6 +174,13 @@ class Daemon:
                 self._in_background("rule evaluation", self.alerting.evaluate_if_due),
                 IntervalTrigger(seconds=EVALUATION_TICK.total_seconds()),
                 id="evaluate",
+                next_run_time=now,
+            )
+        if (trim := heap_trim()) is not None:
+            scheduler.add_job(
+                trim,
+                IntervalTrigger(seconds=TRIM_TICK.total_seconds()),
+                id="trim",
                 next_run_time=now,
             )
         if self.config.settings.retention_days > 0:

@@ -55,17 +55,22 @@ EVALUATION_TICK = timedelta(seconds=15)  # rules over what was stored, if anythi
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_FIRST = timedelta(minutes=10)  # after start-up, once the catch-up has settled
 CRAWL_TIMEOUT = timedelta(hours=2)  # a child still crawling after this is stopped (hung)
-TRIM_TICK = timedelta(seconds=5)  # freed memory handed back to the system
+TRIM_TICK = timedelta(seconds=2)  # freed memory handed back to the system
+M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 
 def heap_trim() -> Callable[[], Coroutine] | None:
-    """glibc's `malloc_trim`, as a job: what a /healthz report or a batch's results
-    allocated and freed (13 MB for 10,000 sources) is otherwise kept by the C heap for
-    good; trimming costs a millisecond. None where the C library has no such call."""
+    """glibc's `malloc_trim` as a job, with one malloc arena for all threads: what a
+    /healthz report (read in a worker thread) or a batch's results allocated and freed
+    (13 MB for 10,000 sources) is otherwise kept by the C heap for good; trimming costs
+    a millisecond at most, one arena none (the daemon's threads are few and brief). None
+    where the C library has no such calls."""
     try:
-        malloc_trim = ctypes.CDLL(None).malloc_trim  # this process's C library
+        libc = ctypes.CDLL(None)  # this process's C library
+        malloc_trim, mallopt = libc.malloc_trim, libc.mallopt
     except (OSError, AttributeError):
         return None
+    mallopt(M_ARENA_MAX, 1)
 
     async def trim() -> None:
         malloc_trim(0)
@@ -86,6 +91,7 @@ class Daemon:
         self.scheduler = Scheduler(config, self.sources, self._crawl)
         self._stop = asyncio.Event()
         self._now = asyncio.Event()
+        self._trim = heap_trim()  # before any worker thread has its own arena
 
     async def run(self) -> int:
         """Serve until a signal; the exit status (0 after a clean stop)."""
@@ -98,6 +104,7 @@ class Daemon:
                     f"cannot use the database {self.config.database}: {error}. Check that "
                     "the path (`database` in [settings]) is right and writable"
                 ) from None
+            self.scheduler.plan()  # before /healthz answers (Scheduler.plan)
             http = await self._serve_http()
             self._install_signals()
             self._start_scheduler()
@@ -176,9 +183,9 @@ class Daemon:
                 id="evaluate",
                 next_run_time=now,
             )
-        if (trim := heap_trim()) is not None:
+        if self._trim is not None:
             scheduler.add_job(
-                trim,
+                self._trim,
                 IntervalTrigger(seconds=TRIM_TICK.total_seconds()),
                 id="trim",
                 next_run_time=now,

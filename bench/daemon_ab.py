@@ -24,24 +24,33 @@ import harness
 from daemon import rss_mb, wait_healthy, write_config
 
 from core.checked import free_port
-from core.status import RunStatus
 from jobs.config import load
-from jobs.daemon.startup import prepare_database
-from storage import Store
 
 IDLE_SECONDS = 8.0
 
 
-def seeded(directory: Path, url: str, sources: int) -> tuple[Path, int]:
-    """A config of `sources` table sources and a database where each ran just now."""
+SEED = """
+import sys
+from core.status import RunStatus
+from jobs.config import load
+from jobs.daemon.startup import prepare_database
+from storage import Store
+config = load(sys.argv[1])
+prepare_database(config)
+with Store(config.database) as store:
+    for name in config.sources:
+        store.runs.finish(store.runs.start(name, trigger="schedule"), RunStatus.OK)
+"""
+
+
+def seeded(directory: Path, url: str, sources: int, code: Path) -> tuple[Path, int]:
+    """A config of `sources` table sources and a database where each ran just now, seeded
+    by `code` (each code its own database: a newer schema is not read by older code)."""
     shutil.rmtree(directory, ignore_errors=True)
     port = free_port()
     path = write_config(directory, url, sources, port)
-    config = load(path)
-    prepare_database(config)
-    with Store(config.database) as store:
-        for name in config.sources:
-            store.runs.finish(store.runs.start(name, trigger="schedule"), RunStatus.OK)
+    command = [str(harness.project_python()), "-c", SEED, str(path)]
+    subprocess.run(command, check=True, cwd=directory, env=environment(code))
     return path, port
 
 
@@ -96,10 +105,14 @@ def main() -> None:
     results: dict = {}
     for sources in args.sources:
         with harness.site(sources) as site:
-            config, port = seeded(harness.WORK / "daemon-ab" / f"n{sources}", site.url, sources)
+            seeds = {
+                name: seeded(harness.WORK / "daemon-ab" / f"n{sources}-{name}", site.url,
+                             sources, code)
+                for name, code in codes.items()
+            }  # fmt: skip
             for rep in range(args.repeat):
                 for name in harness.alternating(list(codes), rep):
-                    code = codes[name]
+                    code, (config, port) = codes[name], seeds[name]
                     figures = {"idle_rss_mb": idle_rss(code, config, port)}
                     figures |= child_one(code, config, site, given=name == "this")
                     results.setdefault((sources, name), []).append(figures)

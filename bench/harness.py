@@ -154,10 +154,11 @@ def measure(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 1800,
+    stdin_from: Path | None = None,
 ) -> Measure:
     """Run a command to completion, measuring it and every process it starts."""
     with (
-        open(os.devnull, "rb") as stdin,
+        open(stdin_from or os.devnull, "rb") as stdin,
         _temp_output() as (out, out_path),
         _temp_output() as (err, err_path),
     ):

@@ -37,4 +37,4 @@ def runner_for(config: Config, *, timeout: float | None = None) -> Runner:
         return ScrapydRunner(config, timeout=timeout)
     from jobs.runners.local import LocalRunner
 
-    return LocalRunner(config.path, timeout=timeout)
+    return LocalRunner(config.path, timeout=timeout, config=config)

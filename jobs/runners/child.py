@@ -1,7 +1,9 @@
 """The crawl child process: `python -m jobs.runners.child --config PATH --trigger T SOURCE...`.
 
-Loads [settings] and the given sources from the config (no more: `load_sources`), crawls
-them together in one spider, and reports on stdout, one JSON object per line: first
+Loads [settings] and the given sources from the config (no more: `load_sources`), or with
+`--given` takes them from stdin, pickled by the parent that validated the config (the
+daemon: `jobs.runners.local`; the file is then not read at all), crawls them together in
+one spider, and reports on stdout, one JSON object per line: first
 {"event": "started", "runs": {source: run_id, ...}} once the run rows are open, then
 {"event": "finished", "source", "run_id", "status", "reason", counts...} per source. The
 run rows in the database are written here and are the truth: the parent
@@ -12,9 +14,13 @@ with the sources and pid, at `--log-level`; the parent re-logs them in its own l
 import argparse
 import json
 import os
+import pickle
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 from jobs.config import Config, ConfigError, load_sources
 from jobs.lifeline import die_with_parent
@@ -40,12 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trigger", default="manual")
     parser.add_argument("--time-limit", type=float, help="cut the crawl off after SECONDS")
     parser.add_argument("--log-level", choices=LEVELS, default="WARNING")
+    parser.add_argument(
+        "--given", action="store_true", help="read [settings] and the sources from stdin"
+    )
     parser.add_argument("sources", nargs="+")
     args = parser.parse_args(argv)
     die_with_parent()
     setup_child(args.log_level, {"source": ",".join(args.sources), "pid": os.getpid()})
     try:
-        config = load_sources(args.config, args.sources)
+        config = given(args.config) if args.given else load_sources(args.config, args.sources)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -63,6 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     sys.stdout.flush()
     return 0
+
+
+def given(path: str) -> Config:
+    """[settings] and the sources the parent wrote to stdin (`LocalRunner`); `path` is
+    the config file they came from (the database is relative to its folder)."""
+    settings, sources = pickle.load(sys.stdin.buffer)  # noqa: S301 - our parent's
+    nothing: Mapping[str, Any] = MappingProxyType({})
+    return Config(path=Path(path), settings=settings, sources=MappingProxyType(sources),
+                  rules=nothing, channels=nothing, digests=nothing)  # fmt: skip
 
 
 def crawl_here(

@@ -30,6 +30,8 @@ import harness
 from sources import table_config
 
 from core.checked import free_port
+from jobs.config import load
+from jobs.runners.child import handed as handing
 
 IDLE_SECONDS = 10.0
 CATCH_UP_TIMEOUT = 900.0
@@ -158,10 +160,14 @@ def idle(config: Path, port: int) -> dict:
 
 
 def crawl_child(config: Path, site: harness.SiteProcess, names: list[str]) -> dict:
-    """The crawl child alone, as the daemon starts it."""
+    """The crawl child alone, as the daemon starts it: handed [settings] and its sources
+    on stdin (`--given`) by the daemon that read the config."""
     site.reset()
+    handed = config.parent / "handed.pickle"
+    handed.write_bytes(handing(load(config), names))
     command = [str(harness.project_python()), "-m", "jobs.runners.child", "--config", str(config)]
-    run = harness.measure([*command, "--trigger", "schedule", *names], cwd=config.parent)
+    command += ["--trigger", "schedule", "--given", *names]
+    run = harness.measure(command, cwd=config.parent, stdin_from=handed)
     run.check("crawl child")
     stats = site.stats()
     return {

@@ -10,7 +10,6 @@ child as its daemon starts it.
 
 import argparse
 import os
-import pickle
 import shutil
 import signal
 import subprocess
@@ -25,6 +24,7 @@ from daemon import rss_mb, wait_healthy, write_config
 
 from core.checked import free_port
 from jobs.config import load
+from jobs.runners.child import handed as handing
 
 IDLE_SECONDS = 8.0
 
@@ -33,6 +33,7 @@ SEED = """
 import sys
 from core.status import RunStatus
 from jobs.config import load
+from jobs.runners.child import handed as handing
 from jobs.daemon.startup import prepare_database
 from storage import Store
 config = load(sys.argv[1])
@@ -85,10 +86,7 @@ def child_one(code: Path, config: Path, site: harness.SiteProcess, given: bool) 
     command += ["--trigger", "schedule", *(["--given"] if given else []), "report00000"]
     handed = config.parent / "handed.pickle"
     if given:  # what the daemon writes to the child's stdin
-        loaded = load(config)
-        handed.write_bytes(
-            pickle.dumps((loaded.settings, {"report00000": loaded.sources["report00000"]}))
-        )
+        handed.write_bytes(handing(load(config), ["report00000"]))
     run = harness.measure(
         command, cwd=config.parent, env=environment(code), stdin_from=handed if given else None
     ).check("crawl child")

@@ -17,7 +17,7 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -72,6 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     sys.stdout.flush()
     return 0
+
+
+def handed(config: Config, names: Iterable[str]) -> bytes:
+    """What a parent writes to a `--given` child's stdin: [settings] and the named sources
+    (of those configured), pickled, as `given` reads them."""
+    known = {name: config.sources[name] for name in names if name in config.sources}
+    return pickle.dumps((config.settings, known), pickle.HIGHEST_PROTOCOL)
 
 
 def given(path: str) -> Config:

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import pickle
 import signal
 import sqlite3
 import sys
@@ -28,6 +27,7 @@ from core.status import RunStatus
 from jobs.config import Config, ConfigError, load
 from jobs.lifeline import child_environment
 from jobs.logs import relog
+from jobs.runners.child import handed
 from jobs.runners.results import RunResult, from_row
 from storage import Run, StorageError, Store
 
@@ -113,13 +113,11 @@ class LocalRunner:
     async def _hand(
         self, child: asyncio.subprocess.Process, names: list[str], config: Config
     ) -> None:
-        """Write [settings] and the named sources to the child's stdin, pickled (as
-        `jobs.runners.child.given` reads them). A child that died first is seen by
-        `_follow`, which says why."""
-        known = {name: config.sources[name] for name in names if name in config.sources}
+        """Write [settings] and the named sources to the child's stdin (`handed`). A
+        child that died first is seen by `_follow`, which says why."""
         assert child.stdin is not None
         with contextlib.suppress(ConnectionError):
-            child.stdin.write(pickle.dumps((config.settings, known), pickle.HIGHEST_PROTOCOL))
+            child.stdin.write(handed(config, names))
             await child.stdin.drain()
         child.stdin.close()
 

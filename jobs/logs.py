@@ -129,7 +129,7 @@ def run_summary(result: RunResult, trigger: str) -> tuple[str, dict]:
         f"news={result.news_new} {result.seconds:.1f}s"
     )
     if result.reason:
-        text += f" — {result.reason}"
+        text += f" — {result.unnamed(result.reason)}"
     fields = {
         "event": "run",
         "run_id": result.run_id,

@@ -64,7 +64,7 @@ def crawl(
             if notice and notice in (result.reason or ""):
                 notice = None  # the reason says it already
             for said in filter(None, [result.reason, notice]):
-                say(f"{'':<{width}}  -> {_unnamed(said, result.source)}")
+                say(f"{'':<{width}}  -> {result.unnamed(said)}")
             if result.sample:
                 say(f"{'':<{width}}  -> unverified source, check against the page: {result.sample}")
             if progress:
@@ -131,11 +131,6 @@ class Progress:
     def _clear(self) -> None:
         sys.stderr.write("\r\033[K")
         sys.stderr.flush()
-
-
-def _unnamed(reason: str, source: str) -> str:
-    """A run's reason without the source name it starts with (the line above names it)."""
-    return reason.removeprefix(f"{source}: ")
 
 
 def _again(failed: list[str], *, everything: bool) -> str:

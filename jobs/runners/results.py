@@ -28,6 +28,11 @@ class RunResult(RunCounts):
     def succeeded(self) -> bool:
         return self.status.succeeded
 
+    def unnamed(self, said: str) -> str:
+        """A reason or notice without the source name it starts with (stored, it names
+        its source; a line that names the source already says only the rest)."""
+        return said.removeprefix(f"{self.source}: ")
+
 
 def from_row(name: str, row: Run) -> RunResult:
     seconds = 0.0

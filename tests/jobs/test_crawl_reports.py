@@ -10,6 +10,9 @@ import sys
 import threading
 from pathlib import Path
 
+from core.status import RunStatus
+from jobs.logs import run_summary
+from jobs.runners.results import RunResult
 from storage import Store
 from tests.serving import LocalServer, QuietHandler, running
 
@@ -119,3 +122,16 @@ def test_a_broken_page_points_at_the_page_and_the_config(tmp_path: Path) -> None
     # The broken run's own reason says what to do, once, and nothing mentions the network.
     assert out.count("inspect --source wrong") == 1, out
     assert "reparse wrong" in out and "network" not in out, out
+
+
+def test_the_daemons_run_line_names_the_source_once() -> None:
+    """The daemon's log line per run says the reason without its stored source prefix,
+    as `crawl` does (`trac-backlog failed ... — cannot find the host ...`)."""
+    result = RunResult(
+        source="trac-backlog", run_id=7, status=RunStatus.FAILED,
+        reason="trac-backlog: cannot find the host tracreports.org (DNS)",
+    )  # fmt: skip
+    text, fields = run_summary(result, "schedule")
+    assert text.count("trac-backlog") == 1, text
+    assert text.endswith("— cannot find the host tracreports.org (DNS)")
+    assert fields["source"] == "trac-backlog"

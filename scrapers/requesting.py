@@ -148,6 +148,26 @@ class Answer:
     body: bytes
 
 
+def send(
+    client: requests.Session,
+    url: str,
+    settings: FetchSettings,
+    counted: Callable[[int, int], None],
+    **options: Any,
+) -> requests.Response | Again:
+    """A streamed GET within `timeout`: the response (its body still to read), or why to
+    try again in Scrapy's words (no answer in time, a refused or broken connection, a
+    host DNS does not know); a try that got no response counts as a request."""
+    try:
+        return client.get(url, stream=True, timeout=settings.timeout, **options)
+    except requests.Timeout:
+        counted(1, 0)
+        return Again(no_answer(url, settings, 0), None)
+    except requests.RequestException as error:
+        counted(1, 0)
+        return trouble(url, error)
+
+
 def get_page(
     client: requests.Session,
     url: str,
@@ -162,21 +182,12 @@ def get_page(
     received or decompressed) refused. Every answer is returned, whatever its status;
     raises FetchError when the page is too large or the crawl was stopped."""
     deadline = Deadline(settings.timeout)
-    try:
-        response = client.get(
-            url,
-            headers=headers,
-            stream=True,
-            timeout=settings.timeout,
-            allow_redirects=False,
-            proxies=site_proxies(url),
-        )
-    except requests.Timeout:
-        counted(1, 0)
-        return Again(no_answer(url, settings, 0), None)
-    except requests.RequestException as error:
-        counted(1, 0)
-        return trouble(url, error)
+    response = send(
+        client, url, settings, counted,
+        headers=headers, allow_redirects=False, proxies=site_proxies(url),
+    )  # fmt: skip
+    if isinstance(response, Again):
+        return response
     limit = settings.max_body_bytes
     with response:
         declared = response.headers.get("Content-Length", "")

@@ -24,13 +24,12 @@ from scrapers.fetching import (
     FetchSettings,
     after_retries,
     http_error,
-    no_answer,
     retry_after,
     too_large,
     too_slow,
 )
 from scrapers.pacing import Pacer
-from scrapers.requesting import CHUNK, Again, FetchError, session, socket_of, trouble
+from scrapers.requesting import CHUNK, Again, FetchError, send, session, socket_of
 from storage.snapshots import BodyFile
 
 
@@ -98,14 +97,9 @@ def _try(
 ) -> Streamed | Again:
     """One GET, in a worker thread: the file, or why to try again."""
     deadline = Deadline(settings.timeout)
-    try:
-        response = client.get(url, headers=conditional, stream=True, timeout=settings.timeout)
-    except requests.Timeout:
-        counted(1, 0)
-        return Again(no_answer(url, settings, 0), None)
-    except requests.RequestException as error:
-        counted(1, 0)
-        return trouble(url, error)
+    response = send(client, url, settings, counted, headers=conditional)
+    if isinstance(response, Again):
+        return response
     with response:
         if response.status_code not in RETRY_STATUSES:
             return _receive(url, response, settings, deadline, cancelled, counted)

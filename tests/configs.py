@@ -39,3 +39,24 @@ url = "{url}"
 secret_env = "CROSSINGS_TEST_HOOK_SECRET"
 timeout = 5
 """
+
+
+# Sources read from real captures (tests/scrapers/pages: TRAC's report 695 and its Immigration
+# Court Quick Facts), served at {url} by a test's site; str.format templates ({{row}} stays).
+TRAC_TABLE = """
+[sources.table]
+kind = "table"
+url = "{url}/reports/695/"
+caption = "Table 1."
+columns = ["Class", "Case Type"]
+metric = "trac.completions.{{row}}"
+"""
+TRAC_FACTS = """
+[sources.facts]
+kind = "facts"
+url = "{url}/quickfacts/eoir.html"
+[[sources.facts.facts]]
+metric = "trac.court.backlog"
+selector = "#card-eoir_backlog .text-5xl"
+card = "#card-eoir_backlog"
+"""

@@ -10,27 +10,15 @@ import pytest
 from jobs.demo.site import SITE
 from jobs.runners.local import LocalRunner
 from storage import Store
-from tests.configs import settings
+from tests.configs import TRAC_FACTS, TRAC_TABLE, settings
 from tests.scrapers.pages import page_bytes
 from tests.scrapers.server import Route, Site
 
 SETTINGS = settings(timeout=2, retries=1, max_body_mb=1)
-SOURCES = """
-[sources.table]
-kind = "table"
-url = "{url}/reports/695/"
-caption = "Table 1."
-columns = ["Class", "Case Type"]
-metric = "trac.completions.{{row}}"
-
-[sources.facts]
-kind = "facts"
-url = "{url}/quickfacts/eoir.html"
-[[sources.facts.facts]]
-metric = "trac.court.backlog"
-selector = "#card-eoir_backlog .text-5xl"
-card = "#card-eoir_backlog"
-
+SOURCES = (
+    TRAC_TABLE
+    + TRAC_FACTS
+    + """
 [sources.json]
 kind = "json"
 url = "{url}/phptools/asylum/graph.php?denial2=2"
@@ -112,6 +100,7 @@ kind = "table"
 url = "{url}/gone.html"
 metric = "gone.{{row}}"
 """
+)
 HEALTHY = ["table", "facts", "json", "csv-listing", "csv-fixed", "feed", "listing"]
 TROUBLED = ["json-429", "feed-500", "facts-slow", "table-huge", "csv-huge", "listing-private",
             "feed-private", "table-gone"]  # fmt: skip

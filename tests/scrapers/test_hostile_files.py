@@ -12,6 +12,7 @@ from scrapers.kinds.xlsx import XlsxSource
 from storage import Store
 from tests.alerts.servers import Receiver
 from tests.commands import crossings
+from tests.configs import TRAC_FACTS
 from tests.scrapers.hostile import (
     far_corner_workbook,
     flate_bomb_pdf,
@@ -23,7 +24,8 @@ from tests.scrapers.pages import page_bytes
 from tests.scrapers.server import Route, Site
 
 SECRET = "hostile-files-secret"
-CONFIG = """[settings]
+CONFIG = (
+    """[settings]
 database = "crossings.db"
 download_delay = 0
 timeout = 5
@@ -31,14 +33,9 @@ retries = 0
 parse_memory_mb = 512
 max_pdf_pages = 50
 
-[sources.facts]
-kind = "facts"
-url = "{url}/quickfacts/eoir.html"
-[[sources.facts.facts]]
-metric = "trac.court.backlog"
-selector = "#card-eoir_backlog .text-5xl"
-card = "#card-eoir_backlog"
-
+"""
+    + TRAC_FACTS
+    + """
 [sources.book]
 kind = "xlsx"
 url = "{url}/files/corner.xlsx"
@@ -72,6 +69,7 @@ metric = "trac.court.backlog"
 above = 3_500_000
 channels = ["hook"]
 """
+)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNDEFINED_ENTITY = '<row r="1"><c r="A1" t="inlineStr"><is><t>&nbsp;</t></is></c></row>'
 

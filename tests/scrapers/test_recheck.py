@@ -24,27 +24,15 @@ from jobs.runners.child import crawl_here
 from jobs.runners.local import LocalRunner
 from scrapers.fetching import disallowed, http_error, no_answer, too_large, unresolved
 from storage import Store
-from tests.configs import settings
+from tests.configs import TRAC_FACTS, TRAC_TABLE, settings
 from tests.scrapers.pages import page_bytes
 from tests.scrapers.server import Route, Site
 from tests.serving import LocalServer, QuietHandler, running
 
-SOURCES = """
-[sources.table]
-kind = "table"
-url = "{url}/reports/695/"
-caption = "Table 1."
-columns = ["Class", "Case Type"]
-metric = "trac.completions.{{row}}"
-
-[sources.facts]
-kind = "facts"
-url = "{url}/quickfacts/eoir.html"
-[[sources.facts.facts]]
-metric = "trac.court.backlog"
-selector = "#card-eoir_backlog .text-5xl"
-card = "#card-eoir_backlog"
-
+SOURCES = (
+    TRAC_TABLE
+    + TRAC_FACTS
+    + """
 [sources.json]
 kind = "json"
 url = "{url}/phptools/asylum/graph.php"
@@ -72,6 +60,7 @@ metric = "cbp.swb.{{component}}.fy"
 value = "Encounter Count"
 year = "Fiscal Year"
 """
+)
 PAGES = ["table", "facts", "json", "feed", "plain"]  # re-checked (plain: no validators)
 ALL = [*PAGES, "csv-listing"]  # a file via a listing: Scrapy's
 PATHS = {"table": "/reports/695/", "facts": "/quickfacts/eoir.html",

@@ -8,17 +8,22 @@ digest."""
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import jinja2
 
 from alerts.counting import events_counted
 from core.formatting import moment, number
 from core.text import printable
 
+if TYPE_CHECKING:
+    import jinja2
+
 
 @cache
-def environment(user_dir: Path | None = None) -> jinja2.Environment:
+def environment(user_dir: Path | None = None) -> "jinja2.Environment":
+    """Imports Jinja2 on first use: a crawl that sends nothing does not (~2 MB)."""
+    import jinja2
+
     loaders: list[jinja2.BaseLoader] = []
     if user_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(user_dir)))

@@ -74,16 +74,6 @@ META_REFRESH = re.compile(rb"http-equiv\s*=\s*[\"']?refresh", re.IGNORECASE)
 NO_OUTCOME = "the crawl ended without an outcome"
 
 
-def checkable(run: SourceRun, recorder: Recorder) -> Snapshot | None:
-    """The newest stored fetch of `run`'s page (its validators make the GET conditional,
-    its body tells an unchanged answer), when the source is one the re-check takes (see
-    the module's docstring)."""
-    source = run.source
-    if not run.trust_cache or source.file_link or source.streamed:
-        return None
-    return recorder.latest(run.name, source.url, with_body=True)
-
-
 class Recheck:
     """One re-check pass over some of a crawl's runs; `run` returns those left to Scrapy.
     `stop` (from a signal handler or another thread) cuts it short: what is in flight

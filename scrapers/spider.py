@@ -5,7 +5,7 @@ turns each response into a `Fetched` item for the store pipeline."""
 import hashlib
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.exceptions import (
@@ -30,7 +30,9 @@ from scrapers.middlewares import ASKED_TO_WAIT, TRIES
 from scrapers.pacing import Pacer
 from scrapers.recorder import Fetch, Memory, SourceRun
 from scrapers.robots import robots_txt
-from scrapers.streaming import FetchError, Streamed, download
+
+if TYPE_CHECKING:
+    from scrapers.streaming import Streamed
 
 # Statuses that reach the callbacks instead of being dropped (redirects are still followed).
 HANDLED = [304, *range(400, 600)]
@@ -175,6 +177,8 @@ class SourcesSpider(scrapy.Spider):
     async def _stream_file(self, run: SourceRun, url: str, link_text: str = "") -> Fetched:
         """Outside Scrapy, by the same policy: robots.txt from Scrapy's own middleware,
         the site's turn from the crawl's pacer, then parsed in a worker thread."""
+        from scrapers.streaming import FetchError, download  # `requests`: only when streaming
+
         headers = run.source.request_headers(self.fetch_settings.agent)
         robots = robots_txt(self.crawler)
         if robots is not None and not await robots.allows(url, headers):
@@ -203,7 +207,7 @@ class SourcesSpider(scrapy.Spider):
         )
 
     def _extract_file(
-        self, run: SourceRun, url: str, link_text: str, streamed: Streamed, known: str | None
+        self, run: SourceRun, url: str, link_text: str, streamed: "Streamed", known: str | None
     ) -> Fetched:
         """In a worker thread: parse the downloaded file as a stream (no database here)."""
         fetch = Fetch(

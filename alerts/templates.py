@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 @cache
 def environment(user_dir: Path | None = None) -> "jinja2.Environment":
-    """Imports Jinja2 on first use: a crawl that sends nothing does not (~2 MB)."""
+    """Jinja2 is imported at the first message rendered: a crawl with nothing to send
+    (every `crossings crawl` runs the aftermath) does without it (~17 ms of CPU)."""
     import jinja2
 
     loaders: list[jinja2.BaseLoader] = []

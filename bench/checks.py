@@ -12,6 +12,7 @@ which goes first. Figures are medians over the repetitions.
 
 `--against DIR` also crawls with another checkout's code (first on PYTHONPATH, this
 venv), alternating with the others: crossings before and after a change, in the same run.
+Each checkout is compiled to bytecode first, as an installed one is (`harness.compiled`).
 """
 
 import argparse
@@ -189,6 +190,8 @@ def main() -> None:
         args.tools = [*args.tools, "against"]
     work = harness.WORK / "checks"
     shutil.rmtree(work, ignore_errors=True)
+    for checkout in filter(None, [harness.ROOT, args.against]):
+        harness.compiled(checkout)
     data: dict = {"pages": {}, "repeat": args.repeat, "settings": SETTINGS}
     for pages in args.pages:
         runs: dict[str, list] = {tool: [] for tool in args.tools}

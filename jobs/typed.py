@@ -100,16 +100,24 @@ def references(instance: Any) -> list[tuple[str, Refers, str]]:
     marked `Refers` (alone or in a tuple), for the loader to check against the config."""
     found = []
     cls: type = type(instance)
-    for key, hint in hints_of(cls).items():
+    for key, refers in _referring(cls):
         value = getattr(instance, key, None)
-        inner = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint
-        if typing.get_origin(inner) is not Annotated:
-            continue
-        for refers in (m for m in inner.__metadata__ if isinstance(m, Refers)):
-            for name in value if isinstance(value, tuple) else (value,):
-                if name and name != refers.anything:
-                    found.append((key, refers, name))
+        for name in value if isinstance(value, tuple) else (value,):
+            if name and name != refers.anything:
+                found.append((key, refers, name))
     return found
+
+
+@functools.cache
+def _referring(cls: type) -> tuple[tuple[str, Refers], ...]:
+    """The keys of `cls` marked `Refers` and what each refers to (cached: read from the
+    types once per class, not once per source)."""
+    found = []
+    for key, hint in hints_of(cls).items():
+        inner = typing.get_args(hint)[0] if typing.get_origin(hint) is tuple else hint
+        if typing.get_origin(inner) is Annotated:
+            found += [(key, m) for m in inner.__metadata__ if isinstance(m, Refers)]
+    return tuple(found)
 
 
 class ClickType(click.ParamType):
@@ -147,6 +155,13 @@ def required(field: dataclasses.Field) -> bool:
     return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
+@functools.cache
+def _keyed(cls: type) -> Mapping[str, dataclasses.Field]:
+    """A class's TOML keys and their fields (cached: a config builds a thousand sources
+    of one kind)."""
+    return types.MappingProxyType({toml_key(f): f for f in keys_of(cls)})
+
+
 def help_of(field: dataclasses.Field) -> str:
     """What a key means, as `crossings kinds`, `crossings init` and errors show it."""
     return field.metadata.get("help", "")
@@ -158,7 +173,7 @@ def build(cls: type, table: Any, where: str, problems: list[Problem], **given: A
         problems.append(Problem(where, f"expected a table of keys, found {_shown(table)}"))
         return None
     hints = hints_of(cls)
-    fields = {toml_key(f): f for f in keys_of(cls)}
+    fields = _keyed(cls)
     before = len(problems)
     values = dict(given)
     for key, raw in table.items():
@@ -262,7 +277,7 @@ def _shown(raw: Any) -> str:
     return f"{kind} {raw!r}" if not isinstance(raw, dict | list) else kind
 
 
-def _suggest(key: str, fields: dict[str, dataclasses.Field]) -> str:
+def _suggest(key: str, fields: Mapping[str, dataclasses.Field]) -> str:
     close = difflib.get_close_matches(key, list(fields), n=1)
     known = ", ".join(sorted(fields))
     return f"did you mean {close[0]!r}?" if close else f"known keys: {known}"

@@ -1,5 +1,5 @@
 """The re-check: before Scrapy starts, the pages a crawl has seen before are asked again
-with conditional GETs, outside Scrapy (`requests` in a few worker threads, an asyncio
+with conditional GETs, outside Scrapy (urllib3 in a few worker threads, an asyncio
 loop for the waits). An unchanged page (304, or the same bytes) costs a request and two
 row writes, not Scrapy's start-up and its ~2 ms of engine a request; a crawl that has
 nothing else to do never imports Scrapy or Twisted.
@@ -177,9 +177,7 @@ class Recheck:
                 raise FetchError(disallowed(url))
             assert self._workers is not None
             async with self._pacer.turn(current):
-                answer = await self._workers.run(
-                    get_page, current, self.settings, headers, self._cut, counted
-                )
+                answer = await self._workers.run(get_page, current, headers, self._cut, counted)
             asked = None
             if isinstance(answer, Again):
                 wait = answer.wait(self.settings, tries)

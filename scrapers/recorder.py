@@ -105,9 +105,8 @@ class Recorder:
 
     def snapshot(self, run: SourceRun, fetch: Fetch, *, body_file=None) -> Snapshot:
         """Store a fetch that yields no values (a 304, an identical body, a listing page,
-        a broken page)."""
-        with self.store.transaction():
-            return self._record(run, fetch, body_file)
+        a broken page), atomically (`Snapshots.record`)."""
+        return self._record(run, fetch, body_file)
 
     def page(
         self, run: SourceRun, fetch: Fetch, extraction: Extraction, *, body_file=None

@@ -2,14 +2,14 @@
 connection, and a read-only mode for everything that only queries."""
 
 import contextlib
-import secrets
+import itertools
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from storage.errors import StorageError
 
@@ -39,6 +39,8 @@ BUSY_TIMEOUT_MS = 15_000
 # a run row must not be lost because a backup or a long query held the lock a while.
 LOCK_PATIENCE = 600.0
 LOCK_RETRY_WAIT = 0.5  # seconds between two busy timeouts
+# Savepoint names: unique within a process is enough (they only nest on one connection).
+_SAVEPOINTS = itertools.count()
 
 
 def connect(path: Path | str, *, read_only: bool = False) -> sqlite_utils.Database:
@@ -73,7 +75,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
     mid-way); nested levels are savepoints."""
     conn = db.conn
     if conn.in_transaction:
-        name = f"sp_{secrets.token_hex(8)}"
+        name = f"sp_{next(_SAVEPOINTS)}"
         conn.execute(f"SAVEPOINT {name}")
         try:
             yield
@@ -92,6 +94,16 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def write(db: sqlite_utils.Database, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+    """One statement, atomic by itself: inside a transaction it runs as it is (a savepoint
+    around it would undo nothing more, for two statements more: a third of an unchanged
+    page's writes), outside one it is its own transaction, as `transaction` makes it."""
+    if db.conn.in_transaction:
+        return db.execute(sql, params)
+    with transaction(db):
+        return db.execute(sql, params)
 
 
 def _begin(conn: sqlite3.Connection) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlite_utils
 
-from storage.database import transaction
+from storage.database import transaction, write
 from storage.errors import StorageError, sqlite_errors
 
 if TYPE_CHECKING:
@@ -64,6 +64,11 @@ class Repository:
         with sqlite_errors(), transaction(self.db):
             yield
 
+    def _write(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        """One statement that writes: atomic by itself (`storage.database.write`)."""
+        with sqlite_errors():
+            return write(self.db, sql, params)
+
     def _rows(self, sql: str, params: Params = ()) -> list[Row]:
         return list(self.db.query(sql, params))
 
@@ -78,8 +83,8 @@ class Repository:
         return row
 
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
-        """Run an INSERT of one row and return its id."""
-        row_id = self.db.execute(sql, params).lastrowid
+        """Run an INSERT of one row (its own transaction, unless in one) and return its id."""
+        row_id = self._write(sql, params).lastrowid
         if row_id is None:
             raise StorageError(f"an insert stored no row: {sql}")
         return row_id

@@ -43,11 +43,10 @@ class Runs(Repository):
     def start(self, source: str, *, trigger: str = "manual", pid: int | None = None) -> int:
         """Open a run row (status running) and return its id. Like every write of a run,
         it waits out a write lock held by another process (storage.database)."""
-        with self.transaction():
-            return self._insert(
-                "INSERT INTO runs (source, trigger, started_at, pid) VALUES (?, ?, ?, ?)",
-                (source, trigger, clock.now(), pid),
-            )
+        return self._insert(
+            "INSERT INTO runs (source, trigger, started_at, pid) VALUES (?, ?, ?, ?)",
+            (source, trigger, clock.now(), pid),
+        )
 
     def finish(
         self,
@@ -63,26 +62,25 @@ class Runs(Repository):
         counts = counts or RunCounts()
         if status not in FINAL:
             raise ValueError(f"a run ends as one of {', '.join(FINAL)}, not {status!r}")
-        with self.transaction():
-            self.db.execute(
-                """UPDATE runs SET finished_at = ?, status = ?, reason = ?, requests = ?,
-                       bytes = ?, values_new = ?, values_revised = ?, values_unchanged = ?,
-                       news_new = ?, notice = ?
-                   WHERE id = ?""",
-                (
-                    clock.now(),
-                    status,
-                    reason,
-                    counts.requests,
-                    counts.bytes,
-                    counts.values_new,
-                    counts.values_revised,
-                    counts.values_unchanged,
-                    counts.news_new,
-                    notice,
-                    run_id,
-                ),
-            )
+        self._write(
+            """UPDATE runs SET finished_at = ?, status = ?, reason = ?, requests = ?, bytes = ?,
+                   values_new = ?, values_revised = ?, values_unchanged = ?, news_new = ?,
+                   notice = ?
+               WHERE id = ?""",
+            (
+                clock.now(),
+                status,
+                reason,
+                counts.requests,
+                counts.bytes,
+                counts.values_new,
+                counts.values_revised,
+                counts.values_unchanged,
+                counts.news_new,
+                notice,
+                run_id,
+            ),
+        )
 
     def get(self, run_id: int) -> Run | None:
         row = self._one("SELECT * FROM runs WHERE id = ?", [run_id])

@@ -2,6 +2,7 @@
 SHA-256 and compressed. An unchanged page (a 304, or the same bytes again) costs a row,
 never a second body."""
 
+import contextlib
 import hashlib
 import io
 import sqlite3
@@ -154,26 +155,30 @@ class Snapshots(Repository):
         archive and its timestamp there, and is dated by its capture (`fetched_at`)."""
         fetched_at = fetched_at or clock.now()
         sha256, size, new_body = None, 0, False
-        if isinstance(body, BodyFile):
-            new_body = self._put_body_file(body, fetched_at)
-            sha256, size = body.sha256, body.size
-        elif body is not None:
-            sha256, size = hashlib.sha256(body).hexdigest(), len(body)
-            new_body = self._put_body(sha256, body, fetched_at)
-        elif http_status == 304 and (
-            previous := previous or self.latest(source, url, with_body=True)
-        ):
-            sha256, size = previous.sha256, previous.size
-            etag = etag or previous.etag
-            last_modified = last_modified or previous.last_modified
-            content_type = content_type or previous.content_type
-        snapshot_id = self._insert(
-            """INSERT INTO snapshots (run_id, source, url, fetched_at, http_status, content_type,
-                   etag, last_modified, sha256, size, archive, archive_timestamp)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (run_id, source, url, fetched_at, http_status, content_type, etag, last_modified,
-             sha256, size, archive, archive_timestamp),
-        )  # fmt: skip
+        # a body and its row are stored together; a row alone is one statement, atomic
+        # by itself (`_insert`)
+        with self.transaction() if body is not None else contextlib.nullcontext():
+            if isinstance(body, BodyFile):
+                new_body = self._put_body_file(body, fetched_at)
+                sha256, size = body.sha256, body.size
+            elif body is not None:
+                sha256, size = hashlib.sha256(body).hexdigest(), len(body)
+                new_body = self._put_body(sha256, body, fetched_at)
+            elif http_status == 304 and (
+                previous := previous or self.latest(source, url, with_body=True)
+            ):
+                sha256, size = previous.sha256, previous.size
+                etag = etag or previous.etag
+                last_modified = last_modified or previous.last_modified
+                content_type = content_type or previous.content_type
+            snapshot_id = self._insert(
+                """INSERT INTO snapshots (run_id, source, url, fetched_at, http_status,
+                       content_type, etag, last_modified, sha256, size, archive,
+                       archive_timestamp)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (run_id, source, url, fetched_at, http_status, content_type, etag, last_modified,
+                 sha256, size, archive, archive_timestamp),
+            )  # fmt: skip
         return Snapshot(
             id=snapshot_id,
             source=source,

@@ -274,3 +274,24 @@ def test_derived_inputs_written_as_pairs_are_kept_by_the_migration_to_lists(tmp_
         assert [p.period for p in store.derived.inputs(10)] == ["2024-06-01", "2024-06-02",
                                                               "2024-06-03"]  # fmt: skip
         assert "derived_inputs" not in store.db.table_names()  # a view now
+
+
+def test_a_single_write_commits_alone_and_is_undone_with_the_transaction_it_is_in(tmp_path):
+    """A run's start and end and a 304's row are single statements, written without a
+    savepoint of their own: alone, each is committed at once; in a transaction that fails,
+    each is undone with it."""
+    path = tmp_path / "crossings.db"
+    with Store(path) as store:
+        kept = store.runs.start("kept", trigger="manual")
+        store.runs.finish(kept, "ok")
+        store.snapshots.record(source="kept", url="http://x/k", http_status=304, body=None)
+        with pytest.raises(RuntimeError), store.transaction():
+            lost = store.runs.start("lost", trigger="manual")
+            store.runs.finish(lost, "ok")
+            store.snapshots.record(source="lost", url="http://x/l", http_status=304, body=None)
+            raise RuntimeError("a crash in the middle of a batch")
+        with Store(path, read_only=True) as other:  # what another process sees
+            runs = [(run.source, run.status) for run in other.runs.recent()]
+            snapshots = other.db.execute("SELECT source FROM snapshots").fetchall()
+    assert runs == [("kept", "ok")]
+    assert snapshots == [("kept",)]

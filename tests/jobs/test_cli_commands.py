@@ -82,6 +82,26 @@ def test_crawl_crawls_in_the_command_process(tmp_path):
     assert (run.status, run.pid) == ("ok", command.pid)
 
 
+def test_a_crawl_with_no_alert_to_send_loads_no_template_engine(tmp_path):
+    """Every `crossings crawl` runs the aftermath (rules, then delivery); with nothing to
+    send it renders no message, so it does without Jinja2's start-up."""
+    config = write_config(
+        tmp_path,
+        '\n[sources.quick]\nkind = "facts"\nurl = "https://example.org/"\n'
+        '[[sources.quick.facts]]\nmetric = "m.backlog"\nselector = "#card"\n',
+    )
+    code = (
+        "import sys; from jobs.config import load; from jobs.aftermath import after_crawl\n"
+        "from storage import Store\n"
+        f"config = load({str(config)!r})\n"
+        "with Store(config.database) as store:\n    done = after_crawl(config, store)\n"
+        "print(done.delivery.sent, 'jinja2' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == ["0", "False"]
+
+
 def test_the_command_to_try_again_stays_copyable_when_many_sources_failed(tmp_path):
     """A whole site down: `crawl --all` again, not every name; sources named by hand: the
     first 20 and how many more, not a command line of thousands of names."""

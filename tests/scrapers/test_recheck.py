@@ -22,7 +22,14 @@ import scrapers.crawl
 from jobs.config import load_sources
 from jobs.runners.child import crawl_here
 from jobs.runners.local import LocalRunner
-from scrapers.fetching import disallowed, http_error, no_answer, too_large, unresolved
+from scrapers.fetching import (
+    DEFAULT_HEADERS,
+    disallowed,
+    http_error,
+    no_answer,
+    too_large,
+    unresolved,
+)
 from storage import Store
 from tests.configs import TRAC_FACTS, TRAC_TABLE, settings
 from tests.scrapers.pages import page_bytes
@@ -351,6 +358,49 @@ def test_trouble_reads_as_the_spider_tells_it(tmp_path, monkeypatch, mode):
     }
     assert run.status == "failed"
     assert said[mode] in run.reason, run.reason
+
+
+class Asked(QuietHandler):
+    """Serves the report with an ETag and a cookie, and keeps the headers of each GET."""
+
+    asked: list = []
+
+    def do_GET(self) -> None:
+        if self.path == "/robots.txt":
+            return self.reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
+        Asked.asked.append(dict(self.headers))
+        if self.headers.get("If-None-Match") == '"v1"':
+            return self.reply(304, b"", "text/html", {"ETag": '"v1"'})
+        page = page_bytes("report-695.html")
+        return self.reply(200, page, "text/html", {"ETag": '"v1"', "Set-Cookie": "id=1; Path=/"})
+
+
+def test_the_recheck_sends_the_headers_a_source_is_fetched_with(tmp_path, monkeypatch):
+    """The source's User-Agent and headers, the default ones, the validators, compressed
+    bodies accepted - and no cookie: crossings keeps none (nor does its spider)."""
+    monkeypatch.setattr(Asked, "asked", [])
+    with running(LocalServer(Asked)) as server:
+        url = f"{server.base_url}/report.html"
+        config = tmp_path / "crossings.toml"
+        config.write_text(
+            settings(timeout=2, retries=1)
+            + f'[sources.table]\nkind = "table"\nurl = "{url}"\ncaption = "Table 1."\n'
+            + 'columns = ["Class", "Case Type"]\nmetric = "trac.t.{row}"\n'
+            + 'user_agent = "crossings-test/1"\nheaders = {"X-Token" = "t1"}\n'
+        )
+        [first] = LocalRunner(config).crawl_sync(["table"])
+        assert first.status == "ok"
+        monkeypatch.setattr(scrapers.crawl, "_scrapy", None)  # the re-check's, or a TypeError
+        [run] = crawl_here(load_sources(config, ["table"]), ["table"], trigger="manual")
+    assert run.status == "unchanged"
+    sent = {name.lower(): value for name, value in Asked.asked[-1].items()}
+    assert sent["user-agent"] == "crossings-test/1"
+    assert sent["x-token"] == "t1"
+    assert sent["accept"] == DEFAULT_HEADERS["Accept"]
+    assert sent["accept-language"] == "en"
+    assert sent["if-none-match"] == '"v1"'
+    assert "gzip" in sent["accept-encoding"]
+    assert "cookie" not in sent
 
 
 def test_a_page_with_a_meta_refresh_is_left_to_scrapy(tmp_path, site):

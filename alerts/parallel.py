@@ -13,8 +13,10 @@ starts one: spawning costs more than it saves."""
 import fnmatch
 import logging
 import multiprocessing
+import os
 import pickle
 import queue
+import threading
 import traceback
 import zlib
 from collections.abc import Collection, Iterator, Mapping
@@ -171,23 +173,21 @@ def _asked(
     store: Store, rules: Mapping[str, Rule], now: datetime, skip: Collection[str]
 ) -> dict[str, _Asked]:
     """The rules to judge ahead, in evaluation order, with what they are judged from —
-    none if there is too little to judge. (Cheap when there is: two queries.)"""
+    none if there is too little to judge (found in two queries: cheap)."""
     cursors = store.alerts.cursors()
-    candidates = [
-        (name, rule)
-        for name, rule in evaluation_order(rules)
-        if isinstance(rule, ReplayedRule) and not _reads_any(rule, skip)
-    ]
-    oldest = min((c.observation_id if (c := cursors.get(n)) else 0 for n, _ in candidates),
+    replayed = [(name, rule) for name, rule in evaluation_order(rules)
+                if isinstance(rule, ReplayedRule)]  # fmt: skip
+    oldest = min((c.observation_id if (c := cursors.get(n)) else 0 for n, _ in replayed),
                  default=None)  # fmt: skip
     if oldest is None or store.alerts.high_water()[0] - oldest < WORTH:
         return {}
     silences = [s.rule for s in store.alerts.silences(active_at=clock.to_text(now))]
     asked = {}
-    for name, rule in candidates:
+    for name, rule in replayed:
         fingerprint = rule.fingerprint()
         cursor = cursors.get(name) or Cursor(name, fingerprint)
-        if cursor.fingerprint == fingerprint:  # else an edited rule: forgotten, judged here
+        # an edited rule is forgotten first (judged here), a rule on a derived metric waits
+        if cursor.fingerprint == fingerprint and not _reads_any(rule, skip):
             silenced = any(fnmatch.fnmatchcase(name, pattern) for pattern in silences)
             asked[name] = _Asked(cursor, silenced)
     return asked
@@ -228,6 +228,9 @@ def _work(
     finds 600,000 historical events, held here until the evaluation takes them) or why
     it could not be judged."""
     at = clock.to_text(now)
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # an orphan would hold its snapshot (and the WAL) for nothing
+        threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
     try:
         with Store(path, read_only=True) as store, store.reading():
             results.put((_SEEN, store.alerts.high_water()[0]))
@@ -246,3 +249,8 @@ def _work(
     except BaseException:
         results.put((_FAILED, traceback.format_exc(limit=3).strip().splitlines()[-1]))
         raise
+
+
+def _end_with(parent: BaseProcess) -> None:
+    parent.join()
+    os._exit(1)

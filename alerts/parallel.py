@@ -161,12 +161,25 @@ def judging(
         name="crossings rule judging",
         daemon=True,
     )
-    process.start()
+    if not _started(process):
+        results.close()
+        yield None
+        return
     ahead = Ahead(process, results, asked)
     try:
         yield ahead
     finally:
         ahead.close()
+
+
+def _started(process: BaseProcess) -> bool:
+    try:
+        process.start()
+    except Exception as error:  # no process to be had (limits, a daemonic parent): judge here
+        log.warning("no worker to judge rules in (%s: %s); they are judged in-process",
+                    type(error).__name__, error)  # fmt: skip
+        return False
+    return True
 
 
 def _asked(

@@ -29,10 +29,10 @@ from pathlib import Path
 
 from alerts.rule import Rule
 from alerts.rules.series import ReplayedRule
-from alerts.run import Alert, Lookups, RuleRun, evaluation_order
+from alerts.run import Alert, Judgement, Lookups, RuleRun, evaluation_order
 from alerts.view import View
 from core import clock
-from storage import AlertState, Cursor, Store, encode_historical_events
+from storage import Cursor, Store, encode_historical_events
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,6 @@ log = logging.getLogger(__name__)
 # 200,000 values in-process costs about as much (bench/README.md, "round five").
 WORTH = 200_000
 ALIVE_EVERY = 1.0  # seconds between two looks whether a silent worker still lives
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """One rule judged by the worker: what it found, in order (batches of historical
-    event rows, events to tell), and the states as moved."""
-
-    found: list[list[tuple] | Alert]  # historical events encoded for storage, or one to tell
-    states: dict[str, AlertState]
 
 
 @dataclass(frozen=True)

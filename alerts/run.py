@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING
 
 from alerts.machine import Transition, advance, advance_all
 from alerts.rule import Judged, Notice, Rule, StatefulRule, Step
@@ -16,9 +15,6 @@ from alerts.view import View
 from core import clock
 from core.formatting import moment
 from storage import AlertState, Cursor, Event, Store
-
-if TYPE_CHECKING:
-    from alerts.parallel import Judgement
 
 STATUS_WORDS = {
     "firing": "firing",
@@ -63,6 +59,15 @@ class Alert:
     snapshot_id: int | None = None
     notify: bool = True
     historical: bool = False
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One rule judged by a worker process (`alerts.parallel`): what it found, in order
+    (batches of historical events, events to tell), and the states as moved."""
+
+    found: list[list[tuple] | Alert]  # historical events encoded for storage, or one to tell
+    states: dict[str, AlertState]
 
 
 HISTORY_BATCH = 10_000  # historical events written at once (a first look may find 600,000)
@@ -147,7 +152,7 @@ class RuleRun:
                 self._announce(state, change, historical=i != live)
         self._write_history()
 
-    def replay(self, judged: "Judgement") -> None:
+    def replay(self, judged: Judgement) -> None:
         """Write what `observe` found elsewhere (a worker process), in the order found."""
         for item in judged.found:
             if isinstance(item, list):

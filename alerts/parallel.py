@@ -37,9 +37,10 @@ from storage import Cursor, Store, encode_historical_events
 log = logging.getLogger(__name__)
 
 # Observation ids stored since the oldest cursor of the rules a worker would judge: below
-# this, judging stays in-process. A worker costs ~0.3 CPU s to spawn and import; judging
-# 200,000 values in-process costs about as much (bench/README.md, "round five").
-WORTH = 200_000
+# this, judging stays in-process. A worker costs ~0.4 CPU s to spawn and import, and its
+# judgements ~10% more to hand over: at 219,000 values (a day's crawl is a thousand) it
+# cost more than it saved, at 7.3 million it saves (bench/README.md, "round five").
+WORTH = 1_000_000
 ALIVE_EVERY = 1.0  # seconds between two looks whether a silent worker still lives
 
 

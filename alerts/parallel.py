@@ -84,8 +84,14 @@ class Ahead:
             view.changed_metrics(pattern, seen) for pattern in view.reads.get(name, ())
         ):
             return None
+        try:
+            judged = pickle.loads(zlib.decompress(found))  # noqa: S301 - our own worker's
+        except Exception as error:
+            log.warning("rule %r: the worker's judgement cannot be read (%s); judged in-process",
+                        name, error)  # fmt: skip
+            return None
         self.taken.append(name)
-        return pickle.loads(zlib.decompress(found))  # noqa: S301 - our own worker's
+        return judged
 
     def snapshot(self) -> int:
         """The newest observation id in the worker's snapshot (waits for it to be taken)."""

@@ -129,7 +129,7 @@ class RuleRun:
         state.value, state.period, state.last_notified_at = notice.value, notice.period, self.at
         self._raise(
             Alert("notice", notice.series, notice.period, notice.value, notice.says,
-                   key=notice.key, facts=notice.facts, snapshot_id=notice.snapshot_id)
+                  key=notice.key, facts=notice.facts, snapshot_id=notice.snapshot_id)
         )  # fmt: skip
 
     def observe(self, view: View, cursor: Cursor) -> None:
@@ -182,7 +182,7 @@ class RuleRun:
                 self.store.alerts.save_state(state)
                 self._raise(
                     Alert("resolved", state.series, state.period, state.value, says,
-                           key=f"resolved|error|{self.at}", notify=self.rule.send_resolved)
+                          key=f"resolved|error|{self.at}", notify=self.rule.send_resolved)
                 )  # fmt: skip
 
     def _announce(self, state: AlertState, change: Transition, *, historical: bool = False) -> None:
@@ -191,9 +191,9 @@ class RuleRun:
         step = change.step
         self._raise(
             Alert(change.kind, step.series, change.period, step.value, change.says,
-                   key=f"{change.kind}|{change.period}", facts=step.details,
-                   snapshot_id=step.snapshot_id, historical=historical,
-                   notify=change.kind != "resolved" or self.rule.send_resolved)
+                  key=f"{change.kind}|{change.period}", facts=step.details,
+                  snapshot_id=step.snapshot_id, historical=historical,
+                  notify=change.kind != "resolved" or self.rule.send_resolved)
         )  # fmt: skip
 
     def _remind(self, now: datetime) -> None:
@@ -206,7 +206,7 @@ class RuleRun:
             self.store.alerts.save_state(state)
             self._raise(
                 Alert("reminder", state.series, state.period, state.value,
-                       f"still firing since {moment(state.since)}", key=f"reminder|{self.at}")
+                      f"still firing since {moment(state.since)}", key=f"reminder|{self.at}")
             )  # fmt: skip
 
     def _raise(self, alert: Alert) -> None:

@@ -1,6 +1,7 @@
 """Judging on the second core (`alerts.parallel`): what a worker judged gives the same
 events, states and cursors as judging in-process; a value a crawl commits after the
-worker's snapshot, or a worker that dies, only sends those rules back in-process."""
+worker's snapshot, a worker that dies or a rule that fails there only sends those rules
+back in-process."""
 
 import logging
 import random
@@ -183,3 +184,31 @@ def test_a_small_evaluation_starts_no_worker(databases, config):
         store.observations.upsert([Observation("m0", "2026-01-01", 500.0)], snapshot_id=None)
         with judging(store, config.rules, now=NOW, skip=config.metrics) as ahead:
             assert ahead is None
+
+
+def test_a_rule_failing_in_the_worker_fails_in_process_as_without_one(
+    databases, config, always, caplog
+):
+    # calendar days of a streak cannot be counted on weekly periods: the rule fails
+    text = RULES + '\n[rules.weekly]\nkind = "threshold"\nmetric = "w"\nabove = 10\n'
+    text += 'for = "3d"\non_error = "alert"\n'
+    failing = parse(tomllib.loads(text), config.path)
+    for path in databases:
+        with Store(path) as store:
+            store.observations.upsert(
+                [Observation("w", f"2025-W{week:02d}", 20.0) for week in range(1, 30)],
+                snapshot_id=None,
+            )
+    worked, plain = databases
+    caplog.set_level(logging.WARNING)
+    with Store(worked) as store:
+        with judging(store, failing.rules, now=NOW, skip=failing.metrics) as ahead:
+            derive(store, failing.metrics)
+            evaluate(store, failing.rules, now=NOW, ahead=ahead)
+        assert ahead is not None
+        assert ahead.taken == ["value", "mean", "streak", "pattern"]
+    in_process(plain, failing)
+    assert decided(worked) == decided(plain)
+    assert "'weekly' could not be judged in the worker" in caplog.text
+    with Store(worked, read_only=True) as store:
+        assert store.alerts.event_kinds()["error"] == 1  # its on_error policy, once

@@ -1,6 +1,7 @@
 """Rule evaluation over 1,000 daily metrics x 20 years (about 7.3 million observations)
 with derived metrics and 1,000 rules, timed in-process: `series.derived.derive(store,
-metrics)` then `alerts.engine.evaluate(store, rules, now=)`, as after every crawl:
+metrics)` then `alerts.engine.evaluate(store, rules, now=)`, as after every crawl (with
+`alerts.parallel.judging` around them, as `jobs.aftermath.derive_and_evaluate` does):
   - full:        the first derivation and evaluation over a database never seen: every
                  derived metric computed over 20 years, every rule walking the whole
                  history of its series (past transitions recorded as historical events)
@@ -17,7 +18,8 @@ user writes them), 1,000 in all: one per derived metric, the rest one per stored
     .venv/bin/python bench/rules.py --quick        # 100 metrics and rules, 1 repetition
     .venv/bin/python bench/rules.py --quick --against ../main   # A/B: this code vs another
                                                    # checkout's, alternating, same database
-Wall and CPU seconds of this process (CPU: user + system, steadier on a shared machine);
+Wall and CPU seconds of this process and the judging worker (CPU: user + system, steadier
+on a shared machine; `derive_full_cpu_s` is this process's alone); peak RSS of the tree;
 `results` is a digest of every event, alert state and derived value written (times of
 day left out), equal in an A/B run when both codes decide the same.
 """

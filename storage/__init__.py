@@ -2,7 +2,7 @@
 
 # storage.database imports sqlite-utils first, keeping numpy out of every process (see there).
 from storage import database  # noqa: F401
-from storage.alerts import AlertState, Cursor, Event, Silence
+from storage.alerts import AlertState, Cursor, Event, Silence, encode_historical_events
 from storage.catalog import MetricEntry, SourceEntry
 from storage.errors import StorageError
 from storage.listings import (
@@ -69,4 +69,5 @@ __all__ = [
     "UpsertResult",
     "Values",
     "Vintage",
+    "encode_historical_events",
 ]

@@ -72,6 +72,14 @@ class Alerts(Repository):
         row.pop("evaluated_at")
         return Cursor(**row)
 
+    def cursors(self) -> dict[str, Cursor]:
+        """Every rule's cursor, by rule: one query for a thousand rules."""
+        rows = self._rows(
+            """SELECT rule, fingerprint, observation_id, news_id, run_finished_at
+               FROM alert_cursors"""
+        )
+        return {row["rule"]: Cursor(**row) for row in rows}
+
     def save_cursor(self, cursor: Cursor, *, at: str) -> None:
         self.db.execute(
             """INSERT INTO alert_cursors (rule, fingerprint, observation_id, news_id,
@@ -173,10 +181,14 @@ class Alerts(Repository):
     def add_historical_events(self, rows: list[tuple[Any, ...]]) -> None:
         """Record events found in stored history, many at once: (rule, series, kind, at,
         period, summary, payload, key, silenced) each; one whose key exists is skipped."""
+        self.add_encoded_historical_events(encode_historical_events(rows))
+
+    def add_encoded_historical_events(self, rows: list[tuple[Any, ...]]) -> None:
+        """`add_historical_events` of rows encoded already (`encode_historical_events`)."""
         self.db.conn.executemany(
             """INSERT OR IGNORE INTO events (rule, series, kind, at, period, summary, payload,
                    key, silenced, historical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)""",
-            [(*row[:6], _payload_json(row[6]), row[7], int(row[8])) for row in rows],
+            rows,
         )
 
     def events(
@@ -243,6 +255,12 @@ class Alerts(Repository):
     def unsilence(self, silence_id: int) -> bool:
         cursor = self.db.execute("DELETE FROM silences WHERE id = ?", [silence_id])
         return cursor.rowcount == 1
+
+
+def encode_historical_events(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Historical events as `add_historical_events` stores them (the payload as JSON):
+    done where they are found, by a worker process judging rules (`alerts.parallel`)."""
+    return [(*row[:6], _payload_json(row[6]), row[7], int(row[8])) for row in rows]
 
 
 def _state(row: Row) -> AlertState:

@@ -106,6 +106,17 @@ def write(db: sqlite_utils.Database, sql: str, params: Sequence[Any]) -> sqlite3
         return db.execute(sql, params)
 
 
+@contextlib.contextmanager
+def reading(db: sqlite_utils.Database) -> Iterator[None]:
+    """Many reads from one snapshot: what was committed when the first of them ran
+    (with WAL, writers go on meanwhile and are not seen)."""
+    db.conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        db.conn.execute("ROLLBACK")
+
+
 def _begin(conn: sqlite3.Connection) -> None:
     """BEGIN IMMEDIATE, waiting for the write lock up to LOCK_PATIENCE seconds. Safe to
     retry: nothing has been written when BEGIN fails."""

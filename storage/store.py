@@ -8,7 +8,7 @@ from pathlib import Path
 
 from storage.alerts import Alerts
 from storage.catalog import Catalog
-from storage.database import connect, transaction
+from storage.database import connect, reading, transaction
 from storage.derived import Derived
 from storage.errors import sqlite_errors
 from storage.history import History
@@ -59,6 +59,12 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """Group writes across areas into one atomic unit (nests as savepoints)."""
         with sqlite_errors(f"database {self.path}"), transaction(self.db):
+            yield
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Read from one snapshot of the database, whatever is committed meanwhile."""
+        with sqlite_errors(f"database {self.path}"), reading(self.db):
             yield
 
     def appending(self) -> None:

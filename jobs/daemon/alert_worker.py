@@ -53,12 +53,10 @@ def main(argv: list[str] | None = None) -> int:
 def run(config: Config, task: str, digest: str | None) -> None:
     now = datetime.now(UTC)
     with Store(config.database) as store:
-        if task == "evaluate":  # derived metrics first: rules may watch them
-            from alerts.engine import evaluate
-            from series.derived import derive
+        if task == "evaluate":
+            from jobs.aftermath import derive_and_evaluate
 
-            derive(store, config.metrics)
-            evaluate(store, config.rules, now=now)
+            derive_and_evaluate(config, store, now=now)
         elif task == "digest":
             from alerts.digests import queue_digest
 

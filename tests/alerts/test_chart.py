@@ -59,7 +59,8 @@ def test_the_alert_email_carries_that_chart(store):
     assert "Rule:       fires above 4,000, resolves below 3,000" in message.text
     [image] = message.images.values()
     with Image.open(BytesIO(image)) as opened:
-        pixels = list(opened.convert("RGB").getdata())
+        rgb = opened.convert("RGB").tobytes()  # getdata() is deprecated from Pillow 13
+    pixels = [tuple(rgb[i : i + 3]) for i in range(0, len(rgb), 3)]
     assert sum(1 for p in pixels if _near(p, MEAN_COLOUR, 30)) > 200, "no 7-day mean line"
     assert sum(1 for p in pixels if _near(p, (0xFA, 0xDB, 0xD8), 12)) > 2000, "no firing band"
 

@@ -14,7 +14,7 @@ import pytest
 
 from alerts import parallel
 from alerts.engine import evaluate
-from alerts.parallel import judging
+from alerts.parallel import Ahead, judging
 from jobs.config import parse
 from series.derived import derive
 from storage import Observation, Store
@@ -118,14 +118,20 @@ def in_process(path: Path, config, now: datetime = NOW) -> None:
         evaluate(store, config.rules, now=now)
 
 
+def with_worker(store: Store, config, now: datetime = NOW) -> Ahead:
+    """Derive and evaluate as `jobs.aftermath` does: the worker judging meanwhile."""
+    with judging(store, config.rules, now=now, skip=config.metrics) as ahead:
+        derive(store, config.metrics)
+        evaluate(store, config.rules, now=now, ahead=ahead)
+    assert ahead is not None
+    return ahead
+
+
 def test_rules_judged_by_a_worker_decide_what_judged_in_process_do(databases, config, always):
     worked, plain = databases
     for now in (NOW, NOW + timedelta(days=1)):  # a first look, then a day's new values
         with Store(worked) as store:
-            with judging(store, config.rules, now=now, skip=config.metrics) as ahead:
-                derive(store, config.metrics)
-                evaluate(store, config.rules, now=now, ahead=ahead)
-            assert ahead is not None
+            ahead = with_worker(store, config, now)
             # all but the rule on a derived metric were judged by the worker
             assert ahead.taken == ["value", "mean", "streak", "pattern"]
         in_process(plain, config, now)
@@ -202,10 +208,7 @@ def test_a_rule_failing_in_the_worker_fails_in_process_as_without_one(
     worked, plain = databases
     caplog.set_level(logging.WARNING)
     with Store(worked) as store:
-        with judging(store, failing.rules, now=NOW, skip=failing.metrics) as ahead:
-            derive(store, failing.metrics)
-            evaluate(store, failing.rules, now=NOW, ahead=ahead)
-        assert ahead is not None
+        ahead = with_worker(store, failing)
         assert ahead.taken == ["value", "mean", "streak", "pattern"]
     in_process(plain, failing)
     assert decided(worked) == decided(plain)

@@ -12,6 +12,18 @@ from jobs.scheduling.timetable import Timetable
 DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
+def logged() -> tuple[AsyncIOScheduler, Timetable, list[str]]:
+    """A scheduler and its timetable, which logs each source's name when it is due (called
+    in the running loop, which the scheduler takes)."""
+    jobs = AsyncIOScheduler(timezone=UTC, job_defaults=DEFAULTS)
+    log: list[str] = []
+
+    async def due(name: str) -> None:
+        log.append(name)
+
+    return jobs, Timetable(jobs, due), log
+
+
 async def fired_while(timetable: Timetable, jobs: AsyncIOScheduler, count: int, log: list):
     jobs.start()
     try:
@@ -27,13 +39,7 @@ def test_sources_on_one_schedule_keep_their_own_times():
     and then an hour after it; a third on a cron line goes by its line."""
 
     async def main() -> None:
-        jobs = AsyncIOScheduler(timezone=UTC, job_defaults=DEFAULTS)
-        log: list[str] = []
-
-        async def due(name: str) -> None:
-            log.append(name)
-
-        timetable = Timetable(jobs, due)
+        jobs, timetable, log = logged()
         hourly, daily = trigger_for("1h", UTC), trigger_for("17 6 * * *", UTC)
         now = datetime.now(UTC)
         first = {"a": now + timedelta(seconds=0.2), "b": now + timedelta(seconds=0.6)}
@@ -53,13 +59,7 @@ def test_sources_on_one_schedule_keep_their_own_times():
 
 def test_a_time_missed_while_busy_runs_once_and_goes_on_from_the_last_missed():
     async def main() -> None:
-        jobs = AsyncIOScheduler(timezone=UTC, job_defaults=DEFAULTS)
-        log: list[str] = []
-
-        async def due(name: str) -> None:
-            log.append(name)
-
-        timetable = Timetable(jobs, due)
+        jobs, timetable, log = logged()
         missed = datetime.now(UTC) - timedelta(hours=3, minutes=30)
         timetable.add("late", trigger_for("1h", UTC), missed)
         timetable.arm()

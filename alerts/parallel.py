@@ -12,7 +12,6 @@ starts one: spawning costs more than it saves."""
 
 import fnmatch
 import logging
-import multiprocessing
 import os
 import pickle
 import queue
@@ -23,9 +22,8 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from multiprocessing.process import BaseProcess
-from multiprocessing.queues import Queue
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alerts.rule import Rule
 from alerts.rules.series import ReplayedRule
@@ -33,6 +31,10 @@ from alerts.run import Alert, Judgement, Lookups, RuleRun, evaluation_order
 from alerts.view import View
 from core import clock
 from storage import Cursor, Store, encode_historical_events
+
+if TYPE_CHECKING:  # multiprocessing is imported when a worker is started: most evaluations
+    from multiprocessing.process import BaseProcess  # are small and start none
+    from multiprocessing.queues import Queue
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ class _Asked:
 class Ahead:
     """The worker's judgements as the evaluation takes them, rule by rule, in order."""
 
-    def __init__(self, process: BaseProcess, results: Queue, asked: dict[str, _Asked]) -> None:
+    def __init__(self, process: "BaseProcess", results: "Queue", asked: dict[str, _Asked]) -> None:
         self.process, self.results, self.asked = process, results, asked
         self.seen: int | None = None  # the newest observation id in the worker's snapshot
         self.lost = False
@@ -151,6 +153,8 @@ def judging(
     if not asked:
         yield None
         return
+    import multiprocessing
+
     context = multiprocessing.get_context("spawn")  # a fresh process: no SQLite state forked
     results = context.Queue()
     process = context.Process(
@@ -170,7 +174,7 @@ def judging(
         ahead.close()
 
 
-def _started(process: BaseProcess) -> bool:
+def _started(process: "BaseProcess") -> bool:
     try:
         process.start()
     except Exception as error:  # no process to be had (limits, a daemonic parent): judge here
@@ -232,13 +236,15 @@ def _work(
     asked: dict[str, _Asked],
     now: datetime,
     past: bool,
-    results: Queue,
+    results: "Queue",
 ) -> None:
     """The worker: judge `rules` in order from one snapshot; put the snapshot's newest
     observation id, then each rule's judgement (compressed: a first look at twenty years
     finds 600,000 historical events, held here until the evaluation takes them) or why
     it could not be judged."""
     at = clock.to_text(now)
+    import multiprocessing
+
     parent = multiprocessing.parent_process()
     if parent is not None:  # an orphan would hold its snapshot (and the WAL) for nothing
         threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
@@ -262,6 +268,6 @@ def _work(
         raise
 
 
-def _end_with(parent: BaseProcess) -> None:
+def _end_with(parent: "BaseProcess") -> None:
     parent.join()
     os._exit(1)

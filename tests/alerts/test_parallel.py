@@ -6,6 +6,8 @@ back in-process."""
 import logging
 import random
 import shutil
+import subprocess
+import sys
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -215,3 +217,21 @@ def test_a_rule_failing_in_the_worker_fails_in_process_as_without_one(
     assert "'weekly' could not be judged in the worker" in caplog.text
     with Store(worked, read_only=True) as store:
         assert store.alerts.event_kinds()["error"] == 1  # its on_error policy, once
+
+
+def test_an_evaluation_with_no_worker_to_start_does_not_load_multiprocessing(databases, config):
+    """Most evaluations (a crawl's aftermath, a day's values) start no worker, so they do
+    without multiprocessing's import."""
+    code = (
+        "import sys; from datetime import datetime, UTC\n"
+        "from jobs.aftermath import derive_and_evaluate; from jobs.config import load\n"
+        "from storage import Store\n"
+        f"config = load({str(config.path)!r})\n"
+        f"with Store({str(databases[0])!r}) as store:\n"
+        "    derive_and_evaluate(config, store, now=datetime(2026, 1, 2, 12, tzinfo=UTC))\n"
+        "    judged = store.alerts.count_events(historical=True) > 0\n"
+        "print(judged, 'multiprocessing' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == ["True", "False"]

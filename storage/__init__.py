@@ -4,6 +4,7 @@
 from storage import database  # noqa: F401
 from storage.alerts import AlertState, Cursor, Event, Silence, encode_historical_events
 from storage.catalog import MetricEntry, SourceEntry
+from storage.database import checkpoint
 from storage.errors import StorageError
 from storage.listings import (
     ArchiveRead,
@@ -69,5 +70,6 @@ __all__ = [
     "UpsertResult",
     "Values",
     "Vintage",
+    "checkpoint",
     "encode_historical_events",
 ]

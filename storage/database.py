@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from storage.errors import StorageError
+from storage.errors import StorageError, sqlite_errors
 
 
 def _import_sqlite_utils() -> ModuleType:
@@ -115,6 +115,15 @@ def reading(db: sqlite_utils.Database) -> Iterator[None]:
         yield
     finally:
         db.conn.execute("ROLLBACK")
+
+
+def checkpoint(path: Path | str) -> None:
+    """Copy into the database file what the WAL holds and no reader still needs (PASSIVE:
+    it waits for no lock and blocks no writer). SQLite does it after a commit, in the
+    committing process; one that held a read snapshot open meanwhile can do it itself
+    when done, on its own core, instead of leaving it to the next commit."""
+    with sqlite_errors(f"database {path}"), contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _begin(conn: sqlite3.Connection) -> None:

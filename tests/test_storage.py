@@ -1,5 +1,6 @@
 """Storage on a real SQLite file: bodies stored once, vintages kept, migrations in place."""
 
+import contextlib
 import dataclasses
 import inspect
 import json
@@ -7,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from storage import NewsItem, Observation, StorageError, Store
+from storage import NewsItem, Observation, StorageError, Store, checkpoint
 from storage.alerts import _payload_json
 from storage.database import connect
 from storage.migrations import LATEST, migrate, schema_version
@@ -169,6 +170,23 @@ def test_wal_is_on_and_read_only_connections_refuse_writes(tmp_path):
         assert reader.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         with pytest.raises(sqlite3.OperationalError):
             reader.db.execute("DELETE FROM runs")
+
+
+def test_a_checkpoint_copies_what_the_wal_holds_into_the_database_file(tmp_path):
+    """The rule judging worker checkpoints when its snapshot ends (`alerts.parallel`): what
+    was committed meanwhile is then in the database file itself, not only in the WAL."""
+    path = tmp_path / "c.db"
+    Store(path).close()  # the schema, in the file
+
+    def in_file() -> list[tuple[str]]:  # the file alone, its WAL ignored
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?immutable=1", uri=True)) as db:
+            return db.execute("SELECT source FROM runs").fetchall()
+
+    with Store(path) as store:
+        store.runs.start("written", trigger="manual")
+        assert in_file() == []  # a small commit leaves it in the WAL
+        checkpoint(path)
+        assert in_file() == [("written",)]
 
 
 def test_read_only_open_of_a_missing_file_says_what_to_do(tmp_path):

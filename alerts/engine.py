@@ -21,6 +21,7 @@ from alerts.rule import Rule, StatefulRule
 from alerts.run import Lookups, RuleRun, evaluation_order
 from alerts.view import View
 from core import clock
+from core.collector import cyclic_gc_paused
 from storage import Cursor, Event, Store
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def evaluate(
     `ahead`: rules a worker judged meanwhile (`alerts.parallel.judging`, same `now`)."""
     now = now or datetime.now(UTC)
     at = clock.to_text(now)
-    with store.transaction():
+    with cyclic_gc_paused(), store.transaction():
         high = store.alerts.high_water()
         cursors = {name: _cursor(store, rule, high, past) for name, rule in rules.items()}
         if not cursors:

@@ -30,6 +30,7 @@ from alerts.rules.series import ReplayedRule
 from alerts.run import Alert, Judgement, Lookups, RuleRun, evaluation_order
 from alerts.view import View
 from core import clock
+from core.collector import cyclic_gc_paused
 from storage import Cursor, StorageError, Store, checkpoint, encode_historical_events
 
 if TYPE_CHECKING:  # multiprocessing is imported when a worker is started: most evaluations
@@ -249,7 +250,7 @@ def _work(
     if parent is not None:  # an orphan would hold its snapshot (and the WAL) for nothing
         threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
     try:
-        with Store(path, read_only=True) as store, store.reading():
+        with cyclic_gc_paused(), Store(path, read_only=True) as store, store.reading():
             results.put((_SEEN, store.alerts.high_water()[0]))
             view = View(store, now=now, since_news=0, since_run="")
             lookups = Lookups(store)

@@ -1,6 +1,7 @@
 """Derived metrics: a safe expression language over stored series, stored as observations
 with vintages and provenance, recomputed (as revisions) when an input is revised."""
 
+import gc
 import tomllib
 from pathlib import Path
 
@@ -208,3 +209,21 @@ def test_a_windows_inputs_are_named_once_each_and_read_as_pairs(store):
     ]  # named twice in the expression, once here
     rows = store.db.conn.execute("SELECT COUNT(*) FROM derived_input_lists").fetchone()[0]
     assert rows == len(days) + len(days) - 2  # one a value: 5 sums, 3 full windows
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_derivation_leaves_the_garbage_collector_as_it_found_it(store, enabled):
+    """derive() pauses the cyclic garbage collector while it computes (bench: 1.5 CPU s
+    less): it is back on afterwards, after a failing metric too, and off if it was off."""
+    store.observations.upsert([Observation("huge", "2024-06", 1e308)], snapshot_id=None)
+    store.observations.upsert([Observation("huge", "2024-07", 1e308)], snapshot_id=None)
+    metrics = {"sum": DerivedMetric(name="sum", expression='rolling("huge", 2, sum)'),
+               "half": DerivedMetric(name="half", expression='"huge" / 2')}  # fmt: skip
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        report = derive(store, metrics)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert len(report.errors) == 1 and current(store, "half")["2024-07"] == (5e307, ())

@@ -28,7 +28,7 @@ from series.expression import (
     unit,
 )
 from storage import MetricEntry, Store
-from storage.derived import DerivedCursor, DerivedValue
+from storage.derived import DerivedCursor
 from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -239,18 +239,9 @@ def _derive_one(
     )
     series = _finite(metric, series)
     inputs_unit = _stored_unit(store, metric, names)
-    values = (
-        DerivedValue(period, value.value, _sorted(value.flags), value.inputs)
-        for period, value in series.items()
-        if since is None or period >= since
-    )
-    result = store.derived.write(metric.name, values, unit=metric.unit or inputs_unit, since=since)
+    result = store.derived.write(metric.name, series, unit=metric.unit or inputs_unit, since=since)
     store.catalog.describe_metrics([_entry(metric, inputs_unit)])
     return result
-
-
-def _sorted(flags: frozenset[str]) -> tuple[str, ...]:
-    return tuple(sorted(flags)) if flags else ()  # most values carry none
 
 
 def _finite(metric: DerivedMetric, series: Series) -> Series:

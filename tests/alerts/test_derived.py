@@ -243,3 +243,24 @@ def test_a_window_recomputed_from_a_new_day_stores_that_day_alone(store):
     assert (report.new, report.revised, report.errors) == (1, 0, [])
     assert current(store, "week")["2024-05-07"] == (60.0, ())
     assert [len(store.observations.history("week", d)) for d in days[2:]] == [1] * 5
+
+
+def test_a_number_on_either_side_and_a_division_by_zero(store):
+    """A number before or after a series (a minus sign is -1 times it) keeps the series'
+    flags and inputs; a period divided by zero is left out."""
+    store.observations.upsert(
+        [Observation("a", "2024-05-01", 4.0, flags=("estimated",)),
+         Observation("a", "2024-05-02", 0.0)],
+        snapshot_id=None,
+    )  # fmt: skip
+    metrics = {**metric("minus", '-"a"'), **metric("per-a", '100 / "a"'),
+               **metric("tenth", '"a" / 10')}  # fmt: skip
+    assert derive(store, metrics).errors == []
+    assert current(store, "minus") == {"2024-05-01": (-4.0, ("estimated",)),
+                                       "2024-05-02": (0.0, ())}  # fmt: skip
+    assert current(store, "per-a") == {"2024-05-01": (25.0, ("estimated",))}
+    assert current(store, "tenth") == {"2024-05-01": (0.4, ("estimated",)),
+                                       "2024-05-02": (0.0, ())}  # fmt: skip
+    [a] = [p for p in store.observations.series("a") if p.period == "2024-05-01"]
+    [per_a] = store.observations.series("per-a")
+    assert [p.id for p in store.derived.inputs(per_a.id)] == [a.id]

@@ -5,17 +5,16 @@ recomputed from the earliest changed period on and stored as observations with t
 vintages (a changed result is a revision) and the input observations behind each value.
 Rules, charts and queries then use them like any metric."""
 
-import contextlib
 import fnmatch
-import gc
 import hashlib
 import logging
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 
+from core.collector import cyclic_gc_paused
 from core.periods import Period
 from series.expression import (
     ExpressionError,
@@ -154,7 +153,7 @@ def derive(store: Store, metrics: Mapping[str, DerivedMetric]) -> DeriveReport:
     # One transaction (no crawl writes meanwhile), a savepoint per metric: at the end
     # every metric has read all there is, its own and later metrics' rows included (a
     # metric never reads one that comes after it in `order`).
-    with _cyclic_gc_paused(), store.transaction():
+    with cyclic_gc_paused(), store.transaction():
         for name in order(metrics):
             metric = metrics[name]
             try:
@@ -174,22 +173,6 @@ def derive(store: Store, metrics: Mapping[str, DerivedMetric]) -> DeriveReport:
         for metric in done:
             store.derived.save_cursor(DerivedCursor(metric.name, metric.fingerprint(), newest))
     return report
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off meanwhile: a first derivation makes millions of
-    acyclic tuples (values, their inputs, rows read), freed by reference counting, that
-    the collector would walk again and again (1.5 of 12.9 CPU s in the bench: its 59
-    full collections alone 0.9 s). Left off if it was off."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _said(error: Exception) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 
+from core.collector import cyclic_gc_paused
 from core.periods import Period
 from series.expression import (
     ExpressionError,
@@ -26,7 +27,7 @@ from series.expression import (
     unit,
 )
 from storage import MetricEntry, Store
-from storage.derived import DerivedCursor, DerivedValue
+from storage.derived import DerivedCursor
 from storage.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ def derive(store: Store, metrics: Mapping[str, DerivedMetric]) -> DeriveReport:
     # One transaction (no crawl writes meanwhile), a savepoint per metric: at the end
     # every metric has read all there is, its own and later metrics' rows included (a
     # metric never reads one that comes after it in `order`).
-    with store.transaction():
+    with cyclic_gc_paused(), store.transaction():
         for name in order(metrics):
             metric = metrics[name]
             try:
@@ -221,18 +222,9 @@ def _derive_one(
     )
     series = _finite(metric, series)
     inputs_unit = _stored_unit(store, metric, names)
-    values = (
-        DerivedValue(period, value.value, _sorted(value.flags), value.inputs)
-        for period, value in series.items()
-        if since is None or period >= since
-    )
-    result = store.derived.write(metric.name, values, unit=metric.unit or inputs_unit, since=since)
+    result = store.derived.write(metric.name, series, unit=metric.unit or inputs_unit, since=since)
     store.catalog.describe_metrics([_entry(metric, inputs_unit)])
     return result
-
-
-def _sorted(flags: frozenset[str]) -> tuple[str, ...]:
-    return tuple(sorted(flags)) if flags else ()  # most values carry none
 
 
 def _finite(metric: DerivedMetric, series: Series) -> Series:

@@ -19,10 +19,12 @@ Every value carries the input observations it was computed from (its provenance)
 
 import ast
 import math
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import NamedTuple, cast
+from functools import partial
+from typing import NamedTuple
 
 from core.errors import CrossingsError
 from core.periods import Period
@@ -33,10 +35,10 @@ from storage.observations import decode_flags
 
 FUNCTIONS = ("per_day", "sum", "rolling")
 OPERATORS: dict[type, tuple[str, Callable[[float, float], float]]] = {
-    ast.Add: ("+", lambda a, b: a + b),
-    ast.Sub: ("-", lambda a, b: a - b),
-    ast.Mult: ("*", lambda a, b: a * b),
-    ast.Div: ("/", lambda a, b: a / b),
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv),
 }
 PATTERN_CHARS = "*?["
 # What an expression may be: longer, deeper or larger is a typo or an attack, and would
@@ -99,6 +101,7 @@ class Value(NamedTuple):
 
 
 Series = dict[str, Value]
+_value = partial(tuple.__new__, Value)  # Value(*fields) without a Python call
 
 
 def parse(text: str) -> Node:
@@ -266,17 +269,12 @@ def compute(
     matches."""
     if isinstance(node, Ref):
         stored = series_of(node.metric)
-        return {
-            period: Value(value, _kept(flags), (row_id,), seen[:10])
-            for period, value, flags, row_id, seen in zip(
-                stored.periods,
-                stored.values,
-                stored.flags,
-                stored.ids,
-                stored.first_seen,
-                strict=True,
-            )
-        }
+        # Built by map and zip in C, each flags text read once, not a Value(...) call a
+        # row: a first derivation in the bench reads 1.1 M rows (0.49 -> 0.33 CPU s).
+        kept = {text: _kept(text) for text in set(stored.flags)}
+        columns = zip(stored.values, map(kept.__getitem__, stored.flags), zip(stored.ids),
+                      [seen[:10] for seen in stored.first_seen], strict=True)  # fmt: skip
+        return dict(zip(stored.periods, map(_value, columns), strict=True))
     if isinstance(node, Number):
         raise ExpressionError("the expression has no series in it: name a metric")
     if isinstance(node, Sum):
@@ -305,21 +303,26 @@ def _arithmetic(
                 if isinstance(n, Number)}  # fmt: skip
     left = None if "l" in constant else compute(node.left, series_of, names)
     right = None if "r" in constant else compute(node.right, series_of, names)
+    fixed = {side: Value(number) for side, number in constant.items()}
+    if left is None or right is None:
+        periods = list(left or right or {})
+    else:  # the periods both have, in the left's order (sorted already: one pass below)
+        periods = [period for period in left if period in right]
     found: Series = {}
-    periods = (left or right or {}).keys() if left is None or right is None else (
-        left.keys() & right.keys())  # fmt: skip
+    # Each side unpacked (not read field by field) and the result made by `_value`: the
+    # bench's 50 sums of two series 0.41 -> 0.25 CPU s, with the periods in order.
     for period in sorted(periods):
-        a = left[period] if left is not None else Value(constant["l"])
-        b = right[period] if right is not None else Value(constant["r"])
+        a_value, a_flags, a_inputs, a_seen = left[period] if left is not None else fixed["l"]
+        b_value, b_flags, b_inputs, b_seen = right[period] if right is not None else fixed["r"]
         try:
-            result = apply(a.value, b.value)
+            result = apply(a_value, b_value)
         except ZeroDivisionError:
             continue
         # an infinite or nan result is kept: derive() leaves it out, with a note
         # the earlier of the dates given (`min(filter(None, ...), default="")`, inline)
-        seen = min(a.seen, b.seen) if a.seen and b.seen else a.seen or b.seen or ""
-        flags = a.flags | b.flags if b.flags else a.flags
-        found[period] = Value(result, flags, a.inputs + b.inputs, seen)
+        seen = min(a_seen, b_seen) if a_seen and b_seen else a_seen or b_seen or ""
+        flags = a_flags | b_flags if b_flags else a_flags
+        found[period] = _value((result, flags, a_inputs + b_inputs, seen))
     return found
 
 
@@ -377,28 +380,29 @@ def _rolling(of: Series, window: Span, aggregate: str) -> Series:
 def _windows(of: Series, size: int, results: list[float | None]) -> Series:
     """Per period from the first full window on, what `_window` gives for the `size`
     periods ending there with `results[i]`, taken by index from flat columns (a 7-day
-    mean over twenty years is 7,305 windows of dict lookups and generators otherwise)."""
+    mean over twenty years is 7,305 windows of dict lookups and generators otherwise),
+    column by column and put together by map and zip in C (0.53 -> 0.30 CPU s for the
+    bench's 50 such means)."""
     periods, values = list(of), list(of.values())
-    flagged = any(value.flags for value in values)
     inputs: list[int] = []
     starts = [0]  # value i's inputs are inputs[starts[i] : starts[i + 1]]
     for value in values:
         inputs += value.inputs
         starts.append(len(inputs))
+    flat = tuple(inputs)  # a slice of it is the tuple a window names
     seen = [value.seen for value in values]
-    found: Series = {}
-    for last in range(size - 1, len(values)):
-        first = last - size + 1
-        flags = (
-            frozenset().union(*(v.flags for v in values[first : last + 1])) if flagged else NO_FLAGS
-        )
-        found[periods[last]] = Value(
-            cast(float, results[last]),
-            flags,
-            tuple(inputs[starts[first] : starts[last + 1]]),
-            min(filter(None, seen[first : last + 1]), default=""),
-        )
-    return found
+    windows = range(len(values) - size + 1)  # window i: values[i : i + size]
+    if any(value.flags for value in values):
+        flags = [frozenset().union(*(v.flags for v in values[i : i + size])) for i in windows]
+    else:
+        flags = [NO_FLAGS] * len(windows)
+    if all(seen):  # every date given: the earliest is the plain min (most series)
+        earliest = [min(seen[i : i + size]) for i in windows]
+    else:
+        earliest = [min(filter(None, seen[i : i + size]), default="") for i in windows]
+    found = zip(results[size - 1 :], flags, [flat[starts[i] : starts[i + size]] for i in windows],
+                earliest, strict=True)  # fmt: skip
+    return dict(zip(periods[size - 1 :], map(_value, found), strict=True))
 
 
 def _window(of: Series, members: list[str], result: float) -> Value:

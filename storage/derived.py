@@ -2,22 +2,26 @@
 queried and alerted on alike), with vintages — a recomputed value that differs becomes a
 revision — and, for each vintage, the input observations it was computed from."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Protocol
 
 from core import clock
 from storage.observations import Point, decode_flags, encode_flags, grouped_since
 from storage.repository import Repository
 
 
-class DerivedValue(NamedTuple):
-    """A computed value to store (a tuple: a first derivation makes 730,000 of them)."""
+class Computed(Protocol):
+    """A computed value to store, as the expression gives it (`series.expression.Value`:
+    written as it comes, not copied into another tuple first, 730,000 in a first
+    derivation)."""
 
-    period: str
-    value: float
-    flags: tuple[str, ...]
-    inputs: tuple[int, ...]
+    @property
+    def value(self) -> float: ...
+    @property
+    def flags(self) -> Collection[str]: ...
+    @property
+    def inputs(self) -> tuple[int, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,11 @@ class Derived(Repository):
         return dict(self.db.execute(grouped_since("metric, MIN(period)", after_id), [after_id]))
 
     def write(
-        self, metric: str, values: Iterable[DerivedValue], *, unit: str, since: str | None
+        self, metric: str, values: Mapping[str, Computed], *, unit: str, since: str | None
     ) -> tuple[int, int]:
-        """Store computed values from period `since` on (all if None): new periods are
-        inserted, changed ones become a new vintage (a revision), equal ones are left
-        alone. Returns (new, revised)."""
+        """Store computed values by period from `since` on (all if None; earlier ones are
+        not looked at): new periods are inserted, changed ones become a new vintage (a
+        revision), equal ones are left alone. Returns (new, revised)."""
         at = clock.now()
         where, params = "metric = ? AND superseded_at IS NULL", [metric]
         if since is not None:
@@ -70,14 +74,16 @@ class Derived(Repository):
         with self.transaction():  # the write lock: the ids below are ours to give
             next_id = self.newest_id() + 1
             inserts, superseded, inputs = [], [], []
-            for item in values:
+            for period, item in values.items():
+                if since is not None and period < since:
+                    continue
                 flags = encode_flags(item.flags)
-                row = current.get(item.period)
+                row = current.get(period)
                 if row is not None and row[1] == item.value and row[2] == flags:
                     continue
                 if row is not None:
                     superseded.append((at, row[0]))
-                inserts.append((next_id, metric, item.period, item.value, unit, flags, at, at,
+                inserts.append((next_id, metric, period, item.value, unit, flags, at, at,
                                 row[0] if row else None))  # fmt: skip
                 if item.inputs:
                     inputs.append((next_id, _id_list(item.inputs)))

@@ -36,9 +36,8 @@ def run(context: Context, listen: str | None, log_format: LogFormat, log_level: 
     Example: crossings --config ~/crossings/crossings.toml run --listen 127.0.0.1:8080
     """
     from jobs.daemon import Daemon
-    from jobs.daemon.config import load_packed
 
-    config = load_packed(context.config_path)  # the daemon's small copy
+    config = context.config  # the small copy (`PACKED` in jobs/cli/__init__.py)
     setup(log_format, level=logging.getLevelName(log_level.upper()))
     status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())
     raise click.exceptions.Exit(status)

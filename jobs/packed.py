@@ -1,7 +1,9 @@
 """The config read the small way, for a process that keeps it while it crawls or runs: read
 and validated in a forked process, handed back pickled, each source kept pickled (about
-250 bytes) and built when asked for. The daemon reads its config so, and so does `crossings
-crawl` (jobs/cli/context.py).
+250 bytes) and built when asked for. The daemon reads its config so. `crossings crawl`
+does not: the fork's pages, counted in both processes while it parses, made the unchanged
+pass's peak 8 MB higher, and at 1,000 sources the first pass gained nothing (bench/README.md,
+"Round six: the first pass's RSS").
 
 Why: a built source is ~2.3 KB (a table source has 31 fields, one more than Python shares
 an instance dict's keys for), and parsing the file leaves the reading process's memory

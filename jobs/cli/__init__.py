@@ -51,12 +51,6 @@ COMMAND_PATHS = {
 UNSCHEDULED = frozenset({"metrics", "series", "revisions", "news", "runs", "snapshot", "query",
                          "export"})  # fmt: skip
 
-# Commands that keep the whole config while they crawl or run the aftermath (alerts): they
-# read it in a forked process and keep each source pickled (`jobs.packed`), as the daemon
-# always did; what the parse leaves and APScheduler's cron fields (imported to check
-# schedules, ~3 MB) stay in the fork (bench/README.md, "Round six: the first pass's RSS").
-PACKED = frozenset({"crawl", "run"})
-
 # Each command's short help as `crossings --help` lists it, so that listing imports none of
 # the command modules (a test checks that these agree with the commands' docstrings).
 SHORT_HELP = {
@@ -155,8 +149,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     """
     from jobs.cli.context import Context  # not for --help: it needs no config
 
-    command = ctx.invoked_subcommand
-    ctx.obj = Context(config_path, reads_stored=command in UNSCHEDULED, packed=command in PACKED)
+    ctx.obj = Context(config_path, reads_stored=ctx.invoked_subcommand in UNSCHEDULED)
 
 
 def main() -> None:

@@ -22,31 +22,23 @@ if TYPE_CHECKING:
 
 
 class Context:
-    def __init__(
-        self, config_path: Path | None, *, reads_stored: bool = False, packed: bool = False
-    ) -> None:
+    def __init__(self, config_path: Path | None, *, reads_stored: bool = False) -> None:
         """`reads_stored=True`: the command reads stored data and never schedules
         (`UNSCHEDULED` in jobs/cli/__init__.py). It needs only [settings] (`file`),
         and when it asks for the whole config, the cron lines are left unchecked, to
         `crossings check` and the daemon (see `jobs.config.load`). Other commands load
-        and check the whole config before anything else, as before; `packed=True` (a
-        crawl, the daemon: `PACKED`) reads it in a forked process, its sources kept
-        pickled (`jobs.packed`): the same config and errors, in less memory."""
+        and check the whole config before anything else, as before."""
         self.config_path = locate(config_path)
         self.reads_stored = reads_stored
-        self.packed = packed
         self._config: Config | None = None
         self._file: ConfigFile | None = None
 
     @property
     def config(self) -> "Config":
         if self._config is None:
-            # every kind: only for a command that uses them
-            from jobs.config import load
-            from jobs.packed import load_packed
+            from jobs.config import load  # every kind: only for a command that uses them
 
-            read = load_packed if self.packed else load
-            self._config = read(self.config_path, schedules=not self.reads_stored)
+            self._config = load(self.config_path, schedules=not self.reads_stored)
         return self._config
 
     @property

@@ -36,8 +36,9 @@ def run(context: Context, listen: str | None, log_format: LogFormat, log_level: 
     Example: crossings --config ~/crossings/crossings.toml run --listen 127.0.0.1:8080
     """
     from jobs.daemon import Daemon
+    from jobs.packed import load_packed
 
-    config = context.config  # the small copy (`PACKED` in jobs/cli/__init__.py)
+    config = load_packed(context.config_path)  # the daemon's small copy
     setup(log_format, level=logging.getLevelName(log_level.upper()))
     status = asyncio.run(Daemon(config, listen=listen, log_format=log_format).run())
     raise click.exceptions.Exit(status)

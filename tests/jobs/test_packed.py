@@ -1,12 +1,9 @@
-"""The config's small copy (jobs.packed), the daemon's and `crossings crawl`'s: read in a
-forked process, the same config as `load` gives; and the crawl child handed its sources by
-the daemon, without reading the file again."""
+"""The daemon's small copy of the config (jobs.packed): read in a forked process, the same
+config as `load` gives; and the crawl child handed its sources by the daemon, without
+reading the file again."""
 
 import pytest
-from click.testing import CliRunner
 
-import jobs.cli.crawl
-from jobs.cli import CONFIG_ERROR_EXIT, cli
 from jobs.config import ConfigError, load
 from jobs.packed import PackedSources, enabled, load_packed
 from jobs.runners.local import LocalRunner
@@ -81,29 +78,3 @@ def test_the_crawl_child_takes_its_sources_from_the_daemon_not_the_file(tmp_path
         assert unknown.status == "failed" and "unknown sources: nope" in unknown.reason
     finally:
         site.close()
-
-
-def test_crossings_crawl_keeps_the_config_packed(tmp_path, monkeypatch):
-    """`crossings crawl` reads the config as the daemon does: in a fork, its sources kept
-    pickled (the first pass's peak RSS with 1,000 sources, bench/README.md "Round six")."""
-    path = tmp_path / "crossings.toml"
-    path.write_text(settings() + '[sources.a]\nkind = "feed"\nurl = "https://example.org/a"\n')
-    crawled = []
-    monkeypatch.setattr(
-        jobs.cli.crawl, "crawl_here", lambda config, names, **kw: crawled.append(config)
-    )
-    result = CliRunner().invoke(cli, ["--config", str(path), "crawl", "--all", "--no-alerts"])
-    assert result.exit_code == 0, result.output
-    (config,) = crawled
-    assert isinstance(config.sources, PackedSources)
-    assert dict(config.sources) == dict(load(path).sources)
-
-
-def test_crossings_crawl_with_a_broken_config_says_what_load_says(tmp_path):
-    path = tmp_path / "crossings.toml"
-    path.write_text('[sources.a]\nkind = "tabel"\nurl = "https://example.org/"\n')
-    with pytest.raises(ConfigError) as loaded:
-        load(path)
-    result = CliRunner().invoke(cli, ["--config", str(path), "crawl", "--all"])
-    assert result.exit_code == CONFIG_ERROR_EXIT
-    assert result.output == f"Error: {loaded.value}\n"

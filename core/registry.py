@@ -28,6 +28,8 @@ class Registered:
     """Base of a family root. A subclass with `family="..."` starts a registry; its
     subclasses with `kind="..."` register in it; intermediate bases (no kind) do not."""
 
+    __slots__ = ()  # a family with `slots=True` dataclasses keeps its instances dict-free
+
     family: ClassVar[str] = ""
     kind: ClassVar[str] = ""
     kinds: ClassVar[dict[str, type[Any]]]
@@ -36,6 +38,10 @@ class Registered:
         super().__init_subclass__(**kwargs)
         if family:
             cls.family, cls.kinds = family, {}
+        # `@dataclass(slots=True)` makes the class anew from the declared one's namespace,
+        # without the class keywords: the kind it declared is registered again, as the
+        # class the module names
+        kind = kind or cls.__dict__.get("kind", "")
         if not kind:
             return
         taken = cls.kinds.get(kind)

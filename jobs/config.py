@@ -47,6 +47,7 @@ __all__ = [
 
 SHOWN_METRICS = 12  # in a "no source publishes" problem: enough to spot the right one
 SECTIONS = ("settings", "sources", "metrics", "rules", "channels", "digests")
+NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,29 @@ class Config(ConfigFile):
     channels: Mapping[str, Channel]
     digests: Mapping[str, Digest]
     metrics: Mapping[str, DerivedMetric] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def of(
+        cls,
+        path: Path,
+        settings: Settings,
+        sources: Mapping[str, Source],
+        *,
+        rules: Mapping[str, Rule] = NOTHING,
+        channels: Mapping[str, Channel] = NOTHING,
+        digests: Mapping[str, Digest] = NOTHING,
+        metrics: Mapping[str, DerivedMetric] = NOTHING,
+    ) -> "Config":
+        """A config of these parts, each read-only: a dict is wrapped, any other mapping
+        (the packed sources of `jobs.packed`) kept as it is. A part not given is empty (a
+        crawl child needs [settings] and its sources alone)."""
+
+        def frozen(part: Mapping[str, Any]) -> Mapping[str, Any]:
+            return MappingProxyType(part) if isinstance(part, dict) else part
+
+        return cls(path=path, settings=settings, sources=frozen(sources), rules=frozen(rules),
+                   channels=frozen(channels), digests=frozen(digests),
+                   metrics=frozen(metrics))  # fmt: skip
 
 
 def load(path: str | Path | None = None, *, schedules: bool = True) -> Config:
@@ -85,9 +109,7 @@ def load_sources(path: str | Path, names: Iterable[str]) -> Config:
     sources = _kinds(wanted, "sources", "source", SOURCE_KINDS, problems)
     if problems:
         raise ConfigError(path, problems)
-    nothing: Mapping[str, Any] = MappingProxyType({})
-    return Config(path=path, settings=settings, sources=MappingProxyType(sources),
-                  rules=nothing, channels=nothing, digests=nothing)  # fmt: skip
+    return Config.of(path, settings, sources)
 
 
 def parse(document: Mapping[str, Any], path: Path, *, schedules: bool = True) -> Config:
@@ -125,14 +147,8 @@ def parse(document: Mapping[str, Any], path: Path, *, schedules: bool = True) ->
     rules = _with_release_hints(rules, sources, settings)
     if problems:
         raise ConfigError(path, problems)
-    return Config(
-        path=path,
-        settings=settings,
-        sources=MappingProxyType(sources),
-        rules=MappingProxyType(rules),
-        channels=MappingProxyType(channels),
-        digests=MappingProxyType(digests),
-        metrics=MappingProxyType(metrics),
+    return Config.of(
+        path, settings, sources, rules=rules, channels=channels, digests=digests, metrics=metrics
     )
 
 

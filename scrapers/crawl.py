@@ -10,6 +10,7 @@ On SIGTERM the crawl is cut at once rather than drained: Scrapy's graceful stop 
 for every download in flight (up to the timeout), and a daemon shutting down should not.
 The signal is handled between two callbacks of the reactor, so no page is half-stored."""
 
+import linecache
 import os
 import signal
 import threading
@@ -186,10 +187,15 @@ def _scrapy(
 ) -> str | None:
     """Crawl `runs` with the one spider; why it was stopped, if it was (its runs
     still open are then the caller's to close as interrupted)."""
+    from scrapy.core.downloader.handlers import http11  # noqa: F401 - before the line below
     from scrapy.crawler import CrawlerProcess  # only when some source needs it
 
     from scrapers.spider import SourcesSpider
 
+    # Scrapy's deprecated TLS aliases call inspect.stack() as they are imported, reading
+    # every source file on the import's stack into linecache: ~1 MB kept for the whole
+    # crawl, for tracebacks that would read the lines again if ever printed.
+    linecache.clearcache()
     process = CrawlerProcess(fetch.scrapy_settings())
     crawler = process.create_crawler(SourcesSpider)
     process.crawl(

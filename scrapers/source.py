@@ -14,7 +14,7 @@ from core.checked import HttpUrl
 from core.registry import Registered
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Source(Registered, family="source"):
     """Something to fetch on a schedule and turn into series or news."""
 

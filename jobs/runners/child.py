@@ -17,10 +17,8 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
 
 from jobs.config import Config, ConfigError, load_sources
 from jobs.lifeline import die_with_parent
@@ -85,9 +83,7 @@ def given(path: str) -> Config:
     """[settings] and the sources the parent wrote to stdin (`LocalRunner`); `path` is
     the config file they came from (the database is relative to its folder)."""
     settings, sources = pickle.load(sys.stdin.buffer)  # noqa: S301 - our parent's
-    nothing: Mapping[str, Any] = MappingProxyType({})
-    return Config(path=Path(path), settings=settings, sources=MappingProxyType(sources),
-                  rules=nothing, channels=nothing, digests=nothing)  # fmt: skip
+    return Config.of(Path(path), settings, sources)
 
 
 def crawl_here(

@@ -8,7 +8,7 @@ from core.checked import Regex
 from scrapers.source import Source, as_pattern
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CsvSource(Source, kind="csv"):
     """A CSV file (streamed, any size) at `url`, or the newest file linked from the page at
     `url` whose link matches `link`; rows filtered, then summed per metric and period."""
@@ -67,7 +67,7 @@ class CsvSource(Source, kind="csv"):
     label: str = field(default="", metadata={"help": "Human label template for the catalogue."})
 
     def problems(self) -> list[str]:
-        found = super().problems()
+        found = super(CsvSource, self).problems()
         if bool(self.year) == bool(self.date):
             found.append("give `year` (with `month` for a monthly series) or `date`, not both")
         if self.month and not self.year:

@@ -35,7 +35,7 @@ class Fact:
     label: str = field(default="", metadata={"help": "Human label for the catalogue."})
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FactsSource(Source, kind="facts"):
     """Figures picked from a page by selector and regex, dated by text on the page."""
 
@@ -57,7 +57,7 @@ class FactsSource(Source, kind="facts"):
         return {fact.metric: fact.unit for fact in self.facts}
 
     def problems(self) -> list[str]:
-        found = super().problems()
+        found = super(FactsSource, self).problems()
         if not self.facts:
             found.append("facts is empty: list at least one [[sources.NAME.facts]] table")
         return found

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from scrapers.source import Source
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class FeedSource(Source, kind="feed"):
     """An RSS 2.0 or Atom feed; each item becomes a news item (stored once per guid)."""
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from scrapers.source import Source, as_pattern
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class JsonSource(Source, kind="json"):
     """A JSON document mapped by JMESPath expressions (records, their period, values)."""
 
@@ -35,7 +35,7 @@ class JsonSource(Source, kind="json"):
         return {as_pattern(metric): self.unit for metric in self.values.values()}
 
     def problems(self) -> list[str]:
-        found = super().problems()
+        found = super(JsonSource, self).problems()
         if not self.values:
             found.append("values is empty: map at least one key to a metric name")
         return found

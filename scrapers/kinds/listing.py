@@ -6,7 +6,7 @@ from core.checked import Selector
 from scrapers.source import Source
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ListingSource(Source, kind="listing"):
     """News items from an HTML listing page, picked by CSS selectors."""
 

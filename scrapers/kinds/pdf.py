@@ -22,7 +22,7 @@ class Figure:
     label: str = field(default="", metadata={"help": "Human label for the catalogue."})
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class PdfSource(Tabular, kind="pdf"):
     """A table found by page and title, or figures by regex, in a PDF at or linked from `url`.
 
@@ -65,10 +65,10 @@ class PdfSource(Tabular, kind="pdf"):
     )
 
     def publishes(self) -> dict[str, str]:
-        return {**super().publishes(), **{f.metric: f.unit for f in self.figures}}
+        return {**super(PdfSource, self).publishes(), **{f.metric: f.unit for f in self.figures}}
 
     def problems(self) -> list[str]:
-        found = super().problems()
+        found = super(PdfSource, self).problems()
         if not self.figures and not self.metric:
             found.append("give either metric (a table) or [[sources.NAME.figures]] (regexes)")
         if self.figures and not (self.as_of and self.as_of_regex):

@@ -6,7 +6,7 @@ from core.checked import Selector
 from scrapers.kinds.tabular import Tabular
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TableSource(Tabular, kind="table"):
     """An HTML table, found by CSS selector or by the text of its caption or title."""
 

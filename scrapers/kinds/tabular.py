@@ -10,7 +10,7 @@ from core.checked import Regex
 from scrapers.source import Source, as_pattern
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Tabular(Source):
     """A grid of cells read into series (not a kind of its own: table, xlsx and pdf are)."""
 
@@ -139,7 +139,7 @@ class Tabular(Source):
         return found
 
     def problems(self) -> list[str]:
-        found = super().problems()
+        found = super(Tabular, self).problems()
         if self.periods == "as_of" and not (self.as_of and self.as_of_regex):
             found.append("periods = 'as_of' needs as_of ('file', 'link' or 'text') and as_of_regex")
         if self.header_rows < 0:

@@ -8,7 +8,7 @@ from core.checked import Regex
 from scrapers.kinds.tabular import Tabular
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class XlsxSource(Tabular, kind="xlsx"):
     """A table on a sheet of an Excel workbook (.xlsx), at `url` or linked from it.
 
@@ -66,7 +66,7 @@ class XlsxSource(Tabular, kind="xlsx"):
     )
 
     def problems(self) -> list[str]:
-        found = super().problems()
+        found = super(XlsxSource, self).problems()
         if (self.as_of_sheet or self.as_of_cell) and self.as_of != "text":
             found.append("as_of_sheet and as_of_cell need as_of = 'text'")
         if self.as_of_cell and not re.fullmatch(r"[A-Za-z]{1,3}[1-9]\d{0,6}", self.as_of_cell):

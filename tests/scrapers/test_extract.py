@@ -1,6 +1,8 @@
 """Each kind's extractor over copies of the real pages (tests/fixtures), and the loud
 failures that layout drift must cause. Pure functions: no server, no database."""
 
+import dataclasses
+
 import pytest
 
 from jobs.demo.site import SITE
@@ -250,7 +252,7 @@ def test_yearly_sums_by_group_with_the_open_fiscal_year_partial():
     ],
 )
 def test_csv_drift_is_a_layout_error(changes, mentions):
-    source = CsvSource(**{**SBO.__dict__, **changes})
+    source = dataclasses.replace(SBO, **changes)
     with pytest.raises(LayoutError) as caught:
         extract(source, page("cbp_sbo_encounters_excerpt.csv"))
     for mention in mentions:
@@ -262,7 +264,7 @@ def test_the_newest_matching_link_is_chosen_on_a_listing_page():
     <a href="/sites/default/files/2025-09/sbo-encounters-fy22-fy25-aug.csv">new</a>
     <a href="/sites/default/files/2025-10/nationwide-encounters-fy22-fy25-aor.csv">other</a>
     <a href="/sites/default/files/assets/documents/2023-Nov/sbo-encounters-fy20-fy23.csv">x</a>"""
-    source = CsvSource(**{**SBO.__dict__, "link": r"sbo-encounters-fy\d+-fy\d+.*\.csv"})
+    source = dataclasses.replace(SBO, link=r"sbo-encounters-fy\d+-fy\d+.*\.csv")
     found = find_file(source, Page("https://www.cbp.gov/document/stats/x", listing))
     assert found.url == (
         "https://www.cbp.gov/sites/default/files/2025-09/sbo-encounters-fy22-fy25-aug.csv"

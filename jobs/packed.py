@@ -1,17 +1,21 @@
-"""The daemon's copy of the config, kept small: read and validated in a forked process,
-handed back pickled, each source kept pickled (about 250 bytes) and built when asked for.
+"""The config read the small way, for a process that keeps it while it crawls or runs: read
+and validated in a forked process, handed back pickled, each source kept pickled (about
+250 bytes) and built when asked for. The daemon reads its config so. `crossings crawl`
+does not: the fork's pages, counted in both processes while it parses, made the unchanged
+pass's peak 8 MB higher, and at 1,000 sources the first pass gained nothing (bench/README.md,
+"Round six: the first pass's RSS").
 
 Why: a built source is ~2.3 KB (a table source has 31 fields, one more than Python shares
-an instance dict's keys for), and parsing the file in the daemon leaves its memory
-part-used for good (the parse's temporaries interleave with what is kept). With 10,000
-sources that was 40 MB of the idle daemon's 96 (bench/README.md, section 5); read this
-way it is 8 MB. The validation is the same `jobs.config.load`, once."""
+an instance dict's keys for), and parsing the file leaves the reading process's memory
+part-used for good (the parse's temporaries interleave with what is kept); what only the
+validation imports (APScheduler's cron fields, ~3 MB) stays in the fork too. With 10,000
+sources the idle daemon held 40 MB of its 96 for the config (bench/README.md, section 5);
+read this way it is 8 MB. The validation is the same `jobs.config.load`, once."""
 
 import os
 import pickle
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import MappingProxyType
 
 from jobs.config import Config, ConfigError, load, locate
 from scrapers.source import Source
@@ -28,7 +32,7 @@ class PackedSources(Mapping[str, Source]):
         return PackedSources({name: self._pickled[name] for name in names})
 
     def __getitem__(self, name: str) -> Source:
-        return pickle.loads(self._pickled[name])  # noqa: S301 - pickled by this daemon
+        return pickle.loads(self._pickled[name])  # noqa: S301 - pickled by this program
 
     def __contains__(self, name: object) -> bool:
         return name in self._pickled
@@ -48,10 +52,10 @@ def enabled(sources: Mapping[str, Source]) -> Mapping[str, Source]:
     return {name: sources[name] for name in names}
 
 
-def load_packed(path: str | Path | None = None) -> Config:
+def load_packed(path: str | Path | None = None, *, schedules: bool = True) -> Config:
     """`jobs.config.load` in a forked process, its result handed back with the sources
     packed; ConfigError as `load` raises it. If the fork fails or cannot hand the config
-    back, the config is loaded here instead (the daemon then only uses more memory)."""
+    back, the config is loaded here instead (the process then only uses more memory)."""
     path = locate(path)
     readable, writable = os.pipe()
     try:
@@ -59,13 +63,13 @@ def load_packed(path: str | Path | None = None) -> Config:
     except OSError:
         os.close(readable)
         os.close(writable)
-        return load(path)
+        return load(path, schedules=schedules)
     if pid == 0:  # the child: never returns
         os.close(readable)
         status = 1
         try:
             with os.fdopen(writable, "wb") as out:
-                out.write(pickle.dumps(_packed(path), pickle.HIGHEST_PROTOCOL))
+                out.write(pickle.dumps(_packed(path, schedules), pickle.HIGHEST_PROTOCOL))
             status = 0
         finally:
             os._exit(status)
@@ -74,26 +78,21 @@ def load_packed(path: str | Path | None = None) -> Config:
         payload = handed.read()
     _, status = os.waitpid(pid, 0)
     if status != 0 or not payload:
-        return load(path)  # raises what went wrong, with its traceback
+        return load(path, schedules=schedules)  # raises what went wrong, with its traceback
     outcome = pickle.loads(payload)  # noqa: S301 - our own fork's answer
     if outcome[0] == "problems":
         raise ConfigError(*outcome[1:])
     _, settings, sources, rules, channels, digests, metrics = outcome
-    return Config(
-        path=path,
-        settings=settings,
-        sources=PackedSources(sources),
-        rules=MappingProxyType(rules),
-        channels=MappingProxyType(channels),
-        digests=MappingProxyType(digests),
-        metrics=MappingProxyType(metrics),
-    )
+    return Config.of(
+        path, settings, PackedSources(sources),
+        rules=rules, channels=channels, digests=digests, metrics=metrics,
+    )  # fmt: skip
 
 
-def _packed(path: Path) -> tuple:
+def _packed(path: Path, schedules: bool) -> tuple:
     """What the forked process hands back: the config's parts, or its problems."""
     try:
-        config = load(path)
+        config = load(path, schedules=schedules)
     except ConfigError as error:
         return ("problems", error.path, error.problems)
     sources = {

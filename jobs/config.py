@@ -74,7 +74,7 @@ class Config(ConfigFile):
         metrics: Mapping[str, DerivedMetric] = NOTHING,
     ) -> "Config":
         """A config of these parts, each read-only: a dict is wrapped, any other mapping
-        (the packed sources of `jobs.packed`) kept as it is. A part not given is empty (a
+        (the packed sources of `jobs.daemon.config`) kept as it is. A part not given is empty (a
         crawl child needs [settings] and its sources alone)."""
 
         def frozen(part: Mapping[str, Any]) -> Mapping[str, Any]:

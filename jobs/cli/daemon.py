@@ -36,7 +36,7 @@ def run(context: Context, listen: str | None, log_format: LogFormat, log_level: 
     Example: crossings --config ~/crossings/crossings.toml run --listen 127.0.0.1:8080
     """
     from jobs.daemon import Daemon
-    from jobs.packed import load_packed
+    from jobs.daemon.config import load_packed
 
     config = load_packed(context.config_path)  # the daemon's small copy
     setup(log_format, level=logging.getLevelName(log_level.upper()))

@@ -34,11 +34,11 @@ from core.checked import host_port
 from core.status import RunStatus
 from jobs.config import Config
 from jobs.daemon.alerting import Alerting, never_raising
+from jobs.daemon.config import enabled
 from jobs.daemon.startup import DaemonError, lock, prepare_database
 from jobs.daemon.stopping import Shutdown
 from jobs.lifeline import alive
 from jobs.logs import LogFormat, run_summary
-from jobs.packed import enabled
 from jobs.runners import runner_for
 from jobs.runners.results import RunResult
 from jobs.scheduling.schedule import trigger_for

@@ -1,16 +1,15 @@
-"""The config read the small way, for a process that keeps it while it crawls or runs: read
-and validated in a forked process, handed back pickled, each source kept pickled (about
-250 bytes) and built when asked for. The daemon reads its config so. `crossings crawl`
-does not: the fork's pages, counted in both processes while it parses, made the unchanged
-pass's peak 8 MB higher, and at 1,000 sources the first pass gained nothing (bench/README.md,
-"Round six: the first pass's RSS").
+"""The daemon's copy of the config, kept small: read and validated in a forked process,
+handed back pickled, each source kept pickled (about 250 bytes) and built when asked for.
+(`crossings crawl` reads its config in-process: there the fork's pages, counted in both
+processes while the crawl child parses, made the unchanged pass's peak 8 MB higher, and the
+first pass gained nothing: bench/README.md, "Round six: the first pass's RSS".)
 
-Why: a built source is ~2.3 KB (a table source has 31 fields, one more than Python shares
-an instance dict's keys for), and parsing the file leaves the reading process's memory
-part-used for good (the parse's temporaries interleave with what is kept); what only the
-validation imports (APScheduler's cron fields, ~3 MB) stays in the fork too. With 10,000
-sources the idle daemon held 40 MB of its 96 for the config (bench/README.md, section 5);
-read this way it is 8 MB. The validation is the same `jobs.config.load`, once."""
+Why: a built table source is ~1.2 KB (31 slotted fields), its pickle ~250 bytes; and
+parsing the file leaves the reading process's memory part-used for good (the parse's
+temporaries interleave with what is kept), and what only the validation imports
+(APScheduler's cron fields, ~3 MB) stays in the fork too. With 10,000 sources the idle
+daemon held 40 MB of its 96 for the config (bench/README.md, section 5); read this way it
+is 8 MB. The validation is the same `jobs.config.load`, once."""
 
 import os
 import pickle
@@ -32,7 +31,7 @@ class PackedSources(Mapping[str, Source]):
         return PackedSources({name: self._pickled[name] for name in names})
 
     def __getitem__(self, name: str) -> Source:
-        return pickle.loads(self._pickled[name])  # noqa: S301 - pickled by this program
+        return pickle.loads(self._pickled[name])  # noqa: S301 - pickled by this daemon
 
     def __contains__(self, name: object) -> bool:
         return name in self._pickled
@@ -52,10 +51,10 @@ def enabled(sources: Mapping[str, Source]) -> Mapping[str, Source]:
     return {name: sources[name] for name in names}
 
 
-def load_packed(path: str | Path | None = None, *, schedules: bool = True) -> Config:
+def load_packed(path: str | Path | None = None) -> Config:
     """`jobs.config.load` in a forked process, its result handed back with the sources
     packed; ConfigError as `load` raises it. If the fork fails or cannot hand the config
-    back, the config is loaded here instead (the process then only uses more memory)."""
+    back, the config is loaded here instead (the daemon then only uses more memory)."""
     path = locate(path)
     readable, writable = os.pipe()
     try:
@@ -63,13 +62,13 @@ def load_packed(path: str | Path | None = None, *, schedules: bool = True) -> Co
     except OSError:
         os.close(readable)
         os.close(writable)
-        return load(path, schedules=schedules)
+        return load(path)
     if pid == 0:  # the child: never returns
         os.close(readable)
         status = 1
         try:
             with os.fdopen(writable, "wb") as out:
-                out.write(pickle.dumps(_packed(path, schedules), pickle.HIGHEST_PROTOCOL))
+                out.write(pickle.dumps(_packed(path), pickle.HIGHEST_PROTOCOL))
             status = 0
         finally:
             os._exit(status)
@@ -78,7 +77,7 @@ def load_packed(path: str | Path | None = None, *, schedules: bool = True) -> Co
         payload = handed.read()
     _, status = os.waitpid(pid, 0)
     if status != 0 or not payload:
-        return load(path, schedules=schedules)  # raises what went wrong, with its traceback
+        return load(path)  # raises what went wrong, with its traceback
     outcome = pickle.loads(payload)  # noqa: S301 - our own fork's answer
     if outcome[0] == "problems":
         raise ConfigError(*outcome[1:])
@@ -89,10 +88,10 @@ def load_packed(path: str | Path | None = None, *, schedules: bool = True) -> Co
     )  # fmt: skip
 
 
-def _packed(path: Path, schedules: bool) -> tuple:
+def _packed(path: Path) -> tuple:
     """What the forked process hands back: the config's parts, or its problems."""
     try:
-        config = load(path, schedules=schedules)
+        config = load(path)
     except ConfigError as error:
         return ("problems", error.path, error.problems)
     sources = {

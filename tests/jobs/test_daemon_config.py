@@ -1,11 +1,11 @@
-"""The daemon's small copy of the config (jobs.packed): read in a forked process, the same
+"""The daemon's small copy of the config (jobs.daemon.config): read in a forked process, the same
 config as `load` gives; and the crawl child handed its sources by the daemon, without
 reading the file again."""
 
 import pytest
 
 from jobs.config import ConfigError, load
-from jobs.packed import PackedSources, enabled, load_packed
+from jobs.daemon.config import PackedSources, enabled, load_packed
 from jobs.runners.local import LocalRunner
 from jobs.starter import starter_text
 from storage import Store
